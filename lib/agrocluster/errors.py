@@ -1,0 +1,28 @@
+"""The exceptions agrocluster raises, so callers (and the runner) can tell bad input from bugs.
+
+Every message names what is wrong and where: the file, key, column or row, and the rule broken.
+All derive from :class:`AgroclusterError`, and from :class:`ValueError` where the cause is a bad value,
+so ``except ValueError`` in user code keeps working.
+"""
+
+from __future__ import annotations
+
+
+class AgroclusterError(Exception):
+    """Base class of every error raised on purpose by agrocluster."""
+
+
+class ParamsError(AgroclusterError, ValueError):
+    """A parameter file or override breaks the schema (unknown key, wrong type, unsafe id, missing file)."""
+
+
+class DataContractError(AgroclusterError, ValueError):
+    """A data table breaks its contract (missing column, duplicate key, negative quantity, bad code...)."""
+
+
+class EstimationError(AgroclusterError, ValueError):
+    """The data cannot support the requested estimate (no variation, too few units, collinearity...)."""
+
+
+class RunError(AgroclusterError):
+    """A notebook task failed, or outputs could not be written."""

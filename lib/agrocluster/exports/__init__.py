@@ -1,0 +1,1 @@
+"""Export links of a cluster: market shares, comparative advantage, complexity, gravity, firm exports."""

@@ -1,0 +1,71 @@
+"""Every path the project uses, resolved from the project root, never from the current directory.
+
+The root is the folder that holds ``pyproject.toml`` and ``params/``. It is found, in order, from the
+environment variable ``AGROCLUSTER_ROOT``, then by walking up from this file (an editable install in a
+checkout), then by walking up from the current directory (a notebook opened inside the project).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT_ENV = "AGROCLUSTER_ROOT"
+
+
+def _is_root(path: Path) -> bool:
+    return (path / "pyproject.toml").is_file() and (path / "params").is_dir()
+
+
+def project_root() -> Path:
+    """Return the project root folder (see module docstring for the search order)."""
+    env = os.environ.get(ROOT_ENV)
+    if env:
+        root = Path(env).resolve()
+        if not _is_root(root):
+            raise FileNotFoundError(
+                f"{ROOT_ENV}={env!r} is not an agrocluster project root (no pyproject.toml and params/ there)"
+            )
+        return root
+    for start in (Path(__file__).resolve().parent, Path.cwd().resolve()):
+        for candidate in (start, *start.parents):
+            if _is_root(candidate):
+                return candidate
+    raise FileNotFoundError(
+        "cannot find the agrocluster project root: set AGROCLUSTER_ROOT or run inside the project folder"
+    )
+
+
+def params_dir() -> Path:
+    return project_root() / "params"
+
+
+def clusters_dir() -> Path:
+    return params_dir() / "clusters"
+
+
+def defaults_file() -> Path:
+    return params_dir() / "defaults.yaml"
+
+
+def notebooks_dir() -> Path:
+    return project_root() / "notebooks"
+
+
+def data_dir() -> Path:
+    return project_root() / "data"
+
+
+def outputs_dir() -> Path:
+    """Where reports go; ``AGROCLUSTER_OUTPUTS`` moves it (tests use a temporary folder)."""
+    env = os.environ.get("AGROCLUSTER_OUTPUTS")
+    return Path(env).resolve() if env else project_root() / "outputs"
+
+
+def cluster_outputs(cluster_id: str) -> Path:
+    return outputs_dir() / cluster_id
+
+
+def synthetic_dir(cluster_id: str) -> Path:
+    """Where the synthetic microdata of a cluster is generated (rebuilt by a command, not committed)."""
+    return data_dir() / "synthetic" / cluster_id
