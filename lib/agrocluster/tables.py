@@ -1,0 +1,77 @@
+"""Tables for readers: numbered, captioned, escaped HTML with a CSV download link. No statistics here.
+
+Text from parameters or data (cluster names, region names) is always HTML-escaped, so a cluster called
+``<script>alert(1)</script>`` shows as text in every report.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+import pandas as pd
+
+
+def format_number(value: Any) -> str:
+    """Readable number: thousands separators for large values, 3 significant decimals for small ones."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "–"
+    if isinstance(value, (bool,)):
+        return "yes" if value else "no"
+    if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
+        return f"{int(value):,}"
+    if isinstance(value, float) or hasattr(value, "dtype"):
+        number = float(value)
+        if math.isinf(number):
+            return "∞" if number > 0 else "−∞"
+        if number != 0 and abs(number) < 1e-3:
+            return f"{number:.2e}"
+        if abs(number) >= 1000:
+            return f"{number:,.0f}"
+        return f"{number:.3f}"
+    return str(value)
+
+
+def to_html(frame: pd.DataFrame, *, index: bool = False, max_rows: int = 60) -> str:
+    """An escaped HTML table of ``frame`` (first ``max_rows`` rows, with a note of how many were left out)."""
+    shown = frame.head(max_rows)
+    body = shown.to_html(
+        index=index, escape=True, border=0, classes="ac-table", na_rep="–",
+        formatters={c: format_number for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])},
+    )
+    if len(frame) > max_rows:
+        body += f'<p class="ac-note">First {max_rows} of {len(frame):,} rows; the CSV holds them all.</p>'
+    return body
+
+
+class HTMLBlock:
+    """A piece of HTML that Jupyter displays as rich output (and nbconvert keeps in the report)."""
+
+    def __init__(self, markup: str):
+        self.markup = markup
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+
+def display_table(frame: pd.DataFrame, *, caption: str, number: int, csv_href: str | None = None,
+                  index: bool = False) -> HTMLBlock:
+    """Numbered, captioned table with a link to its CSV (relative to the report)."""
+    link = (
+        f' <a class="ac-csv" href="{html.escape(csv_href, quote=True)}" download>Download CSV</a>'
+        if csv_href else ""
+    )
+    return HTMLBlock(
+        f'<figure class="ac-figure ac-tab" id="table-{number}">'
+        f"<figcaption><strong>Table {number}.</strong> {html.escape(caption)}{link}</figcaption>"
+        f"{to_html(frame, index=index)}</figure>"
+    )
+
+
+def callout(title: str, text: str, kind: str = "info") -> HTMLBlock:
+    """A boxed note for a report (provenance, caveats); both strings are escaped."""
+    return HTMLBlock(
+        f'<div class="ac-box ac-{html.escape(kind)}"><strong>{html.escape(title)}</strong>'
+        f"<p>{html.escape(text)}</p></div>"
+    )
