@@ -243,7 +243,9 @@ class _Encoded:
 
     def where(self, i: int) -> str:
         label = self.year_label(i)
-        return "" if label is None else f" in {self.keys[0]}={label!r}"
+        if label is None:
+            return ""
+        return f" in {self.keys[0]}={label.item() if isinstance(label, np.generic) else label!r}"
 
 
 def _presence_matrix(enc: _Encoded, i: int, rca_threshold: float):
