@@ -46,8 +46,10 @@ def test_rca_by_year_uses_year_totals_and_keeps_index():
     assert list(out.index) == list(range(10, 18))
     np.testing.assert_allclose(out["rca"].to_numpy()[:4], [1.5, 0.5, 2 / 3, 4 / 3])
     # 2001: A = (30, 30), B = (20, 40); world 120; product 1 = 50, product 2 = 70.
-    np.testing.assert_allclose(out["rca"].to_numpy()[4:], [0.5 / (50 / 120), 0.5 / (70 / 120),
-                                                          (20 / 60) / (50 / 120), (40 / 60) / (70 / 120)])
+    np.testing.assert_allclose(
+        out["rca"].to_numpy()[4:],
+        [0.5 / (50 / 120), 0.5 / (70 / 120), (20 / 60) / (50 / 120), (40 / 60) / (70 / 120)],
+    )
 
 
 def test_rca_negative_value_names_row():
@@ -133,6 +135,7 @@ def test_complexity_stata_sample_invariants():
 # complexity: a 3 x 3 nested case solved by hand
 # ---------------------------------------------------------------------------------------------------------
 
+
 def _nested_3x3() -> pd.DataFrame:
     # M = [[1,1,1],[1,1,0],[1,0,0]] given as manual presence; values only feed the RCA column.
     m = np.array([[1, 1, 1], [1, 1, 0], [1, 0, 0]])
@@ -197,8 +200,11 @@ def test_complexity_both_eigen_sides_match_direct_eig(shape):
     cap, req = rng.normal(size=n_c), rng.normal(size=n_p)
     x = rng.lognormal(0, 0.5, size=shape) / (1 + np.exp(-3 * (cap[:, None] - req[None, :])))
     df = pd.DataFrame(
-        {"c": np.repeat([f"c{i:02d}" for i in range(n_c)], n_p), "p": np.tile([f"p{j:02d}" for j in range(n_p)], n_c),
-         "v": x.ravel()}
+        {
+            "c": np.repeat([f"c{i:02d}" for i in range(n_c)], n_p),
+            "p": np.tile([f"p{j:02d}" for j in range(n_p)], n_c),
+            "v": x.ravel(),
+        }
     )
     out = complexity(df, "c", "p", "v", None)
     eci, pci = _direct_reference(x)
@@ -210,6 +216,7 @@ def test_complexity_both_eigen_sides_match_direct_eig(shape):
 # complexity: recovery of planted capabilities (Hidalgo-Hausmann capability model)
 # ---------------------------------------------------------------------------------------------------------
 
+
 def test_complexity_recovers_planted_capability_ranking_across_seeds():
     from scipy.stats import spearmanr
 
@@ -219,11 +226,18 @@ def test_complexity_recovers_planted_capability_ranking_across_seeds():
         n_c, n_p = 40, 120
         cap, req = rng.normal(size=n_c), rng.normal(size=n_p)
         # A country exports a product more the more its capability exceeds the requirement; sizes are noise.
-        x = (rng.lognormal(0, 0.5, size=(n_c, n_p)) * np.exp(rng.normal(size=n_c))[:, None]
-             / (1 + np.exp(-3 * (cap[:, None] - req[None, :]))))
+        x = (
+            rng.lognormal(0, 0.5, size=(n_c, n_p))
+            * np.exp(rng.normal(size=n_c))[:, None]
+            / (1 + np.exp(-3 * (cap[:, None] - req[None, :])))
+        )
         df = pd.DataFrame(
-            {"c": np.repeat([f"c{i:02d}" for i in range(n_c)], n_p),
-             "p": np.tile([f"p{j:03d}" for j in range(n_p)], n_c), "v": x.ravel(), "t": 2000}
+            {
+                "c": np.repeat([f"c{i:02d}" for i in range(n_c)], n_p),
+                "p": np.tile([f"p{j:03d}" for j in range(n_p)], n_c),
+                "v": x.ravel(),
+                "t": 2000,
+            }
         )
         out = complexity(df, "c", "p", "v", "t")
         eci_rho.append(spearmanr(out.groupby("c")["eci"].first(), cap).statistic)
@@ -236,6 +250,7 @@ def test_complexity_recovers_planted_capability_ranking_across_seeds():
 # ---------------------------------------------------------------------------------------------------------
 # proximity, relatedness density, options
 # ---------------------------------------------------------------------------------------------------------
+
 
 def test_proximity_hand_case_and_shape():
     phi = proximity(_nested_3x3(), "c", "p", "x", presence="manual", presence_column="m")
@@ -282,8 +297,13 @@ def test_rca_threshold_is_strict_and_configurable():
 def test_complexity_fills_in_absent_pairs_with_zero():
     trade, _ = _stata_files()
     absent = trade.index.isin(np.random.default_rng(3).choice(len(trade), size=40, replace=False))
-    full = complexity(trade.assign(export_val=trade["export_val"].where(~absent, 0.0)),
-                      "origin", "hs92", "export_val", "year")
+    full = complexity(
+        trade.assign(export_val=trade["export_val"].where(~absent, 0.0)),
+        "origin",
+        "hs92",
+        "export_val",
+        "year",
+    )
     sparse = complexity(trade[~absent], "origin", "hs92", "export_val", "year")
     assert len(sparse) == len(full)
     pd.testing.assert_frame_equal(sparse, full)
@@ -292,6 +312,7 @@ def test_complexity_fills_in_absent_pairs_with_zero():
 # ---------------------------------------------------------------------------------------------------------
 # bad input
 # ---------------------------------------------------------------------------------------------------------
+
 
 def test_complexity_negative_value_names_rows():
     df = _nested_3x3()

@@ -121,8 +121,12 @@ def revealed_comparative_advantage(
         zero = total.to_numpy() <= 0
         if zero.any():
             groups = out.loc[zero, [*by_year, label]].drop_duplicates().head(5)
-            names = "; ".join(", ".join(f"{k}={r[k]!r}" for k in [*by_year, label]) for _, r in groups.iterrows())
-            kind = "country with zero total exports" if label == country else "product that no country exports"
+            names = "; ".join(
+                ", ".join(f"{k}={r[k]!r}" for k in [*by_year, label]) for _, r in groups.iterrows()
+            )
+            kind = (
+                "country with zero total exports" if label == country else "product that no country exports"
+            )
             raise EstimationError(
                 f"{what}: {kind} ({names}): its RCA is 0/0; drop it or give it positive {value!r}"
             )
@@ -137,7 +141,9 @@ def revealed_comparative_advantage(
 _PRESENCE_TESTS = ("rca", "manual")
 
 
-def _check_presence_options(presence: str, rca_threshold: float, presence_column: str | None, what: str) -> None:
+def _check_presence_options(
+    presence: str, rca_threshold: float, presence_column: str | None, what: str
+) -> None:
     if presence not in _PRESENCE_TESTS:
         raise DataContractError(f"{what}: presence={presence!r} is not one of {_PRESENCE_TESTS}")
     if presence == "manual" and presence_column is None:
@@ -168,10 +174,14 @@ class _Encoded:
         if len(df) == 0:
             raise EstimationError(f"{what}: the table is empty")
         if len(set(keys)) != len(keys) or value in keys:
-            raise DataContractError(f"{what}: the key columns {keys} and value column {value!r} must be distinct")
+            raise DataContractError(
+                f"{what}: the key columns {keys} and value column {value!r} must be distinct"
+            )
         key_na = df[keys].isna().any(axis=1).to_numpy()
         if key_na.any():
-            raise DataContractError(f"{what}: missing key ({', '.join(keys)}) in {_row_labels(df, key_na, keys)}")
+            raise DataContractError(
+                f"{what}: missing key ({', '.join(keys)}) in {_row_labels(df, key_na, keys)}"
+            )
         if not pd.api.types.is_numeric_dtype(df[value]) or pd.api.types.is_bool_dtype(df[value]):
             raise DataContractError(f"{what}: column {value!r} must be numeric, got dtype {df[value].dtype}")
         x = df[value].to_numpy(dtype="float64", na_value=np.nan)
@@ -187,9 +197,7 @@ class _Encoded:
         self.presence = None
         if presence_column is not None:
             col = df[presence_column]
-            if pd.api.types.is_bool_dtype(col):
-                m = col.to_numpy(dtype="float64", na_value=np.nan)
-            elif pd.api.types.is_numeric_dtype(col):
+            if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
                 m = col.to_numpy(dtype="float64", na_value=np.nan)
             else:
                 raise DataContractError(
@@ -607,4 +615,3 @@ def relatedness_density(
         part["density_percentile"] = pct[sub].ravel()
         frames.append(pd.DataFrame(part))
     return pd.concat(frames, ignore_index=True)
-
