@@ -200,7 +200,7 @@ def _unknown_keys(data: Mapping[str, Any], model: type[BaseModel], prefix: str =
             hint = difflib.get_close_matches(str(key), valid, n=1)
             msg = f"unknown key {dotted!r}"
             if hint:
-                msg += f" (did you mean {prefix}{hint[0]!r}?)"
+                msg += f" (did you mean {prefix + hint[0]!r}?)"
             msg += f"; valid keys{' under ' + prefix.rstrip('.') if prefix else ''}: {', '.join(valid)}"
             problems.append((dotted, msg))
             continue
@@ -379,7 +379,7 @@ def cluster_file(cluster_id: str) -> Path:
     """Path of a cluster's parameter file; refuses ids that are not safe slugs before touching the disk."""
     if not isinstance(cluster_id, str) or not SLUG.fullmatch(cluster_id):
         raise ParamsError(
-            f"cluster id {cluster_id!r} is not a safe slug (lower-case letters, digits, '_' or '-'; "
+            f"params/clusters/{cluster_id}.yaml: cluster id {cluster_id!r} is not a safe slug (lower-case letters, digits, '_' or '-'; "
             "no paths, spaces or markup)"
         )
     return paths.clusters_dir() / f"{cluster_id}.yaml"
@@ -500,6 +500,7 @@ def check_all() -> list[str]:
             problems.append(f"{_relative(path)}: not a .yaml file; cluster files are params/clusters/<cluster_id>.yaml")
             continue
         try:
+            cluster_file(path.stem)
             resolve(path.stem, cluster_path=path)
         except ParamsError as exc:
             problems.append(str(exc))

@@ -1,0 +1,134 @@
+"""The ``agrocluster`` command.
+
+    agrocluster run [--cluster ID ...] [--notebook NAME ...] [-p key=value ...] [--jobs N]
+                    [--scheduler ADDRESS] [--force] [--show-code]
+    agrocluster params show CLUSTER [-p key=value ...]
+    agrocluster params check
+    agrocluster data check CLUSTER
+    agrocluster site
+
+Exit codes: 0 success, 1 a task or check failed, 2 bad usage or bad parameters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from .errors import AgroclusterError, ParamsError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agrocluster", description="Measure agro-based clusters: run the workbooks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute notebooks × clusters, render HTML, rebuild the site index")
+    run.add_argument("--cluster", action="append", default=[], metavar="ID", help="a cluster id (repeatable; default all)")
+    run.add_argument("--notebook", action="append", default=[], metavar="NAME",
+                     help="a notebook stem such as 01_cluster_mapping (repeatable; default all)")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a parameter (dotted keys for nested options; typed by the schema)")
+    run.add_argument("--jobs", type=int, default=None, help="parallel tasks in the local pool (default: cores)")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="send tasks to a Dask distributed scheduler, e.g. tcp://127.0.0.1:8786")
+    run.add_argument("--force", action="store_true", help="rerun tasks even when their cache key is unchanged")
+    run.add_argument("--show-code", action="store_true", help="keep code cells in the HTML reports")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar (log lines only)")
+
+    params = sub.add_parser("params", help="show or check parameters")
+    psub = params.add_subparsers(dest="params_command", required=True)
+    show = psub.add_parser("show", help="effective parameters of a cluster and where each value comes from")
+    show.add_argument("cluster")
+    show.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
+    show.add_argument("--json", action="store_true", help="print the effective parameters as JSON")
+    psub.add_parser("check", help="validate every file under params/")
+
+    data = sub.add_parser("data", help="check a cluster's data")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+    dcheck = dsub.add_parser("check", help="load and validate every table of a cluster; print an inventory")
+    dcheck.add_argument("cluster")
+
+    sub.add_parser("site", help="rebuild outputs/index.html from the results on disk")
+    return parser
+
+
+def _params_show(args: argparse.Namespace) -> int:
+    from . import params as P
+
+    effective = P.resolve(args.cluster, args.param)
+    if args.json:
+        print(json.dumps(effective.params.model_dump(mode="json"), indent=2))
+        return 0
+    rows = effective.rows()
+    width = max(len(k) for k, _, _ in rows)
+    vwidth = min(48, max(len(json.dumps(v, ensure_ascii=False)) for _, v, _ in rows))
+    for key, value, origin in rows:
+        text = json.dumps(value, ensure_ascii=False)
+        print(f"{key.ljust(width)}  {text.ljust(vwidth)}  # {origin}")
+    return 0
+
+
+def _params_check() -> int:
+    from . import params as P
+
+    problems = P.check_all()
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} parameter file(s) with errors", file=sys.stderr)
+        return 1
+    print(f"all parameter files valid ({len(P.list_clusters())} clusters)")
+    return 0
+
+
+def _data_check(args: argparse.Namespace) -> int:
+    from . import params as P
+    from .data.cluster import load_cluster
+
+    params = P.load(args.cluster)
+    data = load_cluster(params)
+    print(data.inventory().to_string(index=False))
+    excluded = data.excluded_table()
+    if len(excluded):
+        print("\nrows excluded by documented rules:")
+        print(excluded.to_string(index=False))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            from . import runner
+
+            summary = runner.run(
+                args.cluster or None, args.notebook or None, args.param, jobs=args.jobs,
+                scheduler=args.scheduler, force=args.force, show_code=args.show_code,
+                progress=not args.no_progress,
+            )
+            print(summary.table())
+            if summary.index:
+                print(f"site: {summary.index}")
+            return 1 if summary.failed else 0
+        if args.command == "params":
+            return _params_show(args) if args.params_command == "show" else _params_check()
+        if args.command == "data":
+            return _data_check(args)
+        if args.command == "site":
+            from . import runner
+
+            print(runner.build_site())
+            return 0
+    except ParamsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except AgroclusterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

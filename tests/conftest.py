@@ -1,0 +1,36 @@
+"""Shared fixtures: a throw-away copy of the project (params, notebooks) with its own outputs folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A copy of the project's params/ and notebooks/ under tmp_path, used as AGROCLUSTER_ROOT.
+
+    Outputs go to tmp_path/outputs, so tests never touch the real outputs/ folder.
+    """
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(ROOT / "params", root / "params")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    (root / "data").mkdir()
+    monkeypatch.setenv("AGROCLUSTER_ROOT", str(root))
+    monkeypatch.setenv("AGROCLUSTER_OUTPUTS", str(root / "outputs"))
+    return root
+
+
+@pytest.fixture
+def shared_data():
+    """The reference data in ../shared/data (skips the test when it is absent)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA
