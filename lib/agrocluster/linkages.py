@@ -1,0 +1,581 @@
+"""Inter-firm linkages inside and outside the cluster, and input–output (Rasmussen–Hirschman) linkages.
+
+``firm_links`` (``source, target, year, kind, value``; kind in input_supply, sales, cooperation, knowledge)
+is joined to the ``cluster_member`` flag of the ``establishments`` panel. A link is
+
+- *inside* when both firms are cluster members,
+- *boundary* when exactly one is (the cluster's links to the outside),
+- *outside* when neither is.
+
+Graph measures use networkx (clustering, betweenness); counts that are plain group-bys (degrees, density,
+link shares) and the Gould–Fernandez brokerage census are computed with pandas joins over the edge list,
+which is much faster than walking the graph node by node in Python (see ``benchmarks/linkages.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from agrocluster.errors import DataContractError, EstimationError
+
+__all__ = [
+    "LINK_KINDS",
+    "link_shares",
+    "brokerage_roles",
+    "network_metrics",
+    "network_over_time",
+    "rasmussen_hirschman",
+    "LinkShares",
+    "NetworkMetrics",
+    "InputOutputLinkages",
+]
+
+LINK_KINDS = ("input_supply", "sales", "cooperation", "knowledge")
+ROLES = ("coordinator", "itinerant", "representative", "gatekeeper", "liaison")
+
+
+# --------------------------------------------------------------------------------------------- validation
+
+
+def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise DataContractError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataContractError(f"{what}: column(s) {missing} not found; the table has {list(df.columns)}")
+
+
+def _rows(df: pd.DataFrame, mask: np.ndarray, keys: list[str], limit: int = 5) -> str:
+    sub = df.loc[np.asarray(mask), keys].head(limit)
+    text = "; ".join(f"row {i} (" + ", ".join(f"{k}={r[k]!r}" for k in keys) + ")" for i, r in sub.iterrows())
+    n = int(np.asarray(mask).sum())
+    return text + (f" and {n - limit} more" if n > limit else "")
+
+
+def _links(links: pd.DataFrame, establishments: pd.DataFrame, member: str, what: str) -> pd.DataFrame:
+    """Validate links and attach the membership of both ends (``m_source``, ``m_target`` booleans)."""
+    keys = ["source", "target", "year", "kind"]
+    _require(links, [*keys, "value"], what)
+    _require(establishments, ["firm_id", "year", member], what)
+    for c in ("source", "target", "kind", "year"):
+        na = links[c].isna().to_numpy()
+        if na.any():
+            raise DataContractError(f"{what}: {c!r} is missing in {_rows(links, na, keys)}")
+    bad = ~links["kind"].astype(str).isin(LINK_KINDS).to_numpy()
+    if bad.any():
+        raise DataContractError(f"{what}: 'kind' must be one of {LINK_KINDS}; other values in {_rows(links, bad, keys)}")
+    if not pd.api.types.is_numeric_dtype(links["value"]) or pd.api.types.is_bool_dtype(links["value"]):
+        raise DataContractError(f"{what}: 'value' must be numeric, got dtype {links['value'].dtype}")
+    v = links["value"].to_numpy(dtype="float64", na_value=np.nan)
+    bad = np.isnan(v) | ~np.isfinite(v) | (v < 0)
+    if bad.any():
+        raise DataContractError(f"{what}: 'value' must be finite and >= 0; bad in {_rows(links, bad, keys)}")
+    out = pd.DataFrame(
+        {
+            "source": links["source"].astype(str).to_numpy(),
+            "target": links["target"].astype(str).to_numpy(),
+            "year": links["year"].to_numpy(),
+            "kind": links["kind"].astype(str).to_numpy(),
+            "value": v,
+        }
+    )
+    loops = (out["source"] == out["target"]).to_numpy()
+    if loops.any():
+        raise DataContractError(f"{what}: a firm linked to itself (source == target) in {_rows(links, loops, keys)}")
+    est = establishments[["firm_id", "year", member]].copy()
+    est["firm_id"] = est["firm_id"].astype(str)
+    if est[member].isna().any():
+        raise DataContractError(
+            f"{what}: {member!r} is missing in {_rows(establishments, establishments[member].isna().to_numpy(), ['firm_id', 'year'])}"
+        )
+    est[member] = est[member].astype(bool)
+    known = set(est["firm_id"])
+    for end in ("source", "target"):
+        unknown = sorted(set(out[end]) - known)
+        if unknown:
+            raise DataContractError(
+                f"{what}: link {end}(s) not in the establishment table: {unknown[:10]}"
+                + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+            )
+    fy = est.drop_duplicates(["firm_id", "year"]).set_index(["firm_id", "year"])[member]
+    per_firm = est.groupby("firm_id")[member].agg(["min", "max"])
+    invariant = per_firm.loc[per_firm["min"] == per_firm["max"], "min"]
+    for end in ("source", "target"):
+        idx = pd.MultiIndex.from_arrays([out[end], out["year"]])
+        m = fy.reindex(idx).to_numpy(dtype=object)
+        gap = pd.isna(m)
+        if gap.any():
+            fill = out.loc[gap, end].map(invariant)
+            if fill.isna().any():
+                firms = sorted(set(out.loc[gap, end][fill.isna()]))[:10]
+                raise DataContractError(
+                    f"{what}: membership of {end} firm(s) {firms} is not recorded in the link's year and changes "
+                    "over the years in the establishment table: add those firm-years"
+                )
+            m[gap] = fill.to_numpy()
+        out[f"m_{end}"] = m.astype(bool)
+    n_members = out["m_source"].astype(int) + out["m_target"].astype(int)
+    out["link_type"] = pd.Series(np.array(["outside", "boundary", "inside"])[n_members], dtype="string")
+    return out
+
+
+# -------------------------------------------------------------------------------------------- link shares
+
+
+@dataclass(frozen=True)
+class LinkShares:
+    """Shares of links inside the cluster vs across its boundary, by count and by value.
+
+    Attributes
+    ----------
+    inside_share_count : inside / (inside + boundary) links, over all years and kinds: of the links a cluster
+        member has, the share with another member.
+    inside_share_value : the same weighted by link value.
+    n_inside, n_boundary, n_outside : numbers of links of each type.
+    """
+
+    inside_share_count: float
+    inside_share_value: float
+    n_inside: int
+    n_boundary: int
+    n_outside: int
+    shares: pd.DataFrame = field(repr=False)
+
+    def table(self) -> pd.DataFrame:
+        return self.shares.copy()
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "indicator": ["inside_share_count", "inside_share_value", "n_inside", "n_boundary", "n_outside"],
+                "value": [self.inside_share_count, self.inside_share_value, self.n_inside, self.n_boundary,
+                          self.n_outside],
+            }
+        )
+
+
+def _share_table(lk: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    types = ["inside", "boundary", "outside"]
+    keys = list(by) or ["_all"]
+    d = lk.assign(_all=0) if not by else lk
+    grouped = d.groupby([*keys, "link_type"], observed=True)["value"]
+    n = grouped.size().unstack("link_type", fill_value=0).reindex(columns=types, fill_value=0)
+    v = grouped.sum().unstack("link_type", fill_value=0.0).reindex(columns=types, fill_value=0.0)
+    out = pd.DataFrame(index=n.index)
+    for t in types:
+        out[f"n_{t}"] = n[t].astype("int64")
+    for t in types:
+        out[f"value_{t}"] = v[t].astype("float64")
+    out["n_links"] = n.sum(axis=1).astype("int64")
+    out["value"] = v.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["inside_share_count"] = n["inside"] / (n["inside"] + n["boundary"])
+        out["inside_share_value"] = v["inside"] / (v["inside"] + v["boundary"])
+    out = out.reset_index()
+    return out.drop(columns="_all") if not by else out
+
+
+def link_shares(
+    links: pd.DataFrame,
+    establishments: pd.DataFrame,
+    member: str = "cluster_member",
+    by: tuple[str, ...] = ("year", "kind"),
+) -> LinkShares:
+    """Share of cluster members' links that stay inside the cluster, by count and value, by ``by`` groups.
+
+    ``inside_share = L_inside / (L_inside + L_boundary)`` where ``L`` counts links (or sums their value);
+    links between two non-members (``outside``) are reported but do not enter the share. Membership is the
+    flag of the link's year; a firm-year missing from the establishment table takes the firm's flag when
+    it never changes (else an error).
+
+    Raises
+    ------
+    DataContractError
+        Missing columns, unknown ``kind``, negative or missing values, self-links, links to firms not in the
+        establishment table (named), ambiguous membership.
+    EstimationError
+        No link involves a cluster member (the share is 0/0).
+    """
+    what = "link_shares"
+    lk = _links(links, establishments, member, what)
+    bad = [b for b in by if b not in ("year", "kind")]
+    if bad:
+        raise DataContractError(f"{what}: by={by!r} may only contain 'year' and 'kind'")
+    total = _share_table(lk, [])
+    n_in, n_b, n_out = (int(total[f"n_{t}"].iloc[0]) for t in ("inside", "boundary", "outside"))
+    if n_in + n_b == 0:
+        raise EstimationError(f"{what}: no link involves a cluster member ({member!r} true): inside share is 0/0")
+    return LinkShares(
+        inside_share_count=float(total["inside_share_count"].iloc[0]),
+        inside_share_value=float(total["inside_share_value"].iloc[0]),
+        n_inside=n_in,
+        n_boundary=n_b,
+        n_outside=n_out,
+        shares=_share_table(lk, list(by)),
+    )
+
+
+# ----------------------------------------------------------------------------------------------- brokerage
+
+
+def brokerage_roles(edges: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
+    """Gould–Fernandez (1989) brokerage role counts of every node of a directed graph.
+
+    As R ``sna::brokerage`` (raw counts): node ``b`` brokers for ``a`` and ``c`` when ``a -> b -> c``,
+    ``a != c`` and there is no direct tie ``a -> c`` (open two-path). With ``g()`` the group of a node:
+
+    - coordinator ``w_I``: ``g(a) = g(b) = g(c)``;
+    - itinerant (consultant) ``w_O``: ``g(a) = g(c) != g(b)``;
+    - representative ``b_IO``: ``g(a) = g(b) != g(c)``;
+    - gatekeeper ``b_OI``: ``g(b) = g(c) != g(a)``;
+    - liaison ``b_O``: all three groups differ (needs three or more groups; with the two groups
+      member / non-member it is always 0).
+
+    Parameters
+    ----------
+    edges : DataFrame
+        ``source, target`` (duplicates are collapsed to one tie; self-ties ignored).
+    groups : Series
+        Group label of each node, indexed by node id.
+
+    Returns
+    -------
+    DataFrame
+        ``node`` and one column per role, plus ``total`` and ``boundary`` (= representative + gatekeeper,
+        the brokerage that crosses the group boundary in and out), one row per node in ``groups``.
+    """
+    e = edges[["source", "target"]].astype(str).drop_duplicates()
+    e = e[e["source"] != e["target"]]
+    nodes = pd.Index(groups.index.astype(str))
+    missing = sorted(set(e["source"]).union(e["target"]) - set(nodes))
+    if missing:
+        raise DataContractError(f"brokerage_roles: node(s) without a group: {missing[:10]}")
+    codes = {n: i for i, n in enumerate(nodes)}
+    s = e["source"].map(codes).to_numpy(dtype=np.int64)
+    t = e["target"].map(codes).to_numpy(dtype=np.int64)
+    g = pd.factorize(groups.astype(str).to_numpy())[0]
+    n = len(nodes)
+    # two-paths a -> b -> c: join edges (a, b) with edges (b, c) on b
+    order = np.argsort(s, kind="stable")
+    s_sorted, t_sorted = s[order], t[order]
+    starts = np.searchsorted(s_sorted, np.arange(n + 1))
+    out_deg = np.diff(starts)
+    reps = out_deg[t]  # for edge (a, b): number of edges leaving b
+    a = np.repeat(s, reps)
+    b = np.repeat(t, reps)
+    offs = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    c = t_sorted[np.repeat(starts[t], reps) + offs]
+    keep = a != c
+    a, b, c = a[keep], b[keep], c[keep]
+    direct = np.isin(a * n + c, s * n + t)
+    a, b, c = a[~direct], b[~direct], c[~direct]
+    ga, gb, gc = g[a], g[b], g[c]
+    role = np.select(
+        [(ga == gb) & (gb == gc), (ga == gc) & (ga != gb), (ga == gb) & (gb != gc), (gb == gc) & (ga != gb)],
+        [0, 1, 2, 3],
+        default=4,
+    )
+    counts = np.zeros((n, len(ROLES)), dtype=np.int64)
+    np.add.at(counts, (b, role), 1)
+    out = pd.DataFrame(counts, columns=list(ROLES))
+    out.insert(0, "node", nodes)
+    out["total"] = counts.sum(axis=1)
+    out["boundary"] = out["representative"] + out["gatekeeper"]
+    return out
+
+
+# ---------------------------------------------------------------------------------------- network metrics
+
+
+@dataclass(frozen=True)
+class NetworkMetrics:
+    """Firm network metrics for one selection of links (a year and/or kinds).
+
+    Attributes
+    ----------
+    n_firms, n_ties : nodes (firms with at least one link) and distinct directed ties.
+    density : ``n_ties / (n_firms (n_firms - 1))`` (directed).
+    avg_clustering : mean local clustering coefficient of the undirected graph (networkx ``average_clustering``).
+    mean_degree : mean total (in + out) degree.
+    inside_share_count, inside_share_value : as :func:`link_shares` on the selected links.
+    members_density, members_avg_clustering : density and clustering of the subgraph of member firms.
+    nodes : per-firm DataFrame (``table()``): membership, degrees, clustering, betweenness, brokerage roles.
+    """
+
+    n_firms: int
+    n_ties: int
+    density: float
+    avg_clustering: float
+    mean_degree: float
+    inside_share_count: float
+    inside_share_value: float
+    members_density: float
+    members_avg_clustering: float
+    nodes: pd.DataFrame = field(repr=False)
+
+    def table(self) -> pd.DataFrame:
+        return self.nodes.copy()
+
+    def summary(self) -> pd.DataFrame:
+        names = ["n_firms", "n_ties", "density", "avg_clustering", "mean_degree", "inside_share_count",
+                 "inside_share_value", "members_density", "members_avg_clustering"]
+        return pd.DataFrame({"indicator": names, "value": [getattr(self, k) for k in names]})
+
+    def brokers(self, top: int = 10) -> pd.DataFrame:
+        """Firms that broker most between the cluster and the outside (boundary brokerage, then betweenness)."""
+        cols = ["firm_id", "member", "boundary", "gatekeeper", "representative", "itinerant", "betweenness"]
+        t = self.nodes[cols].sort_values(["boundary", "betweenness", "firm_id"], ascending=[False, False, True])
+        return t.head(top).reset_index(drop=True)
+
+
+def _density(n_nodes: int, n_ties: int) -> float:
+    return n_ties / (n_nodes * (n_nodes - 1)) if n_nodes > 1 else float("nan")
+
+
+def network_metrics(
+    links: pd.DataFrame,
+    establishments: pd.DataFrame,
+    year: int | None = None,
+    kinds: Iterable[str] | None = None,
+    member: str = "cluster_member",
+    betweenness: bool = True,
+    betweenness_k: int | None = None,
+    seed: int | None = 0,
+) -> NetworkMetrics:
+    """Degree, density, clustering, betweenness and brokerage of the firm network.
+
+    The directed graph has one tie ``source -> target`` per pair with at least one selected link (links of
+    several kinds between the same pair collapse into one tie; nodes are the firms that appear in the
+    selected links). Degrees and density count ties; ``clustering`` is networkx's local clustering of the
+    undirected graph (Watts–Strogatz, as igraph ``transitivity(type="local")`` with 0 for degree < 2);
+    ``betweenness`` is networkx normalised betweenness of the directed graph (Brandes 2001), sampled on
+    ``betweenness_k`` pivots with ``seed`` when given (exact otherwise; exact costs O(n m)). Brokerage:
+    :func:`brokerage_roles` with groups member / non-member.
+    """
+    what = "network_metrics"
+    lk = _links(links, establishments, member, what)
+    if year is not None:
+        lk = lk[lk["year"] == year]
+    if kinds is not None:
+        kinds = [str(k) for k in kinds]
+        bad = sorted(set(kinds) - set(LINK_KINDS))
+        if bad:
+            raise DataContractError(f"{what}: unknown link kind(s) {bad}; kinds are {LINK_KINDS}")
+        lk = lk[lk["kind"].isin(kinds)]
+    if lk.empty:
+        raise EstimationError(f"{what}: no links for year={year!r}, kinds={kinds!r}")
+    ties = lk.drop_duplicates(["source", "target"])
+    member_of = pd.concat(
+        [pd.Series(lk["m_source"].to_numpy(), index=lk["source"]), pd.Series(lk["m_target"].to_numpy(), index=lk["target"])]
+    )
+    member_of = member_of[~member_of.index.duplicated()].sort_index()
+    nodes = member_of.index
+    out_deg = ties.groupby("source").size().reindex(nodes, fill_value=0)
+    in_deg = ties.groupby("target").size().reindex(nodes, fill_value=0)
+    G = nx.DiGraph()
+    G.add_nodes_from(nodes)
+    G.add_edges_from(zip(ties["source"], ties["target"]))
+    U = G.to_undirected()
+    clustering = pd.Series(nx.clustering(U)).reindex(nodes)
+    if betweenness:
+        k = None if betweenness_k is None or betweenness_k >= len(nodes) else int(betweenness_k)
+        btw = pd.Series(nx.betweenness_centrality(G, k=k, seed=seed, normalized=True)).reindex(nodes)
+    else:
+        btw = pd.Series(np.nan, index=nodes)
+    roles = brokerage_roles(ties, member_of.map({True: "member", False: "other"})).set_index("node").reindex(nodes)
+    table = pd.DataFrame(
+        {
+            "firm_id": nodes,
+            "member": member_of.to_numpy(),
+            "in_degree": in_deg.to_numpy(),
+            "out_degree": out_deg.to_numpy(),
+            "degree": (in_deg + out_deg).to_numpy(),
+            "clustering": clustering.to_numpy(),
+            "betweenness": btw.to_numpy(),
+        }
+    )
+    for col in [*ROLES, "total", "boundary"]:
+        table[col] = roles[col].to_numpy()
+    shares = _share_table(lk, [])
+    members = set(nodes[member_of.to_numpy()])
+    inner = ties[ties["source"].isin(members) & ties["target"].isin(members)]
+    sub = U.subgraph(members)
+    return NetworkMetrics(
+        n_firms=len(nodes),
+        n_ties=len(ties),
+        density=_density(len(nodes), len(ties)),
+        avg_clustering=float(nx.average_clustering(U)),
+        mean_degree=float(table["degree"].mean()),
+        inside_share_count=float(shares["inside_share_count"].iloc[0]),
+        inside_share_value=float(shares["inside_share_value"].iloc[0]),
+        members_density=_density(len(members), len(inner)),
+        members_avg_clustering=float(nx.average_clustering(sub)) if len(members) else float("nan"),
+        nodes=table,
+    )
+
+
+def network_over_time(
+    links: pd.DataFrame,
+    establishments: pd.DataFrame,
+    kinds: Iterable[str] | None = None,
+    member: str = "cluster_member",
+) -> pd.DataFrame:
+    """Graph-level network metrics year by year, with their change from the previous year.
+
+    One row per year present in ``links`` with the :class:`NetworkMetrics` headline numbers (betweenness is
+    not computed) and ``d_<metric>`` columns holding the difference from the previous year in the table.
+    """
+    _require(links, ["year"], "network_over_time")
+    rows = []
+    for y in sorted(pd.unique(links["year"])):
+        m = network_metrics(links, establishments, year=y, kinds=kinds, member=member, betweenness=False)
+        rows.append({"year": y, **m.summary().set_index("indicator")["value"].to_dict()})
+    out = pd.DataFrame(rows)
+    metrics = [c for c in out.columns if c != "year"]
+    for c in metrics:
+        out[c] = out[c].astype("float64")
+        out[f"d_{c}"] = out[c].diff()
+    return out
+
+
+# --------------------------------------------------------------------------------- input-output linkages
+
+
+@dataclass(frozen=True)
+class InputOutputLinkages:
+    """Rasmussen–Hirschman backward and forward linkages of the sectors of an input–output table.
+
+    Attributes
+    ----------
+    leontief : DataFrame ``L = (I - A)^-1`` (sectors × sectors).
+    key_sectors : sectors with both indices above 1.
+    forward_basis : "leontief" (row sums of L, Rasmussen 1956) or "ghosh" (row sums of the Ghosh inverse).
+    indices : per-sector DataFrame (``table()``).
+    """
+
+    leontief: pd.DataFrame = field(repr=False)
+    key_sectors: tuple[str, ...]
+    forward_basis: str
+    indices: pd.DataFrame = field(repr=False)
+
+    def table(self) -> pd.DataFrame:
+        return self.indices.copy()
+
+    def summary(self) -> pd.DataFrame:
+        return self.indices[["sector", "power_of_dispersion", "sensitivity_of_dispersion", "classification"]].copy()
+
+
+def _square(m: pd.DataFrame, what: str, name: str) -> np.ndarray:
+    if not isinstance(m, pd.DataFrame):
+        raise DataContractError(f"{what}: {name} must be a square DataFrame with sectors as index and columns")
+    if m.shape[0] != m.shape[1] or m.shape[0] == 0:
+        raise DataContractError(f"{what}: {name} must be square and non-empty, got shape {m.shape}")
+    if list(map(str, m.index)) != list(map(str, m.columns)):
+        raise DataContractError(f"{what}: {name} rows and columns must list the same sectors in the same order")
+    x = m.to_numpy(dtype="float64", na_value=np.nan)
+    bad = ~np.isfinite(x) | (x < 0)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise DataContractError(
+            f"{what}: {name} must be finite and >= 0; entry (row {m.index[i]!r}, column {m.columns[j]!r}) = {x[i, j]}"
+        )
+    return x
+
+
+def _inverse(M: np.ndarray, what: str, name: str) -> np.ndarray:
+    cond = np.linalg.cond(M)
+    if not np.isfinite(cond) or cond > 1e12:
+        raise EstimationError(
+            f"{what}: I - {name} is singular (condition number {cond:.3g}): some sector(s) use up all their "
+            "output as intermediate inputs (a column of A sums to 1?)"
+        )
+    return np.linalg.inv(M)
+
+
+def rasmussen_hirschman(
+    io: pd.DataFrame,
+    output: pd.Series | None = None,
+    forward: str = "leontief",
+) -> InputOutputLinkages:
+    """Rasmussen (1956) / Hirschman (1958) power and sensitivity of dispersion from an input–output table.
+
+    ``io`` is the technical-coefficient matrix ``A`` (``a_ij`` = input from sector ``i`` per unit of output
+    of ``j``), or, when ``output`` (total output ``x_j`` by sector) is given, the intermediate flows ``Z``
+    with ``A = Z diag(x)^-1``. With ``L = (I - A)^-1`` and ``n`` sectors (Miller & Blair 2009, sect. 12.2):
+
+    - power of dispersion (backward) ``U_j = (1/n) sum_i l_ij / ((1/n^2) sum_ij l_ij)``;
+    - sensitivity of dispersion (forward) ``U_i = (1/n) sum_j l_ij / ((1/n^2) sum_ij l_ij)``
+      (``forward="leontief"``, Rasmussen's original), or the same with the Ghosh inverse
+      ``G = (I - B)^-1``, ``B = diag(x)^-1 Z`` (``forward="ghosh"``, needs ``output``; the convention of the
+      Eurostat manual and Miller & Blair's recommended supply-side measure).
+
+    Both indices average to 1; a *key sector* has both above 1. Classification: "key", "backward"
+    (only backward > 1), "forward" (only forward > 1), "weak".
+
+    Raises
+    ------
+    DataContractError
+        Non-square table, mismatched labels, negative or missing entries, non-positive output.
+    EstimationError
+        ``I - A`` singular, or a Leontief inverse with negative entries (the table is not productive: the
+        Hawkins–Simon condition fails).
+    """
+    what = "rasmussen_hirschman"
+    if forward not in ("leontief", "ghosh"):
+        raise DataContractError(f"{what}: forward={forward!r} must be 'leontief' or 'ghosh'")
+    sectors = [str(s) for s in io.index] if isinstance(io, pd.DataFrame) else []
+    Z = _square(io, what, "io")
+    n = Z.shape[0]
+    if output is not None:
+        x = pd.Series(output).reindex(io.index).to_numpy(dtype="float64", na_value=np.nan)
+        bad = ~np.isfinite(x) | (x <= 0)
+        if bad.any():
+            raise DataContractError(
+                f"{what}: output must be given and > 0 for every sector; bad for {[sectors[i] for i in np.flatnonzero(bad)]}"
+            )
+        A = Z / x[None, :]
+    elif forward == "ghosh":
+        raise DataContractError(f"{what}: forward='ghosh' needs the flows table and output=")
+    else:
+        A = Z
+    L = _inverse(np.eye(n) - A, what, "A")
+    if (L < -1e-12).any():
+        raise EstimationError(
+            f"{what}: the Leontief inverse has negative entries: the table is not productive (Hawkins–Simon "
+            "condition fails; do columns of A sum to more than 1?)"
+        )
+    total = L.sum()
+    backward_total = L.sum(axis=0)
+    if forward == "ghosh":
+        B = Z / x[:, None]
+        G = _inverse(np.eye(n) - B, what, "B")
+        forward_total = G.sum(axis=1)
+    else:
+        forward_total = L.sum(axis=1)
+    f_index = forward_total / forward_total.mean()
+    b_index = n * backward_total / total
+    cls = np.select(
+        [(b_index > 1) & (f_index > 1), b_index > 1, f_index > 1], ["key", "backward", "forward"], default="weak"
+    )
+    table = pd.DataFrame(
+        {
+            "sector": sectors,
+            "backward_total": backward_total,
+            "forward_total": forward_total,
+            "power_of_dispersion": b_index,
+            "sensitivity_of_dispersion": f_index,
+            "key_sector": (b_index > 1) & (f_index > 1),
+            "classification": pd.Series(cls, dtype="string"),
+        }
+    )
+    return InputOutputLinkages(
+        leontief=pd.DataFrame(L, index=sectors, columns=sectors),
+        key_sectors=tuple(table.loc[table["key_sector"], "sector"]),
+        forward_basis=forward,
+        indices=table,
+    )
