@@ -1,0 +1,425 @@
+"""Data contracts: the five tables every agrocluster module reads, as pandera schemas.
+
+Each table has required and optional columns of a few kinds (code, ISO3 code, year, quantity ...).
+:func:`validate` coerces a frame to the contract types (codes as strings with leading zeros kept,
+years as ``int64``, quantities as ``float64``), then checks every rule lazily and raises one
+:class:`~agrocluster.errors.DataContractError` that lists *all* the problems: source file, table,
+column, rule broken, offending rows (1-based data rows, the header not counted; first few + count).
+
+Coercion is done here rather than by pandera's ``coerce=True`` because a failed pandera coercion
+hides the other checks of that column (they then fail with a ``TypeError``); coercing first and
+recording the cells that are not numbers keeps every problem visible in one message.
+
+Rules (agreed across the team): required columns present; unique keys (``firm_id × year``,
+``region × sector × year``, ``exporter × importer × product × year``, ``country × item × year``);
+non-negative quantities; years in 1900–2100 (overridable for panels indexed by season, see
+:func:`agrocluster.data.sources.rice_farms`); codes as strings; ``kind`` in its set; ISO3 codes three
+upper-case letters; ``lat`` in [-90, 90], ``lon`` in [-180, 180]; ``programme_entry_year`` nullable
+integer. Extra columns are allowed and kept unchanged.
+
+:func:`positive_for_logs` implements the documented rule "logs only of positive values": it returns
+the rows kept and a table of the rows excluded, counted by reason; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from agrocluster.errors import DataContractError
+
+#: String dtype for codes: pyarrow-backed, ``pd.NA`` for missing, same behaviour on pandas 2 and 3.
+STRING_DTYPE = pd.StringDtype("pyarrow")
+#: Default plausible range of calendar years.
+YEAR_RANGE = (1900, 2100)
+#: Allowed values of ``firm_links.kind``.
+LINK_KINDS = ("input_supply", "sales", "cooperation", "knowledge")
+
+_MAX_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Field:
+    """One contract column: its kind (how it is coerced and checked), whether required and nullable."""
+
+    name: str
+    kind: str  # code | iso3 | year | year_nullable | quantity | count | float | bool | kind | lat | lon | dummy | positive
+    required: bool = True
+    nullable: bool = False
+
+
+def _fields(*specs: Field) -> dict[str, Field]:
+    return {f.name: f for f in specs}
+
+
+_QUANTITIES = ("output", "value_added", "capital", "labour", "materials", "investment", "wage_bill",
+               "exports", "land")
+
+#: The contracts: table name → column → :class:`Field`.
+TABLES: dict[str, dict[str, Field]] = {
+    "establishments": _fields(
+        Field("firm_id", "code"),
+        Field("year", "year"),
+        Field("region", "code"),
+        Field("sector", "code"),
+        Field("lat", "lat", required=False, nullable=True),
+        Field("lon", "lon", required=False, nullable=True),
+        *(Field(q, "quantity", required=False, nullable=True) for q in _QUANTITIES),
+        Field("export_destinations", "count", required=False, nullable=True),
+        Field("cluster_member", "bool", required=False),
+        Field("programme_entry_year", "year_nullable", required=False, nullable=True),
+    ),
+    "regional_employment": _fields(
+        Field("region", "code"),
+        Field("sector", "code"),
+        Field("year", "year"),
+        Field("employment", "quantity"),
+        Field("establishments", "count"),
+    ),
+    "trade_flows": _fields(
+        Field("exporter", "iso3"),
+        Field("importer", "iso3"),
+        Field("product", "code"),
+        Field("year", "year"),
+        Field("value", "quantity"),
+        Field("quantity", "quantity", nullable=True),
+        Field("distance", "positive", required=False, nullable=True),
+        *(Field(d, "dummy", required=False, nullable=True)
+          for d in ("contiguity", "common_language", "colony", "rta")),
+    ),
+    "country_product": _fields(
+        Field("country", "iso3"),
+        Field("item", "code"),
+        Field("year", "year"),
+        Field("production", "quantity", nullable=True),
+        Field("imports", "quantity", nullable=True),
+        Field("exports", "quantity", nullable=True),
+        Field("item_name", "code", required=False, nullable=True),
+        Field("domestic_supply", "float", required=False, nullable=True),
+    ),
+    "firm_links": _fields(
+        Field("source", "code"),
+        Field("target", "code"),
+        Field("year", "year"),
+        Field("kind", "kind"),
+        Field("value", "quantity"),
+    ),
+}
+
+#: Unique key of each table.
+KEYS: dict[str, tuple[str, ...]] = {
+    "establishments": ("firm_id", "year"),
+    "regional_employment": ("region", "sector", "year"),
+    "trade_flows": ("exporter", "importer", "product", "year"),
+    "country_product": ("country", "item", "year"),
+    "firm_links": (),
+}
+
+_STRING_KINDS = {"code", "iso3", "kind"}
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+def table_names() -> list[str]:
+    """The names of the contract tables."""
+    return list(TABLES)
+
+
+def contract_fields(table: str) -> dict[str, Field]:
+    """The :class:`Field` of each column of ``table``; unknown table → :class:`DataContractError`."""
+    if table not in TABLES:
+        raise DataContractError(f"unknown table {table!r}: the contracts are {', '.join(TABLES)}")
+    return TABLES[table]
+
+
+def code_columns(table: str) -> list[str]:
+    """Columns of ``table`` read as strings (codes, ISO3 codes, link kinds)."""
+    return [n for n, f in contract_fields(table).items() if f.kind in _STRING_KINDS]
+
+
+def required_columns(table: str) -> list[str]:
+    return [n for n, f in contract_fields(table).items() if f.required]
+
+
+# --------------------------------------------------------------------------------------------------
+# coercion
+
+
+def _code_to_string(values: pd.Series) -> pd.Series:
+    """Codes as strings: text is stripped of spaces (zeros kept); integer-valued numbers lose '.0'.
+
+    A column already of :data:`STRING_DTYPE` is taken as is (it was coerced before).
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(STRING_DTYPE)
+    if pd.api.types.is_integer_dtype(values):
+        return values.astype("Int64").astype(STRING_DTYPE)
+    if pd.api.types.is_float_dtype(values):
+        if (values.dropna() == np.floor(values.dropna())).all():
+            return values.astype("Int64").astype(STRING_DTYPE)
+        return values.astype(STRING_DTYPE)
+    if values.dtype == STRING_DTYPE:
+        return values
+    return values.astype(STRING_DTYPE).str.strip()
+
+
+def _to_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Booleans from bool, 0/1 or true/false/yes/no text; returns (values, mask of cells not understood)."""
+    if pd.api.types.is_bool_dtype(values) and not values.isna().any():
+        return values.astype(bool), pd.Series(False, index=values.index)
+    text = values.astype(STRING_DTYPE).str.strip().str.lower()
+    is_true = text.isin(_TRUE).fillna(False).astype(bool)
+    is_false = text.isin(_FALSE).fillna(False).astype(bool)
+    bad = ~(is_true | is_false)
+    return pd.Series(is_true.to_numpy(), index=values.index), bad
+
+
+@dataclass
+class _Problem:
+    columns: str
+    rule: str
+    rows: np.ndarray  # 0-based positions
+    values: list
+
+
+def _coerce(df: pd.DataFrame, fields: dict[str, Field]) -> tuple[pd.DataFrame, list[_Problem]]:
+    out = df.copy()
+    problems: list[_Problem] = []
+    for name, f in fields.items():
+        if name not in out.columns:
+            continue
+        col = out[name]
+        if f.kind in _STRING_KINDS:
+            out[name] = _code_to_string(col)
+        elif f.kind == "bool":
+            values, bad = _to_bool(col)
+            if bad.any():
+                pos = np.flatnonzero(bad.to_numpy())
+                problems.append(_Problem(name, "must be true/false (or 1/0, yes/no)", pos,
+                                         col.iloc[pos[:_MAX_ROWS_SHOWN]].tolist()))
+            out[name] = values
+        else:
+            num = pd.to_numeric(col, errors="coerce").astype("float64")
+            not_number = (num.isna() & col.notna()).to_numpy()
+            if not_number.any():
+                pos = np.flatnonzero(not_number)
+                problems.append(_Problem(name, "must be a number", pos, col.iloc[pos[:_MAX_ROWS_SHOWN]].tolist()))
+            if f.kind in {"year", "year_nullable", "count"}:
+                fractional = (num.notna() & (num != np.round(num))).to_numpy()
+                if fractional.any():
+                    pos = np.flatnonzero(fractional)
+                    problems.append(_Problem(name, "must be a whole number", pos,
+                                             num.iloc[pos[:_MAX_ROWS_SHOWN]].tolist()))
+                    num = num.where(~fractional)
+                if f.kind == "year" and not num.isna().any():
+                    out[name] = num.astype("int64")
+                else:
+                    out[name] = num.round().astype("Int64")
+            else:
+                out[name] = num
+    return out, problems
+
+
+# --------------------------------------------------------------------------------------------------
+# pandera schemas
+
+
+def _checks(f: Field, year_range: tuple[int, int]) -> list[pa.Check]:
+    lo, hi = year_range
+    by_kind = {
+        "iso3": [pa.Check.str_matches(r"^[A-Z]{3}$", error="ISO3 code: three upper-case letters")],
+        "year": [pa.Check.in_range(lo, hi, error=f"year in [{lo}, {hi}]")],
+        "year_nullable": [pa.Check.in_range(lo, hi, error=f"year in [{lo}, {hi}]")],
+        "quantity": [pa.Check.ge(0, error="non-negative quantity (>= 0)")],
+        "count": [pa.Check.ge(0, error="non-negative count (>= 0)")],
+        "positive": [pa.Check.gt(0, error="strictly positive (> 0)")],
+        "dummy": [pa.Check.isin([0.0, 1.0], error="0/1 dummy")],
+        "kind": [pa.Check.isin(list(LINK_KINDS), error=f"one of {', '.join(LINK_KINDS)}")],
+        "lat": [pa.Check.in_range(-90, 90, error="latitude in [-90, 90] degrees")],
+        "lon": [pa.Check.in_range(-180, 180, error="longitude in [-180, 180] degrees")],
+    }
+    return by_kind.get(f.kind, [])
+
+
+def _dtype(f: Field, frame: pd.DataFrame) -> object:
+    if f.kind in _STRING_KINDS:
+        return STRING_DTYPE
+    if f.kind == "bool":
+        return bool
+    if f.kind in {"year", "year_nullable", "count"}:
+        return frame[f.name].dtype  # int64 or Int64, fixed by _coerce
+    return "float64"
+
+
+def schema(table: str, frame: pd.DataFrame | None = None, year_range: tuple[int, int] = YEAR_RANGE
+           ) -> pa.DataFrameSchema:
+    """The pandera schema of ``table`` (for an already-coerced ``frame``, if given)."""
+    fields = contract_fields(table)
+    columns = {}
+    for name, f in fields.items():
+        dtype = _dtype(f, frame) if frame is not None and name in frame.columns else None
+        columns[name] = pa.Column(dtype, checks=_checks(f, year_range), nullable=f.nullable,
+                                  required=f.required, coerce=False)
+    key = list(KEYS[table])
+    return pa.DataFrameSchema(columns, unique=key or None, report_duplicates="all", strict=False,
+                              name=table)
+
+
+# --------------------------------------------------------------------------------------------------
+# validation
+
+
+def _rows_text(rows: np.ndarray) -> str:
+    shown = ", ".join(str(int(r) + 1) for r in rows[:_MAX_ROWS_SHOWN])
+    more = f" and {len(rows) - _MAX_ROWS_SHOWN} more" if len(rows) > _MAX_ROWS_SHOWN else ""
+    if len(rows) == 1:
+        return f"1 row (row {shown})"
+    return f"{len(rows)} rows (rows {shown}{more})"
+
+
+def _pandera_problems(err: pa.errors.SchemaErrors, table: str, skip: set[tuple[str, int]]) -> list[_Problem]:
+    fc = err.failure_cases
+    problems: list[_Problem] = []
+    key = KEYS[table]
+    dup = fc[fc["check"].astype(str) == "multiple_fields_uniqueness"]
+    if len(dup):
+        rows = np.unique(pd.to_numeric(dup["index"], errors="coerce").dropna().astype(int).to_numpy())
+        problems.append(_Problem(" × ".join(key), f"duplicate key: ({', '.join(key)}) must be unique", rows, []))
+    rest = fc[fc["check"].astype(str) != "multiple_fields_uniqueness"]
+    for (column, check), grp in rest.groupby(["column", "check"], sort=False, dropna=False):
+        check = str(check)
+        idx = pd.to_numeric(grp["index"], errors="coerce")
+        rows = idx.dropna().astype(int).to_numpy()
+        if check == "not_nullable":
+            rows = np.array([r for r in rows if (column, int(r)) not in skip], dtype=int)
+            if rows.size == 0:
+                continue
+            rule = "must not be missing"
+            problems.append(_Problem(str(column), rule, np.unique(rows), []))
+            continue
+        elif check == "column_in_dataframe":
+            continue  # reported by validate() with the "did you mean" hint
+        elif check.startswith("dtype("):
+            rule = f"wrong type {grp['failure_case'].iloc[0]} (expected {check[6:-1]})"
+        else:
+            rule = check
+        problems.append(_Problem(str(column), rule, np.unique(rows), grp["failure_case"].head(_MAX_ROWS_SHOWN).tolist()
+                                 if rows.size else []))
+    return problems
+
+
+def _format(problems: list[_Problem], table: str, source: str) -> str:
+    lines = [f"{source}: table {table!r} breaks its contract ({len(problems)} problem"
+             f"{'s' if len(problems) != 1 else ''}; rows are 1-based data rows, header not counted):"]
+    for p in problems:
+        where = f"column {p.columns!r}" if " × " not in p.columns else f"key {p.columns}"
+        what = _rows_text(p.rows) if p.rows.size else "the whole column"
+        vals = f"; values {p.values}" if p.values else ""
+        lines.append(f"  - {where}: {p.rule}: {what}{vals}")
+    return "\n".join(lines)
+
+
+def missing_columns_message(missing: Sequence[str], present: Iterable[str], table: str, source: str) -> str:
+    """Message for required columns that are absent, with the columns present and 'did you mean'."""
+    import difflib
+
+    present = [str(c) for c in present]
+    parts = []
+    for col in missing:
+        close = difflib.get_close_matches(col, present, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        parts.append(f"{col!r}{hint}")
+    return (f"{source}: table {table!r} is missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(parts)}; columns present: {', '.join(present) or '(none)'}")
+
+
+def validate(df: pd.DataFrame, table: str, source: str = "<in-memory>",
+             year_range: tuple[int, int] = YEAR_RANGE) -> pd.DataFrame:
+    """Coerce ``df`` to the ``table`` contract and check every rule; return the coerced frame.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table; extra columns are kept unchanged. Its index is replaced by a fresh RangeIndex.
+    table : str
+        One of ``establishments, regional_employment, trade_flows, country_product, firm_links``.
+    source : str
+        Where the table came from (a file path), named in every error message.
+    year_range : (int, int)
+        Inclusive range of plausible years, 1900–2100 by default.
+
+    Returns
+    -------
+    DataFrame
+        Codes as pyarrow-backed strings (leading zeros kept), ``year`` as int64, counts and
+        ``programme_entry_year`` as nullable Int64, quantities as float64, ``cluster_member`` as bool.
+
+    Raises
+    ------
+    DataContractError
+        Naming the source, the table, each failing column, the rule and the offending rows
+        (all problems at once). An empty table is an error naming the source.
+    """
+    fields = contract_fields(table)
+    if not isinstance(df, pd.DataFrame):
+        raise DataContractError(f"{source}: table {table!r} must be a pandas DataFrame, got {type(df).__name__}")
+    if len(df) == 0:
+        raise DataContractError(f"{source}: table {table!r} is empty (no data rows)")
+    missing = [c for c in required_columns(table) if c not in df.columns]
+    if missing:
+        raise DataContractError(missing_columns_message(missing, df.columns, table, source))
+    frame = df.reset_index(drop=True)
+    frame, problems = _coerce(frame, fields)
+    skip = {(p.columns, int(r)) for p in problems for r in p.rows}
+    try:
+        schema(table, frame, year_range).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        problems.extend(_pandera_problems(err, table, skip))
+    if problems:
+        raise DataContractError(_format(problems, table, source))
+    return frame
+
+
+def excluded_frame(counts: dict[str, int] | None = None) -> pd.DataFrame:
+    """A tidy ``reason → n_rows`` table (reasons with zero rows left out)."""
+    items = [(r, int(n)) for r, n in (counts or {}).items() if n]
+    return pd.DataFrame(items, columns=["reason", "n_rows"]).astype({"reason": STRING_DTYPE, "n_rows": "int64"})
+
+
+def positive_for_logs(df: pd.DataFrame, columns: Sequence[str], source: str = "<in-memory>"
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep the rows whose ``columns`` are all strictly positive, so that their logs exist.
+
+    A row is excluded under the first listed column that is missing, zero or negative; each row
+    is counted once. Documented rule: "logs only of positive values".
+
+    Returns
+    -------
+    (kept, excluded)
+        ``kept`` is the frame restricted to usable rows (original index kept); ``excluded`` has one
+        row per reason (``"<column> <= 0 or missing (logs only of positive values)"``) with ``n_rows``.
+
+    Raises
+    ------
+    DataContractError
+        If a column is absent (naming it and the source) or not numeric.
+    """
+    columns = list(columns)
+    absent = [c for c in columns if c not in df.columns]
+    if absent:
+        raise DataContractError(f"{source}: positive_for_logs needs column(s) {absent} "
+                                f"that are not in the table; columns present: {', '.join(map(str, df.columns))}")
+    alive = np.ones(len(df), dtype=bool)
+    counts: dict[str, int] = {}
+    for c in columns:
+        if not pd.api.types.is_numeric_dtype(df[c]):
+            raise DataContractError(f"{source}: column {c!r} must be numeric to take logs, got {df[c].dtype}")
+        ok = (df[c] > 0).fillna(False).to_numpy(dtype=bool)
+        newly_out = alive & ~ok
+        counts[f"{c} <= 0 or missing (logs only of positive values)"] = int(newly_out.sum())
+        alive &= ok
+    return df.loc[alive], excluded_frame(counts)

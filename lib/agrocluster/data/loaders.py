@@ -1,0 +1,178 @@
+"""Read a user's table (CSV, Parquet, Excel, Stata) into a validated contract frame.
+
+:func:`read_table` infers the format from the file extension (overridable), renames the user's
+columns to the contract names with a mapping ``{user_column: contract_column}`` (given in the
+cluster's params), reads code columns as text so that leading zeros survive (``"0112"`` stays
+``"0112"``), validates with :func:`agrocluster.data.contracts.validate` and returns a
+:class:`LoadedTable` carrying the file's SHA-256 for provenance.
+
+Parquet, Excel and Stata keep the types they were written with: a sector code stored as a number
+in those files has already lost its leading zeros, and nothing here can restore them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from agrocluster.data.contracts import (
+    YEAR_RANGE,
+    code_columns,
+    contract_fields,
+    excluded_frame,
+    missing_columns_message,
+    validate,
+)
+from agrocluster.errors import DataContractError
+
+FORMATS = ("csv", "parquet", "excel", "stata")
+_EXTENSIONS = {
+    ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".gz": "csv", ".zip": "csv", ".bz2": "csv",
+    ".parquet": "parquet", ".pq": "parquet",
+    ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
+    ".dta": "stata",
+}
+
+
+class MissingDataFileError(DataContractError, FileNotFoundError):
+    """A data file named in the params does not exist (also a :class:`FileNotFoundError`)."""
+
+
+@dataclass
+class LoadedTable:
+    """A validated contract table and where it came from.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The coerced, validated table.
+    table : str
+        Contract name.
+    path : Path | None
+        Source file (``None`` for an in-memory or packaged source).
+    sha256 : str
+        SHA-256 of the source file ("" when there is no file).
+    n_rows : int
+        Rows in ``frame``.
+    excluded : DataFrame
+        ``reason → n_rows`` for rows left out by a documented rule (empty when none).
+    """
+
+    frame: pd.DataFrame
+    table: str
+    path: Path | None
+    sha256: str
+    n_rows: int
+    excluded: pd.DataFrame = field(default_factory=excluded_frame)
+
+    @property
+    def n_excluded(self) -> int:
+        return int(self.excluded["n_rows"].sum())
+
+    def summary(self) -> pd.DataFrame:
+        """One-row inventory: table, file, rows kept, rows excluded, SHA-256 (first 12 hex)."""
+        return pd.DataFrame([{
+            "table": self.table, "file": str(self.path) if self.path else "", "rows": self.n_rows,
+            "excluded_rows": self.n_excluded, "sha256": self.sha256[:12],
+        }])
+
+
+def file_sha256(path: str | Path, chunk_size: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file, read in chunks (constant memory)."""
+    p = Path(path)
+    if not p.is_file():
+        raise MissingDataFileError(f"data file not found: {p}")
+    h = hashlib.sha256()
+    with p.open("rb") as fh:
+        while chunk := fh.read(chunk_size):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def infer_format(path: str | Path) -> str:
+    """Format from the extension: csv, parquet, excel or stata (``.csv.gz`` is csv)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in _EXTENSIONS:
+        raise DataContractError(f"{path}: cannot tell the format from extension {suffix!r}; "
+                                f"pass format= one of {', '.join(FORMATS)}")
+    return _EXTENSIONS[suffix]
+
+
+def _check_mapping(columns: Mapping[str, str] | None, table: str, path: Path) -> dict[str, str]:
+    mapping = dict(columns or {})
+    known = contract_fields(table)
+    wrong = [c for c in mapping.values() if c not in known]
+    if wrong:
+        raise DataContractError(f"{path}: column mapping targets {wrong} that are not columns of table {table!r}; "
+                                f"its columns are {', '.join(known)}")
+    return mapping
+
+
+def _read(path: Path, fmt: str, text_columns: list[str], sheet: str | int | None) -> pd.DataFrame:
+    if fmt == "csv":
+        sep = "\t" if path.suffix.lower() == ".tsv" else ","
+        header = pd.read_csv(path, sep=sep, nrows=0).columns
+        dtype = {c: str for c in header if c in text_columns}
+        return pd.read_csv(path, sep=sep, dtype=dtype, keep_default_na=True)
+    if fmt == "parquet":
+        return pd.read_parquet(path)
+    if fmt == "excel":
+        header = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, nrows=0).columns
+        return pd.read_excel(path, sheet_name=0 if sheet is None else sheet,
+                             dtype={c: str for c in header if c in text_columns})
+    if fmt == "stata":
+        return pd.read_stata(path, convert_categoricals=False)
+    raise DataContractError(f"{path}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def read_table(path: str | Path, table: str, format: str | None = None,
+               columns: Mapping[str, str] | None = None, sheet: str | int | None = None,
+               year_range: tuple[int, int] = YEAR_RANGE) -> LoadedTable:
+    """Read, rename, coerce and validate one contract table from a file.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV (``.csv``, ``.tsv``, ``.csv.gz``), Parquet, Excel (openpyxl) or Stata ``.dta`` file.
+    table : str
+        Contract name (see :data:`agrocluster.data.contracts.TABLES`).
+    format : str, optional
+        ``csv``, ``parquet``, ``excel`` or ``stata``; inferred from the extension by default.
+    columns : mapping, optional
+        ``{user_column: contract_column}``; unmapped columns keep their names.
+    sheet : str or int, optional
+        Excel sheet (first sheet by default).
+    year_range : (int, int)
+        Plausible years, 1900–2100 by default.
+
+    Raises
+    ------
+    MissingDataFileError
+        The file does not exist (a :class:`DataContractError` and a :class:`FileNotFoundError`).
+    DataContractError
+        A mapped column is absent (naming the file, the column, the columns present and the closest
+        match), or the table breaks its contract (see :func:`~agrocluster.data.contracts.validate`).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise MissingDataFileError(f"data file for table {table!r} not found: {p}")
+    fmt = format or infer_format(p)
+    if fmt not in FORMATS:
+        raise DataContractError(f"{p}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    mapping = _check_mapping(columns, table, p)
+    codes = set(code_columns(table))
+    text_columns = [u for u, c in mapping.items() if c in codes] + [c for c in codes if c not in mapping.values()]
+    try:
+        raw = _read(p, fmt, text_columns, sheet)
+    except (ValueError, OSError, ImportError) as exc:
+        raise DataContractError(f"{p}: cannot be read as {fmt} ({type(exc).__name__}: {exc})") from exc
+    absent = [u for u in mapping if u not in raw.columns]
+    if absent:
+        raise DataContractError(missing_columns_message(absent, raw.columns, table, str(p))
+                                .replace("missing required column", "missing mapped column"))
+    frame = validate(raw.rename(columns=mapping), table, source=str(p), year_range=year_range)
+    return LoadedTable(frame=frame, table=table, path=p, sha256=file_sha256(p), n_rows=len(frame))

