@@ -1,0 +1,534 @@
+"""Specialisation and concentration indices on region × sector employment tables.
+
+Conventions follow EconGeo (Balland, R) and REAT (Wieland, R) where they exist; formulas are written in
+each docstring. Inputs follow the ``regional_employment`` contract (``region``, ``sector``, ``year``,
+``employment``); column names are parameters. When the table holds a ``year`` column every index is
+computed per year and the year is kept in the output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from agrocluster.concentration._checks import check_count, check_level, regional_table
+from agrocluster.errors import DataContractError, EstimationError
+
+
+def _describe(keys: list[str], row: pd.Series | tuple) -> str:
+    values = row if isinstance(row, tuple) else tuple(row[k] for k in keys)
+    return ", ".join(f"{k}={v!r}" for k, v in zip(keys, values, strict=True))
+
+
+def _codes(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """Integer group codes (0..k-1) of the rows of ``frame`` over ``cols``."""
+    parts = [pd.factorize(frame[c])[0] for c in cols]
+    dims = [int(p.max()) + 1 for p in parts]
+    return pd.factorize(np.ravel_multi_index(parts, dims))[0]
+
+
+def _sector_types(
+    table: pd.DataFrame, raw: pd.DataFrame, sector: str, base: str, traded: Collection[str] | str | None
+) -> np.ndarray:
+    """'traded' / 'local' label of each row of ``table`` (all 'all' when ``base='all'``)."""
+    if base == "all":
+        return np.full(len(table), "all", dtype=object)
+    if base != "traded":
+        raise DataContractError(f"base must be 'all' or 'traded', got {base!r}")
+    if traded is None:
+        raise DataContractError("base='traded' needs traded=: a set of traded sector codes or a boolean column name")
+    if isinstance(traded, str):
+        if traded not in raw.columns:
+            raise DataContractError(f"traded={traded!r} is not a column of the table; pass a set of sector codes or a column")
+        flags = raw[[sector, traded]].drop_duplicates()
+        if flags[sector].duplicated().any():
+            bad = flags.loc[flags[sector].duplicated(), sector].astype(str).unique()[:5]
+            raise DataContractError(f"column '{traded}' is not constant within sector(s) {list(bad)}")
+        if flags[traded].isna().any():
+            raise DataContractError(f"column '{traded}' is missing for some sectors; it must be True/False")
+        code_set = set(flags.loc[flags[traded].astype(bool), sector].astype(str))
+    else:
+        code_set = {str(s) for s in traded}
+    is_traded = table[sector].astype(str).isin(code_set).to_numpy()
+    if not is_traded.any():
+        raise DataContractError("base='traded' but none of the table's sectors is in traded")
+    return np.where(is_traded, "traded", "local").astype(object)
+
+
+def _lq_core(e: np.ndarray, g_reg: np.ndarray, g_sec: np.ndarray, g_all: np.ndarray) -> tuple[np.ndarray, ...]:
+    """LQ of every cell from employment ``e`` and group codes (region-in-base, sector, base)."""
+    e_r = np.bincount(g_reg, weights=e)[g_reg]
+    e_s = np.bincount(g_sec, weights=e)[g_sec]
+    e_tot = np.bincount(g_all, weights=e)[g_all]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lq = (e / e_r) / (e_s / e_tot)
+    return lq, e_r, e_s, e_tot
+
+
+@dataclass(frozen=True)
+class _LQSetup:
+    table: pd.DataFrame
+    keys: list[str]
+    e: np.ndarray
+    g_reg: np.ndarray
+    g_sec: np.ndarray
+    g_all: np.ndarray
+
+
+def _lq_setup(
+    df: pd.DataFrame,
+    region: str,
+    sector: str,
+    value: str,
+    year: str | None,
+    base: str,
+    traded: Collection[str] | str | None,
+    extra: tuple[str, ...] = (),
+) -> _LQSetup:
+    table, keys = regional_table(df, region, sector, value, year, extra=extra)
+    table["_base"] = _sector_types(table, df, sector, base, traded)
+    time = [k for k in keys if k not in (region, sector)]
+    g_reg = _codes(table, [*time, "_base", region])
+    g_sec = _codes(table, [*time, sector])
+    g_all = _codes(table, [*time, "_base"])
+    e = table[value].to_numpy(dtype="float64")
+    _, e_r, e_s, _ = _lq_core(e, g_reg, g_sec, g_all)
+    zero_r = e_r == 0
+    if zero_r.any():
+        row = table.loc[zero_r, [*time, region]].iloc[0]
+        raise EstimationError(
+            f"region with zero employment ({_describe([*time, region], row)}): its LQ is 0/0; "
+            f"drop the region or give it employment in column '{value}'"
+        )
+    zero_s = e_s == 0
+    if zero_s.any():
+        row = table.loc[zero_s, [*time, sector]].iloc[0]
+        raise EstimationError(
+            f"empty sector ({_describe([*time, sector], row)}): zero total employment in '{value}', so its LQ is 0/0"
+        )
+    return _LQSetup(table, keys, e, g_reg, g_sec, g_all)
+
+
+def location_quotient(
+    df: pd.DataFrame,
+    region: str = "region",
+    sector: str = "sector",
+    value: str = "employment",
+    *,
+    year: str | None = "year",
+    base: str = "all",
+    traded: Collection[str] | str | None = None,
+    interval: str | None = None,
+    level: float = 0.95,
+    n_boot: int = 999,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """Location quotient of every region × sector cell.
+
+    ``LQ_rs = (e_rs / e_r) / (e_s / e)`` with ``e_r`` the region's employment, ``e_s`` the sector's national
+    employment and ``e`` national employment (EconGeo ``location_quotient``). With ``base="traded"`` the
+    denominators are taken within the sector's type, as the US Cluster Mapping Project does: a traded
+    sector's LQ uses the region's and the nation's *traded* employment, a local sector's uses local
+    employment. ``traded`` is a collection of sector codes or the name of a boolean column of ``df``.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``regional_employment`` table. Duplicate region × sector (× year) rows are summed. When the
+        ``year`` column is present the LQ is computed per year and the year column kept.
+    region, sector, value : str
+        Column names; the output uses the same names.
+    interval : {None, "poisson", "bootstrap"}
+        ``"poisson"``: exact (Garwood) Poisson interval on the cell count ``e_rs`` holding the regional,
+        sector and national totals fixed — the usual small-cell approximation. ``"bootstrap"``: parametric
+        Poisson bootstrap, every cell redrawn as ``Poisson(e_rs)``, all totals recomputed, percentile
+        interval over ``n_boot`` draws (seeded); the column ``boot_defined`` counts draws where the LQ
+        was defined (a draw whose region total is 0 leaves it undefined).
+    level : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``[year,] region, sector, lq`` (named by the arguments), plus ``lq_lo, lq_hi`` with an
+        interval (and ``boot_defined`` for the bootstrap).
+
+    Raises
+    ------
+    DataContractError
+        Missing columns or keys, negative or missing values, bad options.
+    EstimationError
+        A region with zero employment or an empty sector (the LQ would be 0/0).
+    """
+    setup = _lq_setup(df, region, sector, value, year, base, traded)
+    lq, e_r, e_s, e_tot = _lq_core(setup.e, setup.g_reg, setup.g_sec, setup.g_all)
+    out = setup.table[setup.keys].copy()
+    out["lq"] = lq
+    if interval is None:
+        return out.reset_index(drop=True)
+    level = check_level(level)
+    alpha = 1.0 - level
+    if interval == "poisson":
+        k = setup.e
+        lo = np.where(k > 0, stats.chi2.ppf(alpha / 2, 2 * k) / 2, 0.0)
+        hi = stats.chi2.ppf(1 - alpha / 2, 2 * (k + 1)) / 2
+        scale = e_r * e_s / e_tot
+        out["lq_lo"] = lo / scale
+        out["lq_hi"] = hi / scale
+    elif interval == "bootstrap":
+        n_boot = check_count(n_boot, "n_boot", 2)
+        rng = np.random.default_rng(seed)
+        draws = np.empty((n_boot, len(setup.e)))
+        for b in range(n_boot):
+            draws[b] = _lq_core(rng.poisson(setup.e).astype("float64"), setup.g_reg, setup.g_sec, setup.g_all)[0]
+        defined = np.isfinite(draws)
+        draws[~defined] = np.nan
+        out["lq_lo"] = np.nanquantile(draws, alpha / 2, axis=0)
+        out["lq_hi"] = np.nanquantile(draws, 1 - alpha / 2, axis=0)
+        out["boot_defined"] = defined.sum(axis=0)
+    else:
+        raise DataContractError(f"interval must be None, 'poisson' or 'bootstrap', got {interval!r}")
+    return out.reset_index(drop=True)
+
+
+def _matrix(df: pd.DataFrame, region: str, sector: str, value: str, year: str | None):
+    """Yield (time key dict, region × sector dense matrix) per year (or once)."""
+    table, keys = regional_table(df, region, sector, value, year)
+    time = [k for k in keys if k not in (region, sector)]
+    groups = table.groupby(time, sort=True) if time else [((), table)]
+    for t, part in groups:
+        mat = part.pivot_table(index=region, columns=sector, values=value, aggfunc="sum", fill_value=0.0)
+        t = t if isinstance(t, tuple) else (t,)
+        yield dict(zip(time, t, strict=True)), mat.astype("float64")
+
+
+def _check_totals(mat: pd.DataFrame, tkey: dict, region: str, sector: str, value: str) -> None:
+    e_r = mat.sum(axis=1)
+    if (e_r == 0).any():
+        raise EstimationError(
+            f"region with zero employment ({region}={e_r.index[e_r == 0][0]!r}{_tsuffix(tkey)}) in '{value}'"
+        )
+    e_s = mat.sum(axis=0)
+    if (e_s == 0).any():
+        raise EstimationError(
+            f"empty sector ({sector}={e_s.index[e_s == 0][0]!r}{_tsuffix(tkey)}): zero total employment in '{value}'"
+        )
+
+
+def _tsuffix(tkey: dict) -> str:
+    return "".join(f", {k}={v!r}" for k, v in tkey.items())
+
+
+def hoover_index(
+    df: pd.DataFrame, region: str = "region", sector: str = "sector", value: str = "employment", *, year: str | None = "year"
+) -> pd.DataFrame:
+    """Hoover (1936) localisation index of every sector.
+
+    ``Hoover_s = ½ Σ_r |e_rs / e_s − e_r / e|``: half the L1 distance between the sector's regional
+    distribution and total employment's (as REAT ``hoover`` with total employment as reference). 0 when
+    the sector is spread like employment, towards 1 when concentrated in a region with little employment.
+    It equals the largest vertical gap between the diagonal and :func:`hoover_curve`.
+
+    Returns a DataFrame ``[year,] sector, hoover``.
+    """
+    rows = []
+    for tkey, mat in _matrix(df, region, sector, value, year):
+        _check_totals(mat, tkey, region, sector, value)
+        s = mat / mat.sum(axis=0)
+        x = mat.sum(axis=1) / mat.to_numpy().sum()
+        h = 0.5 * s.sub(x, axis=0).abs().sum(axis=0)
+        rows.append(pd.DataFrame({**tkey, sector: h.index, "hoover": h.to_numpy()}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def krugman_index(
+    df: pd.DataFrame, region: str = "region", sector: str = "sector", value: str = "employment", *, year: str | None = "year"
+) -> pd.DataFrame:
+    """Krugman (1991) specialisation index of every region against the rest of the country.
+
+    ``K_r = Σ_s |e_rs / e_r − (e_s − e_rs) / (e − e_r)|``, between 0 (same structure as the other
+    regions) and 2 (no sector in common), as EconGeo ``krugman_index`` (region vs all other regions).
+
+    Returns a DataFrame ``[year,] region, krugman``. Needs at least two regions.
+    """
+    rows = []
+    for tkey, mat in _matrix(df, region, sector, value, year):
+        _check_totals(mat, tkey, region, sector, value)
+        if mat.shape[0] < 2:
+            raise EstimationError(f"krugman_index needs at least two regions{_tsuffix(tkey)}; found {mat.shape[0]}")
+        m = mat.to_numpy()
+        e_r = m.sum(axis=1, keepdims=True)
+        rest = m.sum(axis=0, keepdims=True) - m
+        k = np.abs(m / e_r - rest / rest.sum(axis=1, keepdims=True)).sum(axis=1)
+        rows.append(pd.DataFrame({**tkey, region: mat.index, "krugman": k}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def diversity(
+    df: pd.DataFrame, region: str = "region", sector: str = "sector", value: str = "employment", *, year: str | None = "year"
+) -> pd.DataFrame:
+    """Herfindahl and entropy diversity of every region's sector mix.
+
+    With ``p_s = e_rs / e_r``: ``herfindahl = Σ_s p_s²`` (1 = a single sector), ``entropy = −Σ_s p_s ln p_s``
+    (natural log, 0·ln 0 = 0; EconGeo ``entropy`` uses the same Shannon form), ``effective_sectors =
+    1 / herfindahl`` and ``n_sectors`` with positive employment.
+
+    Returns a DataFrame ``[year,] region, herfindahl, entropy, effective_sectors, n_sectors``.
+    """
+    rows = []
+    for tkey, mat in _matrix(df, region, sector, value, year):
+        e_r = mat.sum(axis=1)
+        if (e_r == 0).any():
+            raise EstimationError(
+                f"region with zero employment ({region}={e_r.index[e_r == 0][0]!r}{_tsuffix(tkey)}) in '{value}'"
+            )
+        p = mat.to_numpy() / e_r.to_numpy()[:, None]
+        hhi = (p**2).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ent = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=1)
+        rows.append(
+            pd.DataFrame(
+                {
+                    **tkey,
+                    region: mat.index,
+                    "herfindahl": hhi,
+                    "entropy": ent,
+                    "effective_sectors": 1.0 / hhi,
+                    "n_sectors": (p > 0).sum(axis=1),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def _curve(values: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Order, cumulative reference share and cumulative value share (ascending value/reference)."""
+    order = np.lexsort((values, values / reference))
+    x = np.concatenate([[0.0], np.cumsum(reference[order]) / reference.sum()])
+    y = np.concatenate([[0.0], np.cumsum(values[order]) / values.sum()])
+    return order, x, y
+
+
+def _gini_from_curve(x: np.ndarray, y: np.ndarray) -> float:
+    return float(1.0 - np.sum(np.diff(x) * (y[1:] + y[:-1])))
+
+
+def gini(
+    df: pd.DataFrame, region: str = "region", sector: str = "sector", value: str = "employment", *, year: str | None = "year"
+) -> pd.DataFrame:
+    """Gini coefficient of every sector's employment across regions, each region weighted equally.
+
+    ``G = 1 − Σ_k (X_k − X_{k−1})(Y_k + Y_{k−1})`` on the Lorenz curve (regions sorted by employment,
+    ``X`` cumulative share of regions, ``Y`` cumulative share of the sector's employment); equal to
+    ``Σ_i Σ_j |e_i − e_j| / (2 n² ē)`` (REAT ``gini`` without the small-sample correction). Regions of the
+    table where the sector is absent count with zero employment.
+
+    Returns a DataFrame ``[year,] sector, gini``.
+    """
+    return _gini_table(df, region, sector, value, year, locational=False)
+
+
+def locational_gini(
+    df: pd.DataFrame, region: str = "region", sector: str = "sector", value: str = "employment", *, year: str | None = "year"
+) -> pd.DataFrame:
+    """Krugman (1991) locational Gini of every sector.
+
+    The Lorenz curve of the sector's regional shares against the regions' shares of total employment,
+    regions sorted by LQ ascending; ``G = 1 − Σ_k (X_k − X_{k−1})(Y_k + Y_{k−1})`` with ``X`` cumulative
+    share of total employment and ``Y`` cumulative share of the sector. 0 when the sector is spread like
+    employment. This is EconGeo's ``locational_gini`` idea with the explicit employment reference.
+
+    Returns a DataFrame ``[year,] sector, locational_gini``.
+    """
+    return _gini_table(df, region, sector, value, year, locational=True)
+
+
+def _gini_table(df, region, sector, value, year, locational: bool) -> pd.DataFrame:
+    rows = []
+    name = "locational_gini" if locational else "gini"
+    for tkey, mat in _matrix(df, region, sector, value, year):
+        _check_totals(mat, tkey, region, sector, value)
+        m = mat.to_numpy()
+        reference = m.sum(axis=1) if locational else np.ones(m.shape[0])
+        g = [_gini_from_curve(*_curve(m[:, j], reference)[1:]) for j in range(m.shape[1])]
+        rows.append(pd.DataFrame({**tkey, sector: mat.columns, name: g}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def lorenz_curve(
+    df: pd.DataFrame,
+    sector_code: str,
+    region: str = "region",
+    sector: str = "sector",
+    value: str = "employment",
+    *,
+    reference: str = "regions",
+    year: str | None = "year",
+) -> pd.DataFrame:
+    """Lorenz curve of one sector across regions, for plotting.
+
+    ``reference="regions"``: regions sorted by the sector's employment, x = cumulative share of regions
+    (the curve behind :func:`gini`). ``reference="employment"``: regions sorted by LQ, x = cumulative share
+    of total employment (the curve behind :func:`locational_gini`, :func:`hoover_curve`).
+
+    Returns a DataFrame ``region, cum_reference, cum_sector`` starting at the origin (first row's region
+    is missing). The table must hold one year (filter it first).
+    """
+    if reference not in ("regions", "employment"):
+        raise DataContractError(f"reference must be 'regions' or 'employment', got {reference!r}")
+    mats = list(_matrix(df, region, sector, value, year))
+    if len(mats) > 1:
+        raise DataContractError(
+            f"lorenz_curve draws one year; the table holds {len(mats)} years in '{year}': filter one first"
+        )
+    tkey, mat = mats[0]
+    if sector_code not in mat.columns:
+        raise DataContractError(f"sector {sector_code!r} is not in column '{sector}'")
+    _check_totals(mat, tkey, region, sector, value)
+    m = mat.to_numpy()
+    j = list(mat.columns).index(sector_code)
+    ref = m.sum(axis=1) if reference == "employment" else np.ones(m.shape[0])
+    order, x, y = _curve(m[:, j], ref)
+    regions = pd.array([pd.NA, *mat.index[order].tolist()], dtype=pd.StringDtype())
+    return pd.DataFrame({region: regions, "cum_reference": x, "cum_sector": y})
+
+
+def hoover_curve(
+    df: pd.DataFrame,
+    sector_code: str,
+    region: str = "region",
+    sector: str = "sector",
+    value: str = "employment",
+    *,
+    year: str | None = "year",
+) -> pd.DataFrame:
+    """Hoover curve of one sector (EconGeo ``hoover_curve``): its cumulative share against cumulative
+    total employment, regions sorted by LQ. The largest gap to the diagonal is :func:`hoover_index`.
+    Same output as :func:`lorenz_curve` with ``reference="employment"``."""
+    return lorenz_curve(df, sector_code, region, sector, value, reference="employment", year=year)
+
+
+@dataclass(frozen=True)
+class ShiftShareResult:
+    """Shift-share decomposition of one region's employment change between two years.
+
+    Attributes
+    ----------
+    region_code, start, end : the region and years decomposed.
+    change : total employment change of the region (sum over sectors).
+    national_growth, industry_mix, competitive : the three components (sum over sectors); they add up
+        to ``change``.
+    by_sector : DataFrame, one row per sector (see :meth:`table`).
+    """
+
+    region_code: str
+    start: int
+    end: int
+    change: float
+    national_growth: float
+    industry_mix: float
+    competitive: float
+    by_sector: pd.DataFrame
+
+    def table(self) -> pd.DataFrame:
+        """Per sector: ``sector, employment_start, employment_end, change, national_growth, industry_mix,
+        competitive``."""
+        return self.by_sector.copy()
+
+    def summary(self) -> pd.DataFrame:
+        """The region's totals as a one-column frame (component → jobs)."""
+        return pd.DataFrame(
+            {
+                "jobs": [self.change, self.national_growth, self.industry_mix, self.competitive],
+            },
+            index=pd.Index(["change", "national_growth", "industry_mix", "competitive"], name="component"),
+        )
+
+
+def shift_share(
+    df: pd.DataFrame,
+    region_code: str,
+    start: int,
+    end: int,
+    region: str = "region",
+    sector: str = "sector",
+    value: str = "employment",
+    *,
+    year: str = "year",
+) -> ShiftShareResult:
+    """Classic (Dunn 1960) shift-share of a region's employment change between ``start`` and ``end``.
+
+    For each sector ``s`` of the region, with national growth ``g = E¹/E⁰ − 1`` and sector growth
+    ``g_s = E_s¹/E_s⁰ − 1`` (national totals include the region, as REAT ``shift``):
+
+    - national growth ``NS = e⁰_rs · g``
+    - industry mix ``IM = e⁰_rs · (g_s − g)``
+    - regional competitive effect ``RS = e¹_rs − e⁰_rs · (1 + g_s)``
+
+    so ``NS + IM + RS = e¹_rs − e⁰_rs``. A sector absent from the region in a year counts as zero there.
+
+    Raises EstimationError when the region or a sector has no national employment in ``start``.
+    """
+    table, keys = regional_table(df, region, sector, value, year)
+    if year not in keys:
+        raise DataContractError(f"shift_share needs the year column '{year}' in the table")
+    years = set(table[year].tolist())
+    for y in (start, end):
+        if y not in years:
+            raise DataContractError(f"year {y!r} is not in column '{year}' (years present: {sorted(years)[:10]})")
+    if region_code not in set(table[region].tolist()):
+        raise DataContractError(f"region {region_code!r} is not in column '{region}'")
+    nat = table.pivot_table(index=sector, columns=year, values=value, aggfunc="sum", fill_value=0.0)
+    reg = table[table[region] == region_code].pivot_table(
+        index=sector, columns=year, values=value, aggfunc="sum", fill_value=0.0
+    )
+    reg = reg.reindex(columns=[start, end], fill_value=0.0)
+    reg = reg[(reg[start] > 0) | (reg[end] > 0)]
+    if len(reg) == 0:
+        raise EstimationError(f"region {region_code!r} has zero employment in both {start} and {end}")
+    e0, e1 = reg[start].to_numpy(), reg[end].to_numpy()
+    n_s0, n_s1 = nat.loc[reg.index, start].to_numpy(), nat.loc[reg.index, end].to_numpy()
+    if (n_s0 == 0).any():
+        bad = reg.index[n_s0 == 0][0]
+        raise EstimationError(f"sector {bad!r} has zero national employment in {start}: its growth rate is undefined")
+    g = nat[end].sum() / nat[start].sum() - 1.0
+    g_s = n_s1 / n_s0 - 1.0
+    by_sector = pd.DataFrame(
+        {
+            sector: reg.index.to_numpy(),
+            "employment_start": e0,
+            "employment_end": e1,
+            "change": e1 - e0,
+            "national_growth": e0 * g,
+            "industry_mix": e0 * (g_s - g),
+            "competitive": e1 - e0 * (1.0 + g_s),
+        }
+    )
+    return ShiftShareResult(
+        region_code=region_code,
+        start=start,
+        end=end,
+        change=float(by_sector["change"].sum()),
+        national_growth=float(by_sector["national_growth"].sum()),
+        industry_mix=float(by_sector["industry_mix"].sum()),
+        competitive=float(by_sector["competitive"].sum()),
+        by_sector=by_sector,
+    )
+
+
+__all__ = [
+    "ShiftShareResult",
+    "diversity",
+    "gini",
+    "hoover_curve",
+    "hoover_index",
+    "krugman_index",
+    "location_quotient",
+    "locational_gini",
+    "lorenz_curve",
+    "shift_share",
+]

@@ -1,0 +1,174 @@
+"""Cluster strength flags: US Cluster Mapping "strong cluster" and European Cluster Observatory stars.
+
+Both flags are thresholds on noisy counts, so each comes with how often it survives resampling: the
+employment of every region × sector cell is redrawn as ``Poisson(e_rs)`` (seeded), LQs, shares and the
+across-region percentiles are recomputed, and ``stability`` is the share of draws in which the flag takes
+the value observed in the data. A flag with stability near 0.5 is a coin toss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+import pandas as pd
+
+from agrocluster.concentration._checks import check_count
+from agrocluster.concentration.specialisation import _lq_core, _lq_setup
+from agrocluster.errors import DataContractError
+
+
+def _group_quantile(values: np.ndarray, groups: np.ndarray, q: float) -> np.ndarray:
+    """Per-group quantile (linear interpolation, as numpy's default), broadcast back to the rows."""
+    order = np.lexsort((values, groups))
+    sorted_vals = values[order]
+    counts = np.bincount(groups)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    pos = starts + q * (counts - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.ceil(pos).astype(np.int64)
+    per_group = sorted_vals[lo] + (pos - lo) * (sorted_vals[hi] - sorted_vals[lo])
+    return per_group[groups]
+
+
+def _check_pct(p: float, name: str) -> float:
+    if not isinstance(p, (int, float)) or not 0 <= p <= 100:
+        raise DataContractError(f"{name} must be a percentile between 0 and 100, got {p!r}")
+    return float(p) / 100.0
+
+
+def strong_clusters(
+    df: pd.DataFrame,
+    region: str = "region",
+    sector: str = "sector",
+    value: str = "employment",
+    establishments: str = "establishments",
+    *,
+    year: str | None = "year",
+    base: str = "all",
+    traded: Collection[str] | str | None = None,
+    lq_percentile: float = 75,
+    size_percentile: float = 25,
+    n_resamples: int = 200,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """US Cluster Mapping Project "strong cluster" flag of every region × sector cell.
+
+    As the USCMP platform (Delgado, Porter & Stern 2016 data processing): a cell is strong when, within
+    its sector and year, ``LQ ≥`` the sector's ``lq_percentile`` (75th) percentile of LQ across regions,
+    ``LQ ≥ 1``, and employment and establishment counts are *above* their ``size_percentile`` (25th)
+    percentiles across regions. Percentiles are taken over the regions where the sector has a row
+    (numpy linear interpolation). ``base="traded"`` uses traded employment as LQ denominator, as USCMP.
+
+    Returns
+    -------
+    DataFrame
+        ``[year,] region, sector, <value>, <establishments>, lq, lq_threshold, employment_threshold,
+        establishments_threshold, strong, stability`` where ``stability`` is the share of ``n_resamples``
+        Poisson redraws of employment (establishments held fixed) in which ``strong`` keeps its observed
+        value. A redraw that leaves a region with no employment gives its cells LQ 0.
+    """
+    q_lq = _check_pct(lq_percentile, "lq_percentile")
+    q_size = _check_pct(size_percentile, "size_percentile")
+    n_resamples = check_count(n_resamples, "n_resamples")
+    setup = _lq_setup(df, region, sector, value, year, base, traded, extra=(establishments,))
+    est = setup.table[establishments].to_numpy(dtype="float64")
+    est_thr = _group_quantile(est, setup.g_sec, q_size)
+
+    def flags(e: np.ndarray) -> tuple[np.ndarray, ...]:
+        lq = np.nan_to_num(_lq_core(e, setup.g_reg, setup.g_sec, setup.g_all)[0], nan=0.0)
+        lq_thr = _group_quantile(lq, setup.g_sec, q_lq)
+        e_thr = _group_quantile(e, setup.g_sec, q_size)
+        strong = (lq >= lq_thr) & (lq >= 1.0) & (e > e_thr) & (est > est_thr)
+        return strong, lq, lq_thr, e_thr
+
+    strong, lq, lq_thr, e_thr = flags(setup.e)
+    rng = np.random.default_rng(seed)
+    agree = np.zeros(len(strong))
+    for _ in range(n_resamples):
+        agree += flags(rng.poisson(setup.e).astype("float64"))[0] == strong
+    out = setup.table[[*setup.keys, value, establishments]].copy()
+    out["lq"] = lq
+    out["lq_threshold"] = lq_thr
+    out["employment_threshold"] = e_thr
+    out["establishments_threshold"] = est_thr
+    out["strong"] = strong
+    out["stability"] = agree / n_resamples
+    return out.reset_index(drop=True)
+
+
+def eco_stars(
+    df: pd.DataFrame,
+    region: str = "region",
+    sector: str = "sector",
+    value: str = "employment",
+    *,
+    year: str | None = "year",
+    base: str = "all",
+    traded: Collection[str] | str | None = None,
+    size_top: float = 10,
+    lq_min: float = 2.0,
+    focus_top: float = 10,
+    n_resamples: int = 200,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """European Cluster Observatory stars (0–3) of every region × sector cell.
+
+    One star each for (European Cluster Observatory 2007 methodology; the LQ threshold 2 is the commonly
+    cited value):
+
+    - size: employment in the top ``size_top`` % of the sector's regions (``e_rs ≥`` the 90th percentile);
+    - specialisation: ``LQ ≥ lq_min`` (2);
+    - focus: the sector's share of the region's employment ``e_rs / e_r`` in the top ``focus_top`` % of
+      regions for that sector.
+
+    Percentiles are across the regions where the sector has a row (numpy linear interpolation).
+
+    Returns
+    -------
+    DataFrame
+        ``[year,] region, sector, <value>, lq, focus_share, size_star, specialisation_star, focus_star,
+        stars`` and for each star and for ``stars`` the share of ``n_resamples`` Poisson redraws of
+        employment in which it keeps its observed value (``size_stability``, ``specialisation_stability``,
+        ``focus_stability``, ``stars_stability``).
+    """
+    q_size = 1.0 - _check_pct(size_top, "size_top")
+    q_focus = 1.0 - _check_pct(focus_top, "focus_top")
+    if not isinstance(lq_min, (int, float)) or lq_min < 0:
+        raise DataContractError(f"lq_min must be a non-negative number, got {lq_min!r}")
+    n_resamples = check_count(n_resamples, "n_resamples")
+    setup = _lq_setup(df, region, sector, value, year, base, traded)
+
+    def stars(e: np.ndarray) -> tuple[np.ndarray, ...]:
+        lq, e_r, _, _ = _lq_core(e, setup.g_reg, setup.g_sec, setup.g_all)
+        lq = np.nan_to_num(lq, nan=0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.nan_to_num(e / e_r, nan=0.0)
+        size = e >= _group_quantile(e, setup.g_sec, q_size)
+        spec = lq >= lq_min
+        focus = share >= _group_quantile(share, setup.g_sec, q_focus)
+        return size, spec, focus, lq, share
+
+    size, spec, focus, lq, share = stars(setup.e)
+    total = size.astype(int) + spec + focus
+    rng = np.random.default_rng(seed)
+    agree = np.zeros((4, len(total)))
+    for _ in range(n_resamples):
+        b_size, b_spec, b_focus, _, _ = stars(rng.poisson(setup.e).astype("float64"))
+        agree[0] += b_size == size
+        agree[1] += b_spec == spec
+        agree[2] += b_focus == focus
+        agree[3] += (b_size.astype(int) + b_spec + b_focus) == total
+    out = setup.table[[*setup.keys, value]].copy()
+    out["lq"] = lq
+    out["focus_share"] = share
+    out["size_star"] = size
+    out["specialisation_star"] = spec
+    out["focus_star"] = focus
+    out["stars"] = total
+    for i, name in enumerate(["size", "specialisation", "focus", "stars"]):
+        out[f"{name}_stability"] = agree[i] / n_resamples
+    return out.reset_index(drop=True)
+
+
+__all__ = ["eco_stars", "strong_clusters"]

@@ -1,0 +1,129 @@
+"""Ellison–Glaeser agglomeration and coagglomeration (agrocluster.concentration.ellison_glaeser)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from agrocluster.concentration import coagglomeration, ellison_glaeser
+from agrocluster.errors import DataContractError, EstimationError
+
+
+def _plants(rows):
+    return pd.DataFrame(rows, columns=["firm_id", "region", "sector", "employment"])
+
+
+@pytest.fixture
+def hand():
+    # s: 6, 2 in R1 and 2 in R2; t: 3 in R1, 1 in R2; u: one plant of 10 in R2. Total 24: R1 = 11, R2 = 13.
+    return _plants(
+        [
+            ("p1", "R1", "s", 6.0),
+            ("p2", "R1", "s", 2.0),
+            ("p3", "R2", "s", 2.0),
+            ("p4", "R1", "t", 3.0),
+            ("p5", "R2", "t", 1.0),
+            ("p6", "R2", "u", 10.0),
+        ]
+    )
+
+
+def test_eg_by_hand(hand):
+    out = ellison_glaeser(hand, sectors=["s", "t"])
+    x = np.array([11 / 24, 13 / 24])
+    one_minus = 1 - (x**2).sum()  # 286/576
+    # s: shares (.8, .2); G = 2 · (.8 - 11/24)²; H = .6² + .2² + .2²
+    g_s, h_s = 2 * (0.8 - 11 / 24) ** 2, 0.36 + 0.04 + 0.04
+    assert out.loc["s", "G"] == pytest.approx(g_s)
+    assert out.loc["s", "H"] == pytest.approx(h_s)
+    assert out.loc["s", "gamma"] == pytest.approx((g_s - one_minus * h_s) / (one_minus * (1 - h_s)))  # 0.05395
+    assert out.loc["s", "gamma"] == pytest.approx(0.053946, abs=1e-6)
+    assert out.loc["t", "gamma"] == pytest.approx(-0.752914, abs=1e-6)
+    assert list(out.index) == ["s", "t"] and out.index.name == "sector"
+    assert out.loc["s", "n_plants"] == 3
+
+
+def test_coagglomeration_by_hand(hand):
+    res = coagglomeration(hand, ("s", "t"))
+    one_minus = 286 / 576
+    g_pool = 2 * (11 / 14 - 11 / 24) ** 2  # pooled s+t: R1 = 11 of 14
+    h_pool = (36 + 4 + 4 + 9 + 1) / 196
+    w = np.array([10 / 14, 4 / 14])
+    gam, h = np.array([0.053946, -0.752914]), np.array([0.44, 0.625])
+    expected = (g_pool / one_minus - h_pool - np.sum(gam * w**2 * (1 - h))) / (1 - np.sum(w**2))
+    assert res.gamma_c == pytest.approx(expected, abs=1e-5)  # 0.4014
+    assert res.gamma_c == pytest.approx(0.4014, abs=1e-4)
+    assert res.table().loc["s", "weight"] == pytest.approx(10 / 14)
+    assert res.summary()["gamma_c"].iloc[0] == pytest.approx(res.gamma_c)
+
+
+def _eg_world(rng, gamma, n_plants=60, n_regions=20):
+    """EG (1997) spillover model: a sector-wide anchor region u ~ x; each plant goes to u with
+    probability √γ, else to a region drawn from x. Then P(two plants share a region) = γ + (1 − γ)Σx²
+    and each plant's marginal location is x, so E[γ̂] = γ (EG Prop. 1). Large 'other' plants fix x."""
+    x = np.linspace(1, 3, n_regions)
+    x /= x.sum()
+    regions = [f"r{i:02d}" for i in range(n_regions)]
+    anchor = rng.choice(n_regions, p=x)
+    at_anchor = rng.random(n_plants) < np.sqrt(gamma)
+    loc = np.where(at_anchor, anchor, rng.choice(n_regions, size=n_plants, p=x))
+    sector = pd.DataFrame(
+        {
+            "firm_id": [f"w{i}" for i in range(n_plants)],
+            "region": [regions[i] for i in loc],
+            "sector": "wine",
+            "employment": rng.integers(1, 30, n_plants).astype(float),
+        }
+    )
+    other = pd.DataFrame(
+        {"firm_id": [f"o{i}" for i in range(n_regions)], "region": regions, "sector": "other", "employment": x * 1e7}
+    )
+    return pd.concat([sector, other], ignore_index=True)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.05, 0.2])
+def test_eg_recovers_planted_gamma(gamma):
+    rng = np.random.default_rng(2024)
+    est = np.array([ellison_glaeser(_eg_world(rng, gamma), sectors=["wine"]).loc["wine", "gamma"] for _ in range(100)])
+    se = est.std(ddof=1) / np.sqrt(len(est))
+    assert abs(est.mean() - gamma) < 3 * se, (est.mean(), se)
+
+
+def test_eg_simulated_null_calibrated_and_powerful():
+    rng = np.random.default_rng(7)
+    p_null = [
+        ellison_glaeser(_eg_world(rng, 0.0), sectors=["wine"], simulate=99, seed=i).loc["wine", "gamma_p"]
+        for i in range(60)
+    ]
+    # Under random location the p-value is (nearly) uniform: about 10% below 0.10.
+    assert 0.0 <= np.mean(np.array(p_null) <= 0.10) <= 0.25
+    assert 0.35 <= np.mean(p_null) <= 0.65
+    p_alt = [
+        ellison_glaeser(_eg_world(rng, 0.3), sectors=["wine"], simulate=99, seed=i).loc["wine", "gamma_p"]
+        for i in range(20)
+    ]
+    assert np.mean(np.array(p_alt) <= 0.05) >= 0.8
+    world = _eg_world(rng, 0.0)
+    out = ellison_glaeser(world, sectors=["wine"], simulate=199, seed=5)
+    pd.testing.assert_frame_equal(out, ellison_glaeser(world, sectors=["wine"], simulate=199, seed=5))
+    assert out.loc["wine", "gamma_null_lo"] < 0 < out.loc["wine", "gamma_null_hi"]
+
+
+def test_eg_bad_inputs_name_the_culprit(hand):
+    with pytest.raises(EstimationError, match="'u' has a single establishment"):
+        ellison_glaeser(hand)
+    with pytest.raises(DataContractError, match="empty sector: no plant has sector='wine'"):
+        ellison_glaeser(hand, sectors=["wine"])
+    zero = hand.assign(employment=[0.0, 0.0, 0.0, 3.0, 1.0, 10.0])
+    with pytest.raises(EstimationError, match="empty sector.*'s' has zero total employment"):
+        ellison_glaeser(zero, sectors=["s"])
+    neg = hand.assign(employment=[6.0, -2.0, 2.0, 3.0, 1.0, 10.0])
+    with pytest.raises(DataContractError, match="'employment' is negative.*firm_id p2"):
+        ellison_glaeser(neg, sectors=["s"])
+    with pytest.raises(DataContractError, match="'region' is missing.*firm_id p3"):
+        ellison_glaeser(hand.assign(region=["R1", "R1", None, "R1", "R2", "R2"]), sectors=["s"])
+    with pytest.raises(EstimationError, match="at least two regions"):
+        ellison_glaeser(hand.assign(region="R1"), sectors=["s"])
+    with pytest.raises(DataContractError, match="two or more distinct sectors"):
+        coagglomeration(hand, ("s",))
