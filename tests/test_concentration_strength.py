@@ -1,0 +1,100 @@
+"""US Cluster Mapping strong clusters and European Cluster Observatory stars (concentration.strength)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from agrocluster.concentration import eco_stars, strong_clusters
+from agrocluster.errors import DataContractError, EstimationError
+
+
+@pytest.fixture
+def hand() -> pd.DataFrame:
+    # a: 40, 10, 10, 10; b: 10, 40, 40, 40 -> every region has 50; totals a = 70, b = 130, all = 200.
+    return pd.DataFrame(
+        {
+            "region": ["R1", "R2", "R3", "R4"] * 2,
+            "sector": ["a"] * 4 + ["b"] * 4,
+            "employment": [40.0, 10.0, 10.0, 10.0, 10.0, 40.0, 40.0, 40.0],
+            "establishments": [5, 2, 2, 2, 3, 4, 4, 1],
+        }
+    )
+
+
+def _cell(df, region, sector, col):
+    return df.loc[(df.region == region) & (df.sector == sector), col].iloc[0]
+
+
+def test_strong_clusters_by_hand(hand):
+    out = strong_clusters(hand, n_resamples=20, seed=0)
+    # LQ(R1, a) = (40/50)/(70/200) = 2.2857; others (10/50)/.35 = .5714.
+    # 75th percentile of a's LQs (.5714 ×3, 2.2857): .5714 + .25 (2.2857 − .5714) = 1.0
+    assert _cell(out, "R1", "a", "lq") == pytest.approx(0.8 / 0.35)
+    assert _cell(out, "R1", "a", "lq_threshold") == pytest.approx(1.0)
+    # employment p25 of (10, 10, 10, 40) = 10; establishments p25 of (2, 2, 2, 5) = 2
+    assert _cell(out, "R1", "a", "employment_threshold") == pytest.approx(10.0)
+    # b: LQ R2..R4 = .8/.65 = 1.2308 = its 75th percentile; employment p25 = 10 + .75·30 = 32.5;
+    # establishments (3, 4, 4, 1): p25 = 1 + .75·2 = 2.5, so R4 (1 establishment) fails.
+    assert _cell(out, "R2", "b", "employment_threshold") == pytest.approx(32.5)
+    assert _cell(out, "R2", "b", "establishments_threshold") == pytest.approx(2.5)
+    strong = set(map(tuple, out.loc[out.strong, ["region", "sector"]].to_numpy()))
+    assert strong == {("R1", "a"), ("R2", "b"), ("R3", "b")}
+    assert out["stability"].between(0, 1).all()
+
+
+def test_eco_stars_by_hand(hand):
+    out = eco_stars(hand, n_resamples=20, seed=0)
+    # a: size p90 of (10,10,10,40) = 10 + .7·30 = 31 -> R1; LQ 2.29 >= 2; focus p90 of (.8,.2,.2,.2) = .62 -> R1
+    assert _cell(out, "R1", "a", "stars") == 3
+    assert _cell(out, "R2", "a", "stars") == 0
+    # b: size p90 of (10,40,40,40) = 40 -> R2..R4; LQ 1.23 < 2; focus p90 of (.2,.8,.8,.8) = .8 -> R2..R4
+    assert _cell(out, "R3", "b", "stars") == 2
+    assert not _cell(out, "R3", "b", "specialisation_star")
+    assert _cell(out, "R1", "b", "stars") == 0
+    assert _cell(out, "R1", "a", "focus_share") == pytest.approx(0.8)
+
+
+def _world(rng, cluster_jobs):
+    regions, sectors = [f"r{i:02d}" for i in range(30)], ["wine", "a", "b", "c", "d"]
+    size = rng.uniform(2_000, 8_000, 30)
+    lam = np.outer(size, [0.01, 0.25, 0.25, 0.25, 0.24])
+    lam[0, 0] = cluster_jobs
+    e = rng.poisson(lam).astype(float)
+    est = np.maximum(1, rng.poisson(lam / 20))
+    return pd.DataFrame(
+        {
+            "region": np.repeat(regions, 5),
+            "sector": np.tile(sectors, 30),
+            "employment": e.ravel(),
+            "establishments": est.ravel(),
+        }
+    )
+
+
+def test_planted_cluster_is_strong_with_three_stars_and_stable():
+    for seed in range(5):
+        df = _world(np.random.default_rng(seed), cluster_jobs=600.0)
+        sc = strong_clusters(df, n_resamples=100, seed=seed)
+        assert _cell(sc, "r00", "wine", "strong")
+        assert _cell(sc, "r00", "wine", "stability") >= 0.95
+        st = eco_stars(df, n_resamples=100, seed=seed)
+        assert _cell(st, "r00", "wine", "stars") == 3
+        assert _cell(st, "r00", "wine", "stars_stability") >= 0.95
+    # Flags on cells near the thresholds are fragile: a borderline flag is less stable than the cluster's.
+    assert sc.loc[sc.sector == "wine", "stability"].min() < 0.9
+
+
+def test_strength_is_seeded_and_validates(hand):
+    pd.testing.assert_frame_equal(strong_clusters(hand, seed=4, n_resamples=30), strong_clusters(hand, seed=4, n_resamples=30))
+    with pytest.raises(DataContractError, match=r"lacks column\(s\) \['establishments'\]"):
+        strong_clusters(hand.drop(columns="establishments"))
+    with pytest.raises(DataContractError, match="'establishments' is negative"):
+        strong_clusters(hand.assign(establishments=[5, 2, 2, -2, 3, 4, 4, 1]))
+    with pytest.raises(EstimationError, match="region with zero employment.*'R5'"):
+        eco_stars(pd.concat([hand, pd.DataFrame({"region": ["R5"], "sector": ["a"], "employment": [0.0], "establishments": [0]})]))
+    with pytest.raises(DataContractError, match="lq_percentile"):
+        strong_clusters(hand, lq_percentile=175)
+    with pytest.raises(DataContractError, match="n_resamples"):
+        eco_stars(hand, n_resamples=0)
