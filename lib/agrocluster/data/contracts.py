@@ -203,7 +203,7 @@ def _coerce(df: pd.DataFrame, fields: dict[str, Field]) -> tuple[pd.DataFrame, l
                                          col.iloc[pos[:_MAX_ROWS_SHOWN]].tolist()))
             out[name] = values
         else:
-            num = pd.to_numeric(col, errors="coerce").astype("float64")
+            num = col if col.dtype == np.float64 else pd.to_numeric(col, errors="coerce").astype("float64")
             not_number = (num.isna() & col.notna()).to_numpy()
             if not_number.any():
                 pos = np.flatnonzero(not_number)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from agrocluster.data.contracts import (
+    STRING_DTYPE,
     YEAR_RANGE,
     code_columns,
     contract_fields,
@@ -119,7 +120,12 @@ def _read(path: Path, fmt: str, text_columns: list[str], sheet: str | int | None
         dtype = {c: str for c in header if c in text_columns}
         return pd.read_csv(path, sep=sep, dtype=dtype, keep_default_na=True)
     if fmt == "parquet":
-        return pd.read_parquet(path)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        # strings straight into pyarrow-backed columns: no detour through Python objects
+        arrow_strings = {pa.string(): STRING_DTYPE, pa.large_string(): STRING_DTYPE}
+        return pq.read_table(path).to_pandas(types_mapper=arrow_strings.get)
     if fmt == "excel":
         header = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, nrows=0).columns
         return pd.read_excel(path, sheet_name=0 if sheet is None else sheet,
