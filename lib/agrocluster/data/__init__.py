@@ -17,7 +17,12 @@ from agrocluster.data.contracts import (
     validate,
 )
 from agrocluster.data.countries import country_to_iso3, is_faostat_aggregate
-from agrocluster.data.importers import read_baci, read_comtrade, read_faostat_food_balances, read_faostat_trade_matrix
+from agrocluster.data.importers import (
+    read_baci,
+    read_comtrade,
+    read_faostat_food_balances,
+    read_faostat_trade_matrix,
+)
 from agrocluster.data.loaders import LoadedTable, MissingDataFileError, file_sha256, infer_format, read_table
 from agrocluster.data.sources import (
     faostat_food_balances,

@@ -313,8 +313,9 @@ def _pandera_problems(err: pa.errors.SchemaErrors, table: str, skip: set[tuple[s
 
 
 def _format(problems: list[_Problem], table: str, source: str) -> str:
-    lines = [f"{source}: table {table!r} breaks its contract ({len(problems)} problem"
-             f"{'s' if len(problems) != 1 else ''}; rows are 1-based data rows, header not counted):"]
+    plural = "s" if len(problems) != 1 else ""
+    lines = [f"{source}: table {table!r} breaks its contract ({len(problems)} problem{plural}; "
+             + "rows are 1-based data rows, header not counted):"]
     for p in problems:
         where = f"column {p.columns!r}" if " × " not in p.columns else f"key {p.columns}"
         what = _rows_text(p.rows) if p.rows.size else "the whole column"

@@ -221,6 +221,8 @@ def faostat_provenance() -> dict:
 #: ISIC rev.4 class 0112, growing of rice.
 RICE_SECTOR = "0112"
 N_RICE_FARMS, N_RICE_SEASONS = 171, 6
+#: ``year_range`` to pass to :func:`~agrocluster.data.contracts.validate` for :func:`rice_farms` (season index).
+RICE_YEAR_RANGE = (1, N_RICE_SEASONS)
 
 
 def rice_farms_file() -> Path:
@@ -263,7 +265,7 @@ def _rice_farms() -> pd.DataFrame:
     for col in ("status", "varieties", "bimas"):
         original[col] = original[col].astype(STRING_DTYPE)
     frame = pd.concat([df, original], axis=1)
-    return validate(frame, "establishments", source=str(path), year_range=(1, N_RICE_SEASONS))
+    return validate(frame, "establishments", source=str(path), year_range=RICE_YEAR_RANGE)
 
 
 def rice_farms() -> pd.DataFrame:
