@@ -173,7 +173,7 @@ class _Bootstrap:
             base = inf
         m = base.shape[0]
         bres = np.empty((self.reps, inf.shape[1]))
-        chunk = max(1, int(2e7 // max(m, 1)))
+        chunk = max(1, int(4e6 // max(m, 1)))
         for start in range(0, self.reps, chunk):
             b = min(chunk, self.reps - start)
             v = self._draw((b, m))

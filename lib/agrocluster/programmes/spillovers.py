@@ -27,6 +27,7 @@ make exposure endogenous), and unexposed firms must follow the same trends as ex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -124,7 +125,7 @@ def _distance_exposure(units, lat, lon, bands, excluded):
         dist = haversine_km(nlat[s : s + chunk, None], nlon[s : s + chunk, None], plat[None, :], plon[None, :])
         dmin = dist.min(axis=1)
         nearest[s : s + chunk] = dmin
-        for lo, hi in zip(edges[:-1], edges[1:]):
+        for lo, hi in pairwise(edges):
             inb = (dmin >= lo) & (dmin < hi)
             if inb.any():
                 within = np.where(dist[inb] < hi, pent[None, :], np.inf)
@@ -157,7 +158,7 @@ def _network_exposure(units, links, share_bins, excluded):
     onset = first_part.reindex(ids).fillna(0).to_numpy(float)
     edges = np.asarray(share_bins, dtype=float)
     band = np.full(len(ids), "unexposed", dtype=object)
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in pairwise(edges):
         inb = (share > lo) & (share <= hi)
         band[inb] = _label(lo, hi, "share", closed_left=False)
     onset[band == "unexposed"] = 0.0
@@ -236,10 +237,10 @@ def spillover_effects(
     rows, by_band = [], {}
     labels = [
         _label(lo, hi, "km") if exposure == "distance" else _label(lo, hi, "share", closed_left=False)
-        for lo, hi in zip(edges[:-1], edges[1:])
+        for lo, hi in pairwise(edges)
     ]
     twfe = _pooled_twfe(d, outcome, unit, time, labels)
-    for (lo, hi), lab in zip(zip(edges[:-1], edges[1:]), labels):
+    for (lo, hi), lab in zip(pairwise(edges), labels):
         n_exp = int((expo["band"] == lab).sum())
         row = {"band": lab, "lower": lo, "upper": hi, "att": np.nan, "se": np.nan, "ci_lower": np.nan,
                "ci_upper": np.nan, "pretest_pvalue": np.nan, "n_exposed": n_exp, "n_unexposed": n_unexposed,

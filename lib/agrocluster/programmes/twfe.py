@@ -210,8 +210,8 @@ def event_study(
         d = d.loc[~drop].reset_index(drop=True)
         d.loc[d[first_treated] == last, first_treated] = 0.0
         excluded = pd.concat(
-            [excluded, pd.DataFrame({"reason": [f"periods from the last cohort's entry ({last:g}) on: "
-                                                f"that cohort is the control (no never-treated units)"],
+            [excluded, pd.DataFrame({"reason": [(f"periods from the last cohort's entry ({last:g}) on: "
+                                                 "that cohort is the control (no never-treated units)")],
                                      "n_rows": [n_drop]})],
             ignore_index=True,
         )
