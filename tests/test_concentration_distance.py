@@ -68,7 +68,7 @@ def test_kd_global_band_rate_under_random_location():
     up = lo = 0
     reps = 40
     for rep in range(reps):
-        res = kdensity(_sites(np.random.default_rng(100 + rep)), "wine", n_draws=99, seed=rep)
+        res = kdensity(_sites(np.random.default_rng(100 + rep), n_sites=100, n_sector=15), "wine", n_draws=99, seed=rep)
         up += res.localised
         lo += bool(res.dispersed_ranges)
     assert up / reps <= 0.175 and lo / reps <= 0.175, (up, lo)

@@ -85,7 +85,7 @@ def _eg_world(rng, gamma, n_plants=60, n_regions=20):
 @pytest.mark.parametrize("gamma", [0.0, 0.05, 0.2])
 def test_eg_recovers_planted_gamma(gamma):
     rng = np.random.default_rng(2024)
-    est = np.array([ellison_glaeser(_eg_world(rng, gamma), sectors=["wine"]).loc["wine", "gamma"] for _ in range(100)])
+    est = np.array([ellison_glaeser(_eg_world(rng, gamma), sectors=["wine"]).loc["wine", "gamma"] for _ in range(80)])
     se = est.std(ddof=1) / np.sqrt(len(est))
     assert abs(est.mean() - gamma) < 3 * se, (est.mean(), se)
 

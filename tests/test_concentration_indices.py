@@ -89,21 +89,25 @@ def _lq_world(rng, planted_lambda):
     return regions, sectors, lam, true_lq
 
 
-@pytest.mark.parametrize("interval,reps,n_boot", [("poisson", 200, None), ("bootstrap", 60, 199)])
-def test_lq_interval_coverage(interval, reps, n_boot):
+@pytest.mark.parametrize("interval,reps", [("poisson", 300), ("bootstrap", 150)])
+def test_lq_interval_coverage(interval, reps):
+    """Coverage of the true LQ of a small planted cell (about 40 jobs) over independent datasets, stacked
+    as 'years' so one call computes them all (the LQ is computed per year)."""
     rng = np.random.default_rng(11)
     regions, sectors, lam, true_lq = _lq_world(rng, planted_lambda=40.0)
-    hits = 0
-    for rep in range(reps):
-        e = rng.poisson(lam).astype(float)
-        df = pd.DataFrame(
-            {"region": np.repeat(regions, 4), "sector": np.tile(sectors, 12), "employment": e.ravel()}
-        )
-        kw = {"n_boot": n_boot, "seed": rep} if n_boot else {}
-        out = location_quotient(df, interval=interval, **kw)
-        cell = out[(out.region == "r0") & (out.sector == "wine")].iloc[0]
-        hits += cell.lq_lo <= true_lq[0, 0] <= cell.lq_hi
-    coverage = hits / reps
+    e = rng.poisson(np.broadcast_to(lam, (reps, *lam.shape))).astype(float)
+    df = pd.DataFrame(
+        {
+            "year": np.repeat(np.arange(reps), lam.size),
+            "region": np.tile(np.repeat(regions, 4), reps),
+            "sector": np.tile(sectors, 12 * reps),
+            "employment": e.ravel(),
+        }
+    )
+    out = location_quotient(df, interval=interval, n_boot=199, seed=5)
+    cell = out[(out.region == "r0") & (out.sector == "wine")]
+    assert len(cell) == reps
+    coverage = np.mean((cell.lq_lo <= true_lq[0, 0]) & (true_lq[0, 0] <= cell.lq_hi))
     se = np.sqrt(0.95 * 0.05 / reps)
     assert abs(coverage - 0.95) < 3.5 * se + 0.01, coverage
 

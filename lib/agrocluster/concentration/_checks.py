@@ -94,10 +94,11 @@ def regional_table(
     year: str | None,
     name: str = "regional table",
     extra: Sequence[str] = (),
-) -> tuple[pd.DataFrame, list[str]]:
-    """Validate a region × sector (× year) table and sum duplicate cells.
+) -> tuple[pd.DataFrame, list[str], dict[str, np.ndarray]]:
+    """Validate a region × sector (× year) table and sum duplicate cells (when there are any).
 
-    Returns the cleaned frame (columns ``keys + [value] + extra``, values float64) and the key list. The
+    Returns the cleaned frame (columns ``keys + [value] + extra``, values float64), the key list and the
+    integer codes of each key column (aligned with the frame's rows). The
     year column is used when ``year`` is given and present in ``df``; otherwise the table is one
     cross-section.
     """
@@ -106,9 +107,16 @@ def regional_table(
     if year is not None and year in df.columns:
         keys = [year, region, sector]
     require_keys(df, name, keys)
-    out = df[keys].copy()
+    out = df[keys].reset_index(drop=True)
     out[value] = require_nonnegative(df, name, value)
     for col in extra:
         out[col] = require_nonnegative(df, name, col)
-    out = out.groupby(keys, as_index=False, sort=True, observed=True)[[value, *extra]].sum()
-    return out, keys
+    codes = {k: pd.factorize(out[k])[0] for k in keys}
+    dims = [int(c.max()) + 1 for c in codes.values()]
+    cell = np.ravel_multi_index([codes[k] for k in keys], dims)
+    n_cells = int(np.prod(dims, dtype=np.float64))
+    duplicated = np.bincount(cell, minlength=n_cells).max() > 1 if n_cells <= 50_000_000 else pd.Series(cell).duplicated().any()
+    if duplicated:
+        out = out.groupby(keys, as_index=False, sort=True, observed=True)[[value, *extra]].sum()
+        codes = {k: pd.factorize(out[k])[0] for k in keys}
+    return out, keys, codes

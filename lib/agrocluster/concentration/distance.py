@@ -84,7 +84,11 @@ class _Sites:
     def pairs(self, idx: np.ndarray) -> np.ndarray:
         """Distances of all unordered pairs within ``idx`` (condensed, i < j)."""
         iu = _triu(len(idx))
-        return self.block(idx, idx)[iu]
+        if self.d is not None:
+            return self.d[idx[iu[0]], idx[iu[1]]]
+        u = self.u[idx]
+        chord2 = np.clip(2.0 - 2.0 * (u @ u.T)[iu], 0.0, 4.0)
+        return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(chord2) / 2.0)
 
     def median_pair_distance(self) -> float:
         """Median of the distances between all pairs of sites (DO 2005's default range, 180 km in the UK)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from agrocluster.concentration._checks import check_count, check_level, regional_table
 from agrocluster.errors import DataContractError, EstimationError
@@ -24,9 +24,11 @@ def _describe(keys: list[str], row: pd.Series | tuple) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in zip(keys, values, strict=True))
 
 
-def _codes(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
-    """Integer group codes (0..k-1) of the rows of ``frame`` over ``cols``."""
-    parts = [pd.factorize(frame[c])[0] for c in cols]
+def _codes(parts: list[np.ndarray]) -> np.ndarray:
+    """Integer group codes (0..k-1) of the combination of per-column integer codes ``parts``."""
+    parts = [p for p in parts if p.max() > 0] or parts[:1]
+    if len(parts) == 1:
+        return parts[0]
     dims = [int(p.max()) + 1 for p in parts]
     return pd.factorize(np.ravel_multi_index(parts, dims))[0]
 
@@ -34,9 +36,9 @@ def _codes(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
 def _sector_types(
     table: pd.DataFrame, raw: pd.DataFrame, sector: str, base: str, traded: Collection[str] | str | None
 ) -> np.ndarray:
-    """'traded' / 'local' label of each row of ``table`` (all 'all' when ``base='all'``)."""
+    """1 for rows of traded sectors, 0 otherwise (all 0 when ``base='all'``)."""
     if base == "all":
-        return np.full(len(table), "all", dtype=object)
+        return np.zeros(len(table), dtype=np.int64)
     if base != "traded":
         raise DataContractError(f"base must be 'all' or 'traded', got {base!r}")
     if traded is None:
@@ -56,7 +58,7 @@ def _sector_types(
     is_traded = table[sector].astype(str).isin(code_set).to_numpy()
     if not is_traded.any():
         raise DataContractError("base='traded' but none of the table's sectors is in traded")
-    return np.where(is_traded, "traded", "local").astype(object)
+    return is_traded.astype(np.int64)
 
 
 def _lq_core(e: np.ndarray, g_reg: np.ndarray, g_sec: np.ndarray, g_all: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -77,6 +79,10 @@ class _LQSetup:
     g_reg: np.ndarray
     g_sec: np.ndarray
     g_all: np.ndarray
+    lq: np.ndarray
+    e_r: np.ndarray
+    e_s: np.ndarray
+    e_tot: np.ndarray
 
 
 def _lq_setup(
@@ -89,14 +95,15 @@ def _lq_setup(
     traded: Collection[str] | str | None,
     extra: tuple[str, ...] = (),
 ) -> _LQSetup:
-    table, keys = regional_table(df, region, sector, value, year, extra=extra)
-    table["_base"] = _sector_types(table, df, sector, base, traded)
+    table, keys, fac = regional_table(df, region, sector, value, year, extra=extra)
+    kind = _sector_types(table, df, sector, base, traded)
     time = [k for k in keys if k not in (region, sector)]
-    g_reg = _codes(table, [*time, "_base", region])
-    g_sec = _codes(table, [*time, sector])
-    g_all = _codes(table, [*time, "_base"])
+    t_codes = [fac[k] for k in time]
+    g_reg = _codes([*t_codes, kind, fac[region]])
+    g_sec = _codes([*t_codes, fac[sector]])
+    g_all = _codes([*t_codes, kind])
     e = table[value].to_numpy(dtype="float64")
-    _, e_r, e_s, _ = _lq_core(e, g_reg, g_sec, g_all)
+    lq, e_r, e_s, e_tot = _lq_core(e, g_reg, g_sec, g_all)
     zero_r = e_r == 0
     if zero_r.any():
         row = table.loc[zero_r, [*time, region]].iloc[0]
@@ -110,7 +117,7 @@ def _lq_setup(
         raise EstimationError(
             f"empty sector ({_describe([*time, sector], row)}): zero total employment in '{value}', so its LQ is 0/0"
         )
-    return _LQSetup(table, keys, e, g_reg, g_sec, g_all)
+    return _LQSetup(table, keys, e, g_reg, g_sec, g_all, lq, e_r, e_s, e_tot)
 
 
 def location_quotient(
@@ -165,18 +172,18 @@ def location_quotient(
         A region with zero employment or an empty sector (the LQ would be 0/0).
     """
     setup = _lq_setup(df, region, sector, value, year, base, traded)
-    lq, e_r, e_s, e_tot = _lq_core(setup.e, setup.g_reg, setup.g_sec, setup.g_all)
     out = setup.table[setup.keys].copy()
-    out["lq"] = lq
+    out["lq"] = setup.lq
     if interval is None:
         return out.reset_index(drop=True)
     level = check_level(level)
     alpha = 1.0 - level
     if interval == "poisson":
-        k = setup.e
-        lo = np.where(k > 0, stats.chi2.ppf(alpha / 2, 2 * k) / 2, 0.0)
-        hi = stats.chi2.ppf(1 - alpha / 2, 2 * (k + 1)) / 2
-        scale = e_r * e_s / e_tot
+        # Garwood: chi2.ppf(q, 2k) / 2 is the gamma(k) quantile; computed once per distinct count
+        k, inverse = np.unique(setup.e, return_inverse=True)
+        lo = np.where(k > 0, special.gammaincinv(np.maximum(k, 1e-300), alpha / 2), 0.0)[inverse]
+        hi = special.gammaincinv(k + 1, 1 - alpha / 2)[inverse]
+        scale = setup.e_r * setup.e_s / setup.e_tot
         out["lq_lo"] = lo / scale
         out["lq_hi"] = hi / scale
     elif interval == "bootstrap":
@@ -197,7 +204,7 @@ def location_quotient(
 
 def _matrix(df: pd.DataFrame, region: str, sector: str, value: str, year: str | None):
     """Yield (time key dict, region × sector dense matrix) per year (or once)."""
-    table, keys = regional_table(df, region, sector, value, year)
+    table, keys, _ = regional_table(df, region, sector, value, year)
     time = [k for k in keys if k not in (region, sector)]
     groups = table.groupby(time, sort=True) if time else [((), table)]
     for t, part in groups:
@@ -473,7 +480,7 @@ def shift_share(
 
     Raises EstimationError when the region or a sector has no national employment in ``start``.
     """
-    table, keys = regional_table(df, region, sector, value, year)
+    table, keys, _ = regional_table(df, region, sector, value, year)
     if year not in keys:
         raise DataContractError(f"shift_share needs the year column '{year}' in the table")
     years = set(table[year].tolist())
