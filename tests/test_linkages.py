@@ -118,6 +118,23 @@ def test_brokerage_matches_naive_census_on_random_graph():
         assert fast.loc[b, list(counts)].to_dict() == counts
 
 
+def test_clustering_matches_networkx_on_random_graph_with_reciprocal_ties():
+    rng = np.random.default_rng(8)
+    firms = [f"f{i}" for i in range(50)]
+    src, tgt = rng.choice(firms, 400), rng.choice(firms, 400)
+    ok = src != tgt
+    links = pd.DataFrame({"source": src[ok], "target": tgt[ok], "year": 2020, "kind": "sales", "value": 1.0})
+    est = pd.DataFrame({"firm_id": firms, "year": 2020, "cluster_member": rng.random(50) < 0.5})
+    res = network_metrics(links, est, betweenness=False)
+    U = nx.Graph(list(zip(links["source"], links["target"])))
+    nodes = res.table().set_index("firm_id")
+    assert nodes["clustering"].to_dict() == pytest.approx(nx.clustering(U))
+    assert res.avg_clustering == pytest.approx(nx.average_clustering(U))
+    members = set(nodes.index[nodes["member"]])
+    assert res.members_avg_clustering == pytest.approx(nx.average_clustering(U.subgraph(members)))
+    assert np.isnan(nodes["betweenness"]).all()
+
+
 def _planted_network(seed: int, p_inside: float, n_links: int = 800):
     """Links all start at a member; the target is a member with probability p_inside.
 

@@ -7,9 +7,10 @@ is joined to the ``cluster_member`` flag of the ``establishments`` panel. A link
 - *boundary* when exactly one is (the cluster's links to the outside),
 - *outside* when neither is.
 
-Graph measures use networkx (clustering, betweenness); counts that are plain group-bys (degrees, density,
-link shares) and the Gould–Fernandez brokerage census are computed with pandas joins over the edge list,
-which is much faster than walking the graph node by node in Python (see ``benchmarks/linkages.py``).
+Betweenness comes from networkx (Brandes). Counts that are plain group-bys (degrees, density, link shares),
+local clustering (sparse matrix products) and the Gould–Fernandez brokerage census (array joins over the
+edge list) are vectorised, because walking the graph node by node in Python takes minutes on a 100k-link
+graph (see ``benchmarks/linkages.py``); tests check them against networkx and a naive census.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ from agrocluster.errors import DataContractError, EstimationError
 
 __all__ = [
     "LINK_KINDS",
-    "link_shares",
+    "InputOutputLinkages",
+    "LinkShares",
+    "NetworkMetrics",
     "brokerage_roles",
+    "link_shares",
     "network_metrics",
     "network_over_time",
     "rasmussen_hirschman",
-    "LinkShares",
-    "NetworkMetrics",
-    "InputOutputLinkages",
 ]
 
 LINK_KINDS = ("input_supply", "sales", "cooperation", "knowledge")
@@ -55,6 +56,13 @@ def _rows(df: pd.DataFrame, mask: np.ndarray, keys: list[str], limit: int = 5) -
     text = "; ".join(f"row {i} (" + ", ".join(f"{k}={r[k]!r}" for k in keys) + ")" for i, r in sub.iterrows())
     n = int(np.asarray(mask).sum())
     return text + (f" and {n - limit} more" if n > limit else "")
+
+
+def _int_years(df: pd.DataFrame, what: str) -> np.ndarray:
+    y = df["year"]
+    if not pd.api.types.is_integer_dtype(y):
+        raise DataContractError(f"{what}: 'year' must be integer, got dtype {y.dtype}")
+    return y.to_numpy(dtype=np.int64)
 
 
 def _links(links: pd.DataFrame, establishments: pd.DataFrame, member: str, what: str) -> pd.DataFrame:
@@ -87,37 +95,46 @@ def _links(links: pd.DataFrame, establishments: pd.DataFrame, member: str, what:
     loops = (out["source"] == out["target"]).to_numpy()
     if loops.any():
         raise DataContractError(f"{what}: a firm linked to itself (source == target) in {_rows(links, loops, keys)}")
-    est = establishments[["firm_id", "year", member]].copy()
-    est["firm_id"] = est["firm_id"].astype(str)
-    if est[member].isna().any():
+    flag = establishments[member]
+    if flag.isna().any():
         raise DataContractError(
-            f"{what}: {member!r} is missing in {_rows(establishments, establishments[member].isna().to_numpy(), ['firm_id', 'year'])}"
+            f"{what}: {member!r} is missing in {_rows(establishments, flag.isna().to_numpy(), ['firm_id', 'year'])}"
         )
-    est[member] = est[member].astype(bool)
-    known = set(est["firm_id"])
+    est_firm = establishments["firm_id"].astype(str).to_numpy()
+    firm_index = pd.Index(pd.unique(est_firm))
+    code = {end: firm_index.get_indexer(out[end].to_numpy()) for end in ("source", "target")}
     for end in ("source", "target"):
-        unknown = sorted(set(out[end]) - known)
+        unknown = sorted(set(out[end].to_numpy()[code[end] < 0]))
         if unknown:
             raise DataContractError(
                 f"{what}: link {end}(s) not in the establishment table: {unknown[:10]}"
                 + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
             )
-    fy = est.drop_duplicates(["firm_id", "year"]).set_index(["firm_id", "year"])[member]
-    per_firm = est.groupby("firm_id")[member].agg(["min", "max"])
-    invariant = per_firm.loc[per_firm["min"] == per_firm["max"], "min"]
+    # membership looked up by (firm, year) in a dense firm x year array; -1 marks a firm-year not recorded
+    est_code = firm_index.get_indexer(est_firm)
+    est_year = _int_years(establishments, what)
+    link_year = _int_years(out, what)
+    y0 = int(min(est_year.min(), link_year.min()))
+    span = int(max(est_year.max(), link_year.max())) - y0 + 1
+    lookup = np.full(len(firm_index) * span, -1, dtype=np.int8)
+    est_flag = flag.astype(bool).to_numpy().astype(np.int8)
+    lookup[est_code * span + (est_year - y0)] = est_flag
+    lo = np.full(len(firm_index), 1, dtype=np.int8)
+    hi = np.zeros(len(firm_index), dtype=np.int8)
+    np.minimum.at(lo, est_code, est_flag)
+    np.maximum.at(hi, est_code, est_flag)
     for end in ("source", "target"):
-        idx = pd.MultiIndex.from_arrays([out[end], out["year"]])
-        m = fy.reindex(idx).to_numpy(dtype=object)
-        gap = pd.isna(m)
+        m = lookup[code[end] * span + (link_year - y0)]
+        gap = m < 0
         if gap.any():
-            fill = out.loc[gap, end].map(invariant)
-            if fill.isna().any():
-                firms = sorted(set(out.loc[gap, end][fill.isna()]))[:10]
+            ambiguous = gap & (lo[code[end]] != hi[code[end]])
+            if ambiguous.any():
+                firms = sorted(set(out[end].to_numpy()[ambiguous]))[:10]
                 raise DataContractError(
                     f"{what}: membership of {end} firm(s) {firms} is not recorded in the link's year and changes "
                     "over the years in the establishment table: add those firm-years"
                 )
-            m[gap] = fill.to_numpy()
+            m = np.where(gap, lo[code[end]], m)
         out[f"m_{end}"] = m.astype(bool)
     n_members = out["m_source"].astype(int) + out["m_target"].astype(int)
     out["link_type"] = pd.Series(np.array(["outside", "boundary", "inside"])[n_members], dtype="string")
@@ -300,7 +317,7 @@ class NetworkMetrics:
     ----------
     n_firms, n_ties : nodes (firms with at least one link) and distinct directed ties.
     density : ``n_ties / (n_firms (n_firms - 1))`` (directed).
-    avg_clustering : mean local clustering coefficient of the undirected graph (networkx ``average_clustering``).
+    avg_clustering : mean local clustering coefficient of the undirected graph (= networkx ``average_clustering``).
     mean_degree : mean total (in + out) degree.
     inside_share_count, inside_share_value : as :func:`link_shares` on the selected links.
     members_density, members_avg_clustering : density and clustering of the subgraph of member firms.
@@ -337,6 +354,33 @@ def _density(n_nodes: int, n_ties: int) -> float:
     return n_ties / (n_nodes * (n_nodes - 1)) if n_nodes > 1 else float("nan")
 
 
+def _local_clustering(source: pd.Series, target: pd.Series, nodes: pd.Index) -> np.ndarray:
+    """Local clustering coefficient of each node of the undirected simple graph of the ties.
+
+    ``C_i = 2 T_i / (k_i (k_i - 1))`` with ``T_i`` the triangles through ``i`` and ``k_i`` its number of
+    distinct neighbours (0 when ``k_i < 2``), as networkx ``clustering`` and igraph
+    ``transitivity(type="local", isolates="zero")``. Triangles come from the sparse product
+    ``T = diag(S S S) / 2`` of the symmetric 0/1 adjacency ``S``: networkx walks neighbour sets in Python,
+    which takes tens of seconds on a 100k-link graph; the sparse product takes well under a second.
+    """
+    from scipy import sparse
+
+    n = len(nodes)
+    if n == 0:
+        return np.zeros(0)
+    pos = pd.Series(np.arange(n), index=nodes)
+    i = pos.reindex(source.to_numpy()).to_numpy()
+    j = pos.reindex(target.to_numpy()).to_numpy()
+    S = sparse.coo_matrix((np.ones(2 * len(i)), (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
+    S.data[:] = 1.0  # collapse reciprocal ties and duplicates to one undirected edge
+    S.setdiag(0)
+    S.eliminate_zeros()
+    k = np.asarray(S.sum(axis=1)).ravel()
+    tri = np.asarray((S @ S).multiply(S).sum(axis=1)).ravel() / 2.0
+    denom = k * (k - 1)
+    return np.divide(2.0 * tri, denom, out=np.zeros(n), where=denom > 0)
+
+
 def network_metrics(
     links: pd.DataFrame,
     establishments: pd.DataFrame,
@@ -352,7 +396,8 @@ def network_metrics(
     The directed graph has one tie ``source -> target`` per pair with at least one selected link (links of
     several kinds between the same pair collapse into one tie; nodes are the firms that appear in the
     selected links). Degrees and density count ties; ``clustering`` is networkx's local clustering of the
-    undirected graph (Watts–Strogatz, as igraph ``transitivity(type="local")`` with 0 for degree < 2);
+    undirected graph (Watts–Strogatz, as networkx ``clustering`` and igraph ``transitivity(type="local")``
+    with 0 for degree < 2; computed by sparse matrix products, see ``_local_clustering``);
     ``betweenness`` is networkx normalised betweenness of the directed graph (Brandes 2001), sampled on
     ``betweenness_k`` pivots with ``seed`` when given (exact otherwise; exact costs O(n m)). Brokerage:
     :func:`brokerage_roles` with groups member / non-member.
@@ -377,13 +422,12 @@ def network_metrics(
     nodes = member_of.index
     out_deg = ties.groupby("source").size().reindex(nodes, fill_value=0)
     in_deg = ties.groupby("target").size().reindex(nodes, fill_value=0)
-    G = nx.DiGraph()
-    G.add_nodes_from(nodes)
-    G.add_edges_from(zip(ties["source"], ties["target"]))
-    U = G.to_undirected()
-    clustering = pd.Series(nx.clustering(U)).reindex(nodes)
+    clustering = pd.Series(_local_clustering(ties["source"], ties["target"], nodes), index=nodes)
     if betweenness:
         k = None if betweenness_k is None or betweenness_k >= len(nodes) else int(betweenness_k)
+        G = nx.DiGraph()
+        G.add_nodes_from(nodes)
+        G.add_edges_from(zip(ties["source"], ties["target"]))
         btw = pd.Series(nx.betweenness_centrality(G, k=k, seed=seed, normalized=True)).reindex(nodes)
     else:
         btw = pd.Series(np.nan, index=nodes)
@@ -402,19 +446,20 @@ def network_metrics(
     for col in [*ROLES, "total", "boundary"]:
         table[col] = roles[col].to_numpy()
     shares = _share_table(lk, [])
-    members = set(nodes[member_of.to_numpy()])
+    is_member = member_of.to_numpy()
+    members = nodes[is_member]
     inner = ties[ties["source"].isin(members) & ties["target"].isin(members)]
-    sub = U.subgraph(members)
+    members_clustering = _local_clustering(inner["source"], inner["target"], members)
     return NetworkMetrics(
         n_firms=len(nodes),
         n_ties=len(ties),
         density=_density(len(nodes), len(ties)),
-        avg_clustering=float(nx.average_clustering(U)),
+        avg_clustering=float(clustering.mean()),
         mean_degree=float(table["degree"].mean()),
         inside_share_count=float(shares["inside_share_count"].iloc[0]),
         inside_share_value=float(shares["inside_share_value"].iloc[0]),
         members_density=_density(len(members), len(inner)),
-        members_avg_clustering=float(nx.average_clustering(sub)) if len(members) else float("nan"),
+        members_avg_clustering=float(members_clustering.mean()) if len(members) else float("nan"),
         nodes=table,
     )
 

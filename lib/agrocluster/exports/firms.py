@@ -23,7 +23,7 @@ from statsmodels.discrete.discrete_model import Probit
 
 from agrocluster.errors import DataContractError, EstimationError
 
-__all__ = ["export_participation", "nearby_exporters", "export_spillovers", "ExportPremium", "ExportSpillovers"]
+__all__ = ["ExportPremium", "ExportSpillovers", "export_participation", "export_spillovers", "nearby_exporters"]
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), as used by haversine implementations
 

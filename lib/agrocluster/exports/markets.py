@@ -31,24 +31,24 @@ from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.exports.product_space import revealed_comparative_advantage
 
 __all__ = [
-    "world_market_share",
-    "export_orientation",
-    "import_dependence",
-    "comparative_advantage",
-    "competitor_table",
-    "destination_structure",
-    "hummels_klenow",
-    "unit_values",
-    "growth_decomposition",
-    "export_risk",
-    "stress_scenario",
     "CompetitorTable",
     "DestinationStructure",
     "ExportMargins",
-    "UnitValues",
-    "GrowthDecomposition",
     "ExportRisk",
+    "GrowthDecomposition",
     "StressScenario",
+    "UnitValues",
+    "comparative_advantage",
+    "competitor_table",
+    "destination_structure",
+    "export_orientation",
+    "export_risk",
+    "growth_decomposition",
+    "hummels_klenow",
+    "import_dependence",
+    "stress_scenario",
+    "unit_values",
+    "world_market_share",
 ]
 
 
@@ -562,7 +562,7 @@ def hummels_klenow(
     what = "hummels_klenow"
     cats = list(categories)
     _require(flows, cats, what)
-    sub, _ = _exporter_year(flows, what, exporter_code, year, known_codes)
+    _exporter_year(flows, what, exporter_code, year, known_codes)  # validates; all-zero exporter -> error
     allf = _flows(flows, what, known_codes)
     allf[cats] = flows[cats]
     allf = allf[allf["year"] == year]
@@ -969,8 +969,10 @@ def stress_scenario(
         basis = "establishments"
         assumptions += [
             "every firm loses the same share of its exports (firm destinations unknown)",
-            "employment falls in proportion to output (fixed labour per unit of output, export share of "
-            "output capped at 1)",
+            (
+                "employment falls in proportion to output (fixed labour per unit of output, export share of "
+                "output capped at 1)"
+            ),
         ]
     return StressScenario(
         exporter=str(exporter_code),
