@@ -104,8 +104,8 @@ def _singletons(cell: np.ndarray, keep: np.ndarray) -> np.ndarray:
 
 def _feols(data: pd.DataFrame, y: str, xs: list[str], cluster: str, what: str):
     for x in xs:
-        within = data.groupby("_cell")[x].transform(lambda v: v.max() - v.min())
-        if not (within > 0).any():
+        g = data.groupby("_cell")[x]
+        if not (g.transform("max") > g.transform("min")).any():
             raise EstimationError(
                 f"{what}: {x!r} does not vary within any sector-year cell: its effect is absorbed by the "
                 "sector-year fixed effects"
