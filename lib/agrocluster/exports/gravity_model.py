@@ -1,0 +1,556 @@
+"""Structural gravity by PPML with high-dimensional fixed effects, on top of ``pyfixest.fepois``.
+
+``pyfixest.fepois`` implements the ``ppmlhdfe`` algorithm (Correia, Guimarães & Zylkin 2020): IRLS with the
+fixed effects absorbed, singleton groups dropped and a separation check. This module adds what a gravity
+analysis needs around it, following Yotov, Piermartini, Monteiro & Larch (2016), *An Advanced Guide to
+Trade Policy Analysis: The Structural Gravity Model* (WTO/UNCTAD), chapters 1-2:
+
+- :func:`prepare_gravity_data`: exporter-year, importer-year and (directional) pair identifiers, ln distance
+  (intra-national flows keep their own internal distance), the international-border dummy ``intl`` and its
+  year interactions, a square panel with explicit zeros, RTA lags and leads (phasing-in);
+- :func:`gravity`: PPML with an accounting of every excluded observation (missing values, all-zero
+  fixed-effect groups such as a pair that never trades, separation, singletons) and clustered SEs by pair;
+- :func:`gravity_by_sector` and :func:`coefficient_table`.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from agrocluster.errors import DataContractError, EstimationError
+
+__all__ = [
+    "GravityBySector",
+    "GravityResult",
+    "coefficient_table",
+    "gravity",
+    "gravity_by_sector",
+    "prepare_gravity_data",
+]
+
+_ISO3 = re.compile(r"^[A-Z]{3}$")
+#: Pair covariates that do not change over time (CEPII gravity / Yotov et al. 2016 data): filled along a pair
+#: when the panel is squared.
+TIME_INVARIANT_PAIR_COVARIATES = ("distance", "contiguity", "common_language", "colony")
+
+
+def _rows(df: pd.DataFrame, mask, cols: list[str], limit: int = 5) -> str:
+    mask = np.asarray(mask)
+    shown = df.loc[mask, cols].head(limit)
+    text = "; ".join(
+        f"row {idx} (" + ", ".join(f"{c}={r[c]!r}" for c in cols) + ")" for idx, r in shown.iterrows()
+    )
+    n = int(mask.sum())
+    return text + (f" and {n - limit} more" if n > limit else "")
+
+
+def _require(df: pd.DataFrame, cols: Iterable[str], what: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise DataContractError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise DataContractError(f"{what}: column(s) {missing} not found; the table has {list(df.columns)}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Data preparation
+# ---------------------------------------------------------------------------------------------------------
+
+
+def prepare_gravity_data(
+    flows: pd.DataFrame,
+    exporter: str = "exporter",
+    importer: str = "importer",
+    year: str = "year",
+    value: str = "value",
+    *,
+    product: str | None = None,
+    square: bool = False,
+    distance: str = "distance",
+    rta: str = "rta",
+    rta_lags: Iterable[int] = (),
+    rta_leads: Iterable[int] = (),
+    border_year_dummies: bool = False,
+) -> pd.DataFrame:
+    """Build the variables of a structural gravity regression from a trade-flows table.
+
+    As Yotov et al. (2016), ch. 1-2: ``exp_year`` and ``imp_year`` identify the outward and inward
+    multilateral-resistance fixed effects, ``pair`` the directional exporter-importer pair
+    (``"CHL_USA"`` differs from ``"USA_CHL"``); ``ln_distance = ln(distance)`` for every flow, intra-national
+    ones (exporter == importer) using the internal distance given in the data; ``intl = 1`` for
+    international flows and 0 for intra-national ones; with ``border_year_dummies``, ``intl_<year>`` =
+    intl x 1[year], for every year but the last (the reference), to trace globalisation over time
+    (Yotov et al. ch. 1, "distance puzzle" and "regional trade agreements" exercises). ``rta_lag<k>`` is
+    the RTA dummy of the same pair (and product) ``k`` years before, ``rta_lead<k>`` ``k`` years after
+    (phasing-in and the strict-exogeneity test); NA when that year is not in the data.
+
+    Parameters
+    ----------
+    flows : DataFrame
+        The trade_flows contract: exporter, importer (ISO3, upper case), year, value >= 0, optional product,
+        distance (km, > 0), contiguity, common_language, colony, rta.
+    exporter, importer, year, value : str
+        Column names.
+    product : str, optional
+        Product column: identifiers stay country-year / country-pair, and the square grid is per product.
+    square : bool, default False
+        Add the missing exporter x importer x year (x product) rows with an explicit zero ``value`` (flagged
+        ``zero_filled``). Countries are the union of exporters and importers; own (intra-national) pairs
+        are included only when ``flows`` has some. Time-invariant pair covariates
+        (:data:`TIME_INVARIANT_PAIR_COVARIATES`) are filled along the pair; ``rta`` stays NA on filled rows
+        (merge an agreements table first if it should be known there).
+    distance, rta : str
+        Names of the distance and RTA columns (used when present).
+    rta_lags, rta_leads : iterable of int
+        Lags / leads (in years, > 0) of ``rta`` to build, e.g. ``(4, 8, 12)``.
+    border_year_dummies : bool
+        Add the ``intl_<year>`` columns.
+
+    Returns
+    -------
+    DataFrame
+        ``flows`` (plus filled rows) with the new columns; sorted by (product,) exporter, importer, year.
+
+    Raises
+    ------
+    DataContractError
+        Missing columns, codes that are not three upper-case letters, negative or missing values,
+        duplicated keys, non-positive distance, a time-invariant covariate that varies within a pair, or
+        a lag/lead that is not a positive integer.
+    """
+    what = "prepare_gravity_data"
+    keys = ([product] if product else []) + [exporter, importer, year]
+    _require(flows, [*keys, value], what)
+    df = flows.copy()
+    for col in (exporter, importer):
+        codes = df[col].astype("string")
+        bad = codes.isna() | ~codes.str.fullmatch(_ISO3.pattern).fillna(False)
+        if bad.any():
+            unknown = sorted(set(df.loc[bad.to_numpy(), col].astype(str)))[:10]
+            raise DataContractError(
+                f"{what}: {col} codes must be ISO3 (three upper-case letters); unknown codes {unknown} in "
+                f"{_rows(df, bad, keys)}"
+            )
+    if df[keys].isna().any(axis=None):
+        raise DataContractError(f"{what}: missing key in {_rows(df, df[keys].isna().any(axis=1), keys)}")
+    v = pd.to_numeric(df[value], errors="coerce")
+    if v.isna().any():
+        raise DataContractError(
+            f"{what}: {value!r} missing or not numeric in {_rows(df, v.isna(), keys)}; "
+            "a flow known to be zero must be 0"
+        )
+    if (v < 0).any():
+        raise DataContractError(f"{what}: {value!r} must be >= 0; negative in {_rows(df, v < 0, keys)}")
+    df[value] = v.astype("float64")
+    dup = df.duplicated(keys, keep=False)
+    if dup.any():
+        raise DataContractError(
+            f"{what}: more than one row per ({', '.join(keys)}) in {_rows(df, dup, keys)}"
+        )
+    if distance in df.columns:
+        d = pd.to_numeric(df[distance], errors="coerce")
+        if (d <= 0).any():
+            raise DataContractError(f"{what}: {distance!r} must be > 0 km; not in {_rows(df, d <= 0, keys)}")
+    lags, leads = _positive_ints(rta_lags, "rta_lags", what), _positive_ints(rta_leads, "rta_leads", what)
+    if (lags or leads) and rta not in df.columns:
+        raise DataContractError(f"{what}: rta_lags/rta_leads need the {rta!r} column")
+
+    if square:
+        df = _square(df, exporter, importer, year, value, product, what)
+
+    exp_s, imp_s, year_s = (df[c].astype("string") for c in (exporter, importer, year))
+    df["exp_year"] = exp_s + "_" + year_s
+    df["imp_year"] = imp_s + "_" + year_s
+    df["pair"] = exp_s + "_" + imp_s
+    df["intl"] = (df[exporter] != df[importer]).astype("int8")
+    if distance in df.columns:
+        df["ln_distance"] = np.log(pd.to_numeric(df[distance], errors="coerce").astype("float64"))
+    if border_year_dummies:
+        years = sorted(df[year].unique())
+        for y in years[:-1]:
+            df[f"intl_{y}"] = (df["intl"] * (df[year] == y)).astype("int8")
+    pair_keys = ([product] if product else []) + [exporter, importer]
+    for k, sign, name in [(k, 1, f"rta_lag{k}") for k in lags] + [(k, -1, f"rta_lead{k}") for k in leads]:
+        shifted = df[[*pair_keys, year, rta]].copy()
+        shifted[year] = shifted[year] + sign * k
+        df = df.merge(shifted.rename(columns={rta: name}), on=[*pair_keys, year], how="left")
+    return df.sort_values([*pair_keys, year], ignore_index=True)
+
+
+def _positive_ints(values: Iterable[int], name: str, what: str) -> list[int]:
+    out = list(values)
+    for k in out:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+            raise DataContractError(f"{what}: {name} must be positive integers (years), got {k!r}")
+    return [int(k) for k in out]
+
+
+def _square(
+    df: pd.DataFrame, exporter: str, importer: str, year: str, value: str, product: str | None, what: str
+) -> pd.DataFrame:
+    countries = pd.Index(pd.concat([df[exporter], df[importer]]).unique()).sort_values()
+    levels = [countries, countries, pd.Index(sorted(df[year].unique()))]
+    names = [exporter, importer, year]
+    if product:
+        levels.insert(0, pd.Index(sorted(df[product].unique())))
+        names.insert(0, product)
+    grid = pd.MultiIndex.from_product(levels, names=names).to_frame(index=False)
+    if not (df[exporter] == df[importer]).any():
+        grid = grid[grid[exporter] != grid[importer]]
+    out = grid.merge(df, on=names, how="left", indicator=True)
+    out["zero_filled"] = out.pop("_merge").eq("left_only")
+    out[value] = out[value].fillna(0.0)
+    pair = ([product] if product else []) + [exporter, importer]
+    for cov in TIME_INVARIANT_PAIR_COVARIATES:
+        if cov not in df.columns:
+            continue
+        varies = df.groupby(pair)[cov].nunique() > 1
+        if varies.any():
+            raise DataContractError(
+                f"{what}: {cov!r} is treated as time-invariant when squaring but varies within pair(s) "
+                f"{[tuple(i) if isinstance(i, tuple) else i for i in varies[varies].index[:5]]}"
+            )
+        out[cov] = out.groupby(pair)[cov].transform("first")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Estimation
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GravityResult:
+    """A PPML gravity estimate.
+
+    Attributes
+    ----------
+    coef, se, pvalue : Series
+        Coefficients, standard errors and p-values by term.
+    conf_int : DataFrame
+        95% confidence bounds (``low``, ``high``) by term.
+    nobs : int
+        Observations used in the estimate.
+    excluded : DataFrame
+        ``reason``, ``n_rows``, ``n_groups``: every observation of the input not used, and why.
+    formula, vcov : str
+        The pyfixest formula and the variance estimator used (e.g. ``CRV1 by pair``).
+    model : pyfixest Fepois
+        The fitted pyfixest object (for ``pyfixest.etable`` / ``coefplot``).
+    """
+
+    coef: pd.Series
+    se: pd.Series
+    pvalue: pd.Series
+    conf_int: pd.DataFrame
+    nobs: int
+    excluded: pd.DataFrame
+    formula: str
+    vcov: str
+    model: object = field(repr=False)
+
+    def table(self) -> pd.DataFrame:
+        """Tidy coefficient table: term, estimate, std_error, statistic, p_value, conf_low, conf_high,
+        effect_pct = 100 (exp(b) - 1), the percentage change in trade for a unit change (e.g. an RTA)."""
+        out = pd.DataFrame(
+            {
+                "term": self.coef.index,
+                "estimate": self.coef.to_numpy(),
+                "std_error": self.se.to_numpy(),
+                "statistic": (self.coef / self.se).to_numpy(),
+                "p_value": self.pvalue.to_numpy(),
+                "conf_low": self.conf_int["low"].to_numpy(),
+                "conf_high": self.conf_int["high"].to_numpy(),
+                "effect_pct": 100.0 * np.expm1(self.coef.to_numpy()),
+            }
+        )
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """Short table for a notebook: estimate, SE, p-value and % effect by term; nobs, excluded rows and
+        the variance estimator in ``.attrs``."""
+        out = self.table().set_index("term")[["estimate", "std_error", "p_value", "effect_pct"]]
+        out.attrs = {"nobs": self.nobs, "n_excluded": int(self.excluded["n_rows"].sum()), "vcov": self.vcov}
+        return out
+
+
+def _parse_formula(formula: str, df: pd.DataFrame, what: str) -> tuple[str, list[str], list[list[str]]]:
+    """Dependent variable, the columns the regressors use, and the fixed-effect terms (lists of columns)."""
+    if not isinstance(formula, str) or formula.count("~") != 1:
+        raise DataContractError(f"{what}: formula must be 'y ~ x1 + x2 | fe1 + fe2', got {formula!r}")
+    lhs, rhs = (s.strip() for s in formula.split("~"))
+    parts = rhs.split("|")
+    if len(parts) > 2:
+        raise DataContractError(f"{what}: formula {formula!r}: IV or several '|' parts are not supported")
+    if lhs not in df.columns:
+        raise DataContractError(
+            f"{what}: dependent variable {lhs!r} of {formula!r} is not a column of the data"
+        )
+    reg_cols = []
+    for m in re.finditer(r"[A-Za-z_][A-Za-z0-9_.]*", parts[0]):
+        after = parts[0][m.end() :].lstrip()
+        if after.startswith(("(", "=")) or m.group() in reg_cols:
+            continue
+        if m.group() not in df.columns:
+            raise DataContractError(
+                f"{what}: regressor {m.group()!r} of {formula!r} is not a column of the data"
+            )
+        reg_cols.append(m.group())
+    fe_terms = []
+    if len(parts) == 2:
+        for term in parts[1].split("+"):
+            cols = [c.strip() for c in term.split("^")]
+            for c in cols:
+                if c not in df.columns:
+                    raise DataContractError(
+                        f"{what}: fixed effect {c!r} of {formula!r} is not a column of the data"
+                        + (
+                            " (build exp_year, imp_year, pair with prepare_gravity_data)"
+                            if c in ("exp_year", "imp_year", "pair")
+                            else ""
+                        )
+                    )
+            fe_terms.append(cols)
+    return lhs, reg_cols, fe_terms
+
+
+def _default_vcov(df: pd.DataFrame, fe_terms: list[list[str]]):
+    if "pair" in df.columns or any(t == ["pair"] for t in fe_terms):
+        return {"CRV1": "pair"}
+    return "hetero"
+
+
+def _vcov_label(vcov) -> str:
+    if isinstance(vcov, dict):
+        return ", ".join(f"{k} by {v}" for k, v in vcov.items())
+    return str(vcov)
+
+
+def gravity(
+    df: pd.DataFrame,
+    formula: str,
+    vcov=None,
+    *,
+    separation_check: bool = True,
+    iwls_maxiter: int = 25,
+) -> GravityResult:
+    """PPML gravity regression with high-dimensional fixed effects, as Stata ``ppmlhdfe`` via ``pyfixest.fepois``.
+
+    Estimates E[X | x, FE] = exp(x'b + FE) by Poisson pseudo-maximum likelihood (Santos Silva & Tenreyro
+    2006), e.g. ``"trade ~ rta | exp_year + imp_year + pair"`` (Yotov et al. 2016, ch. 1), zeros included.
+    Before fitting, rows are excluded and counted on ``result.excluded``: rows with a missing value in a
+    formula variable; rows of fixed-effect groups whose flows are all zero (e.g. a pair that never trades:
+    its pair effect would be minus infinity, so the pair FE absorbs it and it carries no information - the
+    ``fe`` separation check of ppmlhdfe); then pyfixest drops singleton groups and, with
+    ``separation_check``, observations separated by the regressors (iterative-rectifier check of Correia,
+    Guimarães & Zylkin 2021), both counted as well.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Estimation data (see :func:`prepare_gravity_data`); the dependent variable must be >= 0.
+    formula : str
+        pyfixest formula ``y ~ x1 + x2 | fe1 + fe2`` (``a^b`` interacts fixed effects).
+    vcov : str or dict, optional
+        pyfixest variance (``"hetero"``, ``{"CRV1": "pair"}``...). Default: clustered by pair
+        (``{"CRV1": "pair"}``) when the data have a ``pair`` column, as is standard for panel gravity
+        (Yotov et al. 2016); otherwise heteroskedasticity-robust (``"hetero"``).
+    separation_check : bool, default True
+        Run the all-zero-group and iterative-rectifier separation checks.
+    iwls_maxiter : int, default 25
+        Maximum IRLS iterations (pyfixest's default); non-convergence raises.
+
+    Returns
+    -------
+    GravityResult
+
+    Raises
+    ------
+    DataContractError
+        Unknown columns in the formula, or a negative dependent variable (rows named).
+    EstimationError
+        Nothing left to estimate on (e.g. all flows zero), or IRLS did not converge.
+    """
+    import pyfixest as pf
+
+    what = "gravity"
+    if not isinstance(df, pd.DataFrame):
+        raise DataContractError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
+    y, reg_cols, fe_terms = _parse_formula(formula, df, what)
+    vcov = _default_vcov(df, fe_terms) if vcov is None else vcov
+    cluster_cols = []
+    if isinstance(vcov, dict):
+        for spec in vcov.values():
+            cluster_cols += [c.strip() for c in str(spec).split("+")]
+    _require(df, cluster_cols, what)
+    used = list(dict.fromkeys([y, *reg_cols, *[c for t in fe_terms for c in t], *cluster_cols]))
+
+    data = df[used].reset_index(drop=True)
+    yv = pd.to_numeric(data[y], errors="coerce")
+    if (yv < 0).any():
+        raise DataContractError(
+            f"{what}: dependent variable {y!r} must be >= 0 (trade values); negative in "
+            f"{_rows(df, (yv < 0).to_numpy(), used[:4])}"
+        )
+    excluded = []
+    missing = data.isna().any(axis=1).to_numpy()
+    for c in reg_cols + [y]:
+        if pd.api.types.is_numeric_dtype(data[c]):
+            missing |= ~np.isfinite(data[c].to_numpy(dtype="float64", na_value=np.nan))
+    excluded.append(("missing or non-finite value in a formula variable", int(missing.sum()), np.nan))
+    data = data.loc[~missing]
+    if separation_check:
+        for term in fe_terms:
+            key = data[term[0]] if len(term) == 1 else data[term].astype("string").agg("|".join, axis=1)
+            total = data[y].groupby(key.to_numpy()).transform("sum").to_numpy()
+            zero = total <= 0
+            n_groups = int(pd.Series(key.to_numpy()[zero]).nunique())
+            excluded.append(
+                (
+                    f"all-zero flows in a {'^'.join(term)} group (absorbed by its FE)",
+                    int(zero.sum()),
+                    n_groups,
+                )
+            )
+            data = data.loc[~zero]
+    if len(data) == 0 or not (data[y] > 0).any():
+        raise EstimationError(
+            f"{what}: no observation with a positive {y!r} is left after exclusions "
+            f"({', '.join(f'{r}: {n}' for r, n, _ in excluded if n)}); nothing to estimate"
+        )
+    n_in = len(data)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*singleton fixed effect.*")
+        warnings.filterwarnings("ignore", message=r".*removed because of separation.*")
+        fit = pf.fepois(
+            formula,
+            data=data.reset_index(drop=True),
+            vcov=vcov,
+            separation_check=["ir"] if separation_check and fe_terms else [],
+            iwls_maxiter=iwls_maxiter,
+        )
+    if not fit.convergence:
+        raise EstimationError(
+            f"{what}: IRLS did not converge in {iwls_maxiter} iterations; raise iwls_maxiter"
+        )
+    n_sep = int(getattr(fit, "n_separation_na", 0) or 0)
+    nobs = int(fit._N)  # pyfixest exposes the estimation sample size only as _N
+    excluded.append(("separated by the regressors (iterative rectifier)", n_sep, np.nan))
+    excluded.append(("singleton fixed-effect group (dropped as ppmlhdfe)", n_in - n_sep - nobs, np.nan))
+    ci = fit.confint()
+    return GravityResult(
+        coef=fit.coef().rename("estimate"),
+        se=fit.se().rename("std_error"),
+        pvalue=fit.pvalue().rename("p_value"),
+        conf_int=pd.DataFrame({"low": ci.iloc[:, 0], "high": ci.iloc[:, 1]}),
+        nobs=nobs,
+        excluded=pd.DataFrame(excluded, columns=["reason", "n_rows", "n_groups"]).astype(
+            {"n_groups": "Int64"}
+        ),
+        formula=formula,
+        vcov=_vcov_label(vcov),
+        model=fit,
+    )
+
+
+@dataclass
+class GravityBySector:
+    """Gravity estimated sector by sector.
+
+    Attributes
+    ----------
+    results : dict
+        Sector label -> :class:`GravityResult` for the sectors that could be estimated.
+    failed : DataFrame
+        ``sector`` and ``reason`` for the sectors that could not (only with ``on_error="record"``).
+    by : str
+        The sector column.
+    """
+
+    results: dict
+    failed: pd.DataFrame
+    by: str
+
+    def table(self) -> pd.DataFrame:
+        """Long table: sector, nobs and the columns of :meth:`GravityResult.table`."""
+        parts = [r.table().assign(**{self.by: s, "nobs": r.nobs}) for s, r in self.results.items()]
+        if not parts:
+            return pd.DataFrame(columns=[self.by, "nobs", "term", "estimate", "std_error"])
+        out = pd.concat(parts, ignore_index=True)
+        return out[[self.by, "nobs", *[c for c in out.columns if c not in (self.by, "nobs")]]]
+
+    def summary(self) -> pd.DataFrame:
+        """Sectors x terms matrix of estimates."""
+        t = self.table()
+        return t.pivot(index=self.by, columns="term", values="estimate") if len(t) else t
+
+
+def gravity_by_sector(
+    df: pd.DataFrame,
+    formula: str,
+    by: str = "product",
+    vcov=None,
+    *,
+    on_error: str = "raise",
+    separation_check: bool = True,
+) -> GravityBySector:
+    """Run :func:`gravity` separately for each value of ``by`` (sector-by-sector gravity, as USITC ``gme``).
+
+    Fixed effects are re-estimated within each sector (exporter-year x sector etc.). A sector in which no
+    flow is positive (a product with no exporters) cannot be estimated: with ``on_error="raise"`` (default)
+    it raises, naming the sector; with ``on_error="record"`` it is listed on ``result.failed`` with the
+    reason, as is any other sector whose estimate fails with an agrocluster error.
+    """
+    what = "gravity_by_sector"
+    if on_error not in ("raise", "record"):
+        raise DataContractError(f"{what}: on_error must be 'raise' or 'record', got {on_error!r}")
+    _require(df, [by], what)
+    if df[by].isna().any():
+        raise DataContractError(f"{what}: missing {by!r} in {_rows(df, df[by].isna(), [by])}")
+    y, _, _ = _parse_formula(formula, df, what)
+    results, failed = {}, []
+    for sector, part in df.groupby(by, sort=True):
+        try:
+            if not (pd.to_numeric(part[y], errors="coerce") > 0).any():
+                raise EstimationError(
+                    f"{what}: {by}={sector!r} has no exporters (every {y!r} is zero or missing)"
+                )
+            results[sector] = gravity(part, formula, vcov, separation_check=separation_check)
+        except (DataContractError, EstimationError) as err:
+            if on_error == "raise":
+                raise type(err)(f"{by}={sector!r}: {err}") from err
+            failed.append((sector, str(err)))
+    return GravityBySector(results, pd.DataFrame(failed, columns=["sector", "reason"]), by)
+
+
+def coefficient_table(
+    results: Mapping[str, GravityResult] | GravityBySector, terms: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Side-by-side coefficient table of several gravity results.
+
+    Rows are terms (those of ``terms``, or all), columns a MultiIndex (model, statistic) with
+    ``estimate``, ``std_error`` and ``p_value``; ``.attrs["nobs"]`` maps each model to its observations.
+    """
+    if isinstance(results, GravityBySector):
+        results = results.results
+    if not results:
+        raise EstimationError("coefficient_table: no results given")
+    blocks = {
+        str(name): pd.DataFrame({"estimate": r.coef, "std_error": r.se, "p_value": r.pvalue})
+        for name, r in results.items()
+    }
+    out = pd.concat(blocks, axis=1)
+    if terms is not None:
+        terms = list(terms)
+        unknown = [t for t in terms if t not in out.index]
+        if unknown:
+            raise DataContractError(f"coefficient_table: terms {unknown} are in none of the models")
+        out = out.loc[terms]
+    out.attrs["nobs"] = {str(name): r.nobs for name, r in results.items()}
+    return out
