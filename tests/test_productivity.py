@@ -340,3 +340,15 @@ def test_bad_options_raise_params_errors():
 def test_exit_without_exits_raises():
     with pytest.raises(EstimationError, match="no firm leaves"):
         _fit(_small(), "op", "investment", exit=True)
+
+
+def test_controls_enter_linearly_and_are_reported():
+    d = simulate_panel(300, 8, 8, "lp")
+    rng = np.random.default_rng(0)
+    d = d.assign(z=rng.normal(size=len(d)))
+    d = d.assign(value_added=d.value_added * np.exp(0.3 * d.z))
+    for method, proxy in (("lp", "materials"), ("acf", "materials"), ("wrdg", "materials"), ("ols", None)):
+        r = _fit(d, method, proxy, controls="z", n_starts=1)
+        assert list(r.coef.index) == ["labour", "capital", "z"]
+        assert abs(r.coef["z"] - 0.3) < 0.05, method
+        assert r.diagnostics["returns_to_scale"]["sum"] == pytest.approx(r.coef[["labour", "capital"]].sum())
