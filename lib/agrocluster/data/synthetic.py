@@ -114,7 +114,7 @@ from agrocluster.errors import ParamsError
 
 from .synthetic_trade import COUNTRIES, EARTH_RADIUS_KM, GravityOptions, generate_trade_flows
 
-__all__ = ["SyntheticSpec", "SyntheticCluster", "generate_cluster", "LINK_KINDS", "OTHER_SECTORS"]
+__all__ = ["LINK_KINDS", "OTHER_SECTORS", "SyntheticCluster", "SyntheticSpec", "generate_cluster"]
 
 #: Kinds of firm links, in the order of ``SyntheticSpec.link_kind_shares``.
 LINK_KINDS = ("input_supply", "sales", "cooperation", "knowledge")
@@ -693,7 +693,7 @@ def _programme(spec: SyntheticSpec, panel: dict, member: np.ndarray, alpha: np.n
     in_first = fid[year == spec.first_year]                     # one row per plant and year
     appears = np.bincount(fid, minlength=n_firms_total) > 0
     eligible = in_first[member[in_first]]
-    n_treat = int(round(spec.programme_share_treated * eligible.size))
+    n_treat = round(spec.programme_share_treated * eligible.size)
     sd_alpha = spec.sigma_firm_effect if spec.sigma_firm_effect > 0 else 1.0
     score = spec.selection_on_firm_effect * alpha[eligible] / sd_alpha + rng.normal(0.0, 1.0, eligible.size)
     treated = eligible[np.argsort(-score, kind="stable")[:n_treat]]
@@ -796,7 +796,7 @@ def _links(spec: SyntheticSpec, fid: np.ndarray, year: np.ndarray, member_obs: n
         alive, members = fid[this_year], fid[this_year & member_obs]
         is_member[:] = False
         is_member[members] = True
-        n_links = int(round(spec.links_per_firm * alive.size))
+        n_links = round(spec.links_per_firm * alive.size)
         n_inside = int(rng.binomial(n_links, spec.inside_link_share))
         cap_in = members.size * (members.size - 1) * n_k
         cap_out = (alive.size * (alive.size - 1) - members.size * (members.size - 1)) * n_k
@@ -806,13 +806,13 @@ def _links(spec: SyntheticSpec, fid: np.ndarray, year: np.ndarray, member_obs: n
                 f"{t} has {members.size} cluster member(s) among {alive.size} plants, too few for "
                 f"{n_inside} distinct inside and {n_links - n_inside} outside links; raise n_firms or lower them")
 
-        def inside(m: int) -> np.ndarray:
+        def inside(m: int, members: np.ndarray = members) -> np.ndarray:
             src = members[rng.integers(0, members.size, m)]
             tgt = members[rng.integers(0, members.size, m)]
             ok = src != tgt
             return (src[ok] * n_f + tgt[ok]) * n_k + rng.choice(n_k, size=int(ok.sum()), p=kind_p)
 
-        def outside(m: int) -> np.ndarray:
+        def outside(m: int, alive: np.ndarray = alive) -> np.ndarray:
             src = alive[rng.integers(0, alive.size, m)]
             tgt = alive[rng.integers(0, alive.size, m)]
             ok = (src != tgt) & ~(is_member[src] & is_member[tgt])
@@ -890,7 +890,7 @@ def generate_cluster(spec: SyntheticSpec | None = None, seed: int = 0, **overrid
 
     geo = _geography(spec, rng_geo)
     sim = _panel(spec, geo, rng_panel)
-    p, firms, prod = sim["panel"], sim["firms"], sim["production"]
+    p, firms = sim["panel"], sim["firms"]
     n_total = firms["sector"].size
     lat_f, lon_f = _to_degrees(spec, firms["x"], firms["y"])
     firm_vec = _unit_vectors(lat_f, lon_f)

@@ -36,12 +36,14 @@ COUNTRIES: dict[str, tuple[float, float]] = {
 }
 
 #: Land borders among the listed countries (unordered pairs).
-BORDERS: frozenset[frozenset[str]] = frozenset(frozenset(p.split("-")) for p in (
-    "ARG-BOL ARG-BRA ARG-CHL ARG-PRY ARG-URY BOL-BRA BOL-CHL BOL-PER BOL-PRY BRA-COL BRA-PER BRA-PRY "
-    "BRA-URY CHL-PER COL-ECU COL-PER ECU-PER MEX-USA CAN-USA GTM-MEX GTM-HND HND-NIC NIC-CRI "
-    "FRA-DEU FRA-ESP FRA-ITA FRA-BEL FRA-CHE DEU-BEL DEU-NLD BEL-NLD ESP-PRT DEU-POL DEU-AUT DEU-CHE "
-    "ITA-CHE AUT-CHE AUT-ITA CHN-VNM CHN-IND KEN-TZA KEN-UGA UGA-TZA"
-).split())
+_BORDER_PAIRS = (
+    "ARG-BOL", "ARG-BRA", "ARG-CHL", "ARG-PRY", "ARG-URY", "BOL-BRA", "BOL-CHL", "BOL-PER", "BOL-PRY",
+    "BRA-COL", "BRA-PER", "BRA-PRY", "BRA-URY", "CHL-PER", "COL-ECU", "COL-PER", "ECU-PER", "MEX-USA",
+    "CAN-USA", "GTM-MEX", "GTM-HND", "HND-NIC", "NIC-CRI", "FRA-DEU", "FRA-ESP", "FRA-ITA", "FRA-BEL",
+    "FRA-CHE", "DEU-BEL", "DEU-NLD", "BEL-NLD", "ESP-PRT", "DEU-POL", "DEU-AUT", "DEU-CHE", "ITA-CHE",
+    "AUT-CHE", "AUT-ITA", "CHN-VNM", "CHN-IND", "KEN-TZA", "KEN-UGA", "UGA-TZA",
+)
+BORDERS: frozenset[frozenset[str]] = frozenset(frozenset(p.split("-")) for p in _BORDER_PAIRS)
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ def generate_trade_flows(opts: GravityOptions, rng: np.random.Generator) -> tupl
         "dispersion_phi": opts.dispersion,
         "lot_value_thousand_usd": opts.lot_value,
         "countries": iso,
-        "n_rows": int(len(flows)),
+        "n_rows": len(flows),
         "zero_share": float(np.mean(value == 0)),
         "n_rta_pairs": int(has_rta.sum()),
         "n_contiguous_pairs": int(contig.sum() // 2),
