@@ -74,8 +74,10 @@ def main(quick: bool) -> None:
     ours, t_ours = _timed(lambda: location_quotient(df))
     base, t_base = _timed(lambda: naive_lq(df))
     assert np.allclose(ours.sort_values(["region", "sector"])["lq"].to_numpy(), base.to_numpy())
-    print(f"LQ  {n_regions} regions x {n_sectors} sectors ({len(df):,} cells): ours {t_ours:.2f} s, "
-          f"naive pandas {t_base:.2f} s, ratio naive/ours {t_base / t_ours:.2f}")
+    print(
+        f"LQ  {n_regions} regions x {n_sectors} sectors ({len(df):,} cells): ours {t_ours:.2f} s, "
+        f"naive pandas {t_base:.2f} s, ratio naive/ours {t_base / t_ours:.2f}"
+    )
     _, t_int = _timed(lambda: location_quotient(df, interval="poisson"))
     print(f"    with Poisson intervals: {t_int:.2f} s")
 
@@ -83,15 +85,19 @@ def main(quick: bool) -> None:
     plants = pd.DataFrame(
         {
             "region": regions[rng.integers(0, n_regions, n_plants)],
-            "sector": np.concatenate([sectors, sectors, sectors[rng.integers(0, n_sectors, n_plants - 2 * n_sectors)]]),
+            "sector": np.concatenate(
+                [sectors, sectors, sectors[rng.integers(0, n_sectors, n_plants - 2 * n_sectors)]]
+            ),
             "employment": rng.integers(1, 200, n_plants).astype(float),
         }
     )
     ours, t_ours = _timed(lambda: ellison_glaeser(plants))
     base, t_base = _timed(lambda: naive_eg(plants))
     assert np.allclose(ours.sort_index()["gamma"].to_numpy(), base.sort_index()["gamma"].to_numpy())
-    print(f"EG  {n_plants:,} plants, {n_regions} regions x {n_sectors} sectors: ours {t_ours:.2f} s, "
-          f"naive pandas {t_base:.2f} s, ratio naive/ours {t_base / t_ours:.2f}")
+    print(
+        f"EG  {n_plants:,} plants, {n_regions} regions x {n_sectors} sectors: ours {t_ours:.2f} s, "
+        f"naive pandas {t_base:.2f} s, ratio naive/ours {t_base / t_ours:.2f}"
+    )
     one = plants[plants.sector == sectors[0]]
     _, t_sim = _timed(lambda: ellison_glaeser(plants, sectors=[sectors[0]], simulate=999, seed=1))
     print(f"    simulated null, 999 draws for one sector of {len(one)} plants: {t_sim:.2f} s")
@@ -114,10 +120,12 @@ def main(quick: bool) -> None:
     per_draw = (time.perf_counter() - t0) / base_draws
     exact = naive_kd_draw(u[:n_sector], grid, res.bandwidth)
     err = np.max(np.abs(exact - res.table()["kd"].to_numpy())) / exact.max()
-    print(f"Kd  {n_sector} plants among {n_sites:,} sites, {n_draws} draws: ours {t_ours:.2f} s "
-          f"({t_ours / (n_draws + 1) * 1e3:.1f} ms per curve); pdist + exact KDE {per_draw * 1e3:.0f} ms per curve "
-          f"-> {per_draw * (n_draws + 1):.0f} s for the same job, ratio naive/ours {per_draw * (n_draws + 1) / t_ours:.1f}; "
-          f"binning error max |dKd|/max Kd = {err:.2e}")
+    print(
+        f"Kd  {n_sector} plants among {n_sites:,} sites, {n_draws} draws: ours {t_ours:.2f} s "
+        f"({t_ours / (n_draws + 1) * 1e3:.1f} ms per curve); pdist + exact KDE {per_draw * 1e3:.0f} ms per curve "
+        f"-> {per_draw * (n_draws + 1):.0f} s for the same job, ratio naive/ours {per_draw * (n_draws + 1) / t_ours:.1f}; "
+        f"binning error max |dKd|/max Kd = {err:.2e}"
+    )
 
 
 if __name__ == "__main__":

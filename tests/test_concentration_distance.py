@@ -49,7 +49,9 @@ def test_kd_one_pair_by_hand():
 def test_kd_great_circle_matches_haversine_matrix():
     pts = _sites(np.random.default_rng(1), n_sites=60, n_sector=12)
     a = kdensity(pts, "wine", n_draws=49, seed=3)
-    b = kdensity(pts, "wine", distances=_haversine(pts["lat"].to_numpy(), pts["lon"].to_numpy()), n_draws=49, seed=3)
+    b = kdensity(
+        pts, "wine", distances=_haversine(pts["lat"].to_numpy(), pts["lon"].to_numpy()), n_draws=49, seed=3
+    )
     np.testing.assert_allclose(a.table().to_numpy(), b.table().to_numpy(), rtol=1e-6, atol=1e-9)
     # one degree of latitude is R·π/180 km
     one = _haversine(np.array([0.0, 1.0]), np.array([0.0, 0.0]))[0, 1]
@@ -68,7 +70,9 @@ def test_kd_global_band_rate_under_random_location():
     up = lo = 0
     reps = 40
     for rep in range(reps):
-        res = kdensity(_sites(np.random.default_rng(100 + rep), n_sites=100, n_sector=15), "wine", n_draws=99, seed=rep)
+        res = kdensity(
+            _sites(np.random.default_rng(100 + rep), n_sites=100, n_sector=15), "wine", n_draws=99, seed=rep
+        )
         up += res.localised
         lo += bool(res.dispersed_ranges)
     assert up / reps <= 0.175 and lo / reps <= 0.175, (up, lo)
@@ -95,7 +99,9 @@ def test_kd_weights_and_seed():
     pts.loc[pts.sector == "wine", "labour"] = np.arange(15.0) + 1
     c = kdensity(pts, "wine", weights="labour", n_draws=29, seed=9)
     assert c.weighted and not np.allclose(c.table()["kd"], a.table()["kd"])
-    pd.testing.assert_frame_equal(c.table(), kdensity(pts, "wine", weights="labour", n_draws=29, seed=9).table())
+    pd.testing.assert_frame_equal(
+        c.table(), kdensity(pts, "wine", weights="labour", n_draws=29, seed=9).table()
+    )
 
 
 def test_m_by_hand():
@@ -112,7 +118,10 @@ def test_m_by_hand():
 
 def test_m_detects_planted_cluster_and_not_random():
     clustered = m_function(_sites(np.random.default_rng(2), clustered=True), "wine", n_draws=49, seed=1)
-    assert clustered.localised_ranges and clustered.localised_ranges[0][0] == clustered.table()["distance"].iloc[0]
+    assert (
+        clustered.localised_ranges
+        and clustered.localised_ranges[0][0] == clustered.table()["distance"].iloc[0]
+    )
     assert clustered.summary()["max_m"].iloc[0] > 2
     left = 0
     for rep in range(10):

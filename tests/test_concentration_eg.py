@@ -1,4 +1,11 @@
-"""Ellison–Glaeser agglomeration and coagglomeration (agrocluster.concentration.ellison_glaeser)."""
+"""Ellison–Glaeser agglomeration and coagglomeration (agrocluster.concentration.ellison_glaeser).
+
+Published check: no worked example with its data was reachable (REAT's ``FK2014_EGC`` 42-firm data from
+Farhauer & Kroell 2014 ships only as a binary .rda, and REAT's ``ellison.c`` example value 12.07 comes
+from an aggregation that sums region shares over industries, not EG's eq. for γ^c). The checks are
+therefore (a) hand arithmetic written out below and (b) EG 1997 (JPE 105(5)) Proposition 1: under their
+spillover model E[γ̂] = γ, verified by simulation across many draws.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +44,9 @@ def test_eg_by_hand(hand):
     g_s, h_s = 2 * (0.8 - 11 / 24) ** 2, 0.36 + 0.04 + 0.04
     assert out.loc["s", "G"] == pytest.approx(g_s)
     assert out.loc["s", "H"] == pytest.approx(h_s)
-    assert out.loc["s", "gamma"] == pytest.approx((g_s - one_minus * h_s) / (one_minus * (1 - h_s)))  # 0.05395
+    assert out.loc["s", "gamma"] == pytest.approx(
+        (g_s - one_minus * h_s) / (one_minus * (1 - h_s))
+    )  # 0.05395
     assert out.loc["s", "gamma"] == pytest.approx(0.053946, abs=1e-6)
     assert out.loc["t", "gamma"] == pytest.approx(-0.752914, abs=1e-6)
     assert list(out.index) == ["s", "t"] and out.index.name == "sector"
@@ -77,7 +86,12 @@ def _eg_world(rng, gamma, n_plants=60, n_regions=20):
         }
     )
     other = pd.DataFrame(
-        {"firm_id": [f"o{i}" for i in range(n_regions)], "region": regions, "sector": "other", "employment": x * 1e7}
+        {
+            "firm_id": [f"o{i}" for i in range(n_regions)],
+            "region": regions,
+            "sector": "other",
+            "employment": x * 1e7,
+        }
     )
     return pd.concat([sector, other], ignore_index=True)
 
@@ -85,7 +99,9 @@ def _eg_world(rng, gamma, n_plants=60, n_regions=20):
 @pytest.mark.parametrize("gamma", [0.0, 0.05, 0.2])
 def test_eg_recovers_planted_gamma(gamma):
     rng = np.random.default_rng(2024)
-    est = np.array([ellison_glaeser(_eg_world(rng, gamma), sectors=["wine"]).loc["wine", "gamma"] for _ in range(80)])
+    est = np.array(
+        [ellison_glaeser(_eg_world(rng, gamma), sectors=["wine"]).loc["wine", "gamma"] for _ in range(80)]
+    )
     se = est.std(ddof=1) / np.sqrt(len(est))
     assert abs(est.mean() - gamma) < 3 * se, (est.mean(), se)
 

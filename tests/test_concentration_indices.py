@@ -51,7 +51,9 @@ def test_lq_by_hand(small):
 
 def test_lq_keeps_caller_column_names_and_years(small):
     renamed = small.rename(columns={"region": "county", "sector": "isic", "employment": "jobs"})
-    two = pd.concat([renamed.assign(yr=2020), renamed.assign(yr=2021, jobs=renamed["jobs"] * [2, 1, 1, 1, 1])])
+    two = pd.concat(
+        [renamed.assign(yr=2020), renamed.assign(yr=2021, jobs=renamed["jobs"] * [2, 1, 1, 1, 1])]
+    )
     out = location_quotient(two, region="county", sector="isic", value="jobs", year="yr")
     assert list(out.columns) == ["yr", "county", "isic", "lq"]
     # 2021: A has x=20, y=30 (50); total 110, x total 40.
@@ -149,7 +151,9 @@ def test_curves_match_indices(small):
     assert gap == pytest.approx(hoover_index(small).set_index("sector").loc["x", "hoover"])
     lc = lorenz_curve(small, "y", reference="regions")
     x, y = lc["cum_reference"].to_numpy(), lc["cum_sector"].to_numpy()
-    assert 1 - np.sum(np.diff(x) * (y[1:] + y[:-1])) == pytest.approx(gini(small).set_index("sector").loc["y", "gini"])
+    assert 1 - np.sum(np.diff(x) * (y[1:] + y[:-1])) == pytest.approx(
+        gini(small).set_index("sector").loc["y", "gini"]
+    )
     with pytest.raises(DataContractError, match="'nope'"):
         lorenz_curve(small, "nope")
 
@@ -160,7 +164,9 @@ def test_planted_cluster_has_top_lq_and_concentration():
         rng = np.random.default_rng(seed)
         regions, sectors, lam, true_lq = _lq_world(rng, planted_lambda=1_500.0)
         e = rng.poisson(lam).astype(float)
-        df = pd.DataFrame({"region": np.repeat(regions, 4), "sector": np.tile(sectors, 12), "employment": e.ravel()})
+        df = pd.DataFrame(
+            {"region": np.repeat(regions, 4), "sector": np.tile(sectors, 12), "employment": e.ravel()}
+        )
         wine = location_quotient(df).query("sector == 'wine'").set_index("region")["lq"]
         hits += wine.idxmax() == "r0" and abs(wine["r0"] / true_lq[0, 0] - 1) < 0.15
     assert hits == 10

@@ -87,13 +87,24 @@ def test_planted_cluster_is_strong_with_three_stars_and_stable():
 
 
 def test_strength_is_seeded_and_validates(hand):
-    pd.testing.assert_frame_equal(strong_clusters(hand, seed=4, n_resamples=30), strong_clusters(hand, seed=4, n_resamples=30))
+    pd.testing.assert_frame_equal(
+        strong_clusters(hand, seed=4, n_resamples=30), strong_clusters(hand, seed=4, n_resamples=30)
+    )
     with pytest.raises(DataContractError, match=r"lacks column\(s\) \['establishments'\]"):
         strong_clusters(hand.drop(columns="establishments"))
     with pytest.raises(DataContractError, match="'establishments' is negative"):
         strong_clusters(hand.assign(establishments=[5, 2, 2, -2, 3, 4, 4, 1]))
     with pytest.raises(EstimationError, match="region with zero employment.*'R5'"):
-        eco_stars(pd.concat([hand, pd.DataFrame({"region": ["R5"], "sector": ["a"], "employment": [0.0], "establishments": [0]})]))
+        eco_stars(
+            pd.concat(
+                [
+                    hand,
+                    pd.DataFrame(
+                        {"region": ["R5"], "sector": ["a"], "employment": [0.0], "establishments": [0]}
+                    ),
+                ]
+            )
+        )
     with pytest.raises(DataContractError, match="lq_percentile"):
         strong_clusters(hand, lq_percentile=175)
     with pytest.raises(DataContractError, match="n_resamples"):

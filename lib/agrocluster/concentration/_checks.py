@@ -35,9 +35,7 @@ def require_frame(df: object, name: str, columns: Sequence[str]) -> pd.DataFrame
         raise DataContractError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise DataContractError(
-            f"{name} lacks column(s) {missing}; it has {list(df.columns)[:20]}"
-        )
+        raise DataContractError(f"{name} lacks column(s) {missing}; it has {list(df.columns)[:20]}")
     if len(df) == 0:
         raise DataContractError(f"{name} is empty: at least one row is needed")
     return df
@@ -107,15 +105,20 @@ def regional_table(
     if year is not None and year in df.columns:
         keys = [year, region, sector]
     require_keys(df, name, keys)
-    out = df[keys].reset_index(drop=True)
-    out[value] = require_nonnegative(df, name, value)
+    columns = {k: df[k].array for k in keys}
+    columns[value] = require_nonnegative(df, name, value)
     for col in extra:
-        out[col] = require_nonnegative(df, name, col)
+        columns[col] = require_nonnegative(df, name, col)
+    out = pd.DataFrame(columns, copy=False)
     codes = {k: pd.factorize(out[k])[0] for k in keys}
     dims = [int(c.max()) + 1 for c in codes.values()]
     cell = np.ravel_multi_index([codes[k] for k in keys], dims)
     n_cells = int(np.prod(dims, dtype=np.float64))
-    duplicated = np.bincount(cell, minlength=n_cells).max() > 1 if n_cells <= 50_000_000 else pd.Series(cell).duplicated().any()
+    duplicated = (
+        np.bincount(cell, minlength=n_cells).max() > 1
+        if n_cells <= 50_000_000
+        else pd.Series(cell).duplicated().any()
+    )
     if duplicated:
         out = out.groupby(keys, as_index=False, sort=True, observed=True)[[value, *extra]].sum()
         codes = {k: pd.factorize(out[k])[0] for k in keys}

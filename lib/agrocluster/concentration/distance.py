@@ -110,12 +110,13 @@ def _prepare(points, sector, sector_col, lat, lon, distances, weights, id_col):
             "cross-section: filter one year first"
         )
     require_keys(points, "points", [sector_col], id_col)
-    points = points.reset_index(drop=True)
     idx = np.flatnonzero((points[sector_col] == sector).to_numpy())
     if len(idx) == 0:
         raise DataContractError(f"empty sector: no point has {sector_col}={sector!r}")
     if len(idx) < 2:
-        raise EstimationError(f"sector {sector!r} has a single establishment: no pair distance, Kd/M undefined")
+        raise EstimationError(
+            f"sector {sector!r} has a single establishment: no pair distance, Kd/M undefined"
+        )
     if len(idx) == len(points):
         raise EstimationError(
             f"every site belongs to sector {sector!r}: random relocation among the same sites cannot differ "
@@ -123,7 +124,9 @@ def _prepare(points, sector, sector_col, lat, lon, distances, weights, id_col):
         )
     w = np.ones(len(points)) if weights is None else require_nonnegative(points, "points", weights, id_col)
     if weights is not None and np.count_nonzero(w[idx]) < 2:
-        raise EstimationError(f"sector {sector!r} has fewer than two establishments with positive '{weights}'")
+        raise EstimationError(
+            f"sector {sector!r} has fewer than two establishments with positive '{weights}'"
+        )
     sites = _Sites(points, lat, lon, distances, id_col)
     return sites, idx, w
 
@@ -389,7 +392,9 @@ class MResult:
                 "n_points": [self.n_points],
                 "max_m": [float(top["m"])],
                 "at_distance": [float(top["distance"])],
-                "localised_ranges": ["; ".join(f"{a:.1f}–{b:.1f}" for a, b in self.localised_ranges) or "none"],
+                "localised_ranges": [
+                    "; ".join(f"{a:.1f}–{b:.1f}" for a, b in self.localised_ranges) or "none"
+                ],
             }
         )
 
@@ -459,7 +464,9 @@ def m_function(
         key = (np.arange(k)[:, None] * (n_r + 1) + bins[s_idx]).ravel()
         tiled = np.tile(wt, k)
         a_all = np.bincount(key, weights=tiled, minlength=k * (n_r + 1)).reshape(k, n_r + 1)[:, :n_r]
-        a_s = np.bincount(key, weights=tiled * np.tile(lab, k), minlength=k * (n_r + 1)).reshape(k, n_r + 1)[:, :n_r]
+        a_s = np.bincount(key, weights=tiled * np.tile(lab, k), minlength=k * (n_r + 1)).reshape(k, n_r + 1)[
+            :, :n_r
+        ]
         own = wt[s_idx][:, None]
         a_all = np.cumsum(a_all, axis=1) - own
         a_s = np.cumsum(a_s, axis=1) - own

@@ -49,7 +49,9 @@ def _plants(plants: pd.DataFrame, region: str, sector: str, employment: str) -> 
     return _Plants(codes, plants[sector].reset_index(drop=True), emp, x, sum_x2)
 
 
-def _sector_stats(p: _Plants, idx: np.ndarray, label: str, sector: str, employment: str) -> tuple[float, float, float]:
+def _sector_stats(
+    p: _Plants, idx: np.ndarray, label: str, sector: str, employment: str
+) -> tuple[float, float, float]:
     """G, H and γ of the plants at positions ``idx`` (one sector or a union of sectors)."""
     if len(idx) == 0:
         raise DataContractError(f"empty sector: no plant has {sector}={label!r}")

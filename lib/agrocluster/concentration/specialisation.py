@@ -42,10 +42,14 @@ def _sector_types(
     if base != "traded":
         raise DataContractError(f"base must be 'all' or 'traded', got {base!r}")
     if traded is None:
-        raise DataContractError("base='traded' needs traded=: a set of traded sector codes or a boolean column name")
+        raise DataContractError(
+            "base='traded' needs traded=: a set of traded sector codes or a boolean column name"
+        )
     if isinstance(traded, str):
         if traded not in raw.columns:
-            raise DataContractError(f"traded={traded!r} is not a column of the table; pass a set of sector codes or a column")
+            raise DataContractError(
+                f"traded={traded!r} is not a column of the table; pass a set of sector codes or a column"
+            )
         flags = raw[[sector, traded]].drop_duplicates()
         if flags[sector].duplicated().any():
             bad = flags.loc[flags[sector].duplicated(), sector].astype(str).unique()[:5]
@@ -61,7 +65,9 @@ def _sector_types(
     return is_traded.astype(np.int64)
 
 
-def _lq_core(e: np.ndarray, g_reg: np.ndarray, g_sec: np.ndarray, g_all: np.ndarray) -> tuple[np.ndarray, ...]:
+def _lq_core(
+    e: np.ndarray, g_reg: np.ndarray, g_sec: np.ndarray, g_all: np.ndarray
+) -> tuple[np.ndarray, ...]:
     """LQ of every cell from employment ``e`` and group codes (region-in-base, sector, base)."""
     e_r = np.bincount(g_reg, weights=e)[g_reg]
     e_s = np.bincount(g_sec, weights=e)[g_sec]
@@ -172,10 +178,11 @@ def location_quotient(
         A region with zero employment or an empty sector (the LQ would be 0/0).
     """
     setup = _lq_setup(df, region, sector, value, year, base, traded)
-    out = setup.table[setup.keys].copy()
-    out["lq"] = setup.lq
+    columns = {k: setup.table[k].array for k in setup.keys}
+    columns["lq"] = setup.lq
+    out = pd.DataFrame(columns, copy=False)
     if interval is None:
-        return out.reset_index(drop=True)
+        return out
     level = check_level(level)
     alpha = 1.0 - level
     if interval == "poisson":
@@ -191,7 +198,9 @@ def location_quotient(
         rng = np.random.default_rng(seed)
         draws = np.empty((n_boot, len(setup.e)))
         for b in range(n_boot):
-            draws[b] = _lq_core(rng.poisson(setup.e).astype("float64"), setup.g_reg, setup.g_sec, setup.g_all)[0]
+            draws[b] = _lq_core(
+                rng.poisson(setup.e).astype("float64"), setup.g_reg, setup.g_sec, setup.g_all
+            )[0]
         defined = np.isfinite(draws)
         draws[~defined] = np.nan
         out["lq_lo"] = np.nanquantile(draws, alpha / 2, axis=0)
@@ -199,7 +208,7 @@ def location_quotient(
         out["boot_defined"] = defined.sum(axis=0)
     else:
         raise DataContractError(f"interval must be None, 'poisson' or 'bootstrap', got {interval!r}")
-    return out.reset_index(drop=True)
+    return out
 
 
 def _matrix(df: pd.DataFrame, region: str, sector: str, value: str, year: str | None):
@@ -231,7 +240,12 @@ def _tsuffix(tkey: dict) -> str:
 
 
 def hoover_index(
-    df: pd.DataFrame, region: str = "region", sector: str = "sector", value: str = "employment", *, year: str | None = "year"
+    df: pd.DataFrame,
+    region: str = "region",
+    sector: str = "sector",
+    value: str = "employment",
+    *,
+    year: str | None = "year",
 ) -> pd.DataFrame:
     """Hoover (1936) localisation index of every sector.
 
@@ -253,7 +267,12 @@ def hoover_index(
 
 
 def krugman_index(
-    df: pd.DataFrame, region: str = "region", sector: str = "sector", value: str = "employment", *, year: str | None = "year"
+    df: pd.DataFrame,
+    region: str = "region",
+    sector: str = "sector",
+    value: str = "employment",
+    *,
+    year: str | None = "year",
 ) -> pd.DataFrame:
     """Krugman (1991) specialisation index of every region against the rest of the country.
 
@@ -266,7 +285,9 @@ def krugman_index(
     for tkey, mat in _matrix(df, region, sector, value, year):
         _check_totals(mat, tkey, region, sector, value)
         if mat.shape[0] < 2:
-            raise EstimationError(f"krugman_index needs at least two regions{_tsuffix(tkey)}; found {mat.shape[0]}")
+            raise EstimationError(
+                f"krugman_index needs at least two regions{_tsuffix(tkey)}; found {mat.shape[0]}"
+            )
         m = mat.to_numpy()
         e_r = m.sum(axis=1, keepdims=True)
         rest = m.sum(axis=0, keepdims=True) - m
@@ -276,7 +297,12 @@ def krugman_index(
 
 
 def diversity(
-    df: pd.DataFrame, region: str = "region", sector: str = "sector", value: str = "employment", *, year: str | None = "year"
+    df: pd.DataFrame,
+    region: str = "region",
+    sector: str = "sector",
+    value: str = "employment",
+    *,
+    year: str | None = "year",
 ) -> pd.DataFrame:
     """Herfindahl and entropy diversity of every region's sector mix.
 
@@ -325,7 +351,12 @@ def _gini_from_curve(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def gini(
-    df: pd.DataFrame, region: str = "region", sector: str = "sector", value: str = "employment", *, year: str | None = "year"
+    df: pd.DataFrame,
+    region: str = "region",
+    sector: str = "sector",
+    value: str = "employment",
+    *,
+    year: str | None = "year",
 ) -> pd.DataFrame:
     """Gini coefficient of every sector's employment across regions, each region weighted equally.
 
@@ -340,7 +371,12 @@ def gini(
 
 
 def locational_gini(
-    df: pd.DataFrame, region: str = "region", sector: str = "sector", value: str = "employment", *, year: str | None = "year"
+    df: pd.DataFrame,
+    region: str = "region",
+    sector: str = "sector",
+    value: str = "employment",
+    *,
+    year: str | None = "year",
 ) -> pd.DataFrame:
     """Krugman (1991) locational Gini of every sector.
 
@@ -486,7 +522,9 @@ def shift_share(
     years = set(table[year].tolist())
     for y in (start, end):
         if y not in years:
-            raise DataContractError(f"year {y!r} is not in column '{year}' (years present: {sorted(years)[:10]})")
+            raise DataContractError(
+                f"year {y!r} is not in column '{year}' (years present: {sorted(years)[:10]})"
+            )
     if region_code not in set(table[region].tolist()):
         raise DataContractError(f"region {region_code!r} is not in column '{region}'")
     nat = table.pivot_table(index=sector, columns=year, values=value, aggfunc="sum", fill_value=0.0)
@@ -501,7 +539,9 @@ def shift_share(
     n_s0, n_s1 = nat.loc[reg.index, start].to_numpy(), nat.loc[reg.index, end].to_numpy()
     if (n_s0 == 0).any():
         bad = reg.index[n_s0 == 0][0]
-        raise EstimationError(f"sector {bad!r} has zero national employment in {start}: its growth rate is undefined")
+        raise EstimationError(
+            f"sector {bad!r} has zero national employment in {start}: its growth rate is undefined"
+        )
     g = nat[end].sum() / nat[start].sum() - 1.0
     g_s = n_s1 / n_s0 - 1.0
     by_sector = pd.DataFrame(
