@@ -48,6 +48,9 @@ class Spec:
 def poly(X: np.ndarray, degree: int, const: bool = True) -> np.ndarray:
     """All monomials of the columns of ``X`` of total degree 1..degree (and a constant)."""
     n, k = X.shape
+    if k == 1:  # the Markov polynomial in ω_{t-1}: same columns, one call
+        V = np.vander(X[:, 0], degree + 1, increasing=True)
+        return V if const else V[:, 1:]
     cols = [np.ones(n)] if const else []
     for d in range(1, degree + 1):
         for combo in itertools.combinations_with_replacement(range(k), d):
