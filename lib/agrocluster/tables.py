@@ -75,3 +75,35 @@ def callout(title: str, text: str, kind: str = "info") -> HTMLBlock:
         f'<div class="ac-box ac-{html.escape(kind)}"><strong>{html.escape(title)}</strong>'
         f"<p>{html.escape(text)}</p></div>"
     )
+
+
+def identity_table(params: Any) -> pd.DataFrame:
+    """What defines a cluster (from its parameters), as a two-column table for a report."""
+    programme = params.programme
+    rows = [
+        ("Cluster", params.name), ("Identifier", params.cluster_id), ("Description", params.description),
+        ("Country", f"{params.country_iso3} (UN M49 {params.country_code}, FAOSTAT area {params.faostat_area_code})"),
+        ("Product", f"{params.product} (FAOSTAT item {params.faostat_item_code}; HS {', '.join(params.hs_codes)})"),
+        ("Cluster sector (ISIC rev.4)", params.cluster_sector),
+        ("Related sectors", ", ".join(params.related_sectors) or "–"),
+        ("Core regions", ", ".join(params.regions) or "–"),
+        ("Years", f"{params.first_year}–{params.last_year}"),
+        ("Programme", f"{programme.name}: {programme.description}" if programme.description else programme.name),
+        ("Seed", str(params.seed)),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def parameters_table(params: Any) -> pd.DataFrame:
+    """Every effective parameter as a (key, value) table, nested keys dotted."""
+    rows: list[tuple[str, str]] = []
+
+    def walk(value: Any, key: str) -> None:
+        if isinstance(value, dict) and value:
+            for sub in sorted(value):
+                walk(value[sub], f"{key}.{sub}" if key else str(sub))
+        else:
+            rows.append((key, str(value)))
+
+    walk(params.model_dump(mode="json"), "")
+    return pd.DataFrame(rows, columns=["parameter", "value"])

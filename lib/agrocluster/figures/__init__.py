@@ -1,6 +1,8 @@
 """One look for every figure: a seaborn theme, numbered captions, PNGs embedded in the report.
 
-No statistics here: the figures draw what estimators return.
+No statistics here: the figures draw what estimators return. Plot helpers for each workbook live in
+submodules (``figures.mapping``, ``figures.agglomeration``, ``figures.productivity``, ``figures.exports``,
+``figures.synthesis``); this module holds the theme and what they share.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from .tables import HTMLBlock  # noqa: E402
+from ..tables import HTMLBlock  # noqa: E402
 
 PALETTE = "colorblind"
 
@@ -44,3 +46,19 @@ def display_figure(fig: Any, *, caption: str, number: int) -> HTMLBlock:
         f'<img src="data:image/png;base64,{data}" alt="Figure {number}: {html.escape(caption, quote=True)}">'
         f"<figcaption><strong>Figure {number}.</strong> {html.escape(caption)}</figcaption></figure>"
     )
+
+
+def country_series(ax: Any, series: Any, title: str, columns: tuple[str, ...] = ("production", "exports", "imports"),
+                   break_year: int | None = 2010) -> Any:
+    """Lines of a country's food-balance quantities over years, with the FAOSTAT methodology break marked."""
+    for column in columns:
+        if column in series:
+            ax.plot(series["year"], series[column], label=column, linewidth=1.8)
+    if break_year is not None and len(series) and series["year"].min() < break_year <= series["year"].max():
+        ax.axvline(break_year, color="grey", linestyle=":", linewidth=1)
+        ax.annotate("FAOSTAT method change", (break_year, ax.get_ylim()[1]), fontsize=8, color="grey",
+                    ha="left", va="top")
+    ax.set_title(title)
+    ax.set_xlabel("year")
+    ax.legend(frameon=False)
+    return ax

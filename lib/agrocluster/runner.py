@@ -1,0 +1,577 @@
+"""Run the collection: every notebook for every cluster, rendered to HTML, indexed as a site.
+
+The task matrix is notebook × cluster. Each task
+
+1. is skipped when its cache key (notebook content, effective parameters, input-file hashes and library
+   source) matches the key stamped in its last good ``.results.json`` (``force`` overrides);
+2. executes the notebook with papermill (kernel ``python3``, working directory the project root) into a
+   private staging folder, with parameters ``cluster_id``, ``overrides`` and ``output_dir``;
+3. renders HTML with nbconvert in the same process (template ``agrocluster``: code hidden unless
+   ``show_code``, the injected-parameters cell removed, figures embedded, no CDN);
+4. returns every output file's bytes to the caller, which alone writes ``outputs/``: each file under a
+   temporary name and renamed into place, ``.results.json`` last. A failed task writes
+   ``<nb>.failed.json`` / ``.failed.ipynb`` / ``.failed.html`` and leaves the last good report alone.
+
+Tasks run in a bounded local process pool (``jobs``, default the number of cores) or, given a
+``scheduler`` address, on an existing Dask distributed cluster whose workers have the project installed.
+Kernel start-up is retried (parallel kernels can race for ports). Collection notebooks (the cross-cluster
+synthesis) run after the per-cluster tasks.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from . import __version__, paths
+from . import params as params_mod
+from .errors import ParamsError, RunError
+from .record import atomic_write_bytes, atomic_write_text
+
+KERNEL = "python3"
+COLLECTION_NOTEBOOKS = ("05_synthesis",)
+COLLECTION_FOLDER = "synthesis"
+KERNEL_START_ATTEMPTS = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One notebook for one cluster (``cluster_id`` is ``synthesis`` for a collection notebook)."""
+
+    cluster_id: str
+    notebook: str
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.cluster_id}/{self.notebook}"
+
+
+@dataclasses.dataclass
+class TaskResult:
+    cluster_id: str
+    notebook: str
+    status: str  # "ok" | "cached" | "failed"
+    duration_s: float = 0.0
+    error: str = ""
+    attempts: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.cluster_id}/{self.notebook}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The matrix
+# ---------------------------------------------------------------------------------------------------------
+
+
+def discover_notebooks() -> list[str]:
+    """Stems of the workbooks under ``notebooks/`` (``NN_name.ipynb``), in order."""
+    return sorted(p.stem for p in paths.notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+
+
+def notebook_title(stem: str) -> str:
+    """The first Markdown heading of a notebook, or its stem."""
+    import nbformat
+
+    nb = nbformat.read(paths.notebooks_dir() / f"{stem}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return stem
+
+
+def build_matrix(clusters: Iterable[str] | None = None, notebooks: Iterable[str] | None = None,
+                 overrides: Iterable[str] = ()) -> list[Task]:
+    """The tasks to run: every requested notebook × cluster, collection notebooks last (once each)."""
+    known_notebooks = discover_notebooks()
+    known_clusters = params_mod.list_clusters()
+    chosen_nb = list(notebooks) if notebooks else known_notebooks
+    chosen_cl = list(clusters) if clusters else known_clusters
+    for stem in chosen_nb:
+        if stem not in known_notebooks:
+            raise ParamsError(f"--notebook {stem!r}: no notebooks/{stem}.ipynb; known: {', '.join(known_notebooks)}")
+    for cid in chosen_cl:
+        params_mod.cluster_file(cid)  # refuses unsafe ids
+        if cid not in known_clusters:
+            raise ParamsError(f"--cluster {cid!r}: no params/clusters/{cid}.yaml; known: {', '.join(known_clusters)}")
+    typed = tuple(params_mod.parse_override(text) for text in overrides)
+    tasks = [
+        Task(cid, stem, typed) for stem in chosen_nb if stem not in COLLECTION_NOTEBOOKS for cid in chosen_cl
+    ]
+    tasks += [Task(COLLECTION_FOLDER, stem, typed) for stem in chosen_nb if stem in COLLECTION_NOTEBOOKS]
+    return tasks
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cache keys
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class HashMemo:
+    """sha256 of files, remembered by (size, mtime) in ``outputs/.cache/hashes.json``."""
+
+    def __init__(self, store: Path):
+        self.store = store
+        try:
+            self.memo: dict[str, list[Any]] = json.loads(store.read_text())
+        except (OSError, ValueError):
+            self.memo = {}
+        self.changed = False
+
+    def sha256(self, path: Path) -> str:
+        stat = path.stat()
+        key = str(path.resolve())
+        hit = self.memo.get(key)
+        if hit and hit[0] == stat.st_size and hit[1] == stat.st_mtime_ns:
+            return hit[2]
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        self.memo[key] = [stat.st_size, stat.st_mtime_ns, digest.hexdigest()]
+        self.changed = True
+        return digest.hexdigest()
+
+    def save(self) -> None:
+        if self.changed:
+            try:
+                atomic_write_text(self.store, json.dumps(self.memo))
+            except OSError:
+                pass
+
+
+def library_fingerprint() -> str:
+    """Hash of the installed library's source (so editing the library reruns what depends on it)."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".j2", ".json") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(task: Task, memo: HashMemo, library: str) -> str:
+    """Content hash of everything a task's result depends on."""
+    from .data.cluster import input_files
+
+    nb_bytes = (paths.notebooks_dir() / f"{task.notebook}.ipynb").read_bytes()
+    parts: dict[str, Any] = {"notebook": _sha256_bytes(nb_bytes), "library": library, "kernel": KERNEL}
+    if task.cluster_id == COLLECTION_FOLDER:
+        parts["results"] = {
+            str(p.relative_to(paths.outputs_dir())): memo.sha256(p)
+            for p in sorted(paths.outputs_dir().glob("*/*.results.json"))
+            if p.parent.name != COLLECTION_FOLDER
+        }
+        parts["overrides"] = [list(o) for o in task.overrides]
+    else:
+        effective = params_mod.resolve(task.cluster_id, dict(task.overrides))
+        parts["params"] = effective.params.model_dump(mode="json")
+        parts["inputs"] = {name: memo.sha256(path) for name, path in input_files(effective.params).items()}
+    return _sha256_bytes(json.dumps(parts, sort_keys=True, default=str).encode())
+
+
+def cached(task: Task, key: str) -> bool:
+    folder = paths.outputs_dir() / task.cluster_id
+    results = folder / f"{task.notebook}.results.json"
+    if not (results.is_file() and (folder / f"{task.notebook}.html").is_file()):
+        return False
+    if (folder / f"{task.notebook}.failed.json").is_file():
+        return False
+    try:
+        stamped = json.loads(results.read_text(encoding="utf-8"))["provenance"].get("cache_key")
+    except (OSError, ValueError, KeyError):
+        return False
+    return stamped == key
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Executing one task (runs in a worker process: local pool or Dask worker)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _is_kernel_start_failure(exc: BaseException, executed: Any) -> bool:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return False
+    if executed is None:
+        return True
+    return all(c.get("execution_count") is None for c in executed.cells if c.cell_type == "code")
+
+
+def render_html(nb: Any, *, title: str, cluster_name: str, cluster_id: str, results: Mapping[str, Any],
+                command: str, show_code: bool) -> str:
+    """Render an executed notebook with the ``agrocluster`` template (see module docstring)."""
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    from . import site
+
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "injected-parameters"}
+    config.TagRemovePreprocessor.remove_input_tags = {"remove-input", "hide-input"}
+    config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
+    config.HTMLExporter.exclude_input = not show_code
+    config.HTMLExporter.exclude_input_prompt = True
+    config.HTMLExporter.exclude_output_prompt = True
+    exporter = HTMLExporter(
+        config=config, template_name="agrocluster",
+        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
+    )
+    resources = {
+        "metadata": {"name": title},
+        "agrocluster": {
+            "css": site.CSS,
+            "header": site.report_header(title=title, cluster_name=cluster_name, cluster_id=cluster_id,
+                                         results=results, command=command),
+            "footer": site.report_footer(results),
+        },
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return body
+
+
+def _command(task_spec: Mapping[str, Any]) -> str:
+    parts = ["agrocluster run"]
+    if task_spec["cluster_id"] != COLLECTION_FOLDER:
+        parts.append(f"--cluster {task_spec['cluster_id']}")
+    parts.append(f"--notebook {task_spec['notebook']}")
+    parts += [f"-p {k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in task_spec["overrides"]]
+    return " ".join(parts)
+
+
+def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Execute and render one task; return its status and the bytes of every output file.
+
+    ``spec`` holds ``cluster_id``, ``notebook``, ``notebook_json`` (the exact notebook hashed by the
+    caller), ``overrides`` ((key, value) pairs), ``show_code`` and ``outputs`` (the outputs folder, which
+    collection notebooks read). Nothing here writes ``outputs/``.
+    """
+    import nbformat
+    import papermill
+
+    started = time.perf_counter()
+    root = paths.project_root()
+    staging = Path(tempfile.mkdtemp(prefix=f"agrocluster-{spec['cluster_id']}-{spec['notebook']}-"))
+    stem = spec["notebook"]
+    executed_path = staging / f"{stem}.ipynb"
+    parameters = {"cluster_id": spec["cluster_id"], "overrides": dict(spec["overrides"]),
+                  "output_dir": str(staging / "out")}
+    if spec["cluster_id"] == COLLECTION_FOLDER:
+        parameters["results_dir"] = spec["outputs"]
+    nb_in = nbformat.reads(spec["notebook_json"], as_version=4)
+    title = spec.get("title") or stem
+    outcome: dict[str, Any] = {"cluster_id": spec["cluster_id"], "notebook": stem, "files": {}, "attempts": 0}
+    executed = None
+    error: BaseException | None = None
+    try:
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            outcome["attempts"] = attempt
+            executed, error = None, None
+            try:
+                executed = papermill.execute_notebook(
+                    nb_in, str(executed_path), parameters=parameters, kernel_name=KERNEL, cwd=str(root),
+                    progress_bar=False, log_output=False, request_save_on_cell_execute=False, start_timeout=120,
+                )
+                break
+            except BaseException as exc:  # noqa: BLE001 - classified just below
+                error = exc
+                executed = nbformat.read(executed_path, as_version=4) if executed_path.is_file() else None
+                if not _is_kernel_start_failure(exc, executed) or attempt == KERNEL_START_ATTEMPTS:
+                    break
+                time.sleep(1.0 * attempt)
+        out = staging / "out"
+        if error is None:
+            results_path = out / f"{stem}.results.json"
+            results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.is_file() else {
+                "cluster_id": spec["cluster_id"], "notebook": stem, "headline": {}, "provenance": {},
+            }
+            html = render_html(
+                executed, title=title, cluster_name=results.get("cluster_name", spec["cluster_id"]),
+                cluster_id=spec["cluster_id"], results=results, command=_command(spec),
+                show_code=spec.get("show_code", False),
+            )
+            files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+            files[f"{stem}.ipynb"] = executed_path.read_bytes()
+            files[f"{stem}.html"] = html.encode("utf-8")
+            outcome.update(status="ok", files=files)
+        else:
+            message = _error_message(error)
+            files = {}
+            if executed is not None:
+                files[f"{stem}.failed.ipynb"] = nbformat.writes(executed).encode("utf-8")
+                failed_results = {"cluster_id": spec["cluster_id"], "notebook": stem, "headline": {},
+                                  "notes": [f"This run failed: {message}"], "provenance": {}}
+                files[f"{stem}.failed.html"] = render_html(
+                    executed, title=f"{title} (failed run)", cluster_name=spec["cluster_id"],
+                    cluster_id=spec["cluster_id"], results=failed_results, command=_command(spec), show_code=True,
+                ).encode("utf-8")
+            outcome.update(status="failed", error=message, files=files,
+                           traceback="".join(traceback.format_exception(error))[-4000:])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    outcome["duration_s"] = round(time.perf_counter() - started, 3)
+    return outcome
+
+
+def _error_message(exc: BaseException) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Committing outputs (the caller's process only)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def commit_outputs(outcome: Mapping[str, Any], key: str | None) -> None:
+    """Move a task's files into ``outputs/<cluster>/`` atomically; ``.results.json`` goes last."""
+    folder = paths.outputs_dir() / outcome["cluster_id"]
+    stem = outcome["notebook"]
+    files = dict(outcome["files"])
+    if outcome["status"] == "ok":
+        results_name = f"{stem}.results.json"
+        results = json.loads(files.pop(results_name)) if results_name in files else {
+            "cluster_id": outcome["cluster_id"], "notebook": stem, "headline": {}, "provenance": {}}
+        results.setdefault("provenance", {})
+        results["provenance"].update(cache_key=key, runner_duration_s=outcome["duration_s"])
+        for rel, data in files.items():
+            atomic_write_bytes(folder / rel, data)
+        for sub in ("tables", "figures"):
+            for stale in (folder / sub).glob(f"{stem}-*"):
+                if f"{sub}/{stale.name}" not in files:
+                    stale.unlink()
+        atomic_write_text(folder / results_name, json.dumps(results, indent=2))
+        for suffix in (".failed.json", ".failed.ipynb", ".failed.html"):
+            (folder / f"{stem}{suffix}").unlink(missing_ok=True)
+    else:
+        for rel, data in files.items():
+            atomic_write_bytes(folder / rel, data)
+        atomic_write_text(folder / f"{stem}.failed.json", json.dumps({
+            "cluster_id": outcome["cluster_id"], "notebook": stem, "error": outcome.get("error", ""),
+            "traceback": outcome.get("traceback", ""),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
+        }, indent=2))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class RunSummary:
+    results: list[TaskResult]
+    index: Path | None
+    wall_s: float
+
+    @property
+    def failed(self) -> list[TaskResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def table(self) -> str:
+        width = max([len(r.label) for r in self.results] + [10])
+        lines = [f"{'task'.ljust(width)}  status   seconds  note"]
+        for r in self.results:
+            lines.append(f"{r.label.ljust(width)}  {r.status.ljust(7)}  {r.duration_s:7.1f}  {r.error[:100]}")
+        ok = sum(r.status == "ok" for r in self.results)
+        hit = sum(r.status == "cached" for r in self.results)
+        lines.append(f"{ok} ran, {hit} cached, {len(self.failed)} failed in {self.wall_s:.1f} s")
+        return "\n".join(lines)
+
+
+def _spec(task: Task, show_code: bool, titles: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "cluster_id": task.cluster_id, "notebook": task.notebook,
+        "notebook_json": (paths.notebooks_dir() / f"{task.notebook}.ipynb").read_text(encoding="utf-8"),
+        "overrides": list(task.overrides), "show_code": show_code, "title": titles.get(task.notebook, task.notebook),
+        "outputs": str(paths.outputs_dir()),
+    }
+
+
+def _run_local(specs: list[dict[str, Any]], jobs: int, on_done: Callable[[dict[str, Any]], None]) -> None:
+    if jobs <= 1 or len(specs) == 1:
+        for spec in specs:
+            on_done(_guarded(spec))
+        return
+    context = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=min(jobs, len(specs)), mp_context=context) as pool:
+        futures = {pool.submit(_guarded, spec): spec for spec in specs}
+        for future in cf.as_completed(futures):
+            spec = futures[future]
+            try:
+                on_done(future.result())
+            except Exception as exc:  # noqa: BLE001 - a worker process died: report the task as failed
+                on_done(_crashed(spec, exc))
+
+
+def _run_dask(specs: list[dict[str, Any]], scheduler: str, on_done: Callable[[dict[str, Any]], None]) -> None:
+    from distributed import Client, as_completed
+
+    with Client(scheduler, timeout=60) as client:
+        futures = {
+            client.submit(_guarded, spec, key=f"agrocluster-{spec['cluster_id']}-{spec['notebook']}-{os.getpid()}-{i}",
+                          pure=False, retries=2): spec
+            for i, spec in enumerate(specs)
+        }
+        for future in as_completed(futures):
+            spec = futures[future]
+            try:
+                on_done(future.result())
+            except Exception as exc:  # noqa: BLE001 - the task was lost on the cluster: report it
+                on_done(_crashed(spec, exc))
+
+
+def _guarded(spec: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return execute_task(spec)
+    except Exception as exc:  # noqa: BLE001 - never let one task take the pool down
+        return _crashed(spec, exc)
+
+
+def _crashed(spec: Mapping[str, Any], exc: BaseException) -> dict[str, Any]:
+    return {"cluster_id": spec["cluster_id"], "notebook": spec["notebook"], "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}", "files": {}, "duration_s": 0.0, "attempts": 0,
+            "traceback": "".join(traceback.format_exception(exc))[-4000:]}
+
+
+def run(clusters: Iterable[str] | None = None, notebooks: Iterable[str] | None = None,
+        overrides: Iterable[str] = (), *, jobs: int | None = None, scheduler: str | None = None,
+        force: bool = False, show_code: bool = False, progress: bool = True,
+        log: Callable[[str], None] | None = None) -> RunSummary:
+    """Run the task matrix and rebuild the site index. See the module docstring."""
+    t0 = time.perf_counter()
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    tasks = build_matrix(clusters, notebooks, overrides)
+    outputs = paths.outputs_dir()
+    try:
+        outputs.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"cannot create the outputs folder {outputs}: {exc}") from exc
+    memo = HashMemo(outputs / ".cache" / "hashes.json")
+    library = library_fingerprint()
+    titles = {stem: notebook_title(stem) for stem in {t.notebook for t in tasks}}
+    results: list[TaskResult] = []
+    jobs = jobs or os.cpu_count() or 1
+
+    stages = [[t for t in tasks if t.cluster_id != COLLECTION_FOLDER],
+              [t for t in tasks if t.cluster_id == COLLECTION_FOLDER]]
+    bar = _progress(len(tasks), progress)
+    for stage in stages:
+        pending: list[tuple[Task, str]] = []
+        for task in stage:
+            try:
+                key = cache_key(task, memo, library)
+            except ParamsError as exc:
+                results.append(TaskResult(task.cluster_id, task.notebook, "failed", error=str(exc)))
+                _write_failure(task, str(exc))
+                log(f"[failed] {task.label}: {exc}")
+                bar.update(1)
+                continue
+            if not force and cached(task, key):
+                results.append(TaskResult(task.cluster_id, task.notebook, "cached"))
+                log(f"[cached] {task.label}")
+                bar.update(1)
+            else:
+                pending.append((task, key))
+        keys = {(t.cluster_id, t.notebook): k for t, k in pending}
+
+        def on_done(outcome: dict[str, Any]) -> None:
+            label = f"{outcome['cluster_id']}/{outcome['notebook']}"
+            try:
+                commit_outputs(outcome, keys[(outcome["cluster_id"], outcome["notebook"])])
+            except OSError as exc:
+                outcome = {**outcome, "status": "failed",
+                           "error": f"could not write outputs of {label}: {exc} (previous outputs kept)"}
+            results.append(TaskResult(outcome["cluster_id"], outcome["notebook"], outcome["status"],
+                                      outcome.get("duration_s", 0.0), outcome.get("error", ""),
+                                      outcome.get("attempts", 0)))
+            log(f"[{outcome['status']}] {label} {outcome.get('duration_s', 0.0):.1f} s"
+                + (f": {outcome.get('error')}" if outcome.get("error") else ""))
+            bar.update(1)
+
+        specs = [_spec(task, show_code, titles) for task, _ in pending]
+        if specs:
+            if scheduler:
+                _run_dask(specs, scheduler, on_done)
+            else:
+                _run_local(specs, jobs, on_done)
+    bar.close()
+    memo.save()
+    index = build_site()
+    order = {t.label: i for i, t in enumerate(tasks)}
+    results.sort(key=lambda r: order.get(r.label, len(order)))
+    return RunSummary(results, index, round(time.perf_counter() - t0, 3))
+
+
+def _write_failure(task: Task, message: str) -> None:
+    try:
+        atomic_write_text(paths.outputs_dir() / task.cluster_id / f"{task.notebook}.failed.json", json.dumps(
+            {"cluster_id": task.cluster_id, "notebook": task.notebook, "error": message, "traceback": "",
+             "finished": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())}, indent=2))
+    except OSError:
+        pass
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="tasks", unit="task", file=sys.stderr, leave=False)
+
+
+def build_site() -> Path | None:
+    """Rewrite ``outputs/index.html`` from the results on disk; ``None`` if it cannot be written."""
+    from . import site
+
+    notebooks = discover_notebooks()
+    clusters = []
+    for cid in params_mod.list_clusters():
+        try:
+            name = params_mod.read_yaml(params_mod.cluster_file(cid)).get("name", cid)
+        except ParamsError:
+            name = cid
+        clusters.append((cid, str(name)))
+    per_cluster = [(s, notebook_title(s)) for s in notebooks if s not in COLLECTION_NOTEBOOKS]
+    collection = [(s, notebook_title(s)) for s in notebooks if s in COLLECTION_NOTEBOOKS]
+    index = paths.outputs_dir() / "index.html"
+    try:
+        atomic_write_text(index, site.build_index(paths.outputs_dir(), clusters, per_cluster, collection,
+                                                  COLLECTION_FOLDER))
+    except OSError:
+        return None
+    return index
