@@ -100,6 +100,9 @@ class TFPResult:
     def summary(self) -> pd.DataFrame:
         """One column (named after the method) of formatted cells, for side-by-side method tables."""
         cells = {t: _fmt(c, s) for t, c, s in zip(self.coef.index, self.coef, self.se)}
+        if self.options["translog"]:
+            for name, val in self.elasticities.mean().items():
+                cells[f"elasticity {name} (mean)"] = f"{val:.3f}"
         rts = self.diagnostics["returns_to_scale"]
         cells["returns to scale (sum)"] = _fmt(rts["sum"], rts["se"])
         cells["p-value, H0: constant returns"] = "" if np.isnan(rts["pvalue"]) else f"{rts['pvalue']:.3f}"
