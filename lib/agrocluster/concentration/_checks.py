@@ -104,13 +104,17 @@ def regional_table(
     keys = [region, sector]
     if year is not None and year in df.columns:
         keys = [year, region, sector]
-    require_keys(df, name, keys)
+    codes = {k: pd.factorize(df[k])[0] for k in keys}
+    for k, c in codes.items():
+        if (c < 0).any():  # factorize marks missing values with -1
+            raise DataContractError(
+                f"{name} column '{k}' is missing in {row_labels(df, c < 0)}; every row needs a {k}"
+            )
     columns = {k: df[k].array for k in keys}
     columns[value] = require_nonnegative(df, name, value)
     for col in extra:
         columns[col] = require_nonnegative(df, name, col)
     out = pd.DataFrame(columns, copy=False)
-    codes = {k: pd.factorize(out[k])[0] for k in keys}
     dims = [int(c.max()) + 1 for c in codes.values()]
     cell = np.ravel_multi_index([codes[k] for k in keys], dims)
     n_cells = int(np.prod(dims, dtype=np.float64))
