@@ -218,9 +218,24 @@ def test_prepare_negative_and_missing_values_named():
 
 def test_gravity_negative_trade_value_named():
     data = prepare_gravity_data(_panel(3))
-    data.loc[7, "value"] = -1.0
-    with pytest.raises(DataContractError, match=r"'value' must be >= 0.*row 7"):
+    data.index = data.index + 1000
+    data.loc[1007, "value"] = -1.0
+    with pytest.raises(DataContractError, match=r"'value' must be >= 0.*row 1007 \(value=-1.0"):
         gravity(data, THREE_WAY)
+
+
+def test_gravity_interacted_fixed_effects_equal_prebuilt_identifiers():
+    data = prepare_gravity_data(_panel(3))
+    silent = (data["exporter"] == "CXX") | ((data["exporter"] == "AZX") & (data["year"] == 2002))
+    data.loc[silent, "value"] = 0.0  # CXX never exports; AZX exports nothing in 2002
+    prebuilt = gravity(data, THREE_WAY)
+    interacted = gravity(data, "value ~ rta | exporter^year + importer^year + pair")
+    assert interacted.coef["rta"] == pytest.approx(prebuilt.coef["rta"], abs=1e-10)
+    assert interacted.nobs == prebuilt.nobs
+    n_zero = interacted.excluded.set_index("reason").loc[
+        "all-zero flows in a exporter^year group (absorbed by its FE)", "n_rows"
+    ]
+    assert n_zero == silent.sum() == 6 * 15 + 15
 
 
 def test_gravity_unknown_formula_columns():

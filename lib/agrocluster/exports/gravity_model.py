@@ -406,19 +406,25 @@ def gravity(
     excluded.append(("missing or non-finite value in a formula variable", int(missing.sum()), np.nan))
     data = data.loc[~missing]
     if separation_check:
+        # Dropping all-zero rows leaves every other group's total unchanged, so one pass over the terms
+        # finds them all; a row is attributed to the first term whose group is all zero.
+        drop = np.zeros(len(data), dtype=bool)
+        yv = data[y].to_numpy(dtype="float64")
         for term in fe_terms:
             key = data[term[0]] if len(term) == 1 else data[term].astype("string").agg("|".join, axis=1)
-            total = data[y].groupby(key.to_numpy()).transform("sum").to_numpy()
-            zero = total <= 0
-            n_groups = int(pd.Series(key.to_numpy()[zero]).nunique())
+            codes, _ = pd.factorize(key)
+            total = np.bincount(codes, weights=yv)[codes]
+            zero = (total <= 0) & ~drop
             excluded.append(
                 (
                     f"all-zero flows in a {'^'.join(term)} group (absorbed by its FE)",
                     int(zero.sum()),
-                    n_groups,
+                    len(np.unique(codes[zero])),
                 )
             )
-            data = data.loc[~zero]
+            drop |= zero
+        if drop.any():
+            data = data.loc[~drop]
     if len(data) == 0 or not (data[y] > 0).any():
         raise EstimationError(
             f"{what}: no observation with a positive {y!r} is left after exclusions "
