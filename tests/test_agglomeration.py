@@ -291,7 +291,7 @@ def test_missing_values_are_counted():
     d = panel(4)
     d.loc[[1, 2], "urb"] = np.nan
     r = estimate_agglomeration(d, "va_per_worker", "loc", urbanisation="urb")
-    assert r.excluded.set_index("reason")["n_rows"]["missing value in 'urb'"] == 2
+    assert r.excluded.set_index("reason")["n_rows"]["missing or non-finite value in 'urb'"] == 2
 
 
 def test_singletons_are_counted():
@@ -338,3 +338,19 @@ def test_missing_column_and_bad_options():
         estimate_agglomeration(d, "va_per_worker", "loc", vcov="HC7")
     with pytest.raises(DataContractError, match="'region'.*numeric|must be numeric"):
         estimate_agglomeration(d, "va_per_worker", "loc", controls=["region"])
+
+
+def test_all_rows_singletons_raise_instead_of_crashing():
+    # each firm seen once with firm fixed effects: pyfixest 0.60's Rust demeaner aborts the process on the
+    # empty sample, so the function must stop first with a clear message
+    d = panel(4)
+    d = d[d["year"] == 2015]
+    with pytest.raises(EstimationError, match=r"every one of the \d+ rows is alone in a group.*firm_id"):
+        estimate_agglomeration(d, "va_per_worker", "loc")
+
+
+def test_infinite_control_is_counted_not_passed_on():
+    d = panel(4)
+    d.loc[3, "size"] = np.inf
+    r = estimate_agglomeration(d, "va_per_worker", "loc", controls=["size"])
+    assert r.excluded.set_index("reason")["n_rows"]["missing or non-finite value in 'size'"] == 1

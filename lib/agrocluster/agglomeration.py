@@ -17,9 +17,10 @@ Two layers, both pure functions of DataFrames and options (no I/O, no plotting, 
    distance band (:func:`distance_decay`).
 
 Distances are great-circle (haversine) distances on a sphere of radius :data:`EARTH_RADIUS_KM`. Neighbour
-searches use :class:`scipy.spatial.cKDTree` on 3-D unit-sphere coordinates: a great-circle distance ``d`` is
-the chord ``2 sin(d / 2R)``, which is monotone in ``d``, so a chord-radius query returns exactly the points
-within ``d`` and the chord converts back to the haversine distance ``2R arcsin(c / 2)``.
+searches work on 3-D unit-sphere coordinates: a great-circle distance ``d`` is the chord ``2 sin(d / 2R)``,
+which is monotone in ``d``, so comparing chords selects exactly the points within ``d``, and a chord converts
+back to the haversine distance ``2R arcsin(c / 2)``. The sums over neighbours run in a small numba kernel on
+a grid of cells (:func:`_neighbour_sums`; why not a cKDTree is said there).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyfixest as pf
+from numba import njit, prange
+from pyfixest.core.detect_singletons import detect_singletons
 from scipy import stats
-from scipy.spatial import cKDTree
 
 from agrocluster.errors import DataContractError, EstimationError
 
@@ -60,6 +62,7 @@ __all__ = [
 
 #: Mean Earth radius in km (IUGG mean radius R1 = 6371.0088 km, Moritz 2000, *Geodetic Reference System 1980*).
 EARTH_RADIUS_KM = 6371.0088
+_R = EARTH_RADIUS_KM
 
 #: Default distance bands in km (lower, upper]: 0–10, 10–25, 25–50 km, the rings of the agrocluster issue 5,
 #: in the spirit of the concentric rings of Rosenthal & Strange (2003, *REStat* 85(2)).
@@ -103,15 +106,81 @@ def _chord_to_km(c: np.ndarray) -> np.ndarray:
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(c / 2.0, 0.0, 1.0))
 
 
-def _neighbour_pairs(xyz_q: np.ndarray, tree: cKDTree, max_km: float, chunk: int = 20000):
-    """Yield ``(i, j, d_km)`` for query points ``i`` (indices into ``xyz_q``) and tree points ``j`` within
-    ``max_km``; the query set is split into chunks so memory stays bounded by the pairs of one chunk."""
-    r = _chord(max_km)
-    for start in range(0, len(xyz_q), chunk):
-        sub = cKDTree(xyz_q[start : start + chunk])
-        pairs = sub.sparse_distance_matrix(tree, r, output_type="ndarray")  # includes d = 0 pairs
-        i, j, d = pairs["i"] + start, pairs["j"], _chord_to_km(pairs["v"])
-        yield i, j, d
+@njit(parallel=True, cache=True)
+def _grid_sums_kernel(xyz, w, src, cell, keys, starts, ends, m, reach, lo2, hi2, lo_zero, bartlett_km, out):
+    """out[p, b, c] = Σ_{q ≠ p, src[q], chord²(p, q) in band b} K(d_pq) · w[q, c], candidates from nearby cells."""
+    n, nb, nc = out.shape
+    hi_max = hi2.max()
+    for p in prange(n):
+        for dx in range(-reach, reach + 1):
+            for dy in range(-reach, reach + 1):
+                for dz in range(-reach, reach + 1):
+                    key = ((cell[p, 0] + dx) * m + (cell[p, 1] + dy)) * m + (cell[p, 2] + dz)
+                    k = np.searchsorted(keys, key)
+                    if k >= keys.size or keys[k] != key:
+                        continue
+                    for q in range(starts[k], ends[k]):
+                        if q == p or not src[q]:
+                            continue
+                        d2 = (
+                            (xyz[p, 0] - xyz[q, 0]) ** 2 + (xyz[p, 1] - xyz[q, 1]) ** 2 + (xyz[p, 2] - xyz[q, 2]) ** 2
+                        )
+                        if d2 > hi_max:
+                            continue
+                        kern = 1.0
+                        if bartlett_km > 0:
+                            kern = 1.0 - 2.0 * _R * np.arcsin(min(np.sqrt(d2) / 2.0, 1.0)) / bartlett_km
+                        for b in range(nb):
+                            if d2 <= hi2[b] and (lo_zero[b] or d2 > lo2[b]):
+                                for c in range(nc):
+                                    out[p, b, c] += kern * w[q, c]
+
+
+def _neighbour_sums(
+    xyz: np.ndarray,
+    w: np.ndarray,
+    bands: Sequence[tuple[float, float]],
+    src: np.ndarray | None = None,
+    bartlett_km: float = 0.0,
+) -> np.ndarray:
+    """For each point p, Σ over OTHER points q (``src[q]`` True) with ``lo < d_pq <= hi`` of ``K(d_pq) w[q]``.
+
+    Returns an array (n, n_bands, n_weight_columns). A band with ``lo == 0`` also holds ``d == 0`` (other
+    points at the same coordinates). ``K`` is 1, or the Bartlett weight ``1 − d/bartlett_km`` when
+    ``bartlett_km > 0``. Distances are compared as chords on the unit sphere (``2 sin(d / 2R)``, monotone in
+    the great-circle distance d), so no trigonometry is needed per pair.
+
+    Written by hand (a uniform grid of cells over the 3-D unit-sphere coordinates, compiled with numba,
+    parallel over points) because every maintained neighbour search materialises the pairs:
+    ``cKDTree.sparse_distance_matrix`` took 144 s for 100k establishments with ≈ 150M own-sector pairs
+    within 50 km (benchmarks/agglomeration.py), the compiled grid sums weights without storing any pair.
+    """
+    xyz = np.ascontiguousarray(xyz, dtype=float)
+    w = np.asarray(w, dtype=float)
+    w = np.ascontiguousarray(w.reshape(len(xyz), -1))
+    n = len(xyz)
+    out = np.zeros((n, len(bands), w.shape[1]))
+    if n < 2:
+        return out
+    lo2 = np.array([_chord(lo) ** 2 for lo, _ in bands])
+    hi2 = np.array([_chord(hi) ** 2 for _, hi in bands])
+    rmax = float(np.sqrt(hi2.max()))
+    h = max(rmax / 2.0, 1e-5)  # cell side (chord units); the floor keeps cell keys inside int64
+    reach = int(np.ceil(rmax / h))
+    ijk = np.floor(xyz / h).astype(np.int64)
+    ijk -= ijk.min(axis=0) - reach
+    m = int(ijk.max()) + reach + 1
+    key = (ijk[:, 0] * m + ijk[:, 1]) * m + ijk[:, 2]
+    order = np.argsort(key, kind="stable")
+    keys, starts, counts = np.unique(key[order], return_index=True, return_counts=True)
+    src = np.ones(n, dtype=bool) if src is None else np.asarray(src, dtype=bool)
+    res = np.zeros_like(out)
+    _grid_sums_kernel(
+        xyz[order], w[order], src[order], np.ascontiguousarray(ijk[order]), keys, starts, starts + counts, m, reach,
+        lo2, hi2, np.array([lo == 0 for lo, _ in bands]), float(bartlett_km), res,
+    )
+    out[order] = res
+    return out
 
 
 def band_column(lower_km: float, upper_km: float, prefix: str = "loc_emp") -> str:
@@ -188,31 +257,6 @@ def _group_positions(keys: pd.DataFrame | pd.Series) -> list[np.ndarray]:
 # --------------------------------------------------------------------------------------------------------
 # Measures
 # --------------------------------------------------------------------------------------------------------
-def _band_sums(
-    xyz: np.ndarray, weights: np.ndarray, bands: tuple[tuple[float, float], ...], mask_src: np.ndarray | None = None
-) -> np.ndarray:
-    """For each point, the sum of ``weights`` of the OTHER points whose distance lies in each band.
-
-    Band k holds ``lower < d <= upper``; a band with ``lower == 0`` also holds ``d == 0`` (co-located
-    establishments other than the point itself). ``mask_src`` restricts which points count as neighbours.
-    """
-    n = len(xyz)
-    out = np.zeros((n, len(bands)))
-    src = np.arange(n) if mask_src is None else np.flatnonzero(mask_src)
-    if n == 0 or src.size == 0:
-        return out
-    tree = cKDTree(xyz[src])
-    w = weights[src]
-    max_km = max(b[1] for b in bands)
-    for i, j, d in _neighbour_pairs(xyz, tree, max_km):
-        keep = src[j] != i
-        i, j, d = i[keep], j[keep], d[keep]
-        for k, (lo, hi) in enumerate(bands):
-            inb = (d <= hi) & ((d > lo) | (lo == 0))
-            out[:, k] += np.bincount(i[inb], weights=w[j[inb]], minlength=n)
-    return out
-
-
 def localisation_measures(
     est: pd.DataFrame,
     bands: Sequence[tuple[float, float]] | None = DEFAULT_BANDS,
@@ -230,9 +274,9 @@ def localisation_measures(
       band when lo = 0).
 
     These are the localisation variables of Henderson (2003, *J. Urban Econ.* 53) by region and of
-    Rosenthal & Strange (2003, *REStat* 85) by distance ring. Neighbour search: cKDTree per sector-year on
-    unit-sphere coordinates (see module docstring); cost grows with the number of own-sector pairs within
-    the largest band.
+    Rosenthal & Strange (2003, *REStat* 85) by distance ring. Neighbour sums per sector-year on unit-sphere
+    coordinates (:func:`_neighbour_sums`); the cost grows with the number of own-sector pairs within the
+    largest band, memory does not.
 
     Parameters
     ----------
@@ -263,35 +307,17 @@ def localisation_measures(
         bands = _check_bands(bands)
         lat, lon = _coords(est)
         xyz = _unit_xyz(lat, lon)
-        emp_b = np.zeros((len(est), len(bands)))
-        est_b = np.zeros((len(est), len(bands)))
+        sums = np.zeros((len(est), len(bands), 2))
         w = np.column_stack([emp, np.ones(len(est))])
         for pos in _group_positions(est[["sector", "year"]]):
-            both = _band_sums_multi(xyz[pos], w[pos], bands)
-            emp_b[pos], est_b[pos] = both[0], both[1]
+            sums[pos] = _neighbour_sums(xyz[pos], w[pos], bands)
+        emp_b, est_b = sums[:, :, 0], sums[:, :, 1]
         for k, (lo, hi) in enumerate(bands):
             out[band_column(lo, hi, "loc_emp")] = emp_b[:, k]
             out[band_column(lo, hi, "loc_est")] = est_b[:, k].astype(int)
     elif bands is not None and bands != () and ({"lat", "lon"} & set(est.columns)):
         raise DataContractError("establishments: distance bands need both 'lat' and 'lon' columns")
     return out
-
-
-def _band_sums_multi(xyz: np.ndarray, w: np.ndarray, bands) -> list[np.ndarray]:
-    """:func:`_band_sums` for several weight columns in one neighbour search."""
-    n = len(xyz)
-    outs = [np.zeros((n, len(bands))) for _ in range(w.shape[1])]
-    if n < 2:
-        return outs
-    tree = cKDTree(xyz)
-    for i, j, d in _neighbour_pairs(xyz, tree, max(b[1] for b in bands)):
-        keep = i != j
-        i, j, d = i[keep], j[keep], d[keep]
-        for k, (lo, hi) in enumerate(bands):
-            inb = (d <= hi) & ((d > lo) | (lo == 0))
-            for c in range(w.shape[1]):
-                outs[c][:, k] += np.bincount(i[inb], weights=w[j[inb], c], minlength=n)
-    return outs
 
 
 def urbanisation_measures(
@@ -334,7 +360,7 @@ def urbanisation_measures(
         xyz = _unit_xyz(lat, lon)
         col = np.zeros(len(est))
         for pos in _group_positions(est[["year"]]):
-            col[pos] = _band_sums(xyz[pos], emp[pos], ((0.0, float(radius_km)),))[:, 0]
+            col[pos] = _neighbour_sums(xyz[pos], emp[pos], ((0.0, float(radius_km)),))[:, 0, 0]
         out[f"urb_emp_{radius_km:g}km".replace(".", "p")] = col
     return out
 
@@ -416,7 +442,7 @@ def exporters_nearby(est: pd.DataFrame, radius_km: float = 25.0) -> pd.DataFrame
     col = np.zeros(len(est))
     is_exp = np.nan_to_num(x) > 0
     for pos in _group_positions(est[["year"]]):
-        col[pos] = _band_sums(xyz[pos], np.ones(len(pos)), ((0.0, float(radius_km)),), mask_src=is_exp[pos])[:, 0]
+        col[pos] = _neighbour_sums(xyz[pos], np.ones(len(pos)), ((0.0, float(radius_km)),), src=is_exp[pos])[:, 0, 0]
     out = est[["firm_id", "year"]].copy()
     out[f"n_exporters_{radius_km:g}km".replace(".", "p")] = col.astype(int)
     return out
@@ -481,7 +507,8 @@ def conley_vcov(
     cutoff near zero and distinct locations ``V`` is the White (HC0) sandwich times ``ssc``.
 
     Written by hand because pyfixest 0.60 has no Conley errors (pyfixest issue #500; PRs #1318/#1373 open).
-    Pairs are found with a cKDTree, so the cost grows with the number of pairs within the cutoff.
+    Pairs are summed by the compiled grid of :func:`_neighbour_sums` (no pair is stored), so the cost grows
+    with the number of pairs within the cutoff but memory does not.
     """
     if kernel not in _KERNELS:
         raise EstimationError(f"conley kernel must be one of {_KERNELS}, got {kernel!r}")
@@ -492,16 +519,10 @@ def conley_vcov(
     meat = S.T @ S
     xyz = _unit_xyz(np.asarray(lat, float), np.asarray(lon, float))
     groups = [np.arange(len(S))] if time is None else _group_positions(pd.Series(np.asarray(time)).to_frame())
+    bart = float(cutoff_km) if kernel == "bartlett" else 0.0
     for pos in groups:
-        if len(pos) < 2:
-            continue
-        tree = cKDTree(xyz[pos])
-        for i, j, d in _neighbour_pairs(xyz[pos], tree, cutoff_km):
-            keep = (i < j) & (d <= cutoff_km)
-            i, j, d = pos[i[keep]], pos[j[keep]], d[keep]
-            k = np.ones_like(d) if kernel == "uniform" else 1.0 - d / cutoff_km
-            cross = (S[i] * k[:, None]).T @ S[j]
-            meat += cross + cross.T
+        ks = _neighbour_sums(xyz[pos], S[pos], ((0.0, float(cutoff_km)),), bartlett_km=bart)[:, 0, :]
+        meat += S[pos].T @ ks
     B = np.linalg.inv(X.T @ X) if bread is None else bread
     return ssc * B @ meat @ B
 
@@ -700,8 +721,9 @@ def estimate_agglomeration(
     ``drop_nonpositive=True``, which excludes them and reports them on ``result.excluded``. (Use
     ``log1p``-transformed columns with ``log=False`` when zeros are meaningful, e.g. empty distance bands.)
 
-    Rows with a missing value in any used column are excluded and counted. pyfixest drops singleton
-    fixed-effect groups (``fixef_rm="singleton"``, as ``reghdfe``); their count is in ``excluded`` too.
+    Rows with a missing (or infinite) value in any used column are excluded and counted. Singleton
+    fixed-effect groups are dropped as pyfixest's ``fixef_rm="singleton"`` and ``reghdfe`` do (iteratively,
+    with pyfixest's own detector); their count is in ``excluded`` too.
 
     Standard errors (``vcov``): ``"CRV1"`` clustered by ``cluster`` (default region, as pyfixest/fixest
     CRV1 with its small-sample factor), ``"hetero"`` (HC1) or ``"conley"`` (Conley 1999 spatial HAC with
@@ -761,13 +783,17 @@ def estimate_agglomeration(
         _numeric(df, c, table="df")
 
     # ---- exclusions: missing values, then non-positive values under logs -------------------------------
-    work = df[used].reset_index(drop=True)
+    work = df[used]
     excluded: dict[str, int] = {}
     keep = np.ones(len(work), dtype=bool)
+    numeric_cols = set([outcome] + regressors + ivz + (["lat", "lon"] if vcov == "conley" else []))
     for c in used:
-        miss = keep & work[c].isna().to_numpy()
+        if c in numeric_cols:
+            miss = keep & ~np.isfinite(work[c].to_numpy(dtype=float, na_value=np.nan))
+        else:
+            miss = keep & work[c].isna().to_numpy()
         if miss.any():
-            excluded[f"missing value in '{c}'"] = int(miss.sum())
+            excluded[f"missing or non-finite value in '{c}'"] = int(miss.sum())
             keep &= ~miss
     logged_cols = [outcome] + measures + ivz if log else []
     for c in logged_cols:
@@ -782,13 +808,34 @@ def estimate_agglomeration(
                 )
             excluded[f"non-positive '{c}' (log undefined)"] = int(bad.sum())
             keep &= ~bad
-    work = work.loc[keep].reset_index(drop=True)
+    if not keep.all():
+        work = work.loc[keep]
     if len(work) == 0:
         raise EstimationError("no rows left after excluding missing and non-positive values")
+    # singleton fixed-effect groups, found here (pyfixest's own detector, same fixed point as
+    # fixef_rm="singleton") so the count is exact and pyfixest never meets an empty sample
+    if fe:
+        ids = np.empty((len(work), len(fe)), dtype=np.int64, order="F")
+        for k, parts in enumerate(_fe_columns(fe)):
+            code = pd.factorize(work[parts[0]])[0].astype(np.int64)
+            for part in parts[1:]:
+                nxt = pd.factorize(work[part])[0]
+                code = pd.factorize(code * (nxt.max() + 1) + nxt)[0].astype(np.int64)
+            ids[:, k] = code
+        single = detect_singletons(ids)
+        n_single = int(single.sum())
+        if n_single:
+            excluded["singleton fixed-effect group (as pyfixest fixef_rm='singleton')"] = n_single
+            if n_single == len(work):
+                raise EstimationError(
+                    f"every one of the {n_single} rows is alone in a group of the fixed effects {list(fe)} "
+                    "(e.g. each firm observed once with firm fixed effects): nothing left to estimate"
+                )
+            work = work.loc[~single]
 
     # ---- safe names for the formula ----------------------------------------------------------------------
     names: dict[str, str] = {}
-    data = pd.DataFrame(index=work.index)
+    data = pd.DataFrame(index=pd.RangeIndex(len(work)))
     data["y__"] = np.log(work[outcome].to_numpy(float)) if log else work[outcome].to_numpy(float)
     for k, c in enumerate(measures):
         data[f"m{k}__"] = np.log(work[c].to_numpy(float)) if log else work[c].to_numpy(float)
@@ -800,9 +847,9 @@ def estimate_agglomeration(
         data[f"z{k}__"] = np.log(work[c].to_numpy(float)) if log else work[c].to_numpy(float)
     fe_safe = {c: f"fe{k}__" for k, c in enumerate(fe_cols)}
     for c, s in fe_safe.items():
-        data[s] = work[c].astype(str).to_numpy()
+        data[s] = work[c].to_numpy()
     if need_cluster:
-        data["cl__"] = work[cluster].astype(str).to_numpy()
+        data["cl__"] = work[cluster].to_numpy()
     inv_names = {v: k for k, v in names.items()}
     safe_reg = [inv_names[c] for c in regressors]
     fe_part = " + ".join("^".join(fe_safe[p] for p in parts) for parts in _fe_columns(fe))
@@ -820,10 +867,10 @@ def estimate_agglomeration(
     shown += f" | {lg(loc[0])} ~ {' + '.join(lg(z) for z in ivz)}" if ivz else ""
 
     if need_cluster:
-        G0 = data["cl__"].nunique()
-        if G0 < 2:
+        cl = data["cl__"].to_numpy()
+        if not (cl[1:] != cl[0]).any():
             raise EstimationError(
-                f"cluster '{cluster}' has a single value ({data['cl__'].iloc[0]!r}) in the estimation sample: "
+                f"cluster '{cluster}' has a single value ({cl[0]!r}) in the estimation sample: "
                 "clustered standard errors and the wild cluster bootstrap are impossible with one region. "
                 "Use vcov='hetero' or vcov='conley' (with conley_cutoff_km), or cluster on a finer unit"
             )
@@ -831,19 +878,15 @@ def estimate_agglomeration(
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        fit = pf.feols(fml, data=data, vcov=pf_vcov, fixef_rm="singleton")
-    n_single = len(fit._na_index)
-    if n_single:
-        excluded["singleton fixed-effect group (dropped by pyfixest, fixef_rm='singleton')"] = n_single
+        fit = pf.feols(fml, data=data, vcov=pf_vcov, fixef_rm="none")
+    if int(fit._N) != len(data):
+        raise EstimationError(f"pyfixest dropped {len(data) - int(fit._N)} row(s) for a reason not checked here")
     collin = [names.get(str(v), str(v)) for v in fit._collin_vars]
     if collin:
         raise EstimationError(
             f"regressor(s) {collin} are collinear with the other regressors or absorbed by the fixed effects "
             f"{list(fe)} (e.g. a region-level measure that never changes within firm); drop or redefine them"
         )
-    kept = np.ones(len(data), dtype=bool)
-    if n_single:
-        kept[np.fromiter(fit._na_index, dtype=np.intp)] = False
     coefnames = [str(c) for c in fit._coefnames]
     terms = [names.get(c, c) for c in coefnames]
     coef = pd.Series(np.asarray(fit.coef(), float), index=terms, name="coef")
@@ -851,12 +894,7 @@ def estimate_agglomeration(
     notes: list[str] = []
     n_clusters = None
     if need_cluster:
-        n_clusters = int(data.loc[kept, "cl__"].nunique())
-        if n_clusters < 2:
-            raise EstimationError(
-                f"cluster '{cluster}' has a single value after dropping singletons: clustered standard errors "
-                "are impossible with one region; use vcov='hetero' or 'conley'"
-            )
+        n_clusters = int(pd.factorize(data["cl__"])[1].size)
         if n_clusters < 30 and wild_bootstrap is None and vcov == "CRV1":
             notes.append(
                 f"only {n_clusters} clusters: CRV1 standard errors are unreliable below about 30-50 clusters "
@@ -864,7 +902,7 @@ def estimate_agglomeration(
             )
 
     if vcov == "conley":
-        kd = work.loc[kept]
+        kd = work
         Xd = np.asarray(fit._X, float)
         u = np.asarray(fit._u_hat, float).ravel()
         if ivz:
@@ -909,7 +947,7 @@ def estimate_agglomeration(
         if w == "auto":
             w = "webb" if n_clusters < _WEBB_BELOW_G else "rademacher"
         wb = wild_cluster_bootstrap(
-            fit._X, fit._Y, data.loc[kept, "cl__"].to_numpy(), reps=int(wild_bootstrap), weights=w, seed=seed
+            fit._X, fit._Y, data["cl__"].to_numpy(), reps=int(wild_bootstrap), weights=w, seed=seed
         )
         wild = wb.set_axis([terms[i] for i in wb.index])
 
