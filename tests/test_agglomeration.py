@@ -44,9 +44,15 @@ def panel(seed: int, n_regions: int = 40, firms_per_region: int = 8, years: int 
         log_y = BETA_L * log_l[reg] + BETA_U * log_u[reg] + alpha + 0.02 * t + eps
         rows.append(
             pd.DataFrame(
-                {"firm_id": [f"F{i:04d}" for i in range(nf)], "year": 2015 + t,
-                 "region": [f"R{r:02d}" for r in reg], "va_per_worker": np.exp(log_y),
-                 "loc": np.exp(log_l[reg]), "urb": np.exp(log_u[reg]), "size": rng.normal(0, 1, nf)}
+                {
+                    "firm_id": [f"F{i:04d}" for i in range(nf)],
+                    "year": 2015 + t,
+                    "region": [f"R{r:02d}" for r in reg],
+                    "va_per_worker": np.exp(log_y),
+                    "loc": np.exp(log_l[reg]),
+                    "urb": np.exp(log_u[reg]),
+                    "size": rng.normal(0, 1, nf),
+                }
             )
         )
     return pd.DataFrame(pd.concat(rows, ignore_index=True))
@@ -84,7 +90,14 @@ def test_sorting_check_pooled_biased_firm_fe_unbiased():
     assert np.mean(pooled) > 0.5
     assert all(0.8 < x < 1.0 for x in shares)
     tab = s.table()
-    assert list(tab.columns) == ["term", "coef_pooled", "se_pooled", "coef_firm_fe", "se_firm_fe", "sorting_share"]
+    assert list(tab.columns) == [
+        "term",
+        "coef_pooled",
+        "se_pooled",
+        "coef_firm_fe",
+        "se_firm_fe",
+        "sorting_share",
+    ]
     assert s.pooled.fe == ("year",) and s.within.fe == ("firm_id", "year")
 
 
@@ -114,9 +127,13 @@ def test_hand_case_firm_fixed_effect_within_slope():
     # two firms, three years: within each firm, log y moves 0.1 per unit of log loc for firm a and 0.3 for b;
     # the within estimator pools the demeaned data: β = Σ x̃ỹ / Σ x̃² = (0.1·2 + 0.3·8) / (2 + 8) = 0.26
     d = pd.DataFrame(
-        {"firm_id": ["a"] * 3 + ["b"] * 3, "year": [1, 2, 3] * 2, "region": ["r1"] * 3 + ["r2"] * 3,
-         "loc": np.exp([1.0, 2.0, 3.0, 1.0, 3.0, 5.0]),
-         "y": np.exp([0.0, 0.1, 0.2, 1.0, 1.6, 2.2])}
+        {
+            "firm_id": ["a"] * 3 + ["b"] * 3,
+            "year": [1, 2, 3] * 2,
+            "region": ["r1"] * 3 + ["r2"] * 3,
+            "loc": np.exp([1.0, 2.0, 3.0, 1.0, 3.0, 5.0]),
+            "y": np.exp([0.0, 0.1, 0.2, 1.0, 1.6, 2.2]),
+        }
     )
     r = estimate_agglomeration(d, "y", "loc", fe=("firm_id",), vcov="hetero", cluster=None)
     assert r.coef["loc"] == pytest.approx(0.26, abs=1e-12)
@@ -129,7 +146,9 @@ def test_identical_to_direct_pyfixest_call():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         direct = pf.feols("ly ~ ll + lu + size | firm_id + year", data=dd, vcov={"CRV1": "region"})
-    np.testing.assert_allclose(r.coef[["loc", "urb", "size"]].to_numpy(), direct.coef().to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        r.coef[["loc", "urb", "size"]].to_numpy(), direct.coef().to_numpy(), rtol=1e-12
+    )
     np.testing.assert_allclose(r.se[["loc", "urb", "size"]].to_numpy(), direct.se().to_numpy(), rtol=1e-10)
     assert r.nobs == direct._N
     tab = r.table()
@@ -145,13 +164,18 @@ def test_iv_matches_pyfixest_and_recovers_beta():
         z = rng.normal(0, 1, len(d))
         v = rng.normal(0, 0.3, len(d))
         log_l = np.log(d["loc"]) + 0.5 * z + v  # endogenous: shares v with the outcome
-        d = d.assign(loc=np.exp(log_l), hist=np.exp(z + 3),
-                     va_per_worker=d["va_per_worker"] * np.exp(BETA_L * (log_l - np.log(d["loc"])) + 0.5 * v))
+        d = d.assign(
+            loc=np.exp(log_l),
+            hist=np.exp(z + 3),
+            va_per_worker=d["va_per_worker"] * np.exp(BETA_L * (log_l - np.log(d["loc"])) + 0.5 * v),
+        )
         r = estimate_agglomeration(d, "va_per_worker", "loc", urbanisation="urb", iv="hist")
         ests.append(r.coef["loc"])
         assert r.first_stage_f > 10 and r.first_stage is not None
         assert "log(hist)" in r.first_stage.index
-    dd = d.assign(ly=np.log(d["va_per_worker"]), ll=np.log(d["loc"]), lu=np.log(d["urb"]), lz=np.log(d["hist"]))
+    dd = d.assign(
+        ly=np.log(d["va_per_worker"]), ll=np.log(d["loc"]), lu=np.log(d["urb"]), lz=np.log(d["hist"])
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         direct = pf.feols("ly ~ lu | firm_id + year | ll ~ lz", data=dd, vcov={"CRV1": "region"})
@@ -165,9 +189,14 @@ def test_iv_matches_pyfixest_and_recovers_beta():
 def geo_panel(seed: int, n: int = 300):
     rng = np.random.default_rng(seed)
     d = pd.DataFrame(
-        {"firm_id": [f"f{i}" for i in range(n)], "year": rng.integers(2018, 2021, n),
-         "region": rng.choice(["A", "B", "C", "D"], n), "lat": rng.uniform(-35, -33, n),
-         "lon": rng.uniform(-72, -70, n), "loc": np.exp(rng.normal(5, 1, n))}
+        {
+            "firm_id": [f"f{i}" for i in range(n)],
+            "year": rng.integers(2018, 2021, n),
+            "region": rng.choice(["A", "B", "C", "D"], n),
+            "lat": rng.uniform(-35, -33, n),
+            "lon": rng.uniform(-72, -70, n),
+            "loc": np.exp(rng.normal(5, 1, n)),
+        }
     )
     d["y"] = np.exp(0.05 * np.log(d["loc"]) + rng.normal(0, 0.2, n))
     return d
@@ -176,10 +205,14 @@ def geo_panel(seed: int, n: int = 300):
 def test_conley_tiny_cutoff_equals_hetero():
     d = geo_panel(1)
     het = estimate_agglomeration(d, "y", "loc", fe=("year",), vcov="hetero", cluster=None)
-    con = estimate_agglomeration(d, "y", "loc", fe=("year",), vcov="conley", conley_cutoff_km=1e-6, cluster=None)
+    con = estimate_agglomeration(
+        d, "y", "loc", fe=("year",), vcov="conley", conley_cutoff_km=1e-6, cluster=None
+    )
     np.testing.assert_allclose(con.se.to_numpy(), het.se.to_numpy(), rtol=1e-10)
     np.testing.assert_allclose(con.coef.to_numpy(), het.coef.to_numpy(), rtol=1e-14)
-    big = estimate_agglomeration(d, "y", "loc", fe=("year",), vcov="conley", conley_cutoff_km=100.0, cluster=None)
+    big = estimate_agglomeration(
+        d, "y", "loc", fe=("year",), vcov="conley", conley_cutoff_km=100.0, cluster=None
+    )
     assert big.se["loc"] != pytest.approx(het.se["loc"], rel=1e-3)
     assert big.vcov_type.startswith("conley(100 km")
 
@@ -190,13 +223,28 @@ def test_conley_equals_double_loop_by_hand(kernel, by_time):
     rng = np.random.default_rng(5)
     n = 12
     d = pd.DataFrame(
-        {"firm_id": [f"f{i}" for i in range(n)], "year": [2019, 2020] * 6, "region": "A",
-         "lat": rng.uniform(-34, -33.5, n), "lon": rng.uniform(-71, -70.5, n), "loc": np.exp(rng.normal(0, 1, n)),
-         "y": np.exp(rng.normal(0, 1, n))}
+        {
+            "firm_id": [f"f{i}" for i in range(n)],
+            "year": [2019, 2020] * 6,
+            "region": "A",
+            "lat": rng.uniform(-34, -33.5, n),
+            "lon": rng.uniform(-71, -70.5, n),
+            "loc": np.exp(rng.normal(0, 1, n)),
+            "y": np.exp(rng.normal(0, 1, n)),
+        }
     )
     cutoff = 30.0
-    r = estimate_agglomeration(d, "y", "loc", fe=(), vcov="conley", conley_cutoff_km=cutoff,
-                               conley_kernel=kernel, conley_by_time=by_time, cluster=None)
+    r = estimate_agglomeration(
+        d,
+        "y",
+        "loc",
+        fe=(),
+        vcov="conley",
+        conley_cutoff_km=cutoff,
+        conley_kernel=kernel,
+        conley_by_time=by_time,
+        cluster=None,
+    )
     X = np.column_stack([np.ones(n), np.log(d["loc"])])
     ly = np.log(d["y"]).to_numpy()
     b = np.linalg.solve(X.T @ X, X.T @ ly)
@@ -213,7 +261,9 @@ def test_conley_equals_double_loop_by_hand(kernel, by_time):
     A = np.linalg.inv(X.T @ X)
     V = n / (n - 2) * A @ meat @ A  # the HC1 factor N/(N-k) that pyfixest applies to vcov="hetero"
     # compare the whole matrix: the uniform kernel need not give a positive definite V (Conley 1999, §3)
-    np.testing.assert_allclose(r.vcov.loc[["Intercept", "loc"], ["Intercept", "loc"]].to_numpy(), V, rtol=1e-10)
+    np.testing.assert_allclose(
+        r.vcov.loc[["Intercept", "loc"], ["Intercept", "loc"]].to_numpy(), V, rtol=1e-10
+    )
 
 
 def test_wild_bootstrap_equals_brute_force_loop():
@@ -225,7 +275,8 @@ def test_wild_bootstrap_equals_brute_force_loop():
     out = wild_cluster_bootstrap(X, y, g, reps=199, weights="webb", seed=42)
     # brute force: same draws, explicit re-estimation per replication
     V = np.random.default_rng(42).choice(
-        np.array([-np.sqrt(1.5), -1, -np.sqrt(0.5), np.sqrt(0.5), 1, np.sqrt(1.5)]), size=(G, 199))
+        np.array([-np.sqrt(1.5), -1, -np.sqrt(0.5), np.sqrt(0.5), 1, np.sqrt(1.5)]), size=(G, 199)
+    )
 
     def crv_t(Xm, ym, k):
         A = np.linalg.inv(Xm.T @ Xm)
@@ -354,3 +405,15 @@ def test_infinite_control_is_counted_not_passed_on():
     d.loc[3, "size"] = np.inf
     r = estimate_agglomeration(d, "va_per_worker", "loc", controls=["size"])
     assert r.excluded.set_index("reason")["n_rows"]["missing or non-finite value in 'size'"] == 1
+
+
+def test_interacted_fixed_effects_match_pyfixest():
+    d = panel(6).assign(sector=lambda x: np.where(x["firm_id"].str[-1].isin(list("01234")), "0111", "1101"))
+    r = estimate_agglomeration(d, "va_per_worker", "loc", urbanisation="urb", fe=("firm_id", "sector^year"))
+    dd = d.assign(ly=np.log(d["va_per_worker"]), ll=np.log(d["loc"]), lu=np.log(d["urb"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        direct = pf.feols("ly ~ ll + lu | firm_id + sector^year", data=dd, vcov={"CRV1": "region"})
+    np.testing.assert_allclose(r.coef.to_numpy(), direct.coef().to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(r.se.to_numpy(), direct.se().to_numpy(), rtol=1e-8)
+    assert r.formula == "log(va_per_worker) ~ log(loc) + log(urb) | firm_id + sector^year"

@@ -24,16 +24,26 @@ from agrocluster.errors import DataContractError
 def points(seed: int, n: int = 400, years=(2019, 2020)):
     rng = np.random.default_rng(seed)
     return pd.DataFrame(
-        {"firm_id": [f"f{i:04d}" for i in range(n)], "year": rng.choice(years, n),
-         "region": rng.choice(["R1", "R2", "R3"], n), "sector": rng.choice(["0111", "0121", "1104"], n),
-         "lat": rng.uniform(-35.0, -33.5, n), "lon": rng.uniform(-71.5, -70.0, n),
-         "labour": rng.integers(0, 60, n).astype(float), "exports": rng.choice([0.0, 0.0, 5.0], n)}
+        {
+            "firm_id": [f"f{i:04d}" for i in range(n)],
+            "year": rng.choice(years, n),
+            "region": rng.choice(["R1", "R2", "R3"], n),
+            "sector": rng.choice(["0111", "0121", "1104"], n),
+            "lat": rng.uniform(-35.0, -33.5, n),
+            "lon": rng.uniform(-71.5, -70.0, n),
+            "labour": rng.integers(0, 60, n).astype(float),
+            "exports": rng.choice([0.0, 0.0, 5.0], n),
+        }
     )
 
 
 def brute(est, same_sector: bool, lo: float, hi: float, weight: np.ndarray, src=None):
-    d = haversine_km(est["lat"].to_numpy()[:, None], est["lon"].to_numpy()[:, None],
-                     est["lat"].to_numpy()[None, :], est["lon"].to_numpy()[None, :])
+    d = haversine_km(
+        est["lat"].to_numpy()[:, None],
+        est["lon"].to_numpy()[:, None],
+        est["lat"].to_numpy()[None, :],
+        est["lon"].to_numpy()[None, :],
+    )
     same = est["year"].to_numpy()[:, None] == est["year"].to_numpy()[None, :]
     if same_sector:
         same &= est["sector"].to_numpy()[:, None] == est["sector"].to_numpy()[None, :]
@@ -50,14 +60,23 @@ def test_bands_equal_brute_force_haversine():
     w = est["labour"].to_numpy()
     for lo, hi in DEFAULT_BANDS:
         np.testing.assert_allclose(out[band_column(lo, hi)], brute(est, True, lo, hi, w), rtol=1e-12)
-        np.testing.assert_array_equal(out[band_column(lo, hi, "loc_est")], brute(est, True, lo, hi, np.ones(len(est))))
+        np.testing.assert_array_equal(
+            out[band_column(lo, hi, "loc_est")], brute(est, True, lo, hi, np.ones(len(est)))
+        )
     assert out[band_column(0, 10)].sum() > 0  # the test data has close own-sector neighbours
 
 
 def test_co_located_establishments_count_in_first_band_but_not_self():
     est = pd.DataFrame(
-        {"firm_id": ["a", "b", "c"], "year": 2020, "region": "R", "sector": "0111", "lat": [-33.0, -33.0, -33.0],
-         "lon": [-70.0, -70.0, -70.2], "labour": [10.0, 20.0, 40.0]}
+        {
+            "firm_id": ["a", "b", "c"],
+            "year": 2020,
+            "region": "R",
+            "sector": "0111",
+            "lat": [-33.0, -33.0, -33.0],
+            "lon": [-70.0, -70.0, -70.2],
+            "labour": [10.0, 20.0, 40.0],
+        }
     )
     out = localisation_measures(est, bands=((0, 5), (5, 30)))
     # a and b share coordinates (d = 0); c is 0.2° of longitude away (≈ 18.6 km at 33°S)
@@ -70,8 +89,13 @@ def test_co_located_establishments_count_in_first_band_but_not_self():
 
 def test_region_localisation_and_urbanisation_by_hand():
     est = pd.DataFrame(
-        {"firm_id": list("abcde"), "year": [2020] * 4 + [2021], "region": ["N", "N", "N", "S", "N"],
-         "sector": ["01", "01", "02", "01", "01"], "labour": [10.0, 5.0, 7.0, 3.0, 100.0]}
+        {
+            "firm_id": list("abcde"),
+            "year": [2020] * 4 + [2021],
+            "region": ["N", "N", "N", "S", "N"],
+            "sector": ["01", "01", "02", "01", "01"],
+            "labour": [10.0, 5.0, 7.0, 3.0, 100.0],
+        }
     )
     loc = localisation_measures(est)
     assert loc["loc_emp_region"].tolist() == [5.0, 10.0, 0.0, 0.0, 0.0]
@@ -97,8 +121,13 @@ def test_jacobs_diversity_by_hand():
     # region N: sectors A 10, B 30, C 10. For an A plant: other sectors B 30, C 10 → shares .75, .25 →
     # HHI .625 → 1.6. For B: A 10, C 10 → 2.0. Region S has one sector only → undefined (NaN).
     est = pd.DataFrame(
-        {"firm_id": list("abcdef"), "year": 2020, "region": ["N", "N", "N", "N", "S", "S"],
-         "sector": ["A", "A", "B", "C", "A", "A"], "labour": [4.0, 6.0, 30.0, 10.0, 1.0, 2.0]}
+        {
+            "firm_id": list("abcdef"),
+            "year": 2020,
+            "region": ["N", "N", "N", "N", "S", "S"],
+            "sector": ["A", "A", "B", "C", "A", "A"],
+            "labour": [4.0, 6.0, 30.0, 10.0, 1.0, 2.0],
+        }
     )
     div = diversity_measures(est)["div_jacobs"].to_numpy()
     np.testing.assert_allclose(div[:4], [1.6, 1.6, 2.0, 1.6])
@@ -108,9 +137,13 @@ def test_jacobs_diversity_by_hand():
 def test_market_access_equals_brute_force():
     est = points(3, n=120)
     out = market_access(est)
-    xyz = np.column_stack([
-        np.cos(np.radians(est["lat"])) * np.cos(np.radians(est["lon"])),
-        np.cos(np.radians(est["lat"])) * np.sin(np.radians(est["lon"])), np.sin(np.radians(est["lat"]))])
+    xyz = np.column_stack(
+        [
+            np.cos(np.radians(est["lat"])) * np.cos(np.radians(est["lon"])),
+            np.cos(np.radians(est["lat"])) * np.sin(np.radians(est["lon"])),
+            np.sin(np.radians(est["lat"])),
+        ]
+    )
     expected = np.zeros(len(est))
     for i in range(len(est)):
         for r in est["region"].unique():
@@ -128,8 +161,15 @@ def test_market_access_equals_brute_force():
 def test_agglomeration_measures_appends_all_and_refuses_overwrite():
     est = points(4, n=150)
     full = agglomeration_measures(est)
-    for c in ["loc_emp_region", "loc_emp_0_10km", "urb_emp_region", "urb_emp_25km", "div_jacobs", "ma_harris",
-              "n_exporters_25km"]:
+    for c in [
+        "loc_emp_region",
+        "loc_emp_0_10km",
+        "urb_emp_region",
+        "urb_emp_25km",
+        "div_jacobs",
+        "ma_harris",
+        "n_exporters_25km",
+    ]:
         assert c in full.columns
     assert len(full) == len(est) and (full.index == est.index).all()
     with pytest.raises(DataContractError, match="already exist"):
@@ -163,8 +203,17 @@ def test_distance_decay_recovers_band_elasticities():
             e = rng.lognormal(4, 1, (nf, 3))
             alpha = np.arange(nf) % 7 / 10
             ly = np.log1p(e) @ truth + alpha + rng.normal(0, 0.1, nf)
-            rows.append(pd.DataFrame({"firm_id": np.arange(nf).astype(str), "year": t, "region": np.arange(nf) % 30,
-                                      "y": np.exp(ly), **{c: e[:, k] for k, c in enumerate(cols)}}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "firm_id": np.arange(nf).astype(str),
+                        "year": t,
+                        "region": np.arange(nf) % 30,
+                        "y": np.exp(ly),
+                        **{c: e[:, k] for k, c in enumerate(cols)},
+                    }
+                )
+            )
         d = pd.concat(rows, ignore_index=True).assign(region=lambda x: x["region"].astype(str))
         res = distance_decay(d, "y")
         ests.append(res.table()["coef"].to_numpy())

@@ -123,7 +123,9 @@ def _grid_sums_kernel(xyz, w, src, cell, keys, starts, ends, m, reach, lo2, hi2,
                         if q == p or not src[q]:
                             continue
                         d2 = (
-                            (xyz[p, 0] - xyz[q, 0]) ** 2 + (xyz[p, 1] - xyz[q, 1]) ** 2 + (xyz[p, 2] - xyz[q, 2]) ** 2
+                            (xyz[p, 0] - xyz[q, 0]) ** 2
+                            + (xyz[p, 1] - xyz[q, 1]) ** 2
+                            + (xyz[p, 2] - xyz[q, 2]) ** 2
                         )
                         if d2 > hi_max:
                             continue
@@ -176,8 +178,20 @@ def _neighbour_sums(
     src = np.ones(n, dtype=bool) if src is None else np.asarray(src, dtype=bool)
     res = np.zeros_like(out)
     _grid_sums_kernel(
-        xyz[order], w[order], src[order], np.ascontiguousarray(ijk[order]), keys, starts, starts + counts, m, reach,
-        lo2, hi2, np.array([lo == 0 for lo, _ in bands]), float(bartlett_km), res,
+        xyz[order],
+        w[order],
+        src[order],
+        np.ascontiguousarray(ijk[order]),
+        keys,
+        starts,
+        starts + counts,
+        m,
+        reach,
+        lo2,
+        hi2,
+        np.array([lo == 0 for lo, _ in bands]),
+        float(bartlett_km),
+        res,
     )
     out[order] = res
     return out
@@ -218,7 +232,9 @@ def _check_bands(bands) -> tuple[tuple[float, float], ...]:
     out = []
     for b in bands:
         if len(b) != 2 or not (0 <= float(b[0]) < float(b[1])):
-            raise DataContractError(f"bands: each band must be (lower, upper) km with 0 <= lower < upper, got {b}")
+            raise DataContractError(
+                f"bands: each band must be (lower, upper) km with 0 <= lower < upper, got {b}"
+            )
         out.append((float(b[0]), float(b[1])))
     if not out:
         raise DataContractError("bands: at least one distance band is needed")
@@ -350,7 +366,9 @@ def urbanisation_measures(
         if missing:
             raise DataContractError(f"region_area_km2: no area for region(s) {missing[:5]}")
         if (area <= 0).any() or area.isna().any():
-            raise DataContractError(f"region_area_km2: areas must be > 0 km², got {area[~(area > 0)].to_dict()}")
+            raise DataContractError(
+                f"region_area_km2: areas must be > 0 km², got {area[~(area > 0)].to_dict()}"
+            )
         a = est["region"].astype(str).map(area.set_axis(area.index.astype(str))).to_numpy(dtype=float)
         out["urb_density"] = out["urb_emp_region"].to_numpy() / a
     if radius_km is not None and {"lat", "lon"} <= set(est.columns):
@@ -384,13 +402,17 @@ def diversity_measures(est: pd.DataFrame, employment: str = "labour") -> pd.Data
     other = rs["E_r"] - rs["E_rs"]
     hhi = (rs["S2_r"] - rs["sq"]) / other**2
     rs["div_jacobs"] = np.where(other > 0, 1.0 / hhi.where(other > 0, 1.0), np.nan)
-    merged = e.merge(rs[["region", "year", "sector", "div_jacobs"]], on=["region", "year", "sector"], how="left")
+    merged = e.merge(
+        rs[["region", "year", "sector", "div_jacobs"]], on=["region", "year", "sector"], how="left"
+    )
     out = est[["firm_id", "year"]].copy()
     out["div_jacobs"] = merged["div_jacobs"].to_numpy()
     return out
 
 
-def market_access(est: pd.DataFrame, employment: str = "labour", min_distance_km: float = 1.0) -> pd.DataFrame:
+def market_access(
+    est: pd.DataFrame, employment: str = "labour", min_distance_km: float = 1.0
+) -> pd.DataFrame:
     """Harris (1954) market access of each establishment: ``ma_harris`` = Σ_{r ≠ r_i} E_{r t} / d(i, c_{r t}).
 
     E_{rt} is total employment of region r in year t and c_{rt} its employment-weighted centroid (mean of
@@ -411,16 +433,19 @@ def market_access(est: pd.DataFrame, employment: str = "labour", min_distance_km
     for pos in _group_positions(est[["year"]]):
         reg, inv = np.unique(regions[pos], return_inverse=True)
         e_r = np.bincount(inv, weights=emp[pos], minlength=len(reg))
-        c = np.column_stack([np.bincount(inv, weights=emp[pos] * xyz[pos, k], minlength=len(reg)) for k in range(3)])
+        c = np.column_stack(
+            [np.bincount(inv, weights=emp[pos] * xyz[pos, k], minlength=len(reg)) for k in range(3)]
+        )
         # regions with no employment keep an unweighted centroid (they add zero anyway)
         cu = np.column_stack([np.bincount(inv, weights=xyz[pos, k], minlength=len(reg)) for k in range(3)])
         c = np.where((e_r > 0)[:, None], c, cu)
         c /= np.linalg.norm(c, axis=1, keepdims=True)
-        chord = np.linalg.norm(xyz[pos][:, None, :] - c[None, :, :], axis=2)
-        d = np.maximum(_chord_to_km(chord), min_distance_km)
-        contrib = e_r[None, :] / d
-        contrib[np.arange(len(pos)), inv] = 0.0
-        out_v[pos] = contrib.sum(axis=1)
+        for start in range(0, len(pos), 20000):  # blocks of establishments × regions keep memory bounded
+            blk = slice(start, start + 20000)
+            chord = np.sqrt(np.maximum(2.0 - 2.0 * xyz[pos[blk]] @ c.T, 0.0))
+            contrib = e_r[None, :] / np.maximum(_chord_to_km(chord), min_distance_km)
+            contrib[np.arange(contrib.shape[0]), inv[blk]] = 0.0
+            out_v[pos[blk]] = contrib.sum(axis=1)
     out = est[["firm_id", "year"]].copy()
     out["ma_harris"] = out_v
     return out
@@ -442,7 +467,9 @@ def exporters_nearby(est: pd.DataFrame, radius_km: float = 25.0) -> pd.DataFrame
     col = np.zeros(len(est))
     is_exp = np.nan_to_num(x) > 0
     for pos in _group_positions(est[["year"]]):
-        col[pos] = _neighbour_sums(xyz[pos], np.ones(len(pos)), ((0.0, float(radius_km)),), src=is_exp[pos])[:, 0, 0]
+        col[pos] = _neighbour_sums(xyz[pos], np.ones(len(pos)), ((0.0, float(radius_km)),), src=is_exp[pos])[
+            :, 0, 0
+        ]
     out = est[["firm_id", "year"]].copy()
     out[f"n_exporters_{radius_km:g}km".replace(".", "p")] = col.astype(int)
     return out
@@ -476,7 +503,9 @@ def agglomeration_measures(
         new = [c for c in p.columns if c not in ("firm_id", "year")]
         clash = [c for c in new if c in out.columns]
         if clash:
-            raise DataContractError(f"establishments: measure column(s) {clash} already exist; drop them first")
+            raise DataContractError(
+                f"establishments: measure column(s) {clash} already exist; drop them first"
+            )
         for c in new:
             out[c] = p[c].to_numpy()
     return out
@@ -590,12 +619,18 @@ def wild_cluster_bootstrap(
         D = A @ C.T @ V  # k×reps: beta* - btil
         Q = H @ a  # G×k (a'H_g, H symmetric)
         r = C @ a  # G
-        num = (btil[t] + D[t])  # beta*_t
+        num = btil[t] + D[t]  # beta*_t
         s = -Q @ D + r[:, None] * V  # G×reps: a' score*_g
         t_star = num / np.sqrt(np.sum(s**2, axis=0))
         rows.append(
-            {"term": t, "t": t_hat, "wild_p": float(np.mean(np.abs(t_star) >= abs(t_hat))), "reps": int(reps),
-             "weights": weights, "n_clusters": G}
+            {
+                "term": t,
+                "t": t_hat,
+                "wild_p": float(np.mean(np.abs(t_star) >= abs(t_hat))),
+                "reps": int(reps),
+                "weights": weights,
+                "n_clusters": G,
+            }
         )
     return pd.DataFrame(rows).set_index("term")
 
@@ -650,9 +685,15 @@ class AgglomerationResult:
     def table(self) -> pd.DataFrame:
         """Tidy table, one row per regressor: term, coef, se, t, p, ci_low, ci_high (and wild_p)."""
         t = pd.DataFrame(
-            {"term": self.coef.index, "coef": self.coef.to_numpy(), "se": self.se.to_numpy(),
-             "t": self.tstat.to_numpy(), "p": self.pvalue.to_numpy(), "ci_low": self.ci_low.to_numpy(),
-             "ci_high": self.ci_high.to_numpy()}
+            {
+                "term": self.coef.index,
+                "coef": self.coef.to_numpy(),
+                "se": self.se.to_numpy(),
+                "t": self.tstat.to_numpy(),
+                "p": self.pvalue.to_numpy(),
+                "ci_low": self.ci_low.to_numpy(),
+                "ci_high": self.ci_high.to_numpy(),
+            }
         )
         if self.wild is not None:
             t["wild_p"] = self.wild["wild_p"].reindex(self.coef.index).to_numpy()
@@ -662,9 +703,16 @@ class AgglomerationResult:
 
     def summary(self) -> pd.DataFrame:
         """Short table for a notebook: coefficient (se) per regressor plus N, FE and standard errors."""
-        cells = {term: f"{c:.4f} ({s:.4f})" for term, c, s in zip(self.coef.index, self.coef, self.se, strict=True)}
-        cells.update({"N": f"{self.nobs:,}", "fixed effects": " + ".join(self.fe) or "none",
-                      "standard errors": self.vcov_type})
+        cells = {
+            term: f"{c:.4f} ({s:.4f})" for term, c, s in zip(self.coef.index, self.coef, self.se, strict=True)
+        }
+        cells.update(
+            {
+                "N": f"{self.nobs:,}",
+                "fixed effects": " + ".join(self.fe) or "none",
+                "standard errors": self.vcov_type,
+            }
+        )
         if self.first_stage_f is not None:
             cells["first-stage F"] = f"{self.first_stage_f:.1f}"
         return pd.Series(cells, name=f"log({self.outcome})" if self.logged else self.outcome).to_frame()
@@ -767,13 +815,17 @@ def estimate_agglomeration(
     fe_cols = sorted({c for parts in _fe_columns(fe) for c in parts})
     need_cluster = vcov == "CRV1" or wild_bootstrap is not None
     if need_cluster and not cluster:
-        raise EstimationError("cluster: clustered SEs and the wild bootstrap need a cluster column (e.g. 'region')")
+        raise EstimationError(
+            "cluster: clustered SEs and the wild bootstrap need a cluster column (e.g. 'region')"
+        )
     extra = []
     if need_cluster:
         extra.append(cluster)
     if vcov == "conley":
         if conley_cutoff_km is None:
-            raise EstimationError("vcov='conley' needs conley_cutoff_km (distance in km beyond which errors are independent)")
+            raise EstimationError(
+                "vcov='conley' needs conley_cutoff_km (distance in km beyond which errors are independent)"
+            )
         if conley_kernel not in _KERNELS:
             raise EstimationError(f"conley_kernel must be one of {_KERNELS}, got {conley_kernel!r}")
         extra += ["lat", "lon"] + ([conley_by_time] if conley_by_time else [])
@@ -832,6 +884,7 @@ def estimate_agglomeration(
                     "(e.g. each firm observed once with firm fixed effects): nothing left to estimate"
                 )
             work = work.loc[~single]
+            ids = ids[~single]
 
     # ---- safe names for the formula ----------------------------------------------------------------------
     names: dict[str, str] = {}
@@ -845,14 +898,16 @@ def estimate_agglomeration(
         names[f"c{k}__"] = c
     for k, c in enumerate(ivz):
         data[f"z{k}__"] = np.log(work[c].to_numpy(float)) if log else work[c].to_numpy(float)
-    fe_safe = {c: f"fe{k}__" for k, c in enumerate(fe_cols)}
-    for c, s in fe_safe.items():
-        data[s] = work[c].to_numpy()
+    # fixed effects and clusters go to pyfixest as integer codes (an interaction a^b as one code), which
+    # spares pyfixest factorising strings again
+    for k in range(len(fe)):
+        data[f"fe{k}__"] = ids[:, k]
     if need_cluster:
-        data["cl__"] = work[cluster].to_numpy()
+        cl_codes, cl_values = pd.factorize(work[cluster])
+        data["cl__"] = cl_codes
     inv_names = {v: k for k, v in names.items()}
     safe_reg = [inv_names[c] for c in regressors]
-    fe_part = " + ".join("^".join(fe_safe[p] for p in parts) for parts in _fe_columns(fe))
+    fe_part = " + ".join(f"fe{k}__" for k in range(len(fe)))
     if ivz:
         endog = inv_names[loc[0]]
         exog = [s for s in safe_reg if s != endog]
@@ -862,25 +917,27 @@ def estimate_agglomeration(
     else:
         fml = f"y__ ~ {' + '.join(safe_reg)}" + (f" | {fe_part}" if fe else "")
     lg = (lambda c: f"log({c})") if log else (lambda c: c)
-    shown = f"{lg(outcome)} ~ " + " + ".join([lg(c) for c in measures if not (ivz and c == loc[0])] + ctl or ["1"])
+    shown = f"{lg(outcome)} ~ " + " + ".join(
+        [lg(c) for c in measures if not (ivz and c == loc[0])] + ctl or ["1"]
+    )
     shown += f" | {' + '.join(fe)}" if fe else ""
     shown += f" | {lg(loc[0])} ~ {' + '.join(lg(z) for z in ivz)}" if ivz else ""
 
-    if need_cluster:
-        cl = data["cl__"].to_numpy()
-        if not (cl[1:] != cl[0]).any():
-            raise EstimationError(
-                f"cluster '{cluster}' has a single value ({cl[0]!r}) in the estimation sample: "
-                "clustered standard errors and the wild cluster bootstrap are impossible with one region. "
-                "Use vcov='hetero' or vcov='conley' (with conley_cutoff_km), or cluster on a finer unit"
-            )
+    if need_cluster and len(cl_values) < 2:
+        raise EstimationError(
+            f"cluster '{cluster}' has a single value ({cl_values[0]!r}) in the estimation sample: "
+            "clustered standard errors and the wild cluster bootstrap are impossible with one region. "
+            "Use vcov='hetero' or vcov='conley' (with conley_cutoff_km), or cluster on a finer unit"
+        )
     pf_vcov = {"CRV1": "cl__"} if vcov == "CRV1" else "hetero"
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         fit = pf.feols(fml, data=data, vcov=pf_vcov, fixef_rm="none")
     if int(fit._N) != len(data):
-        raise EstimationError(f"pyfixest dropped {len(data) - int(fit._N)} row(s) for a reason not checked here")
+        raise EstimationError(
+            f"pyfixest dropped {len(data) - int(fit._N)} row(s) for a reason not checked here"
+        )
     collin = [names.get(str(v), str(v)) for v in fit._collin_vars]
     if collin:
         raise EstimationError(
@@ -894,7 +951,7 @@ def estimate_agglomeration(
     notes: list[str] = []
     n_clusters = None
     if need_cluster:
-        n_clusters = int(pd.factorize(data["cl__"])[1].size)
+        n_clusters = len(cl_values)
         if n_clusters < 30 and wild_bootstrap is None and vcov == "CRV1":
             notes.append(
                 f"only {n_clusters} clusters: CRV1 standard errors are unreliable below about 30-50 clusters "
@@ -912,9 +969,15 @@ def estimate_agglomeration(
         else:
             S_X, bread = Xd, np.linalg.inv(Xd.T @ Xd)
         V = conley_vcov(
-            S_X, u, kd["lat"].to_numpy(float), kd["lon"].to_numpy(float), float(conley_cutoff_km),
-            conley_kernel, None if conley_by_time is None else kd[conley_by_time].to_numpy(),
-            bread=bread, ssc=float(np.ravel(fit._ssc)[0]),
+            S_X,
+            u,
+            kd["lat"].to_numpy(float),
+            kd["lon"].to_numpy(float),
+            float(conley_cutoff_km),
+            conley_kernel,
+            None if conley_by_time is None else kd[conley_by_time].to_numpy(),
+            bread=bread,
+            ssc=float(np.ravel(fit._ssc)[0]),
         )
         var = np.diag(V)
         neg = [t for t, v in zip(terms, var, strict=True) if v < 0]
@@ -942,7 +1005,9 @@ def estimate_agglomeration(
     wild = None
     if wild_bootstrap is not None:
         if ivz:
-            raise EstimationError("wild_bootstrap is implemented for OLS only (the WRE bootstrap for IV is not); drop iv")
+            raise EstimationError(
+                "wild_bootstrap is implemented for OLS only (the WRE bootstrap for IV is not); drop iv"
+            )
         w = wild_weights
         if w == "auto":
             w = "webb" if n_clusters < _WEBB_BELOW_G else "rademacher"
@@ -959,19 +1024,39 @@ def estimate_agglomeration(
         fs = fit._model_1st_stage.tidy()
         zn = {f"z{k}__": lg(c) for k, c in enumerate(ivz)}
         fs.index = [zn.get(str(i), lg(names[str(i)]) if str(i) in names else str(i)) for i in fs.index]
-        first_stage = fs.rename(columns={"Estimate": "coef", "Std. Error": "se", "t value": "t", "Pr(>|t|)": "p"})
+        first_stage = fs.rename(
+            columns={"Estimate": "coef", "Std. Error": "se", "t value": "t", "Pr(>|t|)": "p"}
+        )
         first_stage = first_stage[["coef", "se", "t", "p"]]
         fs_f, eff_f = float(fit._f_stat_1st_stage), float(fit._eff_F)
         if fs_f < 10:
             notes.append(f"weak instruments: first-stage F = {fs_f:.1f} < 10 (Staiger & Stock 1997)")
 
-    excl = pd.DataFrame({"reason": list(excluded), "n_rows": list(excluded.values())}, columns=["reason", "n_rows"])
+    excl = pd.DataFrame(
+        {"reason": list(excluded), "n_rows": list(excluded.values())}, columns=["reason", "n_rows"]
+    )
     return AgglomerationResult(
-        coef=coef, se=se, tstat=tstat.rename("t"), pvalue=pvalue.rename("p"), ci_low=ci_low.rename("ci_low"),
-        ci_high=ci_high.rename("ci_high"), nobs=nobs, vcov_type=vlabel, n_clusters=n_clusters, excluded=excl,
-        formula=shown, outcome=outcome, fe=fe, logged=log, alpha=alpha, wild=wild, first_stage=first_stage,
-        first_stage_f=fs_f, first_stage_effective_f=eff_f,
-        r2_within=None if ivz else float(fit._r2_within), notes=tuple(notes),
+        coef=coef,
+        se=se,
+        tstat=tstat.rename("t"),
+        pvalue=pvalue.rename("p"),
+        ci_low=ci_low.rename("ci_low"),
+        ci_high=ci_high.rename("ci_high"),
+        nobs=nobs,
+        vcov_type=vlabel,
+        n_clusters=n_clusters,
+        excluded=excl,
+        formula=shown,
+        outcome=outcome,
+        fe=fe,
+        logged=log,
+        alpha=alpha,
+        wild=wild,
+        first_stage=first_stage,
+        first_stage_f=fs_f,
+        first_stage_effective_f=eff_f,
+        r2_within=None if ivz else float(fit._r2_within),
+        notes=tuple(notes),
         vcov=pd.DataFrame(V, index=terms, columns=terms),
     )
 
@@ -998,17 +1083,22 @@ class SortingResult:
     def table(self) -> pd.DataFrame:
         """One row per regressor: coef/se pooled, coef/se with firm FE, and the sorting share."""
         return pd.DataFrame(
-            {"term": self.pooled.coef.index, "coef_pooled": self.pooled.coef.to_numpy(),
-             "se_pooled": self.pooled.se.to_numpy(),
-             "coef_firm_fe": self.within.coef.reindex(self.pooled.coef.index).to_numpy(),
-             "se_firm_fe": self.within.se.reindex(self.pooled.coef.index).to_numpy(),
-             "sorting_share": self.sorting_share.to_numpy()}
+            {
+                "term": self.pooled.coef.index,
+                "coef_pooled": self.pooled.coef.to_numpy(),
+                "se_pooled": self.pooled.se.to_numpy(),
+                "coef_firm_fe": self.within.coef.reindex(self.pooled.coef.index).to_numpy(),
+                "se_firm_fe": self.within.se.reindex(self.pooled.coef.index).to_numpy(),
+                "sorting_share": self.sorting_share.to_numpy(),
+            }
         )
 
     def summary(self) -> pd.DataFrame:
         """The two specifications side by side (coef (se)), as a notebook table."""
         a, b = self.pooled.summary(), self.within.summary()
-        return pd.concat([a.set_axis(["without firm FE"], axis=1), b.set_axis(["with firm FE"], axis=1)], axis=1)
+        return pd.concat(
+            [a.set_axis(["without firm FE"], axis=1), b.set_axis(["with firm FE"], axis=1)], axis=1
+        )
 
 
 def sorting_check(
@@ -1034,7 +1124,9 @@ def sorting_check(
     if firm not in fe:
         fe = fe + (firm,)
     pooled_fe = tuple(f for f in fe if f != firm)
-    within = estimate_agglomeration(df, outcome, localisation, urbanisation, diversity, controls, fe, cluster, **options)
+    within = estimate_agglomeration(
+        df, outcome, localisation, urbanisation, diversity, controls, fe, cluster, **options
+    )
     # same sample: drop firms observed once (the singletons of the firm FE model) before the pooled model
     _require(df, [firm], table="df")
     once = df.groupby(firm)[firm].transform("size").to_numpy() == 1
@@ -1067,8 +1159,13 @@ class DistanceDecayResult:
         """Band label with coefficient (se) and interval, for a notebook."""
         b = self.bands
         return pd.DataFrame(
-            {"band": b["band"], "elasticity": [f"{c:.4f} ({s:.4f})" for c, s in zip(b["coef"], b["se"], strict=True)],
-             "interval": [f"[{lo:.4f}, {hi:.4f}]" for lo, hi in zip(b["ci_low"], b["ci_high"], strict=True)]}
+            {
+                "band": b["band"],
+                "elasticity": [f"{c:.4f} ({s:.4f})" for c, s in zip(b["coef"], b["se"], strict=True)],
+                "interval": [
+                    f"[{lo:.4f}, {hi:.4f}]" for lo, hi in zip(b["ci_low"], b["ci_high"], strict=True)
+                ],
+            }
         )
 
 
@@ -1106,11 +1203,20 @@ def distance_decay(
             shifted[c] = v + 1.0
         for c, v in shifted.items():
             work[c] = v
-    res = estimate_agglomeration(work, outcome, cols, urbanisation, diversity, controls, fe, cluster, log=log, **options)
+    res = estimate_agglomeration(
+        work, outcome, cols, urbanisation, diversity, controls, fe, cluster, log=log, **options
+    )
     tab = pd.DataFrame(
-        {"band": [f"{lo:g}-{hi:g} km" for lo, hi in bands], "lower_km": [b[0] for b in bands],
-         "upper_km": [b[1] for b in bands], "midpoint_km": [(b[0] + b[1]) / 2 for b in bands],
-         "coef": res.coef[cols].to_numpy(), "se": res.se[cols].to_numpy(), "ci_low": res.ci_low[cols].to_numpy(),
-         "ci_high": res.ci_high[cols].to_numpy(), "column": cols}
+        {
+            "band": [f"{lo:g}-{hi:g} km" for lo, hi in bands],
+            "lower_km": [b[0] for b in bands],
+            "upper_km": [b[1] for b in bands],
+            "midpoint_km": [(b[0] + b[1]) / 2 for b in bands],
+            "coef": res.coef[cols].to_numpy(),
+            "se": res.se[cols].to_numpy(),
+            "ci_low": res.ci_low[cols].to_numpy(),
+            "ci_high": res.ci_high[cols].to_numpy(),
+            "column": cols,
+        }
     )
     return DistanceDecayResult(bands=tab, result=res)
