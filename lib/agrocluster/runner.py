@@ -173,7 +173,7 @@ def library_fingerprint() -> str:
 
 def cache_key(task: Task, memo: HashMemo, library: str) -> str:
     """Content hash of everything a task's result depends on."""
-    from .data.cluster import input_files
+    from .data.files import input_files
 
     nb_bytes = (paths.notebooks_dir() / f"{task.notebook}.ipynb").read_bytes()
     parts: dict[str, Any] = {"notebook": _sha256_bytes(nb_bytes), "library": library, "kernel": KERNEL}

