@@ -99,6 +99,34 @@ def provenance_box(params: Mapping[str, Any]) -> str:
     )
 
 
+def collection_provenance_box(inputs: Mapping[str, Any]) -> str:
+    """Provenance of a collection report (the synthesis): per results file read, its real and synthetic tables."""
+    items = []
+    any_synthetic = False
+    for name, info in sorted(inputs.items()):
+        info = info if isinstance(info, Mapping) else {}
+        synthetic = list(info.get("synthetic_tables") or [])
+        real = list(info.get("real_tables") or [])
+        any_synthetic = any_synthetic or bool(synthetic)
+        parts = []
+        if synthetic:
+            parts.append(f"SYNTHETIC: {esc(', '.join(synthetic))}")
+        if real:
+            parts.append(f"REAL: {esc(', '.join(real))}")
+        items.append(f"<li><strong>{esc(name)}</strong>: {'; '.join(parts) or 'no data tables'}</li>")
+    lead = (
+        "This page compares the clusters' recorded results. Many of them come from synthetic microdata "
+        "(generated with known true parameters): those numbers illustrate the methods and are not findings "
+        "about the real clusters." if any_synthetic else
+        "This page compares the clusters' recorded results, all from real data."
+    )
+    kind = "ac-synthetic" if any_synthetic else "ac-info"
+    return (
+        f'<div class="ac-box {kind}"><strong>Data provenance.</strong> {esc(lead)}'
+        f"<details><summary>Results files read ({len(items)})</summary><ul>{''.join(items)}</ul></details></div>"
+    )
+
+
 def reproduce_box(results: Mapping[str, Any], command: str) -> str:
     """The exact command and the provenance stamp of a report."""
     prov = results.get("provenance", {})
@@ -135,12 +163,18 @@ def report_header(*, title: str, cluster_name: str, cluster_id: str, results: Ma
     params = prov.get("params", {})
     notes = "".join(f"<li>{esc(n)}</li>" for n in results.get("notes", []))
     notes_box = f'<div class="ac-box"><strong>Caveats.</strong><ul>{notes}</ul></div>' if notes else ""
+    if "data" in params:
+        box = provenance_box(params)
+    elif prov.get("inputs"):
+        box = collection_provenance_box(prov["inputs"])
+    else:  # a failed run records no provenance: claim nothing about its data
+        box = ""
     return (
         '<header class="ac-header">'
         '<nav class="ac-nav"><a href="../index.html">← All clusters and reports</a></nav>'
         f"<h1>{esc(title)}</h1>"
         f'<p class="ac-sub">{esc(cluster_name)} <span class="ac-note">({esc(cluster_id)})</span> · {esc(date)}</p>'
-        f"{provenance_box(params)}{notes_box}{reproduce_box(results, command)}"
+        f"{box}{notes_box}{reproduce_box(results, command)}"
         "</header>"
     )
 
