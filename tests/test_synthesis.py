@@ -1,0 +1,192 @@
+"""agrocluster.synthesis: reading results, scorecard, ranks with uncertainty (known truth), danger flags."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from agrocluster import synthesis
+from agrocluster.errors import DataContractError, EstimationError, ParamsError
+
+
+def results_doc(cluster_id, notebook, headline, sources=None):
+    """A .results.json document as agrocluster.record writes it (only the keys the synthesis reads)."""
+    data = {t: {"source": s} for t, s in (sources or {}).items()}
+    return {
+        "cluster_id": cluster_id, "cluster_name": f"{cluster_id} cluster", "notebook": notebook,
+        "headline": {k: {"value": v[0], "se": v[1], "label": k, "unit": None, "note": None} if isinstance(v, tuple)
+                     else {"value": v, "se": None, "label": k, "unit": None, "note": None}
+                     for k, v in headline.items()},
+        "provenance": {"params": {"cluster_id": cluster_id, "data": data}, "started": "2026-01-01T00:00:00+00:00"},
+    }
+
+
+def write_results(folder, docs):
+    for doc in docs:
+        path = folder / doc["cluster_id"] / f"{doc['notebook']}.results.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc))
+    return folder
+
+
+SOURCES = {"country_product": "faostat", "establishments": "synthetic", "trade_flows": "synthetic"}
+
+
+@pytest.fixture
+def three_clusters(tmp_path):
+    docs = [
+        results_doc("aa", "01_cluster_mapping", {"cluster_lq": 2.0, "eg_gamma": 0.05}, SOURCES),
+        results_doc("aa", "03_productivity", {"member_tfp_premium": (0.30, 0.05)}, SOURCES),
+        results_doc("aa", "04_export_links", {"top_market_share": 0.62, "inside_link_share": 0.5,
+                                              "world_export_share_change": -0.01}, SOURCES),
+        results_doc("bb", "01_cluster_mapping", {"cluster_lq": 1.2, "eg_gamma": 0.01},
+                    {"country_product": "faostat", "establishments": "rice_farms"}),
+        results_doc("bb", "03_productivity", {"member_tfp_premium": (0.10, 0.05)},
+                    {"country_product": "faostat", "establishments": "rice_farms"}),
+        results_doc("cc", "04_export_links", {"top_market_share": 0.30, "inside_link_share": 0.9,
+                                              "world_export_share_change": 0.02}, SOURCES),
+        results_doc("cc", "03_productivity", {"member_tfp_premium": (0.20, None)}, SOURCES),
+        # the synthesis folder itself is never read back
+        results_doc("synthesis", "05_synthesis", {"n_clusters": 99}),
+    ]
+    return write_results(tmp_path / "outputs", docs)
+
+
+def test_load_results_tidy_frame_runs_and_sources(three_clusters):
+    (three_clusters / "aa" / "03_productivity.failed.json").write_text("{}")
+    coll = synthesis.load_results(three_clusters)
+    assert coll.clusters == ["aa", "bb", "cc"]
+    h = coll.headlines
+    assert list(h.columns) == synthesis.HEADLINE_COLUMNS
+    assert len(h) == 2 + 1 + 3 + 2 + 1 + 3 + 1
+    row = h[(h["cluster_id"] == "aa") & (h["key"] == "member_tfp_premium")].iloc[0]
+    assert (row["notebook"], row["value"], row["se"]) == ("03_productivity", 0.30, 0.05)
+    assert np.isnan(h.loc[h["key"] == "cluster_lq", "se"]).all()
+    runs = coll.runs.set_index(["cluster_id", "notebook"])
+    assert bool(runs.loc[("aa", "03_productivity"), "failed_last_run"])
+    assert not bool(runs.loc[("bb", "03_productivity"), "failed_last_run"])
+    kinds = coll.data_kinds()
+    assert kinds.loc["aa", "establishments"] == "synthetic" and kinds.loc["bb", "establishments"] == "real"
+    assert kinds.loc["bb", "trade_flows"] == "not used"
+    inputs = coll.inputs()
+    assert inputs["aa/01_cluster_mapping.results.json"]["synthetic_tables"] == ["establishments", "trade_flows"]
+    assert inputs["bb/01_cluster_mapping.results.json"]["real_tables"] == ["country_product", "establishments"]
+    assert len(inputs["cc/03_productivity.results.json"]["sha256"]) == 64
+    summary = coll.summary().set_index("cluster_id")
+    assert summary.loc["aa", "notebooks"] == 3 and summary.loc["aa", "failed_last_run"] == 1
+    assert summary.loc["cc", "headline_numbers"] == 4
+
+
+def test_scorecard_by_hand_and_missing_dimensions(three_clusters):
+    result = synthesis.synthesise(synthesis.load_results(three_clusters), synthesis.SynthesisParams(rank_draws=200))
+    card = result.scorecard
+    assert list(card.columns) == ["cluster_name", *synthesis.SCORECARD]
+    assert card.loc["aa", "specialisation"] == 2.0 and card.loc["bb", "concentration"] == 0.01
+    assert card.loc["cc", "market dependence"] == 0.30 and card.loc["aa", "inside-link share"] == 0.5
+    assert np.isnan(card.loc["bb", "market dependence"]) and np.isnan(card.loc["cc", "specialisation"])
+    missing = result.missing.set_index("dimension")["clusters_without"]
+    assert missing["specialisation"] == 1 and missing["agglomeration elasticity"] == 3
+    # 2 synthetic tables out of 3 for aa and cc, 0 of 2 for bb: 4 of 8 pairs
+    assert result.synthetic_share == pytest.approx(4 / 8)
+    assert result.n_clusters == 3
+    se = result.scorecard_se.set_index(["cluster_id", "key"])
+    assert se.loc[("aa", "member_tfp_premium"), "se"] == 0.05
+
+
+def test_danger_flags_by_hand(three_clusters):
+    heads = synthesis.load_results(three_clusters).headlines
+    flags = synthesis.danger_flags(heads, synthesis.SynthesisParams()).set_index(["cluster_id", "flag"])["raised"]
+    assert flags[("aa", "one-market dependence")] == True  # noqa: E712 - 0.62 > 0.5
+    assert flags[("cc", "one-market dependence")] == False  # noqa: E712 - 0.30
+    assert flags[("cc", "links only inside")] == True  # noqa: E712 - 0.9 > 0.8
+    assert flags[("aa", "links only inside")] == False  # noqa: E712
+    assert flags[("aa", "shrinking market share")] == True  # noqa: E712 - change -0.01 < 0
+    assert flags[("cc", "shrinking market share")] == False  # noqa: E712
+    assert pd.isna(flags[("bb", "one-market dependence")])  # not recorded is not "no danger"
+    looser = synthesis.danger_flags(heads, synthesis.SynthesisParams(top_market_share_threshold=0.7))
+    assert looser.set_index(["cluster_id", "flag"]).loc[("aa", "one-market dependence"), "raised"] == False  # noqa: E712
+    result = synthesis.synthesise(synthesis.load_results(three_clusters), synthesis.SynthesisParams(rank_draws=200))
+    assert result.n_flags_raised == 3
+    wide = result.flags_wide()
+    assert wide.loc["bb", "links only inside"] == "not recorded" and wide.loc["aa", "one-market dependence"] == "yes"
+
+
+def test_ranking_excludes_clusters_without_se_and_counts_them(three_clusters):
+    heads = synthesis.load_results(three_clusters).headlines
+    ranked = synthesis.rank_clusters(heads, "member_tfp_premium", draws=2000, seed=1)
+    assert ranked.order == ["aa", "bb"]
+    assert ranked.excluded.to_dict("records") == [{"reason": "no standard error recorded", "n": 1}]
+    top = ranked.ranks.iloc[0]
+    # P(aa first) = Phi((0.30 - 0.10) / sqrt(0.05^2 + 0.05^2)) = Phi(2.83) = 0.9977
+    assert top["p_best"] == pytest.approx(stats.norm.cdf(0.2 / np.sqrt(0.005)), abs=0.01)
+    assert top["point_rank"] == 1 and ranked.ranks.iloc[1]["point_rank"] == 2
+    assert "aa first" in ranked.summary()
+    nothing = synthesis.rank_clusters(heads, "programme_att")
+    assert nothing.order == [] and nothing.ranks.empty and "no cluster" in nothing.summary()
+
+
+@pytest.mark.parametrize("gap", [0.0, 0.05, 0.1])
+def test_rank_probability_matches_normal_truth_across_seeds(gap):
+    """Two clusters: P(A first) = Phi(gap / sqrt(sA^2 + sB^2)); Monte Carlo mean over seeds recovers it."""
+    heads = synthesis.tidy_headlines([
+        results_doc("a", "03_productivity", {"x": (0.2 + gap, 0.06)}),
+        results_doc("b", "03_productivity", {"x": (0.2, 0.08)}),
+    ])
+    truth = stats.norm.cdf(gap / 0.1)
+    estimates = [synthesis.rank_clusters(heads, "x", draws=1000, seed=s).ranks.set_index("cluster_id")
+                 .loc["a", "p_best"] for s in range(8)]
+    # each estimate has sd <= sqrt(.25 / 1000) = 0.016; the mean over 8 seeds <= 0.0056
+    assert np.mean(estimates) == pytest.approx(truth, abs=0.02)
+    assert max(abs(e - truth) for e in estimates) < 0.06
+    assert np.std(estimates) > 0  # different seeds, different draws
+
+
+def test_rank_interval_covers_and_is_deterministic():
+    heads = synthesis.tidy_headlines([
+        results_doc(c, "03_productivity", {"x": (v, 0.01)}) for c, v in [("a", 3.0), ("b", 2.0), ("c", 1.0)]
+    ] + [results_doc("d", "03_productivity", {"x": (2.0, 5.0)})])
+    first = synthesis.rank_clusters(heads, "x", draws=3000, seed=7, level=0.9)
+    again = synthesis.rank_clusters(heads, "x", draws=3000, seed=7, level=0.9)
+    pd.testing.assert_frame_equal(first.ranks, again.ranks)
+    r = first.ranks.set_index("cluster_id")
+    # a, b, c are precise; d is anywhere: its rank interval spans 1..4
+    assert (r.loc["d", "rank_low"], r.loc["d", "rank_high"]) == (1, 4)
+    assert r.loc["a", "rank_low"] <= 2 and r.loc["c", "rank_high"] == 4
+    lower = synthesis.rank_clusters(heads, "x", draws=500, seed=7, higher_is_better=False)
+    assert lower.ranks.set_index("cluster_id").loc["c", "point_rank"] == 1
+
+
+def test_params_from_overrides():
+    params = synthesis.load_params({"synthesis.seed": 3, "synthesis.top_market_share_threshold": 0.4, "seed": 9})
+    assert params.seed == 3 and params.top_market_share_threshold == 0.4
+    assert params.cluster_id == "synthesis" and params.model_dump()["rank_draws"] == 4000
+    assert synthesis.cluster_overrides({"synthesis.seed": 3, "seed": 9}) == {"seed": 9}
+    with pytest.raises(ParamsError, match="synthesis.top_market_treshold"):
+        synthesis.load_params({"synthesis.top_market_treshold": 0.4})
+    with pytest.raises(ParamsError, match="synthesis.rank_level"):
+        synthesis.load_params({"synthesis.rank_level": 1.5})
+
+
+def test_bad_results_files_are_named(tmp_path):
+    with pytest.raises(EstimationError, match="no <cluster>/<notebook>.results.json"):
+        synthesis.load_results(tmp_path)
+    bad = tmp_path / "aa" / "01_cluster_mapping.results.json"
+    bad.parent.mkdir()
+    bad.write_text("{not json")
+    with pytest.raises(DataContractError, match="aa/01_cluster_mapping.results.json: not valid JSON"):
+        synthesis.load_results(tmp_path)
+    bad.write_text(json.dumps({"cluster_id": "aa", "notebook": "01_cluster_mapping"}))
+    with pytest.raises(DataContractError, match="01_cluster_mapping.results.json: key 'headline' is missing"):
+        synthesis.load_results(tmp_path)
+    bad.write_text(json.dumps(results_doc("aa", "01_cluster_mapping", {"cluster_lq": "high"})))
+    with pytest.raises(DataContractError, match="headline 'cluster_lq' has a non-numeric value"):
+        synthesis.load_results(tmp_path)
+    heads = synthesis.tidy_headlines([results_doc("aa", "03_productivity", {"x": (1.0, -0.1)})])
+    with pytest.raises(DataContractError, match="'x' of cluster 'aa'.*negative"):
+        synthesis.rank_clusters(heads, "x")
+    with pytest.raises(DataContractError, match="column 'se' is missing"):
+        synthesis.scorecard(heads.drop(columns="se"))
