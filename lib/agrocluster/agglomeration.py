@@ -765,7 +765,8 @@ def estimate_agglomeration(
     Logs. With ``log=True`` (default) the function takes logs inside: of ``outcome``, of every measure
     (``localisation``, ``urbanisation``, ``diversity``, ``other_measures`` such as ``ma_harris`` or
     ``n_exporters_25km``) and of the ``iv`` instruments; controls enter as given. So β are elasticities.
-    Rows where a logged column is <= 0 are not dropped silently: a :class:`~agrocluster.errors.DataContractError` names the column and the count, unless
+    Rows where a logged column is <= 0 are not dropped silently: a
+    :class:`~agrocluster.errors.DataContractError` names the column and the count, unless
     ``drop_nonpositive=True``, which excludes them and reports them on ``result.excluded``. (Use
     ``log1p``-transformed columns with ``log=False`` when zeros are meaningful, e.g. empty distance bands.)
 
