@@ -34,3 +34,24 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The demo site, built once per test session: every notebook for two clusters, then the synthesis.
+
+    Runs ``agrocluster run --cluster chile_wine --cluster indonesia_rice --jobs 2 --no-progress`` with the
+    repository as project root and a temporary outputs folder; returns (outputs path, CompletedProcess).
+    """
+    import os
+    import subprocess
+    import sys
+
+    outputs = tmp_path_factory.mktemp("site") / "outputs"
+    env = {**os.environ, "AGROCLUSTER_ROOT": str(ROOT), "AGROCLUSTER_OUTPUTS": str(outputs)}
+    completed = subprocess.run(
+        [sys.executable, "-m", "agrocluster.cli", "run", "--cluster", "chile_wine", "--cluster", "indonesia_rice",
+         "--jobs", "2", "--no-progress"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=1500,
+    )
+    return outputs, completed

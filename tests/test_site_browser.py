@@ -1,0 +1,198 @@
+"""The published site in a real browser: Debian's Chromium driven headless by Playwright.
+
+Over the demo site built once per session (``built_site`` in conftest): every page loads without console
+errors, every local link and image resolves, the index shows every cluster × notebook cell, the content is
+there with JavaScript off, and screenshots of the index and one report are kept in the project's
+``outputs/ci-artefacts/`` (CI keeps that folder). A cluster named ``<script>alert(1)</script>`` renders as
+text and fires no dialog.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from agrocluster import runner
+
+from .conftest import ROOT
+from .test_runner import write_probe
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTEFACTS = ROOT / "outputs" / "ci-artefacts"
+CLUSTERS = ("chile_wine", "indonesia_rice")
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.is_file() or shutil.which(str(CHROMIUM)) is None:
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (.ci/run installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def site(built_site):
+    outputs, completed = built_site
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return outputs
+
+
+def site_pages(outputs: Path) -> list[Path]:
+    return sorted(outputs.rglob("*.html"))
+
+
+def open_page(browser, path: Path, *, javascript: bool = True):
+    """Open ``path``; return (context, page, problems) where problems collects console errors,
+    uncaught page errors, failed requests and dialogs."""
+    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url} {req.failure}"))
+
+    def on_dialog(dialog):
+        problems.append(f"dialog {dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(path.as_uri(), wait_until="load")
+    return context, page, problems
+
+
+def local_target(href: str, page_path: Path) -> tuple[Path | None, str]:
+    """The file and fragment a link points at (None for a same-page anchor)."""
+    parsed = urlparse(href)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path)), parsed.fragment
+    if parsed.scheme == "" and parsed.path:
+        return (page_path.parent / unquote(parsed.path)).resolve(), parsed.fragment
+    return None, parsed.fragment
+
+
+def test_demo_run_succeeded_for_every_task(site, built_site):
+    _, completed = built_site
+    notebooks = [s for s in runner.discover_notebooks() if s not in runner.COLLECTION_NOTEBOOKS]
+    for cid in CLUSTERS:
+        for stem in notebooks:
+            assert (site / cid / f"{stem}.html").is_file(), f"{cid}/{stem} has no report"
+            assert not (site / cid / f"{stem}.failed.json").exists()
+    assert (site / "synthesis" / "05_synthesis.html").is_file()
+    synthesis_results = json.loads((site / "synthesis" / "05_synthesis.results.json").read_text())
+    assert synthesis_results["headline"]["n_clusters"]["value"] == len(CLUSTERS)
+    assert " 0 failed " in completed.stdout, completed.stdout[-2000:]
+
+
+def test_every_page_loads_without_errors_and_links_and_images_resolve(site, browser):
+    pages = site_pages(site)
+    assert len(pages) >= 1 + len(CLUSTERS) + 1
+    sizes = {}
+    for path in pages:
+        sizes[str(path.relative_to(site))] = path.stat().st_size
+        context, page, problems = open_page(browser, path)
+        try:
+            assert problems == [], f"{path.name}: {problems}"
+            assert page.title().strip(), f"{path} has no title"
+            for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+                target, fragment = local_target(href, path)
+                if href.startswith(("http://", "https://", "mailto:")):
+                    continue  # external references are not fetched (no network); the page loads none
+                if target is not None:
+                    assert target.exists(), f"{path.relative_to(site)}: broken link {href}"
+                if fragment and (target is None or target == path):
+                    assert page.locator(f"[id='{fragment}'], [name='{fragment}']").count() > 0, \
+                        f"{path.relative_to(site)}: anchor #{fragment} has no target"
+            broken = page.eval_on_selector_all(
+                "img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))")
+            assert broken == [], f"{path.relative_to(site)}: images that do not load: {broken}"
+            assert page.locator("figcaption").count() >= (0 if path.name == "index.html" else 1)
+        finally:
+            context.close()
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTEFACTS / "page-sizes.json").write_text(json.dumps(dict(sorted(sizes.items(), key=lambda kv: -kv[1])), indent=2))
+
+
+def test_index_shows_every_cluster_notebook_cell(site, browser):
+    context, page, problems = open_page(browser, site / "index.html")
+    try:
+        notebooks = [s for s in runner.discover_notebooks() if s not in runner.COLLECTION_NOTEBOOKS]
+        header = page.locator("table.ac-matrix thead th").all_inner_texts()
+        for stem in notebooks:
+            assert any(stem in h for h in header), f"no column for {stem}"
+        for cid in CLUSTERS:
+            row = page.locator("table.ac-matrix tbody tr", has_text=cid)
+            assert row.count() == 1
+            for stem in notebooks:
+                link = row.locator(f"a[href='{cid}/{stem}.html']")
+                assert link.count() == 1, f"index has no report link for {cid} × {stem}"
+                assert link.is_visible()
+        assert page.locator("a[href='synthesis/05_synthesis.html']").count() == 1
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTEFACTS / "index.png"), full_page=True)
+        assert (ARTEFACTS / "index.png").stat().st_size > 10_000
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_report_screenshot_and_content_without_javascript(site, browser):
+    report = site / "synthesis" / "05_synthesis.html"
+    for javascript in (True, False):
+        context, page, problems = open_page(browser, report, javascript=javascript)
+        try:
+            text = page.inner_text("body")
+            assert "Cross-cluster synthesis" in text and "Table 1." in text and "Figure 1." in text
+            assert "synthetic" in text.lower()
+            for cid in CLUSTERS:
+                assert cid in text
+            if javascript:
+                ARTEFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTEFACTS / "report-synthesis.png"), full_page=True)
+            assert problems == []
+        finally:
+            context.close()
+    context, page, _ = open_page(browser, site / "index.html", javascript=False)
+    try:
+        text = page.inner_text("body")
+        assert all(cid in text for cid in CLUSTERS) and "Open report" in text
+        cluster_report = site / CLUSTERS[0] / "00_cluster_overview.html"
+        page.goto(cluster_report.as_uri())
+        assert "Data provenance" in page.inner_text("body")
+    finally:
+        context.close()
+
+
+def test_script_in_cluster_name_renders_as_text(project, browser):
+    text = (project / "params" / "clusters" / "chile_wine.yaml").read_text()
+    (project / "params" / "clusters" / "xss_test.yaml").write_text(
+        text.replace("cluster_id: chile_wine", "cluster_id: xss_test")
+        .replace("name: Chile wine cluster", f"name: '{XSS}'"))
+    for path in (project / "notebooks").glob("*"):
+        path.unlink()
+    write_probe(project)
+    summary = runner.run(["xss_test"], ["10_probe"], jobs=1, progress=False)
+    assert [r.status for r in summary.results] == ["ok"], summary.table()
+    outputs = project / "outputs"
+    for path in (outputs / "index.html", outputs / "xss_test" / "10_probe.html"):
+        raw = path.read_text()
+        assert XSS not in raw and "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
+        context, page, problems = open_page(browser, path)
+        try:
+            assert XSS in page.inner_text("body"), f"{path.name} does not show the name as text"
+            assert not [p for p in problems if p.startswith("dialog")], problems
+            assert page.evaluate("document.querySelectorAll('script').length") == \
+                raw.count("<script")  # no script element came from the name
+        finally:
+            context.close()
