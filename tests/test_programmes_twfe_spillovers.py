@@ -40,6 +40,20 @@ def test_twfe_two_by_two_equals_did_of_means():
     assert twfe_did(df, "y", "id", "t", "g").coef == pytest.approx(3.5 - 1.5)
 
 
+def test_twfe_with_singleton_units_drops_them_as_reghdfe_and_says_so():
+    """Units seen once (entrants/exits in a firm panel) are singletons pyfixest drops; weights stay aligned."""
+    df = _panel(3)
+    single = pd.DataFrame({"id": [1000, 1001], "t": [2, 5], "y": [0.3, 4.0], "g": [0, 3]})
+    res = twfe_did(pd.concat([df, single], ignore_index=True), "y", "id", "t", "g")
+    base = twfe_did(df, "y", "id", "t", "g")
+    assert res.coef == pytest.approx(base.coef, abs=1e-10)
+    assert res.weights["weight"].sum() == pytest.approx(1.0)
+    pd.testing.assert_frame_equal(res.weights, base.weights, atol=1e-10)
+    assert res.n_obs == base.n_obs and res.n_units == base.n_units
+    row = res.excluded[res.excluded["reason"].str.contains("singleton")]
+    assert row["n_rows"].tolist() == [2]
+
+
 def test_event_study_sun_abraham_unbiased_where_twfe_is_not():
     sa_pre, sa_e0, tw_e0 = [], [], []
     for s in range(10):

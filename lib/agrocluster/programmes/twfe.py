@@ -155,14 +155,24 @@ def twfe_did(
     coef, se = float(fit.coef()["_treated"]), float(fit.se()["_treated"])
     ci = fit.confint(alpha=alpha).loc["_treated"]
     aux = pf.feols("_treated ~ 1 | _unit + _time", data=d)
+    # pyfixest drops singleton fixed-effect cells (as reghdfe): its residuals cover the kept rows only
+    kept = np.ones(len(d), dtype=bool)
+    kept[sorted(aux._na_index)] = False
+    n_single = int((~kept).sum())
+    if n_single:
+        excluded = pd.concat(
+            [excluded, pd.DataFrame({"reason": ["singleton unit or period (one observation): no within "
+                                                "variation, dropped as reghdfe"], "n_rows": [n_single]})],
+            ignore_index=True,
+        )
     resid = np.asarray(aux.resid())
-    tr = d["_treated"].to_numpy() == 1
+    tr = d["_treated"].to_numpy()[kept] == 1
     w = resid[tr] / resid[tr].sum()
-    wt = pd.DataFrame({"group": g[tr], "time": d.loc[tr, "_time"].to_numpy(), "weight": w})
+    wt = pd.DataFrame({"group": g[kept][tr], "time": d["_time"].to_numpy()[kept][tr], "weight": w})
     weights = wt.groupby(["group", "time"], as_index=False).agg(weight=("weight", "sum"), n_obs=("weight", "size"))
     return TWFEResult(
         coef=coef, se=se, ci_lower=float(ci.iloc[0]), ci_upper=float(ci.iloc[1]),
-        pvalue=float(fit.pvalue()["_treated"]), n_obs=int(fit._N), n_units=int(d["_unit"].nunique()),
+        pvalue=float(fit.pvalue()["_treated"]), n_obs=int(fit._N), n_units=int(d.loc[kept, "_unit"].nunique()),
         negative_weight_share=float(np.mean(w < 0)), weights=weights, excluded=excluded,
         vcov=f"CRV1 by {cluster or unit}",
     )
