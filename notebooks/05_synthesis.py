@@ -119,7 +119,8 @@ rec.table("flag-rules", result.flags, "Danger flags with the value and the rule 
 
 # %%
 rec.headline("n_clusters", result.n_clusters, label="clusters compared")
-rec.headline("n_danger_flags", result.n_flags_raised, label="danger flags raised")
+rec.headline("n_danger_flags", result.n_flags_raised,
+             label=f"danger flags raised (of {result.n_flags_assessed} assessable)")
 rec.headline("synthetic_share", result.synthetic_share, label="share of data tables that are synthetic")
 
 # %% [markdown]

@@ -110,7 +110,7 @@ def test_danger_flags_by_hand(three_clusters):
     looser = synthesis.danger_flags(heads, synthesis.SynthesisParams(top_market_share_threshold=0.7))
     assert looser.set_index(["cluster_id", "flag"]).loc[("aa", "one-market dependence"), "raised"] == False  # noqa: E712
     result = synthesis.synthesise(synthesis.load_results(three_clusters), synthesis.SynthesisParams(rank_draws=200))
-    assert result.n_flags_raised == 3
+    assert result.n_flags_raised == 3 and result.n_flags_assessed == 6
     wide = result.flags_wide()
     assert wide.loc["bb", "links only inside"] == "not recorded" and wide.loc["aa", "one-market dependence"] == "yes"
 
@@ -190,3 +190,59 @@ def test_bad_results_files_are_named(tmp_path):
         synthesis.rank_clusters(heads, "x")
     with pytest.raises(DataContractError, match="column 'se' is missing"):
         synthesis.scorecard(heads.drop(columns="se"))
+
+
+def full_results(cluster_id, shift, sources=SOURCES):
+    """Every headline key the synthesis reads, for one cluster (values shifted per cluster)."""
+    return [
+        results_doc(cluster_id, "01_cluster_mapping", {"cluster_lq": 1.5 + shift, "eg_gamma": 0.02 + shift / 10},
+                    sources),
+        results_doc(cluster_id, "02_agglomeration", {"localisation_elasticity": (0.05 + shift / 20, 0.02)}, sources),
+        results_doc(cluster_id, "03_productivity", {"member_tfp_premium": (0.1 + shift / 10, 0.04),
+                                                    "programme_att": (0.05, 0.03)}, sources),
+        results_doc(cluster_id, "04_export_links", {
+            "export_orientation": 0.3 + shift / 5, "top_market_share": 0.35 + shift / 5,
+            "inside_link_share": 0.6 + shift / 10, "world_export_share_change": 0.01 - shift / 50,
+            "member_export_premium": (0.1, 0.05)}, sources),
+    ]
+
+
+@pytest.mark.slow
+def test_synthesis_notebook_runs_on_collected_results(project):
+    docs = full_results("chile_wine", 0.0) + full_results("kenya_tea", 1.0) + full_results("vietnam_coffee", 2.0)
+    write_results(project / "outputs", docs)
+    from agrocluster import runner
+
+    summary = runner.run(None, ["05_synthesis"], ["synthesis.rank_draws=500"], jobs=1, progress=False)
+    assert [(r.label, r.status) for r in summary.results] == [("synthesis/05_synthesis", "ok")], summary.table()
+    out = project / "outputs" / "synthesis"
+    results = json.loads((out / "05_synthesis.results.json").read_text())
+    assert results["headline"]["n_clusters"]["value"] == 3
+    # kenya_tea (0.55) and vietnam_coffee (0.75) depend on one market; vietnam_coffee's share shrinks (-0.03)
+    # and kenya_tea's (-0.01); nobody's inside-link share exceeds 0.8
+    assert results["headline"]["n_danger_flags"]["value"] == 4
+    assert results["provenance"]["params"]["rank_draws"] == 500
+    assert set(results["provenance"]["inputs"]) == {f"{d['cluster_id']}/{d['notebook']}.results.json" for d in docs}
+    card = pd.read_csv(out / "tables" / "05_synthesis-scorecard.csv").set_index("cluster_id")
+    assert card.loc["kenya_tea", "specialisation"] == 2.5 and card.loc["vietnam_coffee", "market dependence"] == 0.75
+    ranks = pd.read_csv(out / "tables" / "05_synthesis-rank-member_tfp_premium.csv")
+    assert ranks["cluster_id"].iloc[0] == "vietnam_coffee"
+    assert len(results["figures"]) == 1 + 4  # the scorecard and one rank plot per ranked key
+    html = (out / "05_synthesis.html").read_text()
+    assert "SYNTHETIC" in html and "Data provenance" in html and "Figure 5." in html
+    index = (project / "outputs" / "index.html").read_text()
+    assert "synthesis/05_synthesis.html" in index
+
+
+def test_run_routes_synthesis_options_to_the_collection_notebook_only(project):
+    from agrocluster import runner
+
+    tasks = runner.build_matrix(["chile_wine"], ["00_cluster_overview", "05_synthesis"],
+                                ["seed=5", "synthesis.rank_draws=300"])
+    by_notebook = {t.notebook: dict(t.overrides) for t in tasks}
+    assert by_notebook["00_cluster_overview"] == {"seed": 5}
+    assert by_notebook["05_synthesis"] == {"seed": 5, "synthesis.rank_draws": 300}
+    with pytest.raises(ParamsError, match="synthesis.rank_draw"):
+        runner.build_matrix(["chile_wine"], None, ["synthesis.rank_draw=300"])
+    with pytest.raises(ParamsError, match="synthesis.rank_level"):
+        runner.build_matrix(["chile_wine"], None, ["synthesis.rank_level=2"])

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import __version__, paths
+from . import __version__, paths, synthesis
 from . import params as params_mod
 from .errors import ParamsError, RunError
 from .record import atomic_write_bytes, atomic_write_text
@@ -110,12 +110,31 @@ def build_matrix(clusters: Iterable[str] | None = None, notebooks: Iterable[str]
         params_mod.cluster_file(cid)  # refuses unsafe ids
         if cid not in known_clusters:
             raise ParamsError(f"--cluster {cid!r}: no params/clusters/{cid}.yaml; known: {', '.join(known_clusters)}")
-    typed = tuple(params_mod.parse_override(text) for text in overrides)
+    overrides = list(overrides)
+    typed = tuple(params_mod.parse_override(text) for text in overrides if not _is_synthesis_override(text))
+    collection_typed = typed + tuple(_parse_synthesis_override(text) for text in overrides
+                                     if _is_synthesis_override(text))
+    synthesis.load_params(dict(collection_typed))  # a bad synthesis.* option fails here, before any task runs
     tasks = [
         Task(cid, stem, typed) for stem in chosen_nb if stem not in COLLECTION_NOTEBOOKS for cid in chosen_cl
     ]
-    tasks += [Task(COLLECTION_FOLDER, stem, typed) for stem in chosen_nb if stem in COLLECTION_NOTEBOOKS]
+    tasks += [Task(COLLECTION_FOLDER, stem, collection_typed) for stem in chosen_nb if stem in COLLECTION_NOTEBOOKS]
     return tasks
+
+
+def _is_synthesis_override(text: str) -> bool:
+    return text.strip().startswith(synthesis.OVERRIDE_PREFIX) and "=" in text
+
+
+def _parse_synthesis_override(text: str) -> tuple[str, Any]:
+    """``synthesis.<option>=value`` for the collection notebooks only (validated by SynthesisParams)."""
+    import yaml
+
+    key, raw = text.split("=", 1)
+    try:
+        return key.strip(), yaml.safe_load(raw) if raw != "" else None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"override {key.strip()!r}: value {raw!r} is not valid YAML ({exc})") from exc
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -481,6 +481,7 @@ class Synthesis:
     data_kinds : DataFrame, cluster × data table → real / synthetic.
     n_clusters : int
     n_flags_raised : int, flags raised across clusters.
+    n_flags_assessed : int, cluster × flag pairs whose indicator was recorded.
     synthetic_share : float, share of the (cluster, table) pairs in use that are synthetic.
     """
 
@@ -491,6 +492,7 @@ class Synthesis:
     data_kinds: pd.DataFrame
     n_clusters: int
     n_flags_raised: int
+    n_flags_assessed: int
     synthetic_share: float
     missing: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -504,6 +506,7 @@ class Synthesis:
 
     def summary(self) -> pd.DataFrame:
         rows = [("clusters compared", self.n_clusters), ("danger flags raised", self.n_flags_raised),
+                ("danger flags assessed", self.n_flags_assessed),
                 ("share of data tables that are synthetic", round(self.synthetic_share, 3))]
         rows += [(f"ranked on {k}", len(r.order)) for k, r in self.rankings.items()]
         return pd.DataFrame(rows, columns=["item", "value"])
@@ -530,4 +533,4 @@ def synthesise(collection: ResultsCollection, params: SynthesisParams | None = N
     missing = pd.DataFrame({"dimension": list(SCORECARD),
                             "clusters_without": [int(card[c].isna().sum()) for c in SCORECARD]})
     return Synthesis(card, scorecard_long(heads), rankings, flags, kinds, len(card),
-                     int(flags["raised"].sum()), share, missing)
+                     int(flags["raised"].sum()), int(flags["raised"].notna().sum()), share, missing)

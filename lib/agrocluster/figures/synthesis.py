@@ -16,7 +16,8 @@ def scorecard_heatmap(ax: Any, card: pd.DataFrame) -> Any:
     Colours compare clusters within a dimension only (z-score per column); grey cells were not recorded.
     """
     values = card.select_dtypes("number")
-    spread = values.std(ddof=0).replace(0, np.nan)
+    spread = values.std(ddof=0)
+    spread = spread.where(spread > 1e-9 * values.abs().max().clip(lower=1e-300))  # constant column: no colour
     z = ((values - values.mean()) / spread).fillna(0.0).where(values.notna())
     masked = np.ma.masked_invalid(z.to_numpy(float))
     ax.set_facecolor("#e4e7eb")
