@@ -160,11 +160,9 @@ def twfe_did(
     kept[sorted(aux._na_index)] = False
     n_single = int((~kept).sum())
     if n_single:
-        excluded = pd.concat(
-            [excluded, pd.DataFrame({"reason": ["singleton unit or period (one observation): no within "
-                                                "variation, dropped as reghdfe"], "n_rows": [n_single]})],
-            ignore_index=True,
-        )
+        reason = "singleton unit or period (one observation): no within variation, dropped as reghdfe"
+        excluded = pd.concat([excluded, pd.DataFrame({"reason": [reason], "n_rows": [n_single]})],
+                             ignore_index=True)
     resid = np.asarray(aux.resid())
     tr = d["_treated"].to_numpy()[kept] == 1
     w = resid[tr] / resid[tr].sum()
