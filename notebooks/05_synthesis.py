@@ -38,6 +38,8 @@ output_dir = ""
 results_dir = ""
 
 # %%
+from IPython.display import display
+
 from agrocluster import figures, record, synthesis
 from agrocluster.figures import synthesis as synthesis_figures
 

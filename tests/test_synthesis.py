@@ -100,15 +100,15 @@ def test_scorecard_by_hand_and_missing_dimensions(three_clusters):
 def test_danger_flags_by_hand(three_clusters):
     heads = synthesis.load_results(three_clusters).headlines
     flags = synthesis.danger_flags(heads, synthesis.SynthesisParams()).set_index(["cluster_id", "flag"])["raised"]
-    assert flags[("aa", "one-market dependence")] == True  # noqa: E712 - 0.62 > 0.5
-    assert flags[("cc", "one-market dependence")] == False  # noqa: E712 - 0.30
-    assert flags[("cc", "links only inside")] == True  # noqa: E712 - 0.9 > 0.8
-    assert flags[("aa", "links only inside")] == False  # noqa: E712
-    assert flags[("aa", "shrinking market share")] == True  # noqa: E712 - change -0.01 < 0
-    assert flags[("cc", "shrinking market share")] == False  # noqa: E712
+    assert flags[("aa", "one-market dependence")] == True
+    assert flags[("cc", "one-market dependence")] == False
+    assert flags[("cc", "links only inside")] == True
+    assert flags[("aa", "links only inside")] == False
+    assert flags[("aa", "shrinking market share")] == True
+    assert flags[("cc", "shrinking market share")] == False
     assert pd.isna(flags[("bb", "one-market dependence")])  # not recorded is not "no danger"
     looser = synthesis.danger_flags(heads, synthesis.SynthesisParams(top_market_share_threshold=0.7))
-    assert looser.set_index(["cluster_id", "flag"]).loc[("aa", "one-market dependence"), "raised"] == False  # noqa: E712
+    assert looser.set_index(["cluster_id", "flag"]).loc[("aa", "one-market dependence"), "raised"] == False
     result = synthesis.synthesise(synthesis.load_results(three_clusters), synthesis.SynthesisParams(rank_draws=200))
     assert result.n_flags_raised == 3 and result.n_flags_assessed == 6
     wide = result.flags_wide()

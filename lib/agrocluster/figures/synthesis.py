@@ -26,7 +26,7 @@ def scorecard_heatmap(ax: Any, card: pd.DataFrame) -> Any:
         for j in range(values.shape[1]):
             value = values.iat[i, j]
             ax.text(j, i, "—" if pd.isna(value) else format_number(value), ha="center", va="center", fontsize=8)
-    labels = card["cluster_name"] if "cluster_name" in card else card.index
+    labels = card.get("cluster_name", card.index)
     ax.set_yticks(range(len(values)), labels=[str(v) for v in labels])
     ax.set_xticks(range(values.shape[1]), labels=[str(c).replace(" ", "\n", 1) for c in values.columns], fontsize=8)
     ax.grid(False)
