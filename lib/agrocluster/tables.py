@@ -17,7 +17,7 @@ def format_number(value: Any) -> str:
     """Readable number: thousands separators for large values, 3 significant decimals for small ones."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return "–"
-    if isinstance(value, (bool,)):
+    if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":  # numpy bools too
         return "yes" if value else "no"
     if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
         return f"{int(value):,}"
