@@ -24,6 +24,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; co
 .ac-header, .ac-footer { max-width: 1100px; margin: 0 auto; padding: 12px 24px; }
 .ac-header h1 { font-size: 1.6rem; margin: 4px 0; }
 .ac-header .ac-sub { color: var(--ac-muted); margin: 0 0 8px 0; }
+.ac-kicker { font-size: 1.05rem; font-weight: 600; margin: 6px 0 8px 0; }
 .ac-nav a { color: var(--ac-accent); text-decoration: none; font-weight: 600; }
 .ac-box { border: 1px solid var(--ac-line); border-left: 5px solid var(--ac-accent); background: var(--ac-bg);
           padding: 8px 14px; margin: 10px 0; border-radius: 4px; font-size: 0.92rem; }
@@ -157,7 +158,11 @@ def reproduce_box(results: Mapping[str, Any], command: str) -> str:
 
 def report_header(*, title: str, cluster_name: str, cluster_id: str, results: Mapping[str, Any],
                   command: str) -> str:
-    """Header of one report: navigation, title, cluster, date, provenance and reproduction boxes."""
+    """Header of one report: navigation, cluster, date, provenance and reproduction boxes.
+
+    The report's title is the notebook's own first heading, which follows the header; ``title`` is only
+    repeated small in the kicker line (and used as the page's ``<title>``).
+    """
     prov = results.get("provenance", {})
     date = (prov.get("started") or _dt.datetime.now(_dt.timezone.utc).isoformat())[:10]
     params = prov.get("params", {})
@@ -172,8 +177,8 @@ def report_header(*, title: str, cluster_name: str, cluster_id: str, results: Ma
     return (
         '<header class="ac-header">'
         '<nav class="ac-nav"><a href="../index.html">← All clusters and reports</a></nav>'
-        f"<h1>{esc(title)}</h1>"
-        f'<p class="ac-sub">{esc(cluster_name)} <span class="ac-note">({esc(cluster_id)})</span> · {esc(date)}</p>'
+        f'<p class="ac-kicker">{esc(cluster_name)} <span class="ac-note">({esc(cluster_id)})</span> · {esc(date)}'
+        f' · <span class="ac-note">{esc(title)}</span></p>'
         f"{box}{notes_box}{reproduce_box(results, command)}"
         "</header>"
     )
@@ -189,9 +194,13 @@ def report_footer(results: Mapping[str, Any]) -> str:
     )
 
 
+SECONDARY_SUFFIXES = ("_lo", "_hi", "_pvalue")  # headline keys that qualify another; not shown in the index
+
+
 def _headline_items(results: Mapping[str, Any], limit: int = 3) -> str:
     items = []
-    for key, entry in list(results.get("headline", {}).items())[:limit]:
+    shown = [(k, e) for k, e in results.get("headline", {}).items() if not k.endswith(SECONDARY_SUFFIXES)]
+    for key, entry in shown[:limit]:
         value = format_number(entry.get("value"))
         se = entry.get("se")
         se_txt = f" ({format_number(se)})" if se is not None else ""
