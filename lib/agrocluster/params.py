@@ -88,7 +88,7 @@ class AgglomerationOptions(_Strict):
     bands_km: list[float] = Field(default_factory=lambda: [0.0, 10.0, 25.0, 50.0])
     vcov: Literal["CRV1", "hetero", "conley"] = "CRV1"
     conley_cutoff_km: float = Field(50.0, gt=0)
-    wild_bootstrap: int = Field(0, ge=0, le=100_000)
+    wild_bootstrap: int = Field(999, ge=0, le=100_000)  # replications, used only below 30 regions; 0 = never
     outcome: Literal["labour_productivity", "tfp", "wage"] = "labour_productivity"
 
 
