@@ -104,10 +104,13 @@ class ProductivityOptions(_Strict):
 
 
 class ExportOptions(_Strict):
-    base_year: int | None = None
+    base_year: int | None = None  # start of the window for share changes and competitor growth; None = latest - 10
     n_competitors: int = Field(10, ge=1, le=200)
     stress_drop: float = Field(0.5, gt=0, le=1)
     gravity_formula: str = "value ~ ln_distance + contiguity + rta | exp_year + imp_year"
+    gravity_fe_by_product: bool = True  # several HS products: exp_year/imp_year identifiers per product
+    trend_years: int = Field(30, ge=2, le=60)  # years of the FAOSTAT trend figures and the RCA series
+    betweenness_pivots: int = Field(100, ge=0, le=100_000)  # sampled pivots for firm betweenness; 0 = exact
 
 
 class ClusterParams(_Strict):

@@ -187,6 +187,44 @@ def world_totals(item) -> pd.DataFrame:
                ].reset_index(drop=True)
 
 
+@lru_cache(maxsize=1)
+def faostat_items() -> pd.DataFrame:
+    """The food-balance items of ``FAOSTAT.nc`` with their group, origin and whether they are aggregates.
+
+    Some items are sums of other items in the file: the group items (2905 "Cereals - Excluding Beer" =
+    wheat + barley + ... + rice, 2924 "Alcoholic Beverages" = wine + beer + ..., 2960 "Fish, Seafood" ...,
+    checked on the exports: group = sum of members within rounding) and the two origin totals 2903
+    "Vegetal Products" and 2941 "Animal Products". Summing quantities over items that include them
+    double-counts. Two group codes have no member item in the file and are kept as items: 2948
+    "Milk - Excluding Butter" and 2949 "Eggs".
+
+    Returns
+    -------
+    DataFrame
+        ``item`` (code as str), ``item_name``, ``item_group``, ``item_origin``, ``is_aggregate`` (bool: the
+        item is the sum of other items of the file), one row per item.
+    """
+    with _open_faostat() as ds:
+        items = pd.DataFrame({
+            "item": ds["Item"].values.astype(int).astype(str),
+            "item_name": ds["Item_name"].values.astype(str),
+            "item_group": ds["Item_group"].values.astype(str),
+            "item_origin": ds["Item_origin"].values.astype(str),
+        })
+    member_groups = set(items.loc[items["item_name"] != items["item_group"], "item_group"])
+    origins = set(items["item_origin"])
+    items["is_aggregate"] = items["item_name"].isin(member_groups) | items["item_name"].isin(origins)
+    return items
+
+
+def faostat_basket_items() -> list[str]:
+    """Codes (str) of the food-balance items that are not aggregates of other items (see
+    :func:`faostat_items`): a basket over which quantities can be summed without double-counting, e.g.
+    the totals of a quantity-based revealed comparative advantage."""
+    items = faostat_items()
+    return items.loc[~items["is_aggregate"], "item"].tolist()
+
+
 def _dist_version(name: str) -> str:
     try:
         return metadata.version(name)

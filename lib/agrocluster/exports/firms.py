@@ -113,6 +113,32 @@ def _feols(data: pd.DataFrame, y: str, xs: list[str], cluster: str, what: str):
     return pf.feols(f"{y} ~ {' + '.join(xs)} | _cell", data, vcov={"CRV1": cluster}, fixef_rm="none")
 
 
+def _probit_dummy_ame(res, X: pd.DataFrame, name: str) -> tuple[float, float, float]:
+    """Average marginal effect of the 0/1 regressor ``name`` of a fitted probit, its delta-method SE and p-value.
+
+    ``AME = mean_i [Phi(x1_i b) - Phi(x0_i b)]`` with ``x1_i`` / ``x0_i`` firm i's regressors with ``name``
+    set to 1 / 0; gradient ``g = mean_i [phi(x1_i b) x1_i - phi(x0_i b) x0_i]``, ``SE = sqrt(g' V g)``. This
+    is what statsmodels ``get_margeff(at="overall", dummy=True)`` returns for that regressor (and Stata
+    ``margins, dydx(name)`` with a factor variable), but statsmodels computes the effects and numerical
+    Jacobians of *every* regressor, sector-year dummies included: over a minute on 30,000 firm-years
+    with 120 cells, against milliseconds here.
+    """
+    from scipy.stats import norm
+
+    b = np.asarray(res.params, dtype="float64")
+    x1 = X.to_numpy(dtype="float64", copy=True)
+    j = X.columns.get_loc(name)
+    x1[:, j] = 1.0
+    x0 = x1.copy()
+    x0[:, j] = 0.0
+    z1, z0 = x1 @ b, x0 @ b
+    ame = float(np.mean(norm.cdf(z1) - norm.cdf(z0)))
+    grad = (norm.pdf(z1)[:, None] * x1 - norm.pdf(z0)[:, None] * x0).mean(axis=0)
+    se = float(np.sqrt(grad @ np.asarray(res.cov_params(), dtype="float64") @ grad))
+    pvalue = float(2.0 * norm.sf(abs(ame / se))) if se > 0 else float("nan")
+    return ame, se, pvalue
+
+
 @dataclass(frozen=True)
 class ExportPremium:
     """Export participation and intensity of cluster members vs other firms.
@@ -236,7 +262,7 @@ def export_participation(
     dummies = pd.get_dummies(pdata["_cell"].astype(str), prefix="c", dtype="float64")
     X = pd.concat([pdata[["member"]].reset_index(drop=True), dummies.reset_index(drop=True)], axis=1)
     pres = Probit(pdata["exporter"].to_numpy(), X).fit(disp=0, method="newton", maxiter=200)
-    me = pres.get_margeff(at="overall", dummy=True).summary_frame().loc["member"]
+    me = _probit_dummy_ame(pres, X, "member")
 
     inten = _Sample(len(df), "intensity")
     ie = is_ = ip = float("nan")
@@ -266,9 +292,9 @@ def export_participation(
         lpm_effect=float(fit.coef()["member"]),
         lpm_se=float(fit.se()["member"]),
         lpm_pvalue=float(fit.pvalue()["member"]),
-        probit_ame=float(me["dy/dx"]),
-        probit_ame_se=float(me["Std. Err."]),
-        probit_pvalue=float(me["Pr(>|z|)"]),
+        probit_ame=me[0],
+        probit_ame_se=me[1],
+        probit_pvalue=me[2],
         intensity_effect=ie,
         intensity_se=is_,
         intensity_pvalue=ip,

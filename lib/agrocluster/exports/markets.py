@@ -40,12 +40,14 @@ __all__ = [
     "UnitValues",
     "comparative_advantage",
     "competitor_table",
+    "country_profile",
     "destination_structure",
     "export_orientation",
     "export_risk",
     "growth_decomposition",
     "hummels_klenow",
     "import_dependence",
+    "rca_sample",
     "stress_scenario",
     "unit_values",
     "world_market_share",
@@ -79,8 +81,11 @@ def _rows(df: pd.DataFrame, mask: np.ndarray, keys: list[str], limit: int = 5) -
     return text + (f" and {n - limit} more" if n > limit else "")
 
 
-def _numeric(df: pd.DataFrame, col: str, keys: list[str], what: str, allow_na: bool = False) -> np.ndarray:
-    """Return ``df[col]`` as float64 after checking it is numeric, finite and >= 0 (NaN only if allowed)."""
+def _numeric(
+    df: pd.DataFrame, col: str, keys: list[str], what: str, allow_na: bool = False, nonneg: bool = True
+) -> np.ndarray:
+    """Return ``df[col]`` as float64 after checking it is numeric, finite and >= 0 (NaN only if allowed;
+    negative values only with ``nonneg=False``)."""
     if not pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
         raise DataContractError(f"{what}: column {col!r} must be numeric, got dtype {df[col].dtype}")
     x = df[col].to_numpy(dtype="float64", na_value=np.nan)
@@ -90,7 +95,7 @@ def _numeric(df: pd.DataFrame, col: str, keys: list[str], what: str, allow_na: b
     if bad.any():
         raise DataContractError(f"{what}: {col!r} is infinite in {_rows(df, bad, keys)}")
     bad = x < 0
-    if bad.any():
+    if nonneg and bad.any():
         raise DataContractError(f"{what}: {col!r} must be >= 0; negative in {_rows(df, bad, keys)}")
     return x
 
@@ -141,19 +146,26 @@ def _hhi(shares: np.ndarray) -> float:
 _CP_KEYS = ["country", "item", "year"]
 
 
-def _country_product(cp: pd.DataFrame, cols: list[str], what: str, known_codes) -> pd.DataFrame:
+_MISSING = ("raise", "exclude")
+
+
+def _country_product(cp: pd.DataFrame, cols: list[str], what: str, known_codes, missing: str = "raise") -> pd.DataFrame:
+    if missing not in _MISSING:
+        raise DataContractError(f"{what}: missing={missing!r} must be one of {_MISSING}")
     _require(cp, [*_CP_KEYS, *cols], what)
     dup = cp.duplicated(subset=_CP_KEYS, keep=False).to_numpy()
     if dup.any():
         raise DataContractError(f"{what}: more than one row per (country, item, year) in {_rows(cp, dup, _CP_KEYS)}")
     out = cp[_CP_KEYS].copy()
     for c in cols:
-        out[c] = _numeric(cp, c, _CP_KEYS, what)
+        out[c] = _numeric(cp, c, _CP_KEYS, what, allow_na=missing == "exclude")
     _check_codes(out, ["country"], what, known_codes)
     return out
 
 
-def world_market_share(cp: pd.DataFrame, known_codes: Iterable[str] | None = None) -> pd.DataFrame:
+def world_market_share(
+    cp: pd.DataFrame, known_codes: Iterable[str] | None = None, missing: str = "raise"
+) -> pd.DataFrame:
     """World market share of each country in each item and year, in exports and in production.
 
     ``export_share = exports_c / sum_c' exports_c'`` and ``production_share`` alike, the sums running over
@@ -167,6 +179,12 @@ def world_market_share(cp: pd.DataFrame, known_codes: Iterable[str] | None = Non
         country_product table (``country, item, year, production, exports``; quantities, thousand tonnes).
     known_codes : iterable of str, optional
         Accepted country codes (default: ISO3 codes of ``country_converter``).
+    missing : {"raise", "exclude"}, default "raise"
+        What a missing (NA) quantity means. ``"raise"``: an error naming the rows. ``"exclude"``: the
+        quantity is not reported; it is left out of that column's world total and the country's share is
+        NaN (its other column still counts). FAOSTAT food balances leave production missing for many
+        countries that re-export without producing (e.g. wine in Singapore): dropping those rows would
+        understate world exports, so count how many quantities are missing and use ``"exclude"``.
 
     Returns
     -------
@@ -183,7 +201,7 @@ def world_market_share(cp: pd.DataFrame, known_codes: Iterable[str] | None = Non
         An item with zero world exports (no exporter) or zero world production in a year.
     """
     what = "world_market_share"
-    out = _country_product(cp, ["exports", "production"], what, known_codes)
+    out = _country_product(cp, ["exports", "production"], what, known_codes, missing)
     for col, label in (("exports", "world_exports"), ("production", "world_production")):
         out[label] = out.groupby(["item", "year"])[col].transform("sum")
         zero = out[label].to_numpy() <= 0
@@ -204,11 +222,14 @@ def world_market_share(cp: pd.DataFrame, known_codes: Iterable[str] | None = Non
     return out
 
 
-def export_orientation(cp: pd.DataFrame, known_codes: Iterable[str] | None = None) -> pd.DataFrame:
+def export_orientation(
+    cp: pd.DataFrame, known_codes: Iterable[str] | None = None, missing: str = "raise"
+) -> pd.DataFrame:
     """Export orientation ``exports / production`` of each country, item and year.
 
     Quantities from the same food balance (thousand tonnes). The ratio can exceed 1 (re-exports, stock
-    draw-downs); it is NaN where production is zero (a pure re-exporter), and such rows are kept.
+    draw-downs); it is NaN where production is zero (a pure re-exporter), and such rows are kept. With
+    ``missing="exclude"`` a missing export or production quantity gives NaN instead of an error.
 
     Returns
     -------
@@ -216,21 +237,25 @@ def export_orientation(cp: pd.DataFrame, known_codes: Iterable[str] | None = Non
         ``country, item, year, exports, production, export_orientation``.
     """
     what = "export_orientation"
-    out = _country_product(cp, ["exports", "production"], what, known_codes)
+    out = _country_product(cp, ["exports", "production"], what, known_codes, missing)
     prod = out["production"].to_numpy()
+    exp = out["exports"].to_numpy()
     out["export_orientation"] = np.divide(
-        out["exports"].to_numpy(), prod, out=np.full(len(out), np.nan), where=prod > 0
+        exp, prod, out=np.full(len(out), np.nan), where=(prod > 0) & ~np.isnan(exp)
     )
     return out
 
 
-def import_dependence(cp: pd.DataFrame, known_codes: Iterable[str] | None = None) -> pd.DataFrame:
+def import_dependence(
+    cp: pd.DataFrame, known_codes: Iterable[str] | None = None, missing: str = "raise"
+) -> pd.DataFrame:
     """Import dependence ``imports / domestic supply`` of each country, item and year.
 
     Domestic supply is taken from ``domestic_supply`` when the column exists and is not missing; otherwise
     it is computed as ``production + imports - exports`` (the FAOSTAT identity without stock variation),
     and ``domestic_supply_basis`` says which ("given" / "computed"). The ratio is NaN where domestic supply
-    is not positive (rows kept).
+    is not positive (rows kept: a given domestic supply can be negative when stocks are drawn down), and,
+    with ``missing="exclude"``, where a quantity it needs is missing.
 
     Returns
     -------
@@ -239,20 +264,59 @@ def import_dependence(cp: pd.DataFrame, known_codes: Iterable[str] | None = None
         import_dependence``.
     """
     what = "import_dependence"
-    out = _country_product(cp, ["production", "imports", "exports"], what, known_codes)
+    out = _country_product(cp, ["production", "imports", "exports"], what, known_codes, missing)
     computed = (out["production"] + out["imports"] - out["exports"]).to_numpy()
     if "domestic_supply" in cp.columns:
-        given = _numeric(cp, "domestic_supply", _CP_KEYS, what, allow_na=True)
+        # FAOSTAT's domestic supply is negative when stocks are drawn down (e.g. coffee in Viet Nam, 2010-2017)
+        given = _numeric(cp, "domestic_supply", _CP_KEYS, what, allow_na=True, nonneg=False)
     else:
         given = np.full(len(out), np.nan)
     has = ~np.isnan(given)
     out["domestic_supply"] = np.where(has, given, computed)
     out["domestic_supply_basis"] = pd.Series(np.where(has, "given", "computed"), index=out.index, dtype="string")
     ds = out["domestic_supply"].to_numpy()
-    out["import_dependence"] = np.divide(
-        out["imports"].to_numpy(), ds, out=np.full(len(out), np.nan), where=ds > 0
-    )
+    imp = out["imports"].to_numpy()
+    out["import_dependence"] = np.divide(imp, ds, out=np.full(len(out), np.nan), where=(ds > 0) & ~np.isnan(imp))
     return out
+
+
+def country_profile(
+    cp: pd.DataFrame,
+    country: str,
+    years: Iterable[int] | None = None,
+    known_codes: Iterable[str] | None = None,
+    missing: str = "raise",
+) -> pd.DataFrame:
+    """One country's food-balance indicators of each item and year: quantities, world shares, orientation and
+    import dependence side by side.
+
+    ``cp`` must hold **all** countries of the items (the world totals of the shares are sums over its rows);
+    the result keeps ``country`` only, in ``years`` when given. Shares as :func:`world_market_share`,
+    orientation as :func:`export_orientation`, import dependence as :func:`import_dependence`; ``missing``
+    as in those functions.
+
+    Returns
+    -------
+    DataFrame
+        ``item, year, production, exports, imports, export_share, production_share, export_orientation,
+        import_dependence``, sorted by item and year (empty when the country has no row).
+    """
+    shares = world_market_share(cp, known_codes, missing)
+    keys = ["country", "item", "year"]
+    own = shares[shares["country"].astype(str) == str(country)]
+    rows = cp[cp["country"].astype(str) == str(country)]
+    orient = export_orientation(rows, known_codes, missing)
+    dep = import_dependence(rows, known_codes, missing)
+    out = (
+        own[[*keys, "production", "exports", "export_share", "production_share"]]
+        .merge(orient[[*keys, "export_orientation"]], on=keys, how="left")
+        .merge(dep[[*keys, "imports", "import_dependence"]], on=keys, how="left")
+    )
+    if years is not None:
+        out = out[out["year"].isin(list(years))]
+    cols = ["item", "year", "production", "exports", "imports", "export_share", "production_share",
+            "export_orientation", "import_dependence"]
+    return out[cols].sort_values(["item", "year"]).reset_index(drop=True)
 
 
 def comparative_advantage(
@@ -287,6 +351,59 @@ def comparative_advantage(
     out = revealed_comparative_advantage(summed, exporter, product, measure, year)
     out["basis"] = pd.Series(basis, index=out.index, dtype="string")
     return out
+
+
+def rca_sample(
+    df: pd.DataFrame,
+    exporter: str = "exporter",
+    product: str = "product",
+    year: str | None = "year",
+    value: str = "value",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of a long export table on which a Balassa RCA (or complexity) is defined, and those left out.
+
+    :func:`comparative_advantage` and :func:`agrocluster.exports.product_space.complexity` refuse missing
+    values and 0/0 shares, as they should; real tables (e.g. FAOSTAT food balances) have both. This keeps
+    the rows with a known ``value`` of exporters with positive total exports in the year and of products
+    that some exporter exports in the year. Rows dropped for the last two reasons carry zero exports, so
+    the RCA of every remaining row is the same as on the full table. Negative values are not dropped: the
+    estimators reject them, naming the rows.
+
+    Returns
+    -------
+    (kept, excluded)
+        ``kept``: the usable rows (original columns and index); ``excluded``: DataFrame ``reason, n_rows``
+        (one row per reason, zero counts included).
+    """
+    what = "rca_sample"
+    keys = [exporter, product] + ([year] if year is not None else [])
+    _require(df, [*keys, value], what)
+    if not pd.api.types.is_numeric_dtype(df[value]) or pd.api.types.is_bool_dtype(df[value]):
+        raise DataContractError(f"{what}: column {value!r} must be numeric, got dtype {df[value].dtype}")
+    x = df[value].to_numpy(dtype="float64", na_value=np.nan)
+    known = ~np.isnan(x)
+    by = [year] if year is not None else []
+    sub = df.loc[known]
+    xs = pd.Series(x[known], index=sub.index)
+    c_total = xs.groupby([sub[k] for k in [*by, exporter]]).transform("sum").to_numpy()
+    p_total = xs.groupby([sub[k] for k in [*by, product]]).transform("sum").to_numpy()
+    zero_c = c_total <= 0
+    zero_p = ~zero_c & (p_total <= 0)
+    keep = ~(zero_c | zero_p)
+    excluded = pd.DataFrame(
+        {
+            "reason": pd.Series(
+                [
+                    f"{value} missing",
+                    f"{exporter} with zero total {value} in the year",
+                    f"{product} that no {exporter} exports in the year",
+                ],
+                dtype="string",
+            ),
+            "n_rows": [int((~known).sum()), int(zero_c.sum()), int(zero_p.sum())],
+        }
+    )
+    return sub.loc[keep], excluded
 
 
 # ---------------------------------------------------------------------------------------------- competitors
@@ -765,7 +882,7 @@ def growth_decomposition(
         exports_end=X1,
         change=X1 - X0,
         new_markets=float(x1[new].sum()),
-        lost_markets=-float(x0[lost].sum()),
+        lost_markets=0.0 - float(x0[lost].sum()),  # 0.0 - x, not -x: no "-0.0" when no market is lost
         continuing=float((x1[cont] - x0[cont]).sum()),
         growth_rate=(X1 - X0) / X0 if X0 > 0 else float("nan"),
         n_new=int(new.sum()),
