@@ -98,3 +98,16 @@ def test_make_help_lists_the_targets():
 def test_console_script_is_installed():
     result = subprocess.run([sys.executable, "-m", "agrocluster.cli", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "run" in result.stdout and "params" in result.stdout
+
+
+def test_report_tables_escape_text_and_print_years_plainly():
+    import pandas as pd
+
+    from agrocluster.tables import display_table
+
+    frame = pd.DataFrame({"region": ["<b>Maule</b>"], "year": [2020], "employment": [12345.0], "share": [0.25]})
+    markup = display_table(frame, caption="Caption <i>", number=3, csv_href="tables/x.csv")._repr_html_()
+    assert "&lt;b&gt;Maule&lt;/b&gt;" in markup and "<b>Maule</b>" not in markup
+    assert "Caption &lt;i&gt;" in markup and "<strong>Table 3.</strong>" in markup
+    assert "<td>2020</td>" in markup and "<td>12,345</td>" in markup and "<td>0.250</td>" in markup
+    assert 'href="tables/x.csv" download' in markup

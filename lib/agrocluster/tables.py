@@ -33,12 +33,23 @@ def format_number(value: Any) -> str:
     return str(value)
 
 
+def _is_year(column: Any) -> bool:
+    """Columns of calendar years or seasons (``year``, ``start_year``, ``first_year`` ...) print without separators."""
+    name = str(column).lower()
+    return name == "year" or name.endswith("_year") or name.startswith("year_")
+
+
+def _year_text(value: Any) -> str:
+    return "–" if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else str(int(value))
+
+
 def to_html(frame: pd.DataFrame, *, index: bool = False, max_rows: int = 60) -> str:
     """An escaped HTML table of ``frame`` (first ``max_rows`` rows, with a note of how many were left out)."""
     shown = frame.head(max_rows)
     body = shown.to_html(
         index=index, escape=True, border=0, classes="ac-table", na_rep="–",
-        formatters={c: format_number for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])},
+        formatters={c: _year_text if _is_year(c) else format_number
+                    for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])},
     )
     if len(frame) > max_rows:
         body += f'<p class="ac-note">First {max_rows} of {len(frame):,} rows; the CSV holds them all.</p>'
