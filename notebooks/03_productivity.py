@@ -128,7 +128,8 @@ truth_coef = workflow.truth_coefficients(truth_prod, spec)
 main = fits.preferred()
 res = fits.results[main]
 for row in fits.skipped.itertuples():
-    rec.note(f"Production function: {row.method} not estimated ({row.reason}).")
+    if row.reason != "its proxy is not in the data":  # those are already noted with the columns above
+        rec.note(f"Production function: {row.method} not estimated ({row.reason}).")
 caption = (f"Production-function coefficients (output elasticities) by estimator, {'value added' if spec.value_added else 'gross output'}; "
            f"block-bootstrap standard errors in brackets ({opts.bootstrap} replications)")
 caption += ("; 'true value' is the elasticity the synthetic generator planted." if truth_coef else ".")
@@ -174,7 +175,7 @@ print(f"TFP used below: {workflow.METHOD_NAMES[main]} (log TFP = log output − 
       f"including the measurement error; {res.tfp.notna().sum():,} firm-periods).")
 for row in res.excluded.itertuples():
     if row.rows > 0:
-        rec.add_excluded("establishments", f"{workflow.METHOD_NAMES[main]} TFP: {row.reason}", row.rows)
+        rec.add_excluded("establishments", f"{workflow.METHOD_NAMES[main]} estimating equation: {row.reason}", row.rows)
 tfp = res.tfp
 rts = res.diagnostics["returns_to_scale"]
 
@@ -299,6 +300,7 @@ rec.table("olley-pakes", op_all[["group", "year", "n", "aggregate", "unweighted_
 
 # %%
 prog_df, prog_excl = programme_panel(panel, prog.outcome, tfp=tfp)
+outcome_txt = "log TFP" if prog.outcome == "tfp" else f"log {prog.outcome}"
 for row in prog_excl.itertuples():
     rec.add_excluded("establishments", f"programme: {row.reason}", row.n_rows)
 exits = None
@@ -349,7 +351,7 @@ truth_es = pd.DataFrame(truth_prog["att_event_study"]) if truth_prog and prog.ou
 fig, ax = figures.new_figure(height=4.2)
 fp.event_study(ax, dynamic.table, es_twfe.table(), truth_es,
                band="uniform 95% band" if dynamic.uniform else "pointwise 95% interval")
-rec.figure("event-study", fig, f"Effect of the programme on log {prog.outcome} by periods since entry: Callaway–Sant'Anna "
+rec.figure("event-study", fig, f"Effect of the programme on {outcome_txt} by periods since entry: Callaway–Sant'Anna "
            f"({'uniform' if dynamic.uniform else 'pointwise'} 95% band), dynamic TWFE beside it (reference period −1)"
            + ("; dashed: the true effect planted by the synthetic generator." if truth_es is not None else "."))
 
@@ -387,7 +389,7 @@ if len(small):
 pre_band = dynamic.table[dynamic.table["event_time"] < 0]
 pre_cover = bool(((pre_band["ci_lower"] <= 0) & (pre_band["ci_upper"] >= 0)).all()) if len(pre_band) else True
 few = int(cohorts["n_treated"].min()) < 20
-if few:
+if few and not np.isnan(pre) and pre < 0.05:
     print(f"Cohorts have {int(cohorts['n_treated'].min())}–{int(cohorts['n_treated'].max())} units: the pre-trend "
           "Wald test uses a covariance estimated from so few units and rejects too often in such samples; "
           + ("the uniform bands contain zero at every pre-entry period." if pre_cover else
@@ -414,7 +416,7 @@ if has_coords:
     for row in spill.excluded.itertuples():
         if not row.reason.startswith("participants"):
             rec.add_excluded("establishments", f"spillovers (units): {row.reason}", row.n_units)
-    cap = (f"Effects on non-participants by distance to the nearest participant (log {prog.outcome}): staggered DiD "
+    cap = (f"Effects on non-participants by distance to the nearest participant ({outcome_txt}): staggered DiD "
            "(simple ATT, analytic SE) and pooled TWFE, against non-participants beyond "
            f"{prog.spillover_bands_km[-1]:g} km.")
     if truth_prog:
@@ -440,7 +442,7 @@ if premium is not None:
 else:
     heads.append(("member_tfp_premium", None, None, "member TFP premium", "log points",
                   "not estimable: the data define no cluster membership"))
-heads.append(("programme_att", simple.overall, simple.se, f"programme ATT on log {prog.outcome} (staggered DiD)",
+heads.append(("programme_att", simple.overall, simple.se, f"programme ATT on {outcome_txt} (staggered DiD)",
               "log points", "intention to treat (entry date; exits ignored)" if exits is not None else None))
 if "acf" in fits.results:
     acf = fits.results["acf"]
@@ -485,13 +487,16 @@ if premium is not None:
                  f"(log points {premium.premium:.3f}, 95% CI {_ci(premium.premium, premium.se)}), a gap changing by "
                  f"{premium.trend:.3f} log points per year (SE {premium.trend_se:.3f}); a gap between comparable firms, "
                  "not proof that the cluster causes it.")
-prog_txt = (f"Programme: the average effect on participants' log {prog.outcome} is {simple.overall:.3f} "
+prog_txt = (f"Programme: the average effect on participants' {outcome_txt} is {simple.overall:.3f} "
             f"(95% CI {simple.ci_lower:.3f} to {simple.ci_upper:.3f})")
 if exits is not None:
     prog_txt += ", an intention-to-treat effect of having entered (many participants leave again)"
 if truth_prog and prog.outcome == "output":
     prog_txt += f"; the generator planted {truth_prog['att_simple']:.3f}"
-if not np.isnan(pre) and few:
+if not np.isnan(pre) and few and pre >= 0.05:
+    prog_txt += (f". The pre-trend test does not reject parallel trends (p = {pre:.2f}), though cohorts of "
+                 f"{int(cohorts['n_treated'].min())}–{int(cohorts['n_treated'].max())} units make it a weak check")
+elif not np.isnan(pre) and few:
     prog_txt += (f". With cohorts of {int(cohorts['n_treated'].min())}–{int(cohorts['n_treated'].max())} units the "
                  f"pre-trend test (p = {pre:.3f}) is unreliable; "
                  + ("the uniform pre-entry bands all contain zero" if pre_cover else "some uniform pre-entry bands exclude zero"))
