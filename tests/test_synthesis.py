@@ -246,3 +246,14 @@ def test_run_routes_synthesis_options_to_the_collection_notebook_only(project):
         runner.build_matrix(["chile_wine"], None, ["synthesis.rank_draw=300"])
     with pytest.raises(ParamsError, match="synthesis.rank_level"):
         runner.build_matrix(["chile_wine"], None, ["synthesis.rank_level=2"])
+
+
+def test_flags_read_shares_recorded_in_percent():
+    doc = results_doc("aa", "04_export_links", {"top_market_share": 62.0, "inside_link_share": 0.5})
+    doc["headline"]["top_market_share"]["unit"] = "%"
+    other = results_doc("bb", "04_export_links", {"top_market_share": 0.4})
+    flags = synthesis.danger_flags(synthesis.tidy_headlines([doc, other])).set_index(["cluster_id", "flag"])
+    assert flags.loc[("aa", "one-market dependence"), "value"] == pytest.approx(0.62)
+    assert bool(flags.loc[("aa", "one-market dependence"), "raised"])
+    assert not bool(flags.loc[("bb", "one-market dependence"), "raised"])
+    assert not bool(flags.loc[("aa", "links only inside"), "raised"])

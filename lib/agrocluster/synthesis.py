@@ -287,7 +287,7 @@ def _check_headlines(headlines: pd.DataFrame) -> None:
 
 
 def pick(headlines: pd.DataFrame, key: str, notebook: str | None = None) -> pd.DataFrame:
-    """One row per cluster for headline ``key``: columns ``cluster_id, value, se, notebook``.
+    """One row per cluster for headline ``key``: columns ``cluster_id, value, se, notebook, unit``.
 
     When a cluster records ``key`` in several notebooks, the row of ``notebook`` is used if given and
     present, otherwise the first notebook in name order.
@@ -299,7 +299,9 @@ def pick(headlines: pd.DataFrame, key: str, notebook: str | None = None) -> pd.D
     else:
         rows = rows.assign(_pref=0)
     rows = rows.sort_values(["cluster_id", "_pref", "notebook"]).drop_duplicates("cluster_id")
-    return rows[["cluster_id", "value", "se", "notebook"]].reset_index(drop=True)
+    if "unit" not in rows:
+        rows = rows.assign(unit="")
+    return rows[["cluster_id", "value", "se", "notebook", "unit"]].reset_index(drop=True)
 
 
 def scorecard(headlines: pd.DataFrame, columns: Mapping[str, tuple[str, str, str]] | None = None) -> pd.DataFrame:
@@ -443,6 +445,7 @@ def danger_flags(headlines: pd.DataFrame, params: SynthesisParams | None = None)
     * links only inside: ``inside_link_share`` > ``inside_link_share_threshold``;
     * shrinking market share: ``world_export_share_change`` < ``shrinking_share_threshold``.
 
+    Shares recorded in percent (unit ``"%"``) are divided by 100 first: the thresholds are shares (0-1).
     Columns ``cluster_id, flag, indicator, value, rule, raised``; ``raised`` is a nullable boolean that is
     missing (``<NA>``) when the cluster did not record the indicator, so an absent number never reads as
     "no danger".
@@ -453,7 +456,9 @@ def danger_flags(headlines: pd.DataFrame, params: SynthesisParams | None = None)
     parts = []
     for flag, (key, op, attribute) in FLAGS.items():
         threshold = float(getattr(params, attribute))
-        values = pick(headlines, key).set_index("cluster_id")["value"].reindex(clusters)
+        picked = pick(headlines, key).set_index("cluster_id").reindex(clusters)
+        percent = picked["unit"].fillna("").astype(str).str.strip().eq("%")
+        values = picked["value"].where(~percent, picked["value"] / 100)  # thresholds are shares (0-1)
         raised = values > threshold if op == ">" else values < threshold
         parts.append(pd.DataFrame({
             "cluster_id": clusters, "flag": flag, "indicator": key, "value": values.to_numpy(),
