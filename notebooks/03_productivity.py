@@ -36,11 +36,6 @@ overrides = {}
 output_dir = ""
 
 # %%
-import os
-
-# small matrices: several BLAS threads per kernel only contend with the other kernels of a run (4x slower)
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
 import agrocluster.params
 from agrocluster import record
 
