@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from agrocluster.errors import DataContractError, EstimationError, ParamsError
+from agrocluster.geo import haversine_km
 from agrocluster.programmes import event_study, spillover_effects, twfe_did
-from agrocluster.programmes.spillovers import haversine_km
 
 
 def _panel(seed: int, n: int = 300, T: int = 6, dynamic: bool = True) -> pd.DataFrame:

@@ -15,8 +15,9 @@ import pytest
 
 from agrocluster.data import synthetic as syn
 from agrocluster.data.synthetic import LINK_KINDS, SyntheticCluster, SyntheticSpec, generate_cluster
-from agrocluster.data.synthetic_trade import BORDERS, great_circle_km
+from agrocluster.data.synthetic_trade import BORDERS
 from agrocluster.errors import ParamsError
+from agrocluster.geo import haversine_km
 
 TABLES = ("establishments", "regional_employment", "trade_flows", "firm_links")
 COLUMNS = {
@@ -226,11 +227,11 @@ def test_cluster_plants_lie_within_the_recorded_radius(cluster):
     centres = pd.DataFrame(cluster.truth["geography"]["regions"]).set_index("region")
     radius = cluster.truth["geography"]["cluster_radius_km"]
     wine = est[est["sector"] == "1102"]
-    d = great_circle_km(wine["lat"].to_numpy(), wine["lon"].to_numpy(),
+    d = haversine_km(wine["lat"].to_numpy(), wine["lon"].to_numpy(),
                         centres.loc[wine["region"], "lat"].to_numpy(), centres.loc[wine["region"], "lon"].to_numpy())
     assert d.max() <= radius * 1.01          # plane-to-sphere conversion error under 1 %
     other = est[est["sector"] != "1102"]
-    d_other = great_circle_km(other["lat"].to_numpy(), other["lon"].to_numpy(),
+    d_other = haversine_km(other["lat"].to_numpy(), other["lon"].to_numpy(),
                               centres.loc[other["region"], "lat"].to_numpy(), centres.loc[other["region"], "lon"].to_numpy())
     assert np.median(d_other) > 2 * radius
 
@@ -371,7 +372,7 @@ def test_programme_effects_follow_event_time_and_spillover_band(cluster):
     sample = e[e["programme_entry_year"].isna()].sample(400, random_state=0)
     for _, row in sample.iterrows():
         active = part[part["programme_entry_year"] <= row["year"]]
-        d = great_circle_km(row["lat"], row["lon"], active["lat"].to_numpy(), active["lon"].to_numpy())
+        d = haversine_km(row["lat"], row["lon"], active["lat"].to_numpy(), active["lon"].to_numpy())
         exposed = bool((d <= 5.0).any())
         assert lat.loc[row.name, "spillover_exposed"] == exposed
         assert lat.loc[row.name, "spillover_effect"] == (0.02 if exposed else 0.0)

@@ -38,6 +38,7 @@ from pyfixest.core.detect_singletons import detect_singletons
 from scipy import stats
 
 from agrocluster.errors import DataContractError, EstimationError
+from agrocluster.geo import EARTH_RADIUS_KM, haversine_km
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -73,7 +74,6 @@ __all__ = [
 ]
 
 #: Mean Earth radius in km (IUGG mean radius R1 = 6371.0088 km, Moritz 2000, *Geodetic Reference System 1980*).
-EARTH_RADIUS_KM = 6371.0088
 _R = EARTH_RADIUS_KM
 
 #: Default distance bands in km (lower, upper]: 0–10, 10–25, 25–50 km, the rings of the agrocluster issue 5,
@@ -93,18 +93,6 @@ _WEBB_BELOW_G = 12
 # --------------------------------------------------------------------------------------------------------
 # Geometry
 # --------------------------------------------------------------------------------------------------------
-def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in km between points given in degrees (broadcasts like numpy).
-
-    ``d = 2 R arcsin( sqrt( sin²(Δφ/2) + cos φ1 cos φ2 sin²(Δλ/2) ) )`` with ``R`` = :data:`EARTH_RADIUS_KM`.
-    """
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(lon2) - np.radians(lon1)
-    h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 def _unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     phi, lmb = np.radians(lat), np.radians(lon)
     return np.column_stack([np.cos(phi) * np.cos(lmb), np.cos(phi) * np.sin(lmb), np.sin(phi)])

@@ -22,6 +22,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from agrocluster._frames import describe_rows as _rows
+from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
 
 __all__ = [
@@ -41,21 +43,6 @@ ROLES = ("coordinator", "itinerant", "representative", "gatekeeper", "liaison")
 
 
 # --------------------------------------------------------------------------------------------- validation
-
-
-def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise DataContractError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataContractError(f"{what}: column(s) {missing} not found; the table has {list(df.columns)}")
-
-
-def _rows(df: pd.DataFrame, mask: np.ndarray, keys: list[str], limit: int = 5) -> str:
-    sub = df.loc[np.asarray(mask), keys].head(limit)
-    text = "; ".join(f"row {i} (" + ", ".join(f"{k}={r[k]!r}" for k in keys) + ")" for i, r in sub.iterrows())
-    n = int(np.asarray(mask).sum())
-    return text + (f" and {n - limit} more" if n > limit else "")
 
 
 def _int_years(df: pd.DataFrame, what: str) -> np.ndarray:

@@ -27,8 +27,8 @@ from agrocluster.concentration._checks import (
     row_labels,
 )
 from agrocluster.errors import DataContractError, EstimationError
+from agrocluster.geo import EARTH_RADIUS_KM
 
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius (Moritz 2000)
 _BLOCK = 1024
 
 

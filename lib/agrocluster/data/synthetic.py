@@ -112,7 +112,8 @@ from scipy.spatial import cKDTree
 
 from agrocluster.errors import ParamsError
 
-from .synthetic_trade import COUNTRIES, EARTH_RADIUS_KM, GravityOptions, generate_trade_flows
+from ..geo import EARTH_RADIUS_KM
+from .synthetic_trade import COUNTRIES, GravityOptions, generate_trade_flows
 
 __all__ = ["LINK_KINDS", "OTHER_SECTORS", "SyntheticCluster", "SyntheticSpec", "generate_cluster"]
 

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from agrocluster.errors import ParamsError
+from agrocluster.geo import haversine_km
 
 #: Earth radius (km) for great-circle distances (the IUGG mean radius).
-EARTH_RADIUS_KM = 6371.0088
 
 #: ISO3 code → (capital latitude, capital longitude), degrees. Order matters: partners are taken in this
 #: order after the cluster's own country.
@@ -80,14 +80,6 @@ def countries_for(country_iso3: str, n_partners: int) -> list[str]:
     return [country_iso3, *others[:n_partners]]
 
 
-def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Haversine great-circle distance in km (sphere of radius :data:`EARTH_RADIUS_KM`)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dlat, dlon = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 def generate_trade_flows(opts: GravityOptions, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     r"""Square bilateral flows (every ordered pair of distinct countries × product × year) and their truth.
 
@@ -115,14 +107,14 @@ def generate_trade_flows(opts: GravityOptions, rng: np.random.Generator) -> tupl
     ii, jj = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     off = ii != jj
     ii, jj = ii[off], jj[off]
-    dist = great_circle_km(lat[ii], lon[ii], lat[jj], lon[jj])
+    dist = haversine_km(lat[ii], lon[ii], lat[jj], lon[jj])
     contig = np.array([frozenset((iso[a], iso[b])) in BORDERS for a, b in zip(ii, jj)], dtype=float)
 
     # synthetic RTAs on unordered pairs: draw on a < b, mirror to (b, a)
     lo, hi = np.minimum(ii, jj), np.maximum(ii, jj)
     pair_key = lo * n + hi
     upairs, inverse = np.unique(pair_key, return_inverse=True)
-    pdist = great_circle_km(lat[upairs // n], lon[upairs // n], lat[upairs % n], lon[upairs % n])
+    pdist = haversine_km(lat[upairs // n], lon[upairs // n], lat[upairs % n], lon[upairs % n])
     weight = 1.0 / np.log(pdist)
     prob = np.clip(opts.rta_share * weight / weight.mean(), 0.0, 1.0)
     has_rta = rng.uniform(size=upairs.size) < prob

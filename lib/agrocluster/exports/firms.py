@@ -12,7 +12,6 @@ length is a monotone function of the haversine distance, so the radius query is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,26 +20,13 @@ import pyfixest as pf
 from scipy.spatial import cKDTree
 from statsmodels.discrete.discrete_model import Probit
 
+from agrocluster._frames import describe_rows as _rows
+from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
+from agrocluster.geo import EARTH_RADIUS_KM
 
 __all__ = ["ExportPremium", "ExportSpillovers", "export_participation", "export_spillovers", "nearby_exporters"]
 
-EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), as used by haversine implementations
-
-
-def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise DataContractError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataContractError(f"{what}: column(s) {missing} not found; the table has {list(df.columns)}")
-
-
-def _rows(df: pd.DataFrame, mask: np.ndarray, keys: list[str], limit: int = 5) -> str:
-    sub = df.loc[np.asarray(mask), keys].head(limit)
-    text = "; ".join(f"row {i} (" + ", ".join(f"{k}={r[k]!r}" for k in keys) + ")" for i, r in sub.iterrows())
-    n = int(np.asarray(mask).sum())
-    return text + (f" and {n - limit} more" if n > limit else "")
 
 
 def _panel(est: pd.DataFrame, cols: list[str], what: str) -> pd.DataFrame:

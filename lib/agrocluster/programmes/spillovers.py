@@ -34,19 +34,9 @@ import pandas as pd
 import pyfixest as pf
 
 from agrocluster.errors import DataContractError, EstimationError, ParamsError
+from agrocluster.geo import haversine_km
 from agrocluster.programmes._panel import require_columns, require_numeric
 from agrocluster.programmes.did import StaggeredDiDResult, staggered_did
-
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
-
-
-def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in km between points given in degrees (broadcasting)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 @dataclass
