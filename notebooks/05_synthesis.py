@@ -40,10 +40,11 @@ results_dir = ""
 # %%
 from IPython.display import display
 
+import agrocluster.params
 from agrocluster import figures, record, synthesis
 from agrocluster.figures import synthesis as synthesis_figures
 
-params = synthesis.load_params(overrides)
+params = agrocluster.params.load_synthesis_params(overrides)
 rec = record.Recorder(params, "05_synthesis", output_dir)
 figures.use_theme()
 
@@ -53,7 +54,7 @@ figures.use_theme()
 # %%
 collection = synthesis.load_results(results_dir)
 rec.add_inputs(collection.inputs())
-for key, value in synthesis.cluster_overrides(overrides).items():
+for key, value in agrocluster.params.cluster_overrides(overrides).items():
     rec.note(f"Override {key}={value!r} is a per-cluster parameter: it shaped the cluster reports, not this page.")
 result = synthesis.synthesise(collection, params)
 display(rec.table("data-kinds", result.data_kinds.reset_index(),

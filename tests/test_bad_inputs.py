@@ -180,7 +180,7 @@ CASES = [
     ("params-missing-data-file", _missing_data_file, ParamsError, ["data.establishments.path", "data/nowhere.csv"]),
     ("params-file-without-path", _file_without_path, ParamsError, ["data.establishments", "needs a 'path'"]),
     ("run-unknown-notebook", lambda p: runner.build_matrix(None, ["99_nothing"]), ParamsError, ["99_nothing"]),
-    ("synthesis-unknown-option", lambda p: synthesis.load_params({"synthesis.sed": 1}), ParamsError,
+    ("synthesis-unknown-option", lambda p: P.load_synthesis_params({"synthesis.sed": 1}), ParamsError,
      ["synthesis.sed"]),
     # --- data contracts and loaders
     ("data-missing-column", lambda p: read_table(DATA / "establishments_missing_column.csv", "establishments"),

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from agrocluster import params as P
 from agrocluster import synthesis
 from agrocluster.errors import DataContractError, EstimationError, ParamsError
 
@@ -82,7 +83,7 @@ def test_load_results_tidy_frame_runs_and_sources(three_clusters):
 
 
 def test_scorecard_by_hand_and_missing_dimensions(three_clusters):
-    result = synthesis.synthesise(synthesis.load_results(three_clusters), synthesis.SynthesisParams(rank_draws=200))
+    result = synthesis.synthesise(synthesis.load_results(three_clusters), P.SynthesisParams(rank_draws=200))
     card = result.scorecard
     assert list(card.columns) == ["cluster_name", *synthesis.SCORECARD]
     assert card.loc["aa", "specialisation"] == 2.0 and card.loc["bb", "concentration"] == 0.01
@@ -99,7 +100,7 @@ def test_scorecard_by_hand_and_missing_dimensions(three_clusters):
 
 def test_danger_flags_by_hand(three_clusters):
     heads = synthesis.load_results(three_clusters).headlines
-    flags = synthesis.danger_flags(heads, synthesis.SynthesisParams()).set_index(["cluster_id", "flag"])["raised"]
+    flags = synthesis.danger_flags(heads, P.SynthesisParams()).set_index(["cluster_id", "flag"])["raised"]
     assert flags[("aa", "one-market dependence")] == True
     assert flags[("cc", "one-market dependence")] == False
     assert flags[("cc", "links only inside")] == True
@@ -107,9 +108,9 @@ def test_danger_flags_by_hand(three_clusters):
     assert flags[("aa", "shrinking market share")] == True
     assert flags[("cc", "shrinking market share")] == False
     assert pd.isna(flags[("bb", "one-market dependence")])  # not recorded is not "no danger"
-    looser = synthesis.danger_flags(heads, synthesis.SynthesisParams(top_market_share_threshold=0.7))
+    looser = synthesis.danger_flags(heads, P.SynthesisParams(top_market_share_threshold=0.7))
     assert looser.set_index(["cluster_id", "flag"]).loc[("aa", "one-market dependence"), "raised"] == False
-    result = synthesis.synthesise(synthesis.load_results(three_clusters), synthesis.SynthesisParams(rank_draws=200))
+    result = synthesis.synthesise(synthesis.load_results(three_clusters), P.SynthesisParams(rank_draws=200))
     assert result.n_flags_raised == 3 and result.n_flags_assessed == 6
     wide = result.flags_wide()
     assert wide.loc["bb", "links only inside"] == "not recorded" and wide.loc["aa", "one-market dependence"] == "yes"
@@ -161,14 +162,14 @@ def test_rank_interval_covers_and_is_deterministic():
 
 
 def test_params_from_overrides():
-    params = synthesis.load_params({"synthesis.seed": 3, "synthesis.top_market_share_threshold": 0.4, "seed": 9})
+    params = P.load_synthesis_params({"synthesis.seed": 3, "synthesis.top_market_share_threshold": 0.4, "seed": 9})
     assert params.seed == 3 and params.top_market_share_threshold == 0.4
     assert params.cluster_id == "synthesis" and params.model_dump()["rank_draws"] == 4000
-    assert synthesis.cluster_overrides({"synthesis.seed": 3, "seed": 9}) == {"seed": 9}
+    assert P.cluster_overrides({"synthesis.seed": 3, "seed": 9}) == {"seed": 9}
     with pytest.raises(ParamsError, match="synthesis.top_market_treshold"):
-        synthesis.load_params({"synthesis.top_market_treshold": 0.4})
+        P.load_synthesis_params({"synthesis.top_market_treshold": 0.4})
     with pytest.raises(ParamsError, match="synthesis.rank_level"):
-        synthesis.load_params({"synthesis.rank_level": 1.5})
+        P.load_synthesis_params({"synthesis.rank_level": 1.5})
 
 
 def test_bad_results_files_are_named(tmp_path):

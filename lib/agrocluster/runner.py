@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import __version__, paths, synthesis
+from . import __version__, paths
 from . import params as params_mod
 from .errors import ParamsError, RunError
 from .record import atomic_write_bytes, atomic_write_text
@@ -88,12 +88,11 @@ def discover_notebooks() -> list[str]:
 
 def notebook_title(stem: str) -> str:
     """The first Markdown heading of a notebook, or its stem."""
-    import nbformat
-
-    nb = nbformat.read(paths.notebooks_dir() / f"{stem}.ipynb", as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
+    nb = json.loads((paths.notebooks_dir() / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            source = cell.get("source", "")
+            for line in ("".join(source) if isinstance(source, list) else source).splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
     return stem
@@ -117,7 +116,7 @@ def build_matrix(clusters: Iterable[str] | None = None, notebooks: Iterable[str]
     typed = tuple(params_mod.parse_override(text) for text in overrides if not _is_synthesis_override(text))
     collection_typed = typed + tuple(_parse_synthesis_override(text) for text in overrides
                                      if _is_synthesis_override(text))
-    synthesis.load_params(dict(collection_typed))  # a bad synthesis.* option fails here, before any task runs
+    params_mod.load_synthesis_params(dict(collection_typed))  # a bad synthesis.* option fails here, before any task runs
     tasks = [
         Task(cid, stem, typed) for stem in chosen_nb if stem not in COLLECTION_NOTEBOOKS for cid in chosen_cl
     ]
@@ -126,7 +125,7 @@ def build_matrix(clusters: Iterable[str] | None = None, notebooks: Iterable[str]
 
 
 def _is_synthesis_override(text: str) -> bool:
-    return text.strip().startswith(synthesis.OVERRIDE_PREFIX) and "=" in text
+    return text.strip().startswith(params_mod.SYNTHESIS_PREFIX) and "=" in text
 
 
 def _parse_synthesis_override(text: str) -> tuple[str, Any]:

@@ -27,18 +27,17 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy import stats
 
 from . import paths
 from .errors import DataContractError, EstimationError, ParamsError
+from .params import SynthesisParams
 
 COLLECTION_FOLDER = "synthesis"
-OVERRIDE_PREFIX = "synthesis."
 
 #: Scorecard column → (notebook that records it, headline key, what it measures).
 SCORECARD: dict[str, tuple[str, str, str]] = {
@@ -62,67 +61,6 @@ RANK_KEYS: tuple[str, ...] = ("member_tfp_premium", "programme_att", "localisati
                               "member_export_premium")
 
 HEADLINE_COLUMNS = ["cluster_id", "cluster_name", "notebook", "key", "label", "unit", "value", "se"]
-
-
-class SynthesisParams(BaseModel):
-    """Options of the cross-cluster synthesis (the recorder's params object for ``05_synthesis``).
-
-    Attributes
-    ----------
-    seed : int
-        Seed of the rank simulation (``numpy.random.default_rng(seed)``).
-    rank_draws : int
-        Normal draws per ranking; 4,000 keeps the Monte Carlo error of a rank probability below 0.008.
-    rank_level : float
-        Coverage of the equal-tailed rank intervals (0.90, as Hall & Miller 2009 report).
-    top_market_share_threshold : float
-        One-market dependence when the largest destination takes more than this share of exports. 0.5:
-        a destination above half of exports implies an HHI over destinations above 0.25, the "highly
-        concentrated" line of the US DOJ/FTC Horizontal Merger Guidelines (2010).
-    inside_link_share_threshold : float
-        "Links only inside" when more than this share of the members' links stay inside the cluster.
-        0.8 (four links in five) is this project's convention for a closed network, the risk Giuliani & Bell
-        (2005, Research Policy 34) describe for the Colchagua wine cluster; it is not a published cut-off.
-    shrinking_share_threshold : float
-        Shrinking market share when the change of the world export share is below this value (0: any fall).
-    """
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    cluster_id: Literal["synthesis"] = "synthesis"
-    name: str = "Cross-cluster synthesis"
-    seed: int = Field(20_260_801, ge=0, le=2**32 - 1)
-    rank_draws: int = Field(4_000, ge=100, le=1_000_000)
-    rank_level: float = Field(0.90, gt=0, lt=1)
-    top_market_share_threshold: float = Field(0.5, gt=0, lt=1)
-    inside_link_share_threshold: float = Field(0.8, gt=0, lt=1)
-    shrinking_share_threshold: float = 0.0
-
-
-def load_params(overrides: Mapping[str, Any] | None = None) -> SynthesisParams:
-    """Validate the synthesis options from the run's overrides.
-
-    Keys ``synthesis.<field>`` set a :class:`SynthesisParams` field; other keys are per-cluster parameters
-    (``seed``, ``productivity.bootstrap`` …) that the per-cluster tasks validate and use: they do not
-    concern the synthesis (see :func:`cluster_overrides`). A bad key or value raises
-    :class:`~agrocluster.errors.ParamsError` naming it.
-    """
-    mine = {k[len(OVERRIDE_PREFIX):]: v for k, v in (overrides or {}).items() if k.startswith(OVERRIDE_PREFIX)}
-    unknown = sorted(set(mine) - set(SynthesisParams.model_fields))
-    if unknown:
-        known = ", ".join(OVERRIDE_PREFIX + name for name in SynthesisParams.model_fields)
-        raise ParamsError(f"override {OVERRIDE_PREFIX}{unknown[0]}: unknown synthesis option; known: {known}")
-    try:
-        return SynthesisParams(**mine)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        raise ParamsError(f"override {OVERRIDE_PREFIX}{key}={err.get('input')!r}: {err['msg']}") from exc
-
-
-def cluster_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The overrides that are per-cluster parameters (not ``synthesis.*``): the synthesis does not use them."""
-    return {k: v for k, v in (overrides or {}).items() if not k.startswith(OVERRIDE_PREFIX)}
 
 
 # ---------------------------------------------------------------------------------------------------------
