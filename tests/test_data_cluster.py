@@ -75,3 +75,24 @@ def test_cli_data_check_prints_inventory():
     assert result.returncode == 0, result.stderr
     assert "rice_farms" in result.stdout and "real" in result.stdout and "synthetic" in result.stdout
     assert "country_product" in result.stdout
+
+
+def test_faostat_disk_cache_returns_exactly_the_decoded_frames(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from agrocluster.data import sources
+
+    monkeypatch.setattr(sources, "_faostat_cache_file", lambda: tmp_path / "cache" / "faostat-test.pkl")
+    sources._faostat_decoded.cache_clear()
+    try:
+        fresh = sources._faostat_decoded()  # decodes and writes the cache
+        assert (tmp_path / "cache" / "faostat-test.pkl").is_file()
+        sources._faostat_decoded.cache_clear()
+        cached = sources._faostat_decoded()  # reads it back
+        for a, b in zip(fresh, cached):
+            pd.testing.assert_frame_equal(a, b, check_exact=True)
+        (tmp_path / "cache" / "faostat-test.pkl").write_bytes(b"damaged")
+        sources._faostat_decoded.cache_clear()
+        pd.testing.assert_frame_equal(sources._faostat_decoded()[0], fresh[0])  # a damaged entry is rebuilt
+    finally:
+        sources._faostat_decoded.cache_clear()

@@ -15,12 +15,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from functools import lru_cache
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from agrocluster import paths
 from agrocluster.data.contracts import STRING_DTYPE, validate
 from agrocluster.data.countries import FAO_WORLD, country_to_iso3, is_faostat_aggregate
 from agrocluster.data.files import faostat_file, rice_farms_file
@@ -45,7 +49,41 @@ def _open_faostat():
 
 @lru_cache(maxsize=1)
 def _faostat_decoded() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(countries long frame, World rows, negative cells set missing); the file is opened once per process."""
+    """(countries long frame, World rows, negative cells set missing), decoded once per process.
+
+    Decoding and validating the 1M-row cube takes about 3 s, and every workbook kernel needs it, so the
+    decoded frames are kept in ``data/cache/`` (rebuilt, never committed) under a key made of the sha256 of
+    ``FAOSTAT.nc`` and of this module's source: a new package file or new decoding code makes a new entry.
+    Pickle keeps the validated dtypes exactly. Where the cache cannot be written, decoding simply repeats.
+    """
+    cache = _faostat_cache_file()
+    if cache is not None and cache.is_file():
+        try:
+            return pd.read_pickle(cache)
+        except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt below
+            cache.unlink(missing_ok=True)
+    decoded = _decode_faostat()
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+            pd.to_pickle(decoded, tmp)
+            os.replace(tmp, cache)
+        except OSError:
+            pass
+    return decoded
+
+
+def _faostat_cache_file() -> Path | None:
+    try:
+        root = paths.data_dir()
+    except FileNotFoundError:
+        return None
+    key = hashlib.sha256(file_sha256(faostat_file()).encode() + Path(__file__).read_bytes()).hexdigest()[:20]
+    return root / "cache" / f"faostat-{key}.pkl"
+
+
+def _decode_faostat() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     with _open_faostat() as ds:
         region = ds["Region"].values.astype(int)
         names = {int(c): str(n) for c, n in zip(region, ds["Region_name"].values)}
