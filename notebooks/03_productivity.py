@@ -53,7 +53,13 @@ from agrocluster.data.cluster import load_cluster
 from agrocluster.data.contracts import positive_for_logs
 from agrocluster.errors import EstimationError
 from agrocluster.figures import productivity as fp
-from agrocluster.productivity import dispersion, olley_pakes_decomposition, productivity_premium, workflow
+from agrocluster.productivity import (
+    dispersion,
+    mean_within_dispersion,
+    olley_pakes_decomposition,
+    productivity_premium,
+    workflow,
+)
 from agrocluster.programmes import event_study, spillover_effects, staggered_did, twfe_did
 from agrocluster.programmes.prepare import programme_panel, treatment_exits
 
@@ -195,8 +201,7 @@ rec.figure("tfp-distribution", fig, f"Distribution of firm log TFP ({workflow.ME
            "dotted lines are the medians.")
 
 # %%
-cells = dispersion(tfp, by=panel[["sector", "year"]])
-disp_9010 = float(np.average(cells["p90_p10"], weights=cells["n"]))
+disp_9010, n_cells = mean_within_dispersion(tfp, by=panel[["sector", "year"]])
 disp_group = dispersion(tfp, by=groups).reset_index(names="group")
 disp_group["n"] = disp_group["n"].astype(int)
 rec.table("dispersion", disp_group[["group", "n", "sd", "p90_p10", "p75_p25", "ratio_90_10", "ratio_75_25"]],
@@ -205,7 +210,7 @@ rec.table("dispersion", disp_group[["group", "n", "sd", "p90_p10", "p75_p25", "r
 
 # %%
 print(f"Within sector and year, the 90–10 difference of log TFP averages {disp_9010:.3f} log points "
-      f"(a ratio of {np.exp(disp_9010):.2f}) over {len(cells)} sector-year cells, weighted by firms.")
+      f"(a ratio of {np.exp(disp_9010):.2f}) over {n_cells} sector-year cells, weighted by firms.")
 
 # %% [markdown]
 # ### 3.2 The member premium, and whether it grows

@@ -101,3 +101,17 @@ def test_olley_pakes_bad_weights():
     d = pd.DataFrame({"year": [1, 1], "output": [1.0, -3.0], "w": [0.0, 1.0]})
     with pytest.raises(DataContractError, match="negative"):
         olley_pakes_decomposition(d, "w", weight="output")
+
+
+def test_mean_within_dispersion_weights_groups_by_firms():
+    import numpy as np
+    import pandas as pd
+
+    from agrocluster.productivity import mean_within_dispersion
+
+    # group a: 0..10 (11 firms), 90-10 = 9 - 1 = 8; group b: 0, 2 (2 firms), 90-10 = 1.8 - 0.2 = 1.6
+    tfp = pd.Series(np.r_[np.arange(11.0), 0.0, 2.0])
+    by = pd.Series(["a"] * 11 + ["b"] * 2)
+    value, groups = mean_within_dispersion(tfp, by)
+    assert groups == 2
+    assert value == pytest.approx((11 * 8 + 2 * 1.6) / 13)

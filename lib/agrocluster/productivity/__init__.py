@@ -14,6 +14,7 @@ from agrocluster.productivity.tfp import METHODS, TFPResult, estimate_tfp
 from agrocluster.productivity.uses import (
     PremiumResult,
     dispersion,
+    mean_within_dispersion,
     olley_pakes_decomposition,
     productivity_premium,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "PremiumResult",
     "TFPResult",
     "dispersion",
+    "mean_within_dispersion",
     "estimate_tfp",
     "olley_pakes_decomposition",
     "productivity_premium",

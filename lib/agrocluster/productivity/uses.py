@@ -221,6 +221,22 @@ def dispersion(tfp: pd.Series, by=None) -> pd.DataFrame:
     return out
 
 
+def mean_within_dispersion(tfp: pd.Series, by, column: str = "p90_p10") -> tuple[float, int]:
+    """Firm-weighted mean of a within-group dispersion measure, and the number of groups.
+
+    ``Σ_g n_g · D_g / Σ_g n_g`` with ``D_g`` the :func:`dispersion` column ``column`` of group ``g`` (e.g.
+    the 90–10 log-TFP difference within sector-year cells, as Syverson 2004 averages within industries).
+    Groups with no observed TFP (measure undefined) are left out of both sums.
+    """
+    cells = dispersion(tfp, by=by)
+    if column not in cells:
+        raise DataContractError(f"mean_within_dispersion: unknown column {column!r}; columns: {list(cells.columns)}")
+    usable = cells[cells[column].notna() & (cells["n"] > 0)]
+    if usable.empty:
+        raise EstimationError(f"mean_within_dispersion: no group has a defined {column}")
+    return float(np.average(usable[column], weights=usable["n"])), len(usable)
+
+
 def olley_pakes_decomposition(df: pd.DataFrame, tfp, weight: str, time: str = "year") -> pd.DataFrame:
     """Static Olley & Pakes (1996) decomposition of aggregate productivity, period by period.
 
