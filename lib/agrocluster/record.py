@@ -18,6 +18,7 @@ When run by ``agrocluster run`` the ``output_dir`` is a staging folder that the 
 from __future__ import annotations
 
 import datetime as _dt
+import html
 import json
 import math
 import os
@@ -191,6 +192,29 @@ class Recorder:
             raise
         self.figures.append({"number": number, "name": name, "caption": caption, "file": rel})
         return figures.display_figure(fig, caption=caption, number=number)
+
+    def section(self, name: str, section: Any, caption: str, *, index: bool = False) -> Any:
+        """Show one workbook step (:class:`agrocluster.sections.Section`) and record what it carries.
+
+        Records its notes and excluded rows; when computed, numbers and saves its table as ``name`` with
+        ``caption`` and shows it with its reading below; when not computed, shows "Not computed: needs …"
+        and records that as a note. Returns the display object.
+        """
+        from . import tables
+
+        for text in section.notes:
+            self.note(text)
+        for row in section.excluded.itertuples(index=False):
+            self.add_excluded(row.table, row.reason, row.rows)
+        if not section.computed:
+            self.note(f"{section.title}: {section.message}")
+            return tables.callout(section.title, section.message, kind="warning")
+        blocks = []
+        if section.table is not None:
+            blocks.append(self.table(name, section.table, caption, index=index))
+        if section.reading:
+            blocks.append(tables.HTMLBlock(f'<p class="ac-reading">{html.escape(section.reading)}</p>'))
+        return tables.HTMLBlock("".join(block.markup for block in blocks))
 
     # -- the stamp ---------------------------------------------------------------------------------------
     def provenance(self) -> dict[str, Any]:
