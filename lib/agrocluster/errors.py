@@ -20,6 +20,10 @@ class DataContractError(AgroclusterError, ValueError):
     """A data table breaks its contract (missing column, duplicate key, negative quantity, bad code...)."""
 
 
+class FormulaError(AgroclusterError, ValueError):
+    """A regression formula leaves the accepted grammar (only column names and whitelisted transforms)."""
+
+
 class EstimationError(AgroclusterError, ValueError):
     """The data cannot support the requested estimate (no variation, too few units, collinearity...)."""
 

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import paths
 from .errors import ParamsError
+from .formulas import parse_formula
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 TABLES = ("establishments", "regional_employment", "trade_flows", "country_product", "firm_links")
@@ -108,6 +109,12 @@ class ExportOptions(_Strict):
     n_competitors: int = Field(10, ge=1, le=200)
     stress_drop: float = Field(0.5, gt=0, le=1)
     gravity_formula: str = "value ~ ln_distance + contiguity + rta | exp_year + imp_year"
+
+    @field_validator("gravity_formula")
+    @classmethod
+    def _formula_in_grammar(cls, value: str) -> str:
+        """Only column names and whitelisted transforms: the formula reaches a parser that evaluates Python."""
+        return parse_formula(value, where="exports.gravity_formula").text
     gravity_fe_by_product: bool = True  # several HS products: exp_year/imp_year identifiers per product
     trend_years: int = Field(30, ge=2, le=60)  # years of the FAOSTAT trend figures and the RCA series
     betweenness_pivots: int = Field(100, ge=0, le=100_000)  # sampled pivots for firm betweenness; 0 = exact

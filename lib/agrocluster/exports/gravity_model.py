@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from agrocluster.errors import DataContractError, EstimationError
+from agrocluster.formulas import parse_formula
 
 __all__ = [
     "GravityBySector",
@@ -281,43 +282,28 @@ class GravityResult:
 
 
 def _parse_formula(formula: str, df: pd.DataFrame, what: str) -> tuple[str, list[str], list[list[str]]]:
-    """Dependent variable, the columns the regressors use, and the fixed-effect terms (lists of columns)."""
-    if not isinstance(formula, str) or formula.count("~") != 1:
-        raise DataContractError(f"{what}: formula must be 'y ~ x1 + x2 | fe1 + fe2', got {formula!r}")
-    lhs, rhs = (s.strip() for s in formula.split("~"))
-    parts = rhs.split("|")
-    if len(parts) > 2:
-        raise DataContractError(f"{what}: formula {formula!r}: IV or several '|' parts are not supported")
-    if lhs not in df.columns:
+    """Dependent variable, the columns the regressors use, and the fixed-effect terms (lists of columns).
+
+    The formula is first parsed by :func:`agrocluster.formulas.parse_formula` (column names and whitelisted
+    transforms only, nothing evaluated); then every column it names must be in ``df``.
+    """
+    parsed = parse_formula(formula, where=what)
+    if parsed.response not in df.columns:
         raise DataContractError(
-            f"{what}: dependent variable {lhs!r} of {formula!r} is not a column of the data"
+            f"{what}: dependent variable {parsed.response!r} of {formula!r} is not a column of the data"
         )
-    reg_cols = []
-    for m in re.finditer(r"[A-Za-z_][A-Za-z0-9_.]*", parts[0]):
-        after = parts[0][m.end() :].lstrip()
-        if after.startswith(("(", "=")) or m.group() in reg_cols:
-            continue
-        if m.group() not in df.columns:
-            raise DataContractError(
-                f"{what}: regressor {m.group()!r} of {formula!r} is not a column of the data"
-            )
-        reg_cols.append(m.group())
-    fe_terms = []
-    if len(parts) == 2:
-        for term in parts[1].split("+"):
-            cols = [c.strip() for c in term.split("^")]
-            for c in cols:
-                if c not in df.columns:
-                    raise DataContractError(
-                        f"{what}: fixed effect {c!r} of {formula!r} is not a column of the data"
-                        + (
-                            " (build exp_year, imp_year, pair with prepare_gravity_data)"
-                            if c in ("exp_year", "imp_year", "pair")
-                            else ""
-                        )
-                    )
-            fe_terms.append(cols)
-    return lhs, reg_cols, fe_terms
+    for column in parsed.regressor_columns:
+        if column not in df.columns:
+            raise DataContractError(f"{what}: regressor {column!r} of {formula!r} is not a column of the data")
+    for term in parsed.fixed_effects:
+        for column in term:
+            if column not in df.columns:
+                hint = (" (build exp_year, imp_year, pair with prepare_gravity_data)"
+                        if column in ("exp_year", "imp_year", "pair") else "")
+                raise DataContractError(
+                    f"{what}: fixed effect {column!r} of {formula!r} is not a column of the data{hint}"
+                )
+    return parsed.response, parsed.regressor_columns, parsed.fixed_effects
 
 
 def _default_vcov(df: pd.DataFrame, fe_terms: list[list[str]]):
@@ -383,6 +369,7 @@ def gravity(
     if not isinstance(df, pd.DataFrame):
         raise DataContractError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
     y, reg_cols, fe_terms = _parse_formula(formula, df, what)
+    formula = parse_formula(formula, where=what).text
     vcov = _default_vcov(df, fe_terms) if vcov is None else vcov
     cluster_cols = []
     if isinstance(vcov, dict):
