@@ -34,7 +34,16 @@ FORMATS = ("csv", "parquet", "excel", "stata", "faostat_csv", "faostat_trade_csv
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+
+def _distance_bands(value: list[float], key: str) -> list[float]:
+    """Distance bands in km: at least two edges, the first ≥ 0, strictly increasing (checked before a run)."""
+    if len(value) < 2:
+        raise ValueError(f"{key} needs at least two band edges in km, e.g. [0, 10, 25]")
+    if value[0] < 0 or any(b <= a for a, b in zip(value, value[1:])):
+        raise ValueError(f"{key} {value} must start at 0 or above and increase strictly")
+    return value
 
 
 class DataSource(_Strict):
@@ -73,6 +82,11 @@ class Programme(_Strict):
     bootstrap: int = Field(499, ge=0, le=100_000)
     spillover_bands_km: list[float] = Field(default_factory=lambda: [0.0, 10.0, 25.0])
 
+    @field_validator("spillover_bands_km")
+    @classmethod
+    def _bands(cls, value: list[float]) -> list[float]:
+        return _distance_bands(value, "programme.spillover_bands_km")
+
 
 class ConcentrationOptions(_Strict):
     lq_base: Literal["all", "traded"] = "all"
@@ -87,6 +101,11 @@ class ConcentrationOptions(_Strict):
 
 class AgglomerationOptions(_Strict):
     bands_km: list[float] = Field(default_factory=lambda: [0.0, 10.0, 25.0, 50.0])
+
+    @field_validator("bands_km")
+    @classmethod
+    def _bands(cls, value: list[float]) -> list[float]:
+        return _distance_bands(value, "agglomeration.bands_km")
     vcov: Literal["CRV1", "hetero", "conley"] = "CRV1"
     conley_cutoff_km: float = Field(50.0, gt=0)
     wild_bootstrap: int = Field(999, ge=0, le=100_000)  # replications, used only below 30 regions; 0 = never
@@ -137,7 +156,7 @@ class ClusterParams(_Strict):
     regions: list[str] = Field(default_factory=list)
     first_year: int = Field(ge=1961, le=2100)
     last_year: int = Field(ge=1961, le=2100)
-    seed: int = Field(ge=0, le=2**32 - 1)
+    seed: int = Field(ge=0, le=2**32 - 1, strict=True)
     data: dict[Literal[TABLES], DataSource] = Field(default_factory=dict)  # type: ignore[valid-type]
     synthetic: dict[str, Any] = Field(default_factory=dict)
     programme: Programme = Field(default_factory=Programme)
@@ -166,7 +185,7 @@ class ClusterParams(_Strict):
     @field_validator("country_code")
     @classmethod
     def _m49(cls, value: str) -> str:
-        if not re.fullmatch(r"\d{3}", value):
+        if not re.fullmatch(r"[0-9]{3}", value):
             raise ValueError(f"country_code {value!r} must be a three-digit UN M49 code written as a string")
         return value
 
@@ -281,10 +300,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     annotation = _field_annotation(key)
     if _is_plain_str(annotation):
         return key, raw
-    try:
-        return key, yaml.safe_load(raw) if raw != "" else None
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"override {key!r}: value {raw!r} is not valid YAML ({exc})") from exc
+    return key, parse_yaml(raw, f"override {key!r}") if raw != "" else None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -292,16 +308,102 @@ def parse_override(text: str) -> tuple[str, Any]:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping; malformed YAML or a non-mapping top level is a ParamsError naming the file."""
+#: Limits of a parameter file: its size, the aliases it may use and the nodes it may expand to. A
+#: cluster file is a few KB; the limits stop an alias bomb (a 2 KB file that expands to gigabytes).
+MAX_YAML_BYTES = 1_000_000
+MAX_YAML_ALIASES = 100
+MAX_YAML_NODES = 100_000
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses duplicate keys and counts aliases and expanded nodes."""
+
+    def __init__(self, stream: str, where: str):
+        super().__init__(stream)
+        self.where = where
+        self.aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_YAML_ALIASES:
+                mark = self.peek_event().start_mark
+                raise ParamsError(
+                    f"{self.where}, line {mark.line + 1}: more than {MAX_YAML_ALIASES} YAML aliases (*name); "
+                    "parameter files are refused beyond that to stop alias bombs"
+                )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ParamsError(
+                    f"{self.where}, line {line}: duplicate key {key!r} (first at line {seen[key]}); "
+                    "a second block would silently replace the first"
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_nodes(node: Any, memo: dict[int, int], where: str) -> int:
+    """Nodes a composed YAML tree expands to when aliases are copied out (each alias counted in full)."""
+    if id(node) in memo:
+        return memo[id(node)]
+    memo[id(node)] = MAX_YAML_NODES + 1  # a node that refers to itself expands without end
+    if isinstance(node, yaml.MappingNode):
+        total = 1 + sum(_expanded_nodes(k, memo, where) + _expanded_nodes(v, memo, where) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        total = 1 + sum(_expanded_nodes(v, memo, where) for v in node.value)
+    else:
+        total = 1
+    memo[id(node)] = total
+    return total
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """Parse YAML text safely: no tags that build objects, no duplicate keys, bounded aliases and size.
+
+    Raises ParamsError naming ``where`` (a file or an override) and the line for each rule broken.
+    """
+    if len(text.encode("utf-8")) > MAX_YAML_BYTES:
+        raise ParamsError(f"{where}: {len(text.encode('utf-8')):,} bytes; parameter files are limited to {MAX_YAML_BYTES:,}")
+    loader = _StrictLoader(text, where)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_nodes(node, {}, where) > MAX_YAML_NODES:
+            raise ParamsError(
+                f"{where}: expands to more than {MAX_YAML_NODES:,} values through aliases; refused (alias bomb?)"
+            )
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{where}: malformed YAML: {exc}") from exc
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping with :func:`parse_yaml`; every problem is a ParamsError naming the file."""
+    try:
+        raw = Path(path).read_bytes()
     except FileNotFoundError as exc:
         raise ParamsError(f"{path}: parameter file not found") from exc
+    except OSError as exc:
+        raise ParamsError(f"{path}: cannot read the parameter file ({exc.strerror})") from exc
+    if len(raw) > MAX_YAML_BYTES:
+        raise ParamsError(f"{path}: {len(raw):,} bytes; parameter files are limited to {MAX_YAML_BYTES:,}")
     try:
-        content = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"{path}: malformed YAML: {exc}") from exc
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ParamsError(
+            f"{path}, line {line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        ) from exc
+    content = parse_yaml(text, str(path))
     if content is None:
         return {}
     if not isinstance(content, dict):
@@ -458,9 +560,23 @@ def resolve(
             f"{_origin_of(origin, ('cluster_id',))}: cluster_id {params.cluster_id!r} does not match the cluster "
             f"file name {cluster_path.name!r}"
         )
+    if params.synthetic:
+        _check_synthetic(params)
     if check_files:
         _check_files(params, origin)
     return EffectiveParams(params, origin, [defaults, cluster_path])
+
+
+def _check_synthetic(params: ClusterParams) -> None:
+    """The ``synthetic:`` options build a generator spec (unknown names refused with did-you-mean)."""
+    from .data.cluster import synthetic_spec
+
+    try:
+        synthetic_spec(params)
+    except ParamsError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ParamsError(f"synthetic: {exc}") from exc
 
 
 def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
@@ -506,8 +622,9 @@ def check_all() -> list[str]:
     except ParamsError as exc:
         problems.append(str(exc))
     for path in sorted(paths.clusters_dir().glob("*")):
-        if path.suffix not in (".yaml", ".yml"):
-            problems.append(f"{_relative(path)}: not a .yaml file; cluster files are params/clusters/<cluster_id>.yaml")
+        if path.suffix != ".yaml":
+            problems.append(f"{_relative(path)}: not a .yaml file (`agrocluster run` reads only "
+                            "params/clusters/<cluster_id>.yaml): rename it")
             continue
         try:
             cluster_file(path.stem)
@@ -551,7 +668,7 @@ class SynthesisParams(BaseModel):
 
     cluster_id: Literal["synthesis"] = "synthesis"
     name: str = "Cross-cluster synthesis"
-    seed: int = Field(20_260_801, ge=0, le=2**32 - 1)
+    seed: int = Field(20_260_801, ge=0, le=2**32 - 1, strict=True)
     rank_draws: int = Field(4_000, ge=100, le=1_000_000)
     rank_level: float = Field(0.90, gt=0, lt=1)
     top_market_share_threshold: float = Field(0.5, gt=0, lt=1)

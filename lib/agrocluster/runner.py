@@ -130,13 +130,8 @@ def _is_synthesis_override(text: str) -> bool:
 
 def _parse_synthesis_override(text: str) -> tuple[str, Any]:
     """``synthesis.<option>=value`` for the collection notebooks only (validated by SynthesisParams)."""
-    import yaml
-
     key, raw = text.split("=", 1)
-    try:
-        return key.strip(), yaml.safe_load(raw) if raw != "" else None
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"override {key.strip()!r}: value {raw!r} is not valid YAML ({exc})") from exc
+    return key.strip(), params_mod.parse_yaml(raw, f"override {key.strip()!r}") if raw != "" else None
 
 
 # ---------------------------------------------------------------------------------------------------------

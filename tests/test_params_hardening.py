@@ -1,0 +1,65 @@
+"""Parameter files and overrides under hostile or careless input (issue 18): refused with the file, line or key."""
+
+from __future__ import annotations
+
+import pytest
+
+from agrocluster import params as params_module
+from agrocluster.errors import ParamsError
+
+
+def test_duplicate_keys_are_refused_with_both_lines(project):
+    path = project / "params" / "clusters" / "chile_wine.yaml"
+    text = path.read_text(encoding="utf-8") + "\nprogramme:\n  name: second block\n"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"chile_wine.yaml, line \d+: duplicate key 'programme' \(first at line \d+\)"):
+        params_module.load("chile_wine")
+
+
+def test_alias_bomb_is_refused_quickly(project):
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    path = project / "params" / "clusters" / "chile_wine.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\nsynthetic:\n" + "\n".join("  " + line for line in levels) + "\n")
+    with pytest.raises(ParamsError, match="chile_wine.yaml: expands to more than 100,000 values"):
+        params_module.load("chile_wine")
+
+
+def test_too_many_aliases_and_oversized_files_are_refused():
+    text = "a: &a 1\nb: [" + ", ".join(["*a"] * 101) + "]\n"
+    with pytest.raises(ParamsError, match=r"x.yaml, line 2: more than 100 YAML aliases"):
+        params_module.parse_yaml(text, "x.yaml")
+    with pytest.raises(ParamsError, match="limited to 1,000,000"):
+        params_module.parse_yaml("a: '" + "x" * 1_000_001 + "'\n", "big.yaml")
+
+
+def test_object_tags_are_refused(project):
+    with pytest.raises(ParamsError, match="malformed YAML"):
+        params_module.parse_yaml("seed: !!python/object/apply:os.system ['id']\n", "x.yaml")
+
+
+def test_latin1_file_names_the_file_and_line(project):
+    path = project / "params" / "clusters" / "chile_wine.yaml"
+    path.write_bytes(path.read_bytes() + "\n# Regi\u00f3n\n".encode("latin-1"))
+    with pytest.raises(ParamsError, match=r"chile_wine.yaml, line \d+: not UTF-8 \(byte 0xf3\)"):
+        params_module.load("chile_wine")
+
+
+@pytest.mark.parametrize("override, key", [
+    ({"seed": True}, "seed"),
+    ({"country_code": "\u0660\u0660\u0664"}, "country_code"),
+    ({"agglomeration.conley_cutoff_km": float("inf")}, "conley_cutoff_km"),
+    ({"agglomeration.bands_km": [0, 25, 10]}, "bands_km"),
+    ({"agglomeration.bands_km": [0, float("nan")]}, "bands_km"),
+    ({"programme.spillover_bands_km": [5]}, "spillover_bands_km"),
+    ({"synthetic": {"n_firm": 5}}, "n_firms"),
+])
+def test_values_the_run_would_refuse_are_refused_at_load(project, override, key):
+    with pytest.raises(ParamsError, match=key):
+        params_module.load("chile_wine", override)
+
+
+def test_yml_cluster_files_are_reported_by_check(project):
+    (project / "params" / "clusters" / "extra.yml").write_text("cluster_id: extra\n", encoding="utf-8")
+    problems = params_module.check_all()
+    assert any("extra.yml: not a .yaml file" in p and "rename" in p for p in problems)
