@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -47,31 +48,54 @@ def _open_faostat():
     return xr.open_dataset(faostat_file())
 
 
+_CACHE_PARTS = ("countries", "world", "corrections")
+
+
 @lru_cache(maxsize=1)
 def _faostat_decoded() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(countries long frame, World rows, negative cells set missing), decoded once per process.
 
     Decoding and validating the 1M-row cube takes about 3 s, and every workbook kernel needs it, so the
-    decoded frames are kept in ``data/cache/`` (rebuilt, never committed) under a key made of the sha256 of
-    ``FAOSTAT.nc`` and of this module's source: a new package file or new decoding code makes a new entry.
-    Pickle keeps the validated dtypes exactly. Where the cache cannot be written, decoding simply repeats.
+    decoded frames are kept in ``data/cache/faostat-<key>/`` (rebuilt, never committed) under a key made of
+    the sha256 of ``FAOSTAT.nc`` and of this module's source: a new package file or new decoding code makes
+    a new entry. The entry is three Parquet files: a data format that cannot run code when read (unlike
+    pickle), written to a temporary folder and renamed into place, so a reader never sees half an entry
+    and a failed write (disk full) leaves nothing behind. An entry that cannot be read, or whose columns
+    differ from a fresh decode's, is removed and rebuilt; where the cache cannot be written, decoding
+    simply repeats.
     """
     cache = _faostat_cache_file()
-    if cache is not None and cache.is_file():
+    if cache is not None and cache.is_dir():
         try:
-            return pd.read_pickle(cache)
-        except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt below
-            cache.unlink(missing_ok=True)
+            return tuple(_read_cache_part(cache / f"{part}.parquet") for part in _CACHE_PARTS)
+        except Exception:  # noqa: BLE001 - a damaged or foreign cache entry is rebuilt below
+            shutil.rmtree(cache, ignore_errors=True)
     decoded = _decode_faostat()
     if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-            pd.to_pickle(decoded, tmp)
-            os.replace(tmp, cache)
-        except OSError:
-            pass
+        _write_cache(cache, decoded)
     return decoded
+
+
+def _read_cache_part(path: Path) -> pd.DataFrame:
+    """One cached frame, with its text columns in the contracts' Arrow-backed string dtype."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    strings = {pa.string(): STRING_DTYPE, pa.large_string(): STRING_DTYPE}
+    return pq.read_table(path).to_pandas(types_mapper=strings.get)
+
+
+def _write_cache(cache: Path, frames: tuple[pd.DataFrame, ...]) -> None:
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        for part, frame in zip(_CACHE_PARTS, frames):
+            frame.to_parquet(tmp / f"{part}.parquet", index=False)
+        os.replace(tmp, cache)
+    except OSError:
+        pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _faostat_cache_file() -> Path | None:
@@ -80,7 +104,7 @@ def _faostat_cache_file() -> Path | None:
     except FileNotFoundError:
         return None
     key = hashlib.sha256(file_sha256(faostat_file()).encode() + Path(__file__).read_bytes()).hexdigest()[:20]
-    return root / "cache" / f"faostat-{key}.pkl"
+    return root / "cache" / f"faostat-{key}"
 
 
 def _decode_faostat() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -117,6 +141,7 @@ def _decode_faostat() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             countries[col] = countries[col].mask(bad)
     corrections = (pd.concat(negatives, ignore_index=True) if negatives
                    else pd.DataFrame(columns=["area_code", "item", "year", "variable", "value"]))
+    corrections["variable"] = corrections["variable"].astype(STRING_DTYPE)
     codes = pd.Series(sorted(countries["area_code"].unique()))
     iso = dict(zip(codes, country_to_iso3(codes, scheme="fao")))
     area_codes = np.array(sorted(set(iso) | set(names)))
