@@ -246,3 +246,13 @@ def test_country_to_iso3_schemes():
         country_to_iso3(["XX"], scheme="iso2")
     with pytest.raises(DataContractError, match="scheme='fao'"):
         country_to_iso3(["40", "101"])
+
+
+def test_infinite_quantities_are_refused_with_column_and_row():
+    from agrocluster.data.contracts import validate
+    from agrocluster.errors import DataContractError
+
+    flows = pd.DataFrame({"exporter": ["CHL", "CHL"], "importer": ["USA", "CHN"], "product": ["2204", "2204"],
+                          "year": [2019, 2019], "value": [1.0, float("inf")], "quantity": [1.0, 2.0]})
+    with pytest.raises(DataContractError, match=r"(?s)value.*finite number \(not inf or -inf\).*row.* 2"):
+        validate(flows, "trade_flows", source="flows.csv")

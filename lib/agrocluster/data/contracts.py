@@ -242,7 +242,22 @@ def _checks(f: Field, year_range: tuple[int, int]) -> list[pa.Check]:
         "lat": [pa.Check.in_range(-90, 90, error="latitude in [-90, 90] degrees")],
         "lon": [pa.Check.in_range(-180, 180, error="longitude in [-180, 180] degrees")],
     }
-    return by_kind.get(f.kind, [])
+    checks = by_kind.get(f.kind, [])
+    if _dtype_kind(f) == "float64":
+        checks = [pa.Check(_finite, element_wise=False, error="finite number (not inf or -inf)"), *checks]
+    return checks
+
+
+def _finite(series: pd.Series) -> pd.Series:
+    """True where a number is finite or missing (missing values are judged by ``nullable``)."""
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.Series(np.isfinite(values) | np.isnan(values), index=series.index)
+
+
+def _dtype_kind(f: Field) -> str:
+    if f.kind in _STRING_KINDS or f.kind in {"bool", "year", "year_nullable", "count"}:
+        return "other"
+    return "float64"
 
 
 def _dtype(f: Field, frame: pd.DataFrame) -> object:
