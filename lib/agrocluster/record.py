@@ -68,6 +68,30 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: Any) -> Any:
+    """A copy of ``frame`` whose text cells starting with ``= + - @`` (or tab/CR) are prefixed with ``'``.
+
+    Region or firm names come from users' data; a CSV download must not carry a spreadsheet formula such
+    as ``=HYPERLINK(...)``. Numbers are left as they are (a negative number is not text).
+    """
+    import pandas as pd
+
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+            continue
+        is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+        risky = is_text & values.astype("string").str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+        if risky.any():
+            out[column] = values.astype(object).where(~risky, "'" + values.astype("string"))
+    return out
+
+
 def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     """Installed versions of the packages that shape the results (``"not installed"`` where absent)."""
     found = {}
@@ -169,7 +193,7 @@ class Recorder:
 
         number = len(self.tables) + 1
         rel = f"tables/{self.notebook}-{_safe_name(name)}.csv"
-        atomic_write_text(self.output_dir / rel, frame.to_csv(index=index))
+        atomic_write_text(self.output_dir / rel, neutralise_formulas(frame).to_csv(index=index))
         self.tables.append({"number": number, "name": name, "caption": caption, "file": rel})
         return tables.display_table(frame, caption=caption, number=number, csv_href=rel, index=index) if show else None
 
