@@ -28,5 +28,9 @@ class EstimationError(AgroclusterError, ValueError):
     """The data cannot support the requested estimate (no variation, too few units, collinearity...)."""
 
 
+class DataPathError(AgroclusterError, PermissionError):
+    """A data path in the params leaves the project and the data roots the user listed (symlinks resolved)."""
+
+
 class RunError(AgroclusterError):
     """A notebook task failed, or outputs could not be written."""

@@ -25,7 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import paths
-from .errors import ParamsError
+from .errors import DataPathError, ParamsError
 from .formulas import parse_formula
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -592,12 +592,14 @@ def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
 
 
 def _check_files(params: ClusterParams, origin: Mapping[str, str]) -> None:
-    root = paths.project_root()
     for table, source in params.data.items():
         if source.source == "file":
-            path = (root / source.path).resolve()
+            where = _origin_of(origin, ("data", table, "path"))
+            try:
+                path = paths.resolve_data_path(source.path, key=f"{where}: key 'data.{table}.path'")
+            except DataPathError as exc:
+                raise ParamsError(str(exc)) from exc
             if not path.is_file():
-                where = _origin_of(origin, ("data", table, "path"))
                 raise ParamsError(f"{where}: key 'data.{table}.path': data file {source.path!r} not found (looked at {path})")
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import DataPathError
+
 ROOT_ENV = "AGROCLUSTER_ROOT"
 
 
@@ -69,3 +71,31 @@ def cluster_outputs(cluster_id: str) -> Path:
 def synthetic_dir(cluster_id: str) -> Path:
     """Where the synthetic microdata of a cluster is generated (rebuilt by a command, not committed)."""
     return data_dir() / "synthetic" / cluster_id
+
+
+DATA_ROOTS_ENV = "AGROCLUSTER_DATA_ROOTS"
+
+
+def data_roots() -> list[Path]:
+    """Folders data files may come from: the project root, plus those listed in ``AGROCLUSTER_DATA_ROOTS``
+    (separated by the system's path separator, ``:`` on Linux), each resolved with symlinks followed."""
+    listed = [Path(p).expanduser().resolve() for p in os.environ.get(DATA_ROOTS_ENV, "").split(os.pathsep) if p]
+    return [project_root().resolve(), *listed]
+
+
+def resolve_data_path(path: str | Path, *, key: str = "data path") -> Path:
+    """The absolute path of a data file named in the params, refused when it leaves the allowed roots.
+
+    A relative path is taken from the project root. Symlinks are resolved first, so a link inside
+    ``data/`` that points to ``/etc`` is refused like ``../../etc/passwd`` is. The error names the key
+    and the path given, never the file's contents.
+    """
+    given = Path(path).expanduser()
+    resolved = (given if given.is_absolute() else project_root() / given).resolve()
+    roots = data_roots()
+    if not any(resolved == root or root in resolved.parents for root in roots):
+        raise DataPathError(
+            f"{key}: {str(path)!r} resolves to {resolved}, outside the project ({roots[0]}) and the data roots "
+            f"listed in {DATA_ROOTS_ENV}; move the file under data/ or list its folder in {DATA_ROOTS_ENV}"
+        )
+    return resolved

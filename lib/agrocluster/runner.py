@@ -157,14 +157,17 @@ class HashMemo:
     def sha256(self, path: Path) -> str:
         stat = path.stat()
         key = str(path.resolve())
+        # ctime and inode too: an edit that keeps size and restores mtime (touch -r, some sync tools)
+        # still changes ctime, which no user call can set back
+        signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
         hit = self.memo.get(key)
-        if hit and hit[0] == stat.st_size and hit[1] == stat.st_mtime_ns:
-            return hit[2]
+        if hit and hit[:-1] == signature:
+            return hit[-1]
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-        self.memo[key] = [stat.st_size, stat.st_mtime_ns, digest.hexdigest()]
+        self.memo[key] = [*signature, digest.hexdigest()]
         self.changed = True
         return digest.hexdigest()
 

@@ -132,8 +132,8 @@ class _Loader:
         from . import sources
 
         if spec.source == "file":
-            loaded = read_table(paths.project_root() / spec.path, table, format=spec.format,
-                                columns=spec.columns or None, sheet=spec.sheet)
+            path = paths.resolve_data_path(spec.path, key=f"data.{table}.path")
+            loaded = read_table(path, table, format=spec.format, columns=spec.columns or None, sheet=spec.sheet)
             return loaded.frame, TableInfo(table, "file", spec.path, loaded.sha256, loaded.n_rows, loaded.excluded)
         if spec.source == "faostat":
             if table != "country_product":

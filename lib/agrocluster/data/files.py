@@ -34,11 +34,10 @@ def rice_farms_file() -> Path:
 
 def input_files(params: Any) -> dict[str, Path]:
     """The files a cluster's tables are read from (packaged real data and user files), by table."""
-    root = paths.project_root()
     files: dict[str, Path] = {}
     for table, spec in params.data.items():
         if spec.source == "file":
-            files[table] = (root / spec.path).resolve()
+            files[table] = paths.resolve_data_path(spec.path, key=f"data.{table}.path")
         elif spec.source == "faostat":
             files[table] = faostat_file()
         elif spec.source == "rice_farms":
