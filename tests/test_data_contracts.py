@@ -256,3 +256,32 @@ def test_infinite_quantities_are_refused_with_column_and_row():
                           "year": [2019, 2019], "value": [1.0, float("inf")], "quantity": [1.0, 2.0]})
     with pytest.raises(DataContractError, match=r"(?s)value.*finite number \(not inf or -inf\).*row.* 2"):
         validate(flows, "trade_flows", source="flows.csv")
+
+
+@pytest.mark.parametrize("name, content, problem", [
+    ("firms.xlsx", b"PK\x03\x04 truncated", "not a complete .xlsx file"),
+    ("firms.csv.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x4b", "compressed file ends early"),
+    ("firms.dta", b"\x72", "not a complete Stata .dta file"),
+    ("firms.csv", b"", "the file is empty (0 bytes)"),
+    ("secret.csv", b"API_TOKEN=abc123\n\xff\xfe,1\n", "not utf-8"),
+])
+def test_unreadable_files_name_the_file_and_never_quote_it(tmp_path, name, content, problem):
+    from agrocluster.data import read_table
+    from agrocluster.errors import DataContractError
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataContractError) as info:
+        read_table(path, "establishments")
+    message = str(info.value)
+    assert str(path) in message and problem in message and "API_TOKEN" not in message
+
+
+def test_a_column_mapped_onto_an_existing_column_is_refused(tmp_path):
+    from agrocluster.data import read_table
+    from agrocluster.errors import DataContractError
+
+    path = tmp_path / "firms.csv"
+    path.write_text("plant,firm_id,year\n1,9,2020\n", encoding="utf-8")
+    with pytest.raises(DataContractError, match=r"'plant' → 'firm_id' would give two columns the same name"):
+        read_table(path, "establishments", columns={"plant": "firm_id"})

@@ -63,3 +63,14 @@ def test_yml_cluster_files_are_reported_by_check(project):
     (project / "params" / "clusters" / "extra.yml").write_text("cluster_id: extra\n", encoding="utf-8")
     problems = params_module.check_all()
     assert any("extra.yml: not a .yaml file" in p and "rename" in p for p in problems)
+
+
+def test_sheet_positions_are_accepted_like_the_loader_does(project):
+    data = project / "data" / "firms.xlsx"
+    data.write_bytes(b"placeholder")
+    cluster = project / "params" / "clusters" / "chile_wine.yaml"
+    cluster.write_text(cluster.read_text(encoding="utf-8")
+                       + "\ndata:\n  establishments: {source: file, path: data/firms.xlsx, sheet: 1}\n", encoding="utf-8")
+    assert params_module.load("chile_wine").data["establishments"].sheet == 1
+    with pytest.raises(ParamsError, match="sheet -1"):
+        params_module.load("chile_wine", {"data.establishments.sheet": -1})

@@ -60,7 +60,14 @@ class DataSource(_Strict):
     path: str | None = None
     format: Literal[FORMATS] | None = None  # type: ignore[valid-type]
     columns: dict[str, str] = Field(default_factory=dict)
-    sheet: str | None = None
+    sheet: str | int | None = None  # Excel sheet: its name, or its position counted from 0
+
+    @field_validator("sheet")
+    @classmethod
+    def _sheet_position(cls, value: str | int | None) -> str | int | None:
+        if isinstance(value, int) and value < 0:
+            raise ValueError(f"sheet {value} must be a sheet name or a position counted from 0")
+        return value
 
     @model_validator(mode="after")
     def _path_with_file(self) -> DataSource:

@@ -13,6 +13,7 @@ in those files has already lost its leading zeros, and nothing here can restore 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,32 @@ def _check_mapping(columns: Mapping[str, str] | None, table: str, path: Path) ->
     return mapping
 
 
+def _reader_problem(exc: BaseException, fmt: str) -> str:
+    """What went wrong, in words that name no file contents (reader messages can quote a line of the file)."""
+    import struct
+    import zipfile
+
+    if isinstance(exc, zipfile.BadZipFile):
+        return "not a complete .xlsx file (truncated or not Excel); save it again from the spreadsheet program"
+    if isinstance(exc, EOFError):
+        return "the compressed file ends early (truncated download?)"
+    if isinstance(exc, struct.error):
+        return "not a complete Stata .dta file (truncated or another format)"
+    if isinstance(exc, UnicodeDecodeError):
+        return (f"byte 0x{exc.object[exc.start]:02x} at position {exc.start} is not {exc.encoding}; "
+                "give the file's encoding (e.g. latin-1)")
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return "no header line and no data"
+    if isinstance(exc, pd.errors.ParserError):
+        where = re.search(r"line (\d+)", str(exc))
+        return "rows with an unexpected number of fields" + (f" (line {where.group(1)})" if where else "")
+    if isinstance(exc, ImportError):
+        return f"a package needed to read {fmt} files is missing ({exc.name})"
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return type(exc).__name__
+
+
 def _read(path: Path, fmt: str, text_columns: list[str], sheet: str | int | None) -> pd.DataFrame:
     if fmt == "csv":
         sep = "\t" if path.suffix.lower() == ".tsv" else ","
@@ -172,13 +199,22 @@ def read_table(path: str | Path, table: str, format: str | None = None,
     mapping = _check_mapping(columns, table, p)
     codes = set(code_columns(table))
     text_columns = [u for u, c in mapping.items() if c in codes] + [c for c in codes if c not in mapping.values()]
+    if p.stat().st_size == 0:
+        raise DataContractError(f"{p}: the file is empty (0 bytes); table {table!r} cannot be read from it")
     try:
         raw = _read(p, fmt, text_columns, sheet)
-    except (ValueError, OSError, ImportError) as exc:
-        raise DataContractError(f"{p}: cannot be read as {fmt} ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - every reader failure becomes one error that names the file
+        raise DataContractError(f"{p}: cannot be read as {fmt}: {_reader_problem(exc, fmt)}") from exc
     absent = [u for u in mapping if u not in raw.columns]
     if absent:
         raise DataContractError(missing_columns_message(absent, raw.columns, table, str(p))
                                 .replace("missing required column", "missing mapped column"))
+    clashes = [f"{user!r} → {target!r}" for user, target in mapping.items()
+               if user != target and target in raw.columns and target not in mapping]
+    if clashes:
+        raise DataContractError(
+            f"{p}: column mapping {', '.join(clashes)} would give two columns the same name: the file already "
+            "has a column of that name; map that one too (or drop it from the file)"
+        )
     frame = validate(raw.rename(columns=mapping), table, source=str(p), year_range=year_range)
     return LoadedTable(frame=frame, table=table, path=p, sha256=file_sha256(p), n_rows=len(frame))
