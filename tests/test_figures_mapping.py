@@ -129,3 +129,12 @@ def test_rca_bars_highlight_the_country_on_a_log_scale():
     bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
     assert bold == ["Chile (4.0%)"]
     assert any(list(line.get_xdata()) == [1.0, 1.0] for line in ax.get_lines())
+
+
+def test_dollar_signs_from_data_draw_as_text():
+    from agrocluster import figures
+
+    fig, ax = figures.new_figure()
+    ax.set_title("Wine $5 per litre, $x_1$ and 50% of A_1")
+    shown = figures.display_figure(fig, caption="a caption with $", number=1)
+    assert "data:image/png;base64," in shown._repr_html_()

@@ -24,9 +24,14 @@ PALETTE = "colorblind"
 
 
 def use_theme() -> None:
-    """The house theme: white grid, colour-blind palette, readable font sizes."""
+    """The house theme: white grid, colour-blind palette, readable font sizes.
+
+    Text is drawn as written (``text.parse_math`` off): labels carry names from parameters and data
+    (a product "Wine $5", a region "A_1"), which matplotlib would otherwise parse as TeX and fail on.
+    """
     sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook", font_scale=0.95)
-    plt.rcParams.update({"figure.figsize": (7.5, 4.2), "figure.dpi": 100, "axes.titleweight": "bold"})
+    plt.rcParams.update({"figure.figsize": (7.5, 4.2), "figure.dpi": 100, "axes.titleweight": "bold",
+                         "text.parse_math": False})
 
 
 def new_figure(width: float = 7.5, height: float = 4.2, ncols: int = 1, nrows: int = 1) -> tuple[Any, Any]:
