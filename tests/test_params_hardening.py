@@ -74,3 +74,11 @@ def test_sheet_positions_are_accepted_like_the_loader_does(project):
     assert params_module.load("chile_wine").data["establishments"].sheet == 1
     with pytest.raises(ParamsError, match="sheet -1"):
         params_module.load("chile_wine", {"data.establishments.sheet": -1})
+
+
+def test_an_empty_cluster_file_gets_one_line_naming_it(project):
+    (project / "params" / "clusters" / "empty.yaml").write_text("", encoding="utf-8")
+    with pytest.raises(ParamsError) as info:
+        params_module.load("empty")
+    lines = str(info.value).splitlines()
+    assert len(lines) == 2 and "params/clusters/empty.yaml: missing required key(s) cluster_id, name," in lines[1]

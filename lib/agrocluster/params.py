@@ -561,7 +561,7 @@ def resolve(
     try:
         params = ClusterParams.model_validate(merged)
     except ValidationError as exc:
-        raise ParamsError(_describe(exc, origin)) from exc
+        raise ParamsError(_describe(exc, origin, str(_relative(cluster_path)))) from exc
     if params.cluster_id != cluster_id:
         raise ParamsError(
             f"{_origin_of(origin, ('cluster_id',))}: cluster_id {params.cluster_id!r} does not match the cluster "
@@ -586,9 +586,15 @@ def _check_synthetic(params: ClusterParams) -> None:
         raise ParamsError(f"synthetic: {exc}") from exc
 
 
-def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
+def _describe(exc: ValidationError, origin: Mapping[str, str], cluster_file_label: str = "the cluster file") -> str:
     lines = []
+    missing = [".".join(str(p) for p in err["loc"]) for err in exc.errors() if err["type"] == "missing"]
+    if missing:
+        lines.append(f"{cluster_file_label}: missing required key(s) {', '.join(missing)} "
+                     "(every cluster file sets them; see params/clusters/chile_wine.yaml for an example)")
     for err in exc.errors():
+        if err["type"] == "missing":
+            continue
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         key = ".".join(str(p) for p in loc) or "(top level)"
         where = _origin_of(origin, loc)
