@@ -82,3 +82,36 @@ def test_an_empty_cluster_file_gets_one_line_naming_it(project):
         params_module.load("empty")
     lines = str(info.value).splitlines()
     assert len(lines) == 2 and "params/clusters/empty.yaml: missing required key(s) cluster_id, name," in lines[1]
+
+
+def test_cli_version_and_a_closed_pipe(project):
+    import os
+    import subprocess
+    import sys
+
+    from agrocluster import __version__
+
+    env = {**os.environ, "AGROCLUSTER_ROOT": str(project)}
+    version = subprocess.run([sys.executable, "-m", "agrocluster.cli", "--version"], capture_output=True, text=True,
+                             env=env, check=True)
+    assert version.stdout.strip() == f"agrocluster {__version__}"
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first line is written, as with `| head` on a long output
+    try:
+        shown = subprocess.run([sys.executable, "-m", "agrocluster.cli", "params", "show", "chile_wine"],
+                               stdout=write_end, stderr=subprocess.PIPE, text=True, env=env)
+    finally:
+        os.close(write_end)
+    assert shown.returncode == 1 and shown.stderr == ""
+
+
+def test_site_that_cannot_be_written_fails_with_a_message(project, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    outputs = tmp_path / "not-a-folder"
+    outputs.write_text("a file where the outputs folder should be", encoding="utf-8")  # unwritable, even for root
+    env = {**os.environ, "AGROCLUSTER_ROOT": str(project), "AGROCLUSTER_OUTPUTS": str(outputs)}
+    result = subprocess.run([sys.executable, "-m", "agrocluster.cli", "site"], capture_output=True, text=True, env=env)
+    assert result.returncode == 1 and "cannot write" in result.stderr and "None" not in result.stdout

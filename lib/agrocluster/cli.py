@@ -7,6 +7,8 @@
     agrocluster data check CLUSTER
     agrocluster site
 
+    agrocluster --version
+
 Exit codes: 0 success, 1 a task or check failed, 2 bad usage or bad parameters.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -21,7 +24,10 @@ from .errors import AgroclusterError, ParamsError
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="agrocluster", description="Measure agro-based clusters: run the workbooks.")
+    parser.add_argument("--version", action="version", version=f"agrocluster {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="execute notebooks × clusters, render HTML, rebuild the site index")
@@ -98,6 +104,16 @@ def _data_check(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; a reader that closes the pipe early (``| head``) ends it quietly."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python flushes stdout at exit: send that flush nowhere
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
@@ -119,7 +135,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "site":
             from . import runner
 
-            print(runner.build_site())
+            from . import paths
+
+            index = runner.build_site()
+            if index is None:
+                print(f"error: cannot write {paths.outputs_dir() / 'index.html'} (is the folder writable?)",
+                      file=sys.stderr)
+                return 1
+            print(index)
             return 0
     except ParamsError as exc:
         print(f"error: {exc}", file=sys.stderr)
