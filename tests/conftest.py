@@ -9,18 +9,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+#: The demo clusters shipped with the project: tests use these, never a user's own cluster files.
+DEMO_CLUSTERS = ("brazil_grapes", "chile_wine", "indonesia_rice", "kenya_tea", "nicaragua_dairy", "vietnam_coffee")
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    """A copy of the project's params/ and notebooks/ under tmp_path, used as AGROCLUSTER_ROOT.
+    """A copy of the project's defaults, demo clusters and notebooks under tmp_path, used as AGROCLUSTER_ROOT.
+
+    Only the shipped demo clusters are copied, so a user's own cluster files (and their data) never
+    change what the tests see.
 
     Outputs go to tmp_path/outputs, so tests never touch the real outputs/ folder.
     """
     root = tmp_path / "project"
     root.mkdir()
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(ROOT / "params", root / "params")
+    (root / "params" / "clusters").mkdir(parents=True)
+    shutil.copy(ROOT / "params" / "defaults.yaml", root / "params" / "defaults.yaml")
+    for cluster_id in DEMO_CLUSTERS:
+        shutil.copy(ROOT / "params" / "clusters" / f"{cluster_id}.yaml", root / "params" / "clusters")
     shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     (root / "data").mkdir()
     monkeypatch.setenv("AGROCLUSTER_ROOT", str(root))

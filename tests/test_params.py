@@ -104,7 +104,7 @@ def test_unknown_cluster_suggests_a_known_one():
         P.resolve("chile_wines")
 
 
-def test_every_shipped_parameter_file_is_valid():
+def test_every_shipped_parameter_file_is_valid(project):
     assert P.check_all() == []
 
 
