@@ -52,7 +52,6 @@ def test_latin1_file_names_the_file_and_line(project):
     ({"agglomeration.bands_km": [0, 25, 10]}, "bands_km"),
     ({"agglomeration.bands_km": [0, float("nan")]}, "bands_km"),
     ({"programme.spillover_bands_km": [5]}, "spillover_bands_km"),
-    ({"synthetic": {"n_firm": 5}}, "n_firms"),
 ])
 def test_values_the_run_would_refuse_are_refused_at_load(project, override, key):
     with pytest.raises(ParamsError, match=key):
@@ -115,3 +114,12 @@ def test_site_that_cannot_be_written_fails_with_a_message(project, tmp_path):
     env = {**os.environ, "AGROCLUSTER_ROOT": str(project), "AGROCLUSTER_OUTPUTS": str(outputs)}
     result = subprocess.run([sys.executable, "-m", "agrocluster.cli", "site"], capture_output=True, text=True, env=env)
     assert result.returncode == 1 and "cannot write" in result.stderr and "None" not in result.stdout
+
+
+def test_params_check_refuses_synthetic_options_the_generator_does_not_know(project):
+    cluster = project / "params" / "clusters" / "chile_wine.yaml"
+    cluster.write_text(cluster.read_text(encoding="utf-8").replace("synthetic:", "synthetic:\n  n_firm: 5", 1),
+                       encoding="utf-8")
+    problems = params_module.check_all()
+    assert any(p.startswith("params/clusters/chile_wine.yaml: synthetic: unknown option(s) 'n_firm' "
+                            "(did you mean 'n_firms'?)") for p in problems)
