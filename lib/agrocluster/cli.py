@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -113,11 +114,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM stops a run the way Ctrl-C does (workers and kernels killed, nothing half-written)."""
+    raise KeyboardInterrupt
+
+
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
             from . import runner
+
+            signal.signal(signal.SIGTERM, _terminate)
 
             summary = runner.run(
                 args.cluster or None, args.notebook or None, args.param, jobs=args.jobs,
@@ -144,6 +152,10 @@ def _main(argv: Sequence[str] | None) -> int:
                 return 1
             print(index)
             return 0
+    except KeyboardInterrupt:
+        print("interrupted: the workers and their kernels were stopped; finished reports are kept",
+              file=sys.stderr)
+        return 130
     except ParamsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

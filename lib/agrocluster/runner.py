@@ -21,6 +21,7 @@ synthesis) run after the per-cluster tasks.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -47,6 +48,11 @@ KERNEL_START_ATTEMPTS = 3
 # Thread pools of the numerical libraries inside each kernel. Tasks already run one per core; letting each
 # kernel's BLAS or numba also start one thread per core makes them contend (measured 4x slower on 2 cores).
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+#: One thread per task whatever ``--jobs`` and the machine's cores: the summation order of BLAS and numba
+#: reductions depends on the thread count, so a fixed count keeps every number identical across machines.
+THREADS_PER_TASK = 1
+#: Seconds a Dask run waits for a worker (at the start, and after the last worker has gone) before failing.
+DASK_WORKER_TIMEOUT_S = float(os.environ.get("AGROCLUSTER_DASK_WORKER_TIMEOUT", "60"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -317,6 +323,8 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
                     progress_bar=False, log_output=False, request_save_on_cell_execute=False, start_timeout=120,
                 )
                 break
+            except (KeyboardInterrupt, SystemExit):
+                raise  # the user stopped the run: no retry, no failure report
             except BaseException as exc:  # noqa: BLE001 - classified just below
                 error = exc
                 executed = nbformat.read(executed_path, as_version=4) if executed_path.is_file() else None
@@ -436,13 +444,45 @@ def _spec(task: Task, show_code: bool, titles: Mapping[str, str], threads: int =
     }
 
 
+def _worker_init() -> None:
+    """Start of a pool worker: its own session, and its end when the runner dies.
+
+    In its own session a worker (and the kernels it starts, which inherit the session) does not receive
+    the terminal's Ctrl-C: the runner alone handles it and stops the workers (:func:`_stop_workers`). On
+    Linux the worker also asks for SIGTERM when the runner dies, even by SIGKILL; a kernel whose worker
+    has gone exits by itself (ipykernel polls its parent).
+    """
+    os.setsid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
+def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Kill every worker's session (the worker and its kernels) and shut the pool down without waiting."""
+    import signal
+
+    for process in list(getattr(pool, "_processes", {}).values()):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _run_local(specs: list[dict[str, Any]], jobs: int, on_done: Callable[[dict[str, Any]], None]) -> None:
     if jobs <= 1 or len(specs) == 1:
         for spec in specs:
             on_done(_guarded(spec))
         return
     context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=min(jobs, len(specs)), mp_context=context) as pool:
+    pool = cf.ProcessPoolExecutor(max_workers=min(jobs, len(specs)), mp_context=context, initializer=_worker_init)
+    try:
         futures = {pool.submit(_guarded, spec): spec for spec in specs}
         for future in cf.as_completed(futures):
             spec = futures[future]
@@ -450,23 +490,59 @@ def _run_local(specs: list[dict[str, Any]], jobs: int, on_done: Callable[[dict[s
                 on_done(future.result())
             except Exception as exc:  # noqa: BLE001 - a worker process died: report the task as failed
                 on_done(_crashed(spec, exc))
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _run_dask(specs: list[dict[str, Any]], scheduler: str, on_done: Callable[[dict[str, Any]], None]) -> None:
-    from distributed import Client, as_completed
+    """Send the tasks to a Dask scheduler; a lost worker's task is retried on another (``retries=2``).
 
-    with Client(scheduler, timeout=60) as client:
+    Fails with a :class:`RunError` when the scheduler cannot be reached, when no worker joins within
+    ``DASK_WORKER_TIMEOUT_S`` seconds, or when every worker has gone for that long while tasks remain
+    (they are then reported failed, not waited for).
+    """
+    from distributed import Client, wait
+
+    timeout = DASK_WORKER_TIMEOUT_S
+    try:
+        client = Client(scheduler, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise RunError(f"cannot reach the Dask scheduler at {scheduler} within {timeout:.0f} s ({exc})") from None
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            raise RunError(f"no Dask worker joined the scheduler at {scheduler} within {timeout:.0f} s") from None
         futures = {
             client.submit(_guarded, spec, key=f"agrocluster-{spec['cluster_id']}-{spec['notebook']}-{os.getpid()}-{i}",
                           pure=False, retries=2): spec
             for i, spec in enumerate(specs)
         }
-        for future in as_completed(futures):
-            spec = futures[future]
-            try:
-                on_done(future.result())
-            except Exception as exc:  # noqa: BLE001 - the task was lost on the cluster: report it
-                on_done(_crashed(spec, exc))
+        pending = set(futures)
+        no_workers_since: float | None = None
+        while pending:
+            done, pending = wait(list(pending), timeout=2, return_when="FIRST_COMPLETED")
+            pending = set(pending)
+            for future in done:
+                spec = futures[future]
+                try:
+                    on_done(future.result())
+                except Exception as exc:  # noqa: BLE001 - the task was lost on the cluster: report it
+                    on_done(_crashed(spec, exc))
+            if not pending:
+                break
+            if client.scheduler_info().get("workers"):
+                no_workers_since = None
+            elif no_workers_since is None:
+                no_workers_since = time.monotonic()
+            elif time.monotonic() - no_workers_since > timeout:
+                lost = RunError(f"every Dask worker of {scheduler} has gone for more than {timeout:.0f} s")
+                for future in pending:
+                    future.cancel()
+                    on_done(_crashed(futures[future], lost))
+                return
 
 
 def _guarded(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -495,6 +571,37 @@ def run(clusters: Iterable[str] | None = None, notebooks: Iterable[str] | None =
         outputs.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunError(f"cannot create the outputs folder {outputs}: {exc}") from exc
+    with _run_lock(outputs):
+        return _run_tasks(tasks, outputs, t0, jobs=jobs, scheduler=scheduler, force=force, show_code=show_code,
+                          progress=progress, log=log)
+
+
+@contextlib.contextmanager
+def _run_lock(outputs: Path) -> Any:
+    """Hold ``outputs/.lock`` for the whole run: a second run on the same outputs refuses to start."""
+    import fcntl
+
+    path = outputs / ".lock"
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the lock's lifetime
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise RunError(f"another agrocluster run (pid {holder}) is writing to {outputs}; wait for it to "
+                           "finish, or set AGROCLUSTER_OUTPUTS to another folder") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None, scheduler: str | None,
+               force: bool, show_code: bool, progress: bool, log: Callable[[str], None]) -> RunSummary:
     memo = HashMemo(outputs / ".cache" / "hashes.json")
     library = library_fingerprint()
     titles = {stem: notebook_title(stem) for stem in {t.notebook for t in tasks}}
@@ -537,8 +644,7 @@ def run(clusters: Iterable[str] | None = None, notebooks: Iterable[str] | None =
                 + (f": {outcome.get('error')}" if outcome.get("error") else ""))
             bar.update(1)
 
-        threads = max(1, (os.cpu_count() or 1) // jobs) if not scheduler else 1
-        specs = [_spec(task, show_code, titles, threads) for task, _ in pending]
+        specs = [_spec(task, show_code, titles, THREADS_PER_TASK) for task, _ in pending]
         if specs:
             if scheduler:
                 _run_dask(specs, scheduler, on_done)

@@ -1,0 +1,94 @@
+"""The runner under interruptions and faults (issue 18): Ctrl-C and SIGTERM stop everything, one run at a time,
+Dask without workers fails after a stated timeout. Real processes, real kernels, a real scheduler."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from agrocluster import runner
+from agrocluster.errors import RunError
+
+from .test_dask import BIN, _free_port, _wait
+from .test_runner import write_probe
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def probe_project(project):
+    for path in (project / "notebooks").glob("*"):
+        path.unlink()
+    write_probe(project)
+    return project
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stopped_run_ends_quickly_with_no_orphans(probe_project, stop):
+    env = {**os.environ, "AGROCLUSTER_ROOT": str(probe_project)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agrocluster.cli", "run", "--notebook", "10_probe", "--cluster", "chile_wine",
+         "--cluster", "kenya_tea", "-p", "synthetic.sleep=60", "--jobs", "2", "--no-progress"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    me = psutil.Process(proc.pid)
+    # wait until both kernels run (runner → pool workers → kernels)
+    _wait(lambda: sum("ipykernel" in " ".join(p.cmdline()) for p in _tree(me)) >= 2, 120, "two kernels")
+    family = _tree(me)
+    os.killpg(proc.pid, stop)  # as a terminal does: the signal goes to the runner's process group
+    started = time.monotonic()
+    _, stderr = proc.communicate(timeout=30)
+    assert time.monotonic() - started < 15
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    _wait(lambda: not [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], 15,
+          "every worker and kernel to exit")
+    assert not (probe_project / "outputs" / "chile_wine" / "10_probe.html").exists()
+
+
+def _tree(process: psutil.Process) -> list[psutil.Process]:
+    """The runner's descendants: pool workers (in sessions of their own) and the kernels they started."""
+    try:
+        return process.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def test_a_second_run_on_the_same_outputs_is_refused(probe_project):
+    outputs = probe_project / "outputs"
+    outputs.mkdir()
+    with open(outputs / ".lock", "a+", encoding="utf-8") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("4242")
+        held.flush()
+        with pytest.raises(RunError, match=r"another agrocluster run \(pid 4242\) is writing to"):
+            runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False)
+    summary = runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False)
+    assert [r.status for r in summary.results] == ["ok"]
+
+
+def test_dask_without_workers_fails_after_the_stated_timeout(probe_project, monkeypatch):
+    monkeypatch.setattr(runner, "DASK_WORKER_TIMEOUT_S", 3.0)
+    port = _free_port()
+    with pytest.raises(RunError, match=f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}"):
+        runner.run(["chile_wine"], ["10_probe"], scheduler=f"tcp://127.0.0.1:{port}", progress=False)
+    scheduler = subprocess.Popen(
+        [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 60, "the scheduler")
+        started = time.monotonic()
+        with pytest.raises(RunError, match=r"no Dask worker joined the scheduler .* within 3 s"):
+            runner.run(["chile_wine"], ["10_probe"], scheduler=f"tcp://127.0.0.1:{port}", progress=False)
+        assert time.monotonic() - started < 30
+    finally:
+        os.killpg(scheduler.pid, signal.SIGKILL)
+        scheduler.wait(timeout=30)
