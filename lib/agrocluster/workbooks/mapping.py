@@ -26,9 +26,23 @@ from agrocluster.sections import Section
 from agrocluster.workbooks.common import Headline, excluded_from
 
 __all__ = [
-    "CrossSection", "LocationQuotients", "cluster_strength", "coagglomeration", "concentration_indices",
-    "cross_section", "ellison_glaeser", "establishment_map", "kd_figure", "kdensity", "location_quotients",
-    "lq_arguments", "lq_cluster_sector", "lq_reading", "eg_reading", "shift_share", "strength_reading",
+    "CrossSection",
+    "LocationQuotients",
+    "cluster_strength",
+    "coagglomeration",
+    "concentration_indices",
+    "cross_section",
+    "eg_reading",
+    "ellison_glaeser",
+    "establishment_map",
+    "kd_figure",
+    "kdensity",
+    "location_quotients",
+    "lq_arguments",
+    "lq_cluster_sector",
+    "lq_reading",
+    "shift_share",
+    "strength_reading",
     "world_production",
 ]
 

@@ -160,8 +160,8 @@ def synthetic_note(data: Any) -> list[str]:
     synthetic = [t for t in data.tables if data.is_synthetic(t)]
     if not synthetic:
         return []
-    return [f"Synthetic table(s) used here: {', '.join(synthetic)} (seeded, with planted truth). Numbers from them "
-            "demonstrate and check the methods; they are not findings about the real cluster."]
+    return [(f"Synthetic table(s) used here: {', '.join(synthetic)} (seeded, with planted truth). Numbers from them "
+            "demonstrate and check the methods; they are not findings about the real cluster.")]
 
 
 def inventory(data: Any, columns: list[str] | None = None) -> Section:
