@@ -88,6 +88,8 @@ regional = data["regional_employment"]
 lqs = mapping.location_quotients(regional, params)
 lq = lqs.result
 rec.section("core-regions", lqs, "Core regions of the cluster")
+
+# %%
 common.show_figure(rec, "map", mapping.establishment_map(sites, lqs, params))
 
 # %% [markdown]
