@@ -133,3 +133,25 @@ def test_show_figure_records_once_and_collect_headlines_skips_steps_not_computed
     assert common.collect_headlines(missing, done) == [common.Headline("k", 1.0)]
     rec.save()
     assert json.loads((tmp_path / "99_test.results.json").read_text())["figures"][0]["name"] == "curve"
+
+
+# ---------------------------------------------------------------------------------------------- demo data
+
+
+@pytest.mark.parametrize(("cluster_id", "allowed", "not_allowed"), [
+    ("chile_wine", {"regional", "map", "distance", "plant_employment", "urbanisation", "member_premium",
+                    "programme", "capital", "investment"}, set()),
+    # the real Indonesian rice farms: no coordinates, one sector, no membership, no capital
+    ("indonesia_rice", {"regional", "plant_employment", "programme"},
+     {"map", "distance", "urbanisation", "member_premium", "capital", "investment"}),
+])
+def test_availability_of_the_demo_clusters(cluster_id, allowed, not_allowed):
+    from agrocluster.data.cluster import load_cluster
+
+    cluster = params_module.load(cluster_id)
+    data = load_cluster(cluster, tables=["establishments", "regional_employment"])
+    found = overview.availability(data, cluster)
+    assert {a for a in allowed if found.allows(a)} == allowed
+    assert not_allowed <= set(found.missing())
+    assert not found.allows("country_series")  # country_product not loaded here
+    assert found.synthetic == tuple(t for t in data.tables if data.is_synthetic(t))
