@@ -38,6 +38,9 @@ params = agrocluster.params.load(cluster_id, overrides)
 rec = record.Recorder(params, "00_cluster_overview", output_dir)
 figures.use_theme()
 
+# %%
+from agrocluster.workbooks import common, overview
+
 # %% [markdown]
 # ## 1. The cluster
 
@@ -54,37 +57,35 @@ rec.table("identity", identity, f"What defines the {params.name} in this analysi
 # %%
 data = load_cluster(params)
 rec.add_inputs(data.provenance())
-inventory = data.inventory()
-rec.table("inventory", inventory, "Tables of the cluster, their source, size and content hash.")
+rec.section("inventory", overview.inventory(data), "Tables of the cluster, their source, size and content hash.")
 
 # %%
-excluded = data.excluded_table()
-for row in excluded.itertuples():
-    rec.add_excluded(row.table, row.reason, row.n_rows)
-rec.table("excluded", excluded, "Rows excluded by documented rules (none is dropped silently).")
+rec.table("excluded", common.excluded_table(rec.excluded), "Rows excluded by documented rules (none is dropped silently).")
 
 # %% [markdown]
-# ## 3. The product at country level (real FAOSTAT food balances)
+# ## 3. What these data allow
+#
+# Which analyses of the workbooks that follow the tables can support, and what each rests on or needs. The
+# analysis workbooks take the same decisions from the same function, so a missing analysis is never a
+# surprise.
 
 # %%
-food_balances = data["country_product"]
-series = food_balances[(food_balances["country"] == params.country_iso3)
-                       & (food_balances["item"] == str(params.faostat_item_code))].sort_values("year")
-fig, ax = figures.new_figure()
-figures.country_series(ax, series, title=f"{params.product} in {params.country_iso3} (thousand tonnes)")
-rec.figure("country-series", fig, f"Production, exports and imports of {params.product}, FAOSTAT food balances. "
-           "The methodology changed in 2010: the series joins the old and new food balances.")
-
-# %%
-latest = series.dropna(subset=["production"]).iloc[-1]
-rec.headline("production_kt", float(latest["production"]), label=f"{params.product} production {int(latest['year'])}",
-             unit="kt")
-rec.headline("exports_kt", float(latest["exports"]), label=f"{params.product} exports {int(latest['year'])}", unit="kt")
-if data.has("establishments"):
-    rec.headline("establishments", int(data["establishments"]["firm_id"].nunique()), label="firms or farms")
+allowed = overview.availability(data, params)
+rec.table("availability", allowed.table(), "Analyses these data allow (possible) and what each rests on or needs.")
 
 # %% [markdown]
-# ## 4. Effective parameters
+# ## 4. The product at country level (real FAOSTAT food balances)
+
+# %%
+series = overview.country_series(data, params)
+common.show_figure(rec, "country-series", overview.country_figure(series, params))
+
+# %%
+for h in common.collect_headlines(series):
+    rec.headline(h.key, h.value, se=h.se, label=h.label, unit=h.unit, note=h.note)
+
+# %% [markdown]
+# ## 5. Effective parameters
 
 # %%
 rec.table("parameters", tables.parameters_table(params), "Every effective parameter of this run.")

@@ -47,16 +47,11 @@ rec = record.Recorder(params, "01_cluster_mapping", output_dir)
 figures.use_theme()
 
 # %%
-import pandas as pd
-
-import agrocluster.concentration as conc
-from agrocluster.concentration import mapping as cmap
 from agrocluster.data.cluster import load_cluster
 from agrocluster.figures import mapping as fmap
+from agrocluster.workbooks import common, mapping, overview
 
-options = params.concentration
-sector, related = params.cluster_sector, list(params.related_sectors)
-left_out = []  # every exclusion of this workbook, shown together in section 8
+sector = params.cluster_sector
 
 # %% [markdown]
 # ## 1. The data this workbook reads
@@ -67,13 +62,8 @@ left_out = []  # every exclusion of this workbook, shown together in section 8
 # %%
 data = load_cluster(params, tables=["establishments", "regional_employment", "country_product"])
 rec.add_inputs(data.provenance())
-left_out.append(data.excluded_table())
-synthetic = [t for t in ("establishments", "regional_employment") if data.is_synthetic(t)]
-if synthetic:
-    rec.note(f"Synthetic table(s) used here: {', '.join(synthetic)} (seeded, with planted truth). Numbers from them "
-             "demonstrate and check the methods; they are not findings about the real cluster.")
-inventory = data.inventory()[["table", "kind", "origin", "rows", "years"]]
-rec.table("inputs", inventory, "The tables this workbook reads: real or synthetic, where from, rows and years.")
+rec.section("inputs", overview.inventory(data, ["table", "kind", "origin", "rows", "years"]),
+            "The tables this workbook reads: real or synthetic, where from, rows and years.")
 
 # %% [markdown]
 # The plant-level analyses (map, Ellison–Glaeser, K-density) use one cross-section: the latest year of
@@ -82,13 +72,9 @@ rec.table("inputs", inventory, "The tables this workbook reads: real or syntheti
 # further down is never a surprise.
 
 # %%
-year, plants = cmap.latest_cross_section(data["establishments"])
-located, no_coordinates = cmap.select_rows(plants, ["lat", "lon"], f"no coordinates (lat/lon) in year {year}")
-staffed, no_employment = cmap.select_rows(plants, ["labour"], f"plant employment (labour) missing in year {year}")
-left_out += [no_coordinates, no_employment]
-check = cmap.feasibility(plants, sector, related, employment="labour")
-rec.table("feasibility", check.table(),
-          f"What the establishments of year {year} ({len(plants):,} rows) can support, and why not where they cannot.")
+sites = mapping.cross_section(data, params)
+rec.section("feasibility", sites, f"What the establishments of year {sites.result.year} "
+            f"({len(sites.result.plants):,} rows) can support, and why not where they cannot.")
 
 # %% [markdown]
 # ## 2. Where the cluster is
@@ -99,27 +85,12 @@ rec.table("feasibility", check.table(),
 
 # %%
 regional = data["regional_employment"]
-lq_args = cmap.lq_options(options, regional)
-lq = conc.location_quotient(regional, **lq_args, seed=params.seed)
-last_year = int(regional["year"].max())
-lq_last = lq[lq["year"] == last_year]
-core, core_basis = cmap.core_regions(lq_last, sector, params.regions)
-if not params.regions:
-    rec.note(f"The cluster names no core region: the core is {core_basis}.")
+lqs = mapping.location_quotients(regional, params)
+lq = lqs.result
+rec.section("core-regions", lqs, "Core regions of the cluster")
 
-if check.ok("map"):
-    centres = cmap.region_centres(located)
-    fig, ax = figures.new_figure(8.5, 7.0)
-    fmap.establishment_map(ax, located, sector, related=related, centres=centres, core=core,
-                           title=f"{params.name}: establishments in {year}")
-    shown = rec.figure("map", fig, f"Establishments of {year} by longitude and latitude: cluster sector {sector} "
-                       f"highlighted, related sector(s) {', '.join(related) or 'none'} in a second colour; crosses are "
-                       f"region centres, named for the core regions ({', '.join(core)}).")
-else:
-    rec.note(f"No map: {check.reason('map')}.")
-    shown = tables.callout("No map for this cluster", check.reason("map") + ". The regional tables below still "
-                           "say where the sector is concentrated.")
-shown
+# %%
+common.show_figure(rec, "map", mapping.establishment_map(sites, lqs, params))
 
 # %% [markdown]
 # ## 3. How specialised the regions are: location quotients
@@ -130,11 +101,10 @@ shown
 # 2 and ½ are equally far from 1).
 
 # %%
-fig, ax = figures.new_figure(9.0, max(5.0, 0.28 * lq_last["region"].nunique() + 1.5))
-fmap.lq_heatmap(ax, lq_last, sector, highlight=core, title=f"Location quotients, {last_year}")
-rec.figure("lq-heatmap", fig, f"Location quotients of every region (rows) and sector (columns) in {last_year}; "
-           f"the framed column is the cluster sector {sector}, core regions in bold. Base: "
-           f"{'traded employment' if lq_args['base'] == 'traded' else 'all employment'}.")
+fig, ax = figures.new_figure(9.0, max(5.0, 0.28 * lq.latest["region"].nunique() + 1.5))
+fmap.lq_heatmap(ax, lq.latest, sector, highlight=lq.core, title=f"Location quotients, {lq.year}")
+rec.figure("lq-heatmap", fig, f"Location quotients of every region (rows) and sector (columns) in {lq.year}; "
+           f"the framed column is the cluster sector {sector}, core regions in bold. Base: {lq.base_text}.")
 
 # %% [markdown]
 # The cluster sector's LQ in every region, with its interval. A wide interval means the region is small
@@ -142,37 +112,9 @@ rec.figure("lq-heatmap", fig, f"Location quotients of every region (rows) and se
 # estimates: the LQ the location model implies, and whether the generator planted the cluster there.
 
 # %%
-interval = lq_args["interval"]  # "poisson", "bootstrap" or None
-lq_sector = lq_last[lq_last["sector"] == sector].drop(columns=["year", "sector"])
-lq_sector = lq_sector.merge(regional[(regional["year"] == last_year) & (regional["sector"] == sector)]
-                            [["region", "employment", "establishments"]], on="region", how="left")
-lq_sector.insert(1, "core", lq_sector["region"].isin(core))
-if data.is_synthetic("regional_employment"):
-    lq_sector = lq_sector.merge(cmap.truth_lq(data.truth, sector)[["region", "lq_expected", "planted_core"]],
-                                on="region", how="left")
-lq_sector = lq_sector.sort_values("lq", ascending=False).reset_index(drop=True)
-lq_sector = lq_sector.astype({"employment": "float64"}).round({"employment": 0}).astype({"employment": "int64",
-                                                                                        "establishments": "int64"})
-level_text = f"{options.interval_level:.0%} {interval.capitalize()} interval (lq_lo–lq_hi)" if interval else "no interval"
-rec.table("lq-cluster-sector", lq_sector,
-          f"LQ of the cluster sector {sector} in each region, {last_year}, with its {level_text}; core: "
-          f"{core_basis}." + (" lq_expected and planted_core: the synthetic generator's truth." if
-                              data.is_synthetic("regional_employment") else ""))
-
-# %%
-top = cmap.strongest_region(lq_last, sector, core)
-lq_label = f"LQ of sector {sector} in {top['region']} (strongest core region), {last_year}"
-rec.headline("cluster_lq", float(top["lq"]), label=lq_label, unit="ratio",
-             note=(f"{options.interval_level:.0%} {interval.capitalize()} interval {top['lq_lo']:.2f}–{top['lq_hi']:.2f}"
-                   if interval else "no interval computed (concentration.lq_interval=none)"))
-if interval:
-    rec.headline("cluster_lq_lo", float(top["lq_lo"]), label=f"{lq_label}: lower bound", unit="ratio")
-    rec.headline("cluster_lq_hi", float(top["lq_hi"]), label=f"{lq_label}: upper bound", unit="ratio")
-reading = (f"In {last_year}, {top['region']} employs the cluster sector {top['lq']:.1f} times as intensively as the "
-           "country as a whole" + (f" (interval {top['lq_lo']:.1f}–{top['lq_hi']:.1f})" if interval else "") + ". "
-           f"{int((lq_sector['lq'] >= 1).sum())} of {len(lq_sector)} regions have an LQ of 1 or more"
-           + (f", {int((lq_sector['lq_lo'] > 1).sum())} of them with the whole interval above 1." if interval else "."))
-tables.callout("Reading", reading)
+lq_sector = mapping.lq_cluster_sector(lqs, data, params)
+rec.section("lq-cluster-sector", lq_sector, f"LQ of the cluster sector {sector} in each region, {lq.year}, with "
+            f"its {lq.interval_text}; core: {lq.core_basis}.")
 
 # %% [markdown]
 # How unevenly the cluster and related sectors are spread over regions, first and last year: the Hoover
@@ -180,12 +122,9 @@ tables.callout("Reading", reading)
 # (regions weighted by their employment). Rising values mean the sector is concentrating.
 
 # %%
-first_year = int(regional["year"].min())
-indices = cmap.concentration_indices(regional, [sector, *related], [first_year, last_year])
-indices["year"] = indices["year"].astype(str)  # a label, not a number to format
-rec.table("concentration-indices", indices,
-          f"Hoover index, Gini and locational Gini of the cluster sector and related sector(s), {first_year} and "
-          f"{last_year} (regional employment).")
+indices = mapping.concentration_indices(regional, params)
+rec.section("concentration-indices", indices, f"Hoover index, Gini and locational Gini of the cluster sector and "
+            f"related sector(s), {indices.result[0]} and {indices.result[1]} (regional employment).")
 
 # %% [markdown]
 # ## 4. How concentrated the sector is: Ellison–Glaeser γ
@@ -198,67 +137,14 @@ rec.table("concentration-indices", indices,
 # their own concentration.
 
 # %%
-if check.ok("eg"):
-    simulate = options.eg_simulations or None
-    eg = conc.ellison_glaeser(staffed, employment="labour", simulate=simulate, level=options.interval_level,
-                              seed=params.seed)
-    truth = data.truth if data.is_synthetic("establishments") else None
-    eg_table = cmap.eg_report(eg, sector, related, truth)
-    cluster_row = eg_table.iloc[0]
-    rec.headline("eg_gamma", float(cluster_row["gamma"]), label=f"Ellison–Glaeser γ of sector {sector}, {year}",
-                 unit="index")
-    if simulate:
-        rec.headline("eg_gamma_pvalue", float(cluster_row["gamma_p"]),
-                     label=f"p-value of γ under random location ({simulate} draws)", unit="probability")
-    else:
-        rec.note("Ellison–Glaeser γ has no p-value: concentration.eg_simulations is 0.")
-    caption = (f"Ellison–Glaeser index of every sector, {year} ({len(staffed):,} plants weighted by employment): G raw "
-               "concentration, H plant Herfindahl, γ the index" + (f"; gamma_p one-sided p-value and gamma_null_lo/hi the "
-               f"central {options.interval_level:.0%} of γ under random location, {simulate} draws" if simulate else "")
-               + (". gamma_true: planted γ; gamma_expected_index: what the index should show given the location "
-                  "probabilities actually drawn, attenuated by (1 − w)² for a sector with employment share w."
-                  if truth else "."))
-    shown = rec.table("ellison-glaeser", eg_table.drop(columns=["employment", "gamma_given_draw"], errors="ignore"),
-                      caption)
-else:
-    rec.note(f"Ellison–Glaeser γ not computed: {check.reason('eg')}.")
-    shown = tables.callout("Ellison–Glaeser γ not computed", check.reason("eg") + ". The location quotients and "
-                           "strength flags, which use the regional employment table, still describe concentration.")
-shown
+eg = mapping.ellison_glaeser(sites, params)
+rec.section("ellison-glaeser", eg, f"Ellison–Glaeser index of every sector, {sites.result.year}, plants weighted "
+            "by employment; the reading below names the columns.")
 
 # %%
-if check.ok("eg"):
-    significant = eg_table[(eg_table["gamma_p"] <= 0.05)]["sector"].tolist() if simulate else []
-    text = (f"γ of the cluster sector is {cluster_row['gamma']:.3f}"
-            + (f" (p = {cluster_row['gamma_p']:.3f}; under random location γ would lie between "
-               f"{cluster_row['gamma_null_lo']:.3f} and {cluster_row['gamma_null_hi']:.3f})" if simulate else "")
-            + ". " + (f"Sectors with p ≤ 0.05: {', '.join(significant)}; with {len(eg_table)} sectors tested, about "
-                      f"{0.05 * len(eg_table):.1f} would pass by chance alone. " if simulate else "")
-            + "Judge γ by its size as well: Ellison and Glaeser read γ below 0.02 as not very localised and above "
-              "0.05 as highly localised.")
-    if truth is not None:
-        text += (f" Planted γ: {cluster_row['gamma_true']:.3f}; given the drawn location probabilities the index "
-                 f"should show about {cluster_row['gamma_expected_index']:.3f}. Sectors planted with γ = 0 can show a "
-                 "small γ that the random-location test calls significant: in the generator plant sizes respond to "
-                 "agglomeration, which the test's null (location independent of size) does not allow for.")
-    shown = tables.callout("Reading", text)
-else:
-    shown = None
-shown
-
-# %%
-if check.ok("coagglomeration"):
-    co = conc.coagglomeration(staffed, [sector, *check.related_usable], employment="labour")
-    co_table = co.table().reset_index()
-    co_table.insert(1, "role", cmap.sector_roles(co_table["sector"], sector, related))
-    planted = (" The generator places related sectors independently of the cluster sector (planted γᶜ = 0)."
-               if data.is_synthetic("establishments") else "")
-    shown = rec.table("coagglomeration", co_table,
-                      f"Coagglomeration of {' + '.join(co.sectors)}, {year}: γᶜ = {co.gamma_c:.4f} (pooled G = "
-                      f"{co.G:.4f}, H = {co.H:.4f}); rows: each sector's employment weight, G, H and own γ." + planted)
-else:
-    shown = tables.callout("Coagglomeration not computed", check.reason("coagglomeration") + ".")
-shown
+co = mapping.coagglomeration(sites, params)
+rec.section("coagglomeration", co, f"Coagglomeration of the cluster sector and its related sector(s), "
+            f"{sites.result.year}: each sector's employment weight, G, H and own γ.")
 
 # %% [markdown]
 # ## 5. At what distances the sector clusters: Duranton–Overman K-density
@@ -270,43 +156,12 @@ shown
 # the range runs to the median distance between all sites.
 
 # %%
-kd_done = False
-if check.ok("kd"):
-    sample = cmap.kd_subsample(located, sector, options.kd_max_points, seed=params.seed)
-    kd = conc.kdensity(sample.frame, sector, n_draws=options.kd_draws, level=options.interval_level, seed=params.seed)
-    kd_done = True
-    planted_kd = cmap.truth_kd(data.truth) if data.is_synthetic("establishments") else None
-    fig, ax = figures.new_figure(8.0, 4.5)
-    fmap.kd_curve(ax, kd.table(), localised=kd.localised_ranges, level=kd.level,
-                  truth_km=planted_kd["localised_below_km"] if planted_kd else None,
-                  title=f"K-density of sector {sector}, {year}")
-    shown = rec.figure("kd", fig, f"K-density of the cluster sector's {kd.n_points:,} establishments ({year}), "
-                       f"bandwidth {kd.bandwidth:.1f} km, with the global {kd.level:.0%} band from {kd.n_draws:,} random "
-                       f"relocations among {kd.n_sites:,} sites; shaded: localised ranges. Sample: {sample.note}."
-                       + (f" Dashed: the planted scale (plants within {planted_kd['cluster_radius_km']:g} km of their "
-                          "region centre)." if planted_kd else ""))
-else:
-    rec.note(f"K-density not computed: {check.reason('kd')}.")
-    shown = tables.callout("K-density not computed", check.reason("kd") + ". Distance-based concentration needs "
-                           "the establishments' coordinates.")
-shown
+kd = mapping.kdensity(sites, params)
+rec.section("kd-ranges", kd, f"Distance ranges (km) where the K-density of sector {sector} is above (localised) "
+            "or below (dispersed) its global band.")
 
 # %%
-if kd_done:
-    ranges = cmap.kd_ranges(kd)
-    if kd.localised_ranges:
-        start_km, end_km = kd.localised_ranges[0]
-        rec.headline("localised_from_km", start_km, label=f"sector {sector} localised from (first range)", unit="km")
-        rec.headline("localised_to_km", end_km, label=f"sector {sector} localised to (first range)", unit="km")
-    else:
-        rec.note(f"The K-density of sector {sector} never rises above its band: no localised range "
-                 "(localised_from_km / localised_to_km not recorded).")
-    shown = rec.table("kd-ranges", ranges, f"Distance ranges (km) where the K-density of sector {sector} is above "
-                      f"(localised) or below (dispersed) its global {kd.level:.0%} band; localisation index Γ = "
-                      f"{kd.localisation_index:.4f}, dispersion index Ψ = {kd.dispersion_index:.4f}.")
-else:
-    shown = None
-shown
+common.show_figure(rec, "kd", mapping.kd_figure(kd, sites, params))
 
 # %% [markdown]
 # ## 6. How strong the cluster is: US Cluster Mapping flag and European stars
@@ -319,22 +174,10 @@ shown
 # *stability*: the share of Poisson redraws of employment in which it keeps its value (0.5 is a coin toss).
 
 # %%
-regional_last = regional[regional["year"] == last_year]
-strength = cmap.cluster_strength(regional_last, sector, core, n_resamples=options.strength_resamples,
-                                 seed=params.seed, base=lq_args["base"], traded=lq_args.get("traded"))
-strength = strength.round({"employment": 0}).astype({"employment": "int64", "establishments": "int64"})
-strong_core = bool(strength.loc[strength["core"], "strong"].any())
-rec.headline("strong_cluster", int(strong_core), label=f"any core region a strong cluster in sector {sector}, "
-             f"{last_year} (1 = yes)", unit="flag")
-rec.table("strength", strength,
-          f"Strong-cluster flag and stars of sector {sector} in every region, {last_year} (highest LQ first), with "
-          f"their stability over {options.strength_resamples} Poisson redraws of employment.")
-
-# %%
-core_rows = strength[strength["core"]]
-tables.callout("Reading", "Core regions flagged strong: " + (", ".join(
-    f"{r.region} (stability {r.strong_stability:.0%})" for r in core_rows.itertuples() if r.strong) or "none")
-    + ". Stars of the core regions: " + ", ".join(f"{r.region} {int(r.stars)}★" for r in core_rows.itertuples()) + ".")
+strength = mapping.cluster_strength(regional, lqs, params)
+rec.section("strength", strength, f"Strong-cluster flag and stars of sector {sector} in every region, {lq.year} "
+            f"(highest LQ first), with their stability over {params.concentration.strength_resamples} Poisson "
+            "redraws of employment.")
 
 # %% [markdown]
 # ## 7. Own dynamism or the sector's? Shift-share of the core regions
@@ -346,19 +189,16 @@ tables.callout("Reading", "Core regions flagged strong: " + (", ".join(
 # competitive effect is the cluster's own dynamism.
 
 # %%
-start = options.shift_share_base_year or first_year
-shares = cmap.shift_share_regions(regional, core, sector, start, last_year)
-jobs = shares.columns[2:]
-shares[jobs] = shares[jobs].round(0).astype("int64")
-own = shares[shares["scope"] == "cluster sector"]
+shares = mapping.shift_share(regional, lqs, params)
+start = shares.result.start
 fig, ax = figures.new_figure(7.5, 4.2)
-fmap.shift_share_bars(ax, own, title=f"Sector {sector}: employment change {start}–{last_year}")
+fmap.shift_share_bars(ax, shares.result.own, title=f"Sector {sector}: employment change {start}–{lq.year}")
 rec.figure("shift-share", fig, f"Shift-share of the cluster sector's employment change in each core region, "
-           f"{start} to {last_year}: bars are the three components, diamonds the total change (their sum).")
+           f"{start} to {lq.year}: bars are the three components, diamonds the total change (their sum).")
 
 # %%
-rec.table("shift-share", shares, f"Shift-share decomposition, {start} to {last_year}, for each core region: the "
-          "cluster sector and all sectors of the region (jobs; components add up to the change).")
+rec.section("shift-share", shares, f"Shift-share decomposition, {start} to {lq.year}, for each core region: the "
+            "cluster sector and all sectors of the region (jobs; components add up to the change).")
 
 # %% [markdown]
 # ## 8. The country in world production (real FAOSTAT food balances)
@@ -372,12 +212,8 @@ rec.table("shift-share", shares, f"Shift-share decomposition, {start} to {last_y
 # 2010: the share series crosses that break.
 
 # %%
-standing = cmap.production_standing(data["country_product"], params.country_iso3, params.faostat_item_code,
-                                    top=params.exports.n_competitors)
-left_out.append(standing.excluded)
-rec.headline("world_production_share", 100.0 * standing.share,
-             label=f"{params.country_iso3} share of world {standing.item_name} production, {standing.year}", unit="%",
-             note=f"rank {standing.rank} of {standing.n_producers} producers; quantity RCA {standing.rca:.2f}")
+world = mapping.world_production(data, params)
+standing = world.result.standing
 fig, ax = figures.new_figure(7.5, 3.8)
 fmap.world_share_line(ax, standing.series, label=params.country_iso3,
                       title=f"{params.country_iso3}: share of world {standing.item_name} production")
@@ -393,9 +229,8 @@ rec.figure("rca", fig, f"Quantity-based RCA in production of the top {params.exp
            "highlighted; dashed line at 1.")
 
 # %%
-producers = standing.table().round({"production": 0}).astype({"production": "int64"})
-rec.table("producers", producers, f"Top producers of {standing.item_name} in {standing.year}: production "
-          f"(thousand tonnes), share of world production and {standing.rca_basis}.")
+rec.section("producers", world, f"Top producers of {standing.item_name} in {standing.year}: production (thousand "
+            "tonnes), share of world production and quantity-based RCA in production.")
 
 # %% [markdown]
 # ## 9. Rows left out
@@ -403,11 +238,7 @@ rec.table("producers", producers, f"Top producers of {standing.item_name} in {st
 # Every row a rule excluded, with the rule. Nothing else was dropped.
 
 # %%
-excluded = pd.concat([part for part in left_out if len(part)], ignore_index=True) if any(
-    len(part) for part in left_out) else pd.DataFrame(columns=cmap.EXCLUDED_COLUMNS)
-for row in excluded.itertuples():
-    rec.add_excluded(row.table, row.reason, row.n_rows)
-rec.table("excluded", excluded, "Rows excluded by documented rules, by table and reason.")
+rec.table("excluded", common.excluded_table(rec.excluded), "Rows excluded by documented rules, by table and reason.")
 
 # %% [markdown]
 # ## Summary and what comes next
@@ -420,10 +251,10 @@ rec.table("excluded", excluded, "Rows excluded by documented rules, by table and
 # cluster's export links.
 
 # %%
-summary = pd.DataFrame([{"key": key, "value": tables.format_number(item["value"]), "unit": item["unit"],
-                         "what": item["label"]}
-                        for key, item in rec.headlines.items()])
-rec.table("headline", summary, "Headline numbers of this workbook (recorded in the results file).")
+for h in common.collect_headlines(lq_sector, eg, kd, strength, world):
+    rec.headline(h.key, h.value, se=h.se, label=h.label, unit=h.unit, note=h.note)
+rec.table("headline", common.headline_table(rec.headlines), "Headline numbers of this workbook (recorded in the "
+          "results file).")
 
 # %%
 rec.save();

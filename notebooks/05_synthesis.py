@@ -52,22 +52,18 @@ figures.use_theme()
 # ## 1. What was read, and which data are real
 
 # %%
+from agrocluster.workbooks import common
+from agrocluster.workbooks import synthesis as workbook
+
 collection = synthesis.load_results(results_dir)
 rec.add_inputs(collection.inputs())
-for key, value in agrocluster.params.cluster_overrides(overrides).items():
-    rec.note(f"Override {key}={value!r} is a per-cluster parameter: it shaped the cluster reports, not this page.")
 result = synthesis.synthesise(collection, params)
-display(rec.table("data-kinds", result.data_kinds.reset_index(),
-                  "Data behind each cluster's reports: real (FAOSTAT, rice farms, user files) or synthetic."))
+display(rec.section("data-kinds", workbook.data_kinds(result, overrides),
+                    "Data behind each cluster's reports: real (FAOSTAT, rice farms, user files) or synthetic."))
 
 # %%
-rec.note(f"{result.synthetic_share:.0%} of the data tables in use are synthetic: the comparisons on this page "
-         "demonstrate the methods and are not findings about the real clusters.")
-failed = collection.runs[collection.runs["failed_last_run"]]
-for row in failed.itertuples():
-    rec.note(f"The last run of {row.cluster_id}/{row.notebook} failed: its last good results are used.")
-rec.table("runs", collection.summary(),
-          "Results files read per cluster (failed_last_run: the last good report of a failed task is used).")
+rec.section("runs", workbook.runs(collection, result),
+            "Results files read per cluster (failed_last_run: the last good report of a failed task is used).")
 
 # %% [markdown]
 # ## 2. Scorecard
@@ -99,15 +95,9 @@ rec.table("missing", result.missing, "Clusters that did not record each scorecar
 # says the ordering is not settled by these data.
 
 # %%
-for key, ranking in result.rankings.items():
-    if ranking.order:
-        fig, ax = figures.new_figure(width=7.5, height=0.45 * len(ranking.order) + 1.5)
-        synthesis_figures.rank_intervals(ax, ranking.ranks, title=f"Ranks on {key}")
-        display(rec.figure(f"rank-{key}", fig, f"Ranks on {key}: mean simulated rank and "
-                           f"{ranking.level:.0%} rank interval ({ranking.draws} draws, seed {ranking.seed})."))
-    display(rec.table(f"rank-{key}", ranking.table(), ranking.summary()))
-    for row in ranking.excluded.itertuples():
-        rec.add_excluded(f"ranking {key}", row.reason, row.n)
+for ranking in workbook.rankings(result):
+    display(common.show_figure(rec, f"rank-{ranking.key}", ranking.figure))
+    display(rec.section(f"rank-{ranking.key}", ranking.table, ranking.caption))
 
 # %% [markdown]
 # ## 4. Danger flags
@@ -121,10 +111,8 @@ display(rec.table("flags", result.flags_wide().reset_index(), "Danger flags per 
 rec.table("flag-rules", result.flags, "Danger flags with the value and the rule applied.")
 
 # %%
-rec.headline("n_clusters", result.n_clusters, label="clusters compared")
-rec.headline("n_danger_flags", result.n_flags_raised,
-             label=f"danger flags raised (of {result.n_flags_assessed} assessable)")
-rec.headline("synthetic_share", result.synthetic_share, label="share of data tables that are synthetic")
+for h in common.collect_headlines(workbook.page_headlines(result)):
+    rec.headline(h.key, h.value, se=h.se, label=h.label, unit=h.unit, note=h.note)
 
 # %% [markdown]
 # ## Summary

@@ -1,0 +1,90 @@
+"""What every workbook shares: headline numbers of a step, the headline and exclusions tables, figure steps.
+
+A workbook step (a function of a workbook module) returns an :class:`agrocluster.sections.Section`. When the
+step yields numbers the synthesis compares, its ``result`` carries them as a tuple of :class:`Headline`
+in ``result.headlines``; :func:`collect_headlines` gathers them from several steps (skipping steps that
+were not computed) so a notebook records them in one visible loop::
+
+    for h in common.collect_headlines(lq_step, eg_step):
+        rec.headline(h.key, h.value, se=h.se, label=h.label, unit=h.unit, note=h.note)
+
+A step whose result is a figure puts the matplotlib figure in ``result`` and its caption in ``reading``;
+:func:`show_figure` shows it (or "Not computed: …").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from agrocluster.sections import EXCLUDED_COLUMNS, Section, excluded_frame
+
+__all__ = ["HEADLINE_COLUMNS", "Headline", "collect_headlines", "excluded_from", "excluded_table",
+           "headline_table", "show_figure"]
+
+#: Columns of :func:`headline_table`, the one shape of a workbook's table of headline numbers.
+HEADLINE_COLUMNS = ["key", "label", "value", "se", "unit", "note"]
+
+
+class Headline(NamedTuple):
+    """One headline number as :meth:`agrocluster.record.Recorder.headline` records it."""
+
+    key: str
+    value: Any
+    se: Any = None
+    label: str | None = None
+    unit: str | None = None
+    note: str | None = None
+
+
+def collect_headlines(*steps: Section) -> list[Headline]:
+    """The headlines of the computed ``steps``, in the order given (a step without headlines adds none)."""
+    found: list[Headline] = []
+    for step in steps:
+        if step.computed:
+            found.extend(getattr(step.result, "headlines", ()))
+    return found
+
+
+def headline_table(headlines: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """The headline numbers a :class:`~agrocluster.record.Recorder` holds (``rec.headlines``) as one table:
+    ``key, label, value, se, unit, note`` in the order recorded (missing unit or note as "")."""
+    rows = [{"key": key, "label": item.get("label") or key, "value": item.get("value"), "se": item.get("se"),
+             "unit": item.get("unit") or "", "note": item.get("note") or ""} for key, item in headlines.items()]
+    return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+
+
+def excluded_from(*parts: pd.DataFrame) -> pd.DataFrame:
+    """One exclusions table (``table, reason, rows``) from tables that count rows in ``rows`` or ``n_rows``
+    (the shape of :meth:`ClusterData.excluded_table` and :mod:`agrocluster.concentration.mapping`); rows
+    counting zero are left out."""
+    frames = [excluded_frame(part.rename(columns={"n_rows": "rows"})) for part in parts if len(part)]
+    if not frames:
+        return excluded_frame()
+    whole = pd.concat(frames, ignore_index=True)
+    return whole[whole["rows"] > 0].reset_index(drop=True)
+
+
+def excluded_table(recorded: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """The rows a recorder excluded (``rec.excluded``, a list of dicts) as a table ``table, reason, rows``."""
+    return excluded_frame(pd.DataFrame(list(recorded), columns=list(EXCLUDED_COLUMNS)))
+
+
+def show_figure(rec: Any, name: str, step: Section) -> Any:
+    """Show a figure step: its figure (``step.result``) captioned by ``step.reading``, or "Not computed: …".
+
+    Records the step's notes and excluded rows either way; returns the display object. A step already
+    reported as not computed (its note is in ``rec.notes``, e.g. by the ``rec.section`` of the table it
+    belongs to) is not reported twice: nothing is shown.
+    """
+    if not step.computed:
+        if f"{step.title}: {step.message}" in rec.notes:
+            return None
+        return rec.section(name, step, step.title)
+    for text in step.notes:
+        rec.note(text)
+    for row in step.excluded.itertuples(index=False):
+        rec.add_excluded(row.table, row.reason, row.rows)
+    return rec.figure(name, step.result, step.reading)

@@ -1,0 +1,498 @@
+"""Workbook 01 (cluster mapping): each step decides what the data allow, runs the estimator and words the reading.
+
+Every public function returns an :class:`agrocluster.sections.Section`; the notebook shows it with
+``rec.section(name, step, caption)`` (tables) or :func:`agrocluster.workbooks.common.show_figure`
+(figures). Headline numbers ride in ``step.result.headlines`` (keys ``cluster_lq``, ``cluster_lq_lo``,
+``cluster_lq_hi``, ``eg_gamma``, ``eg_gamma_pvalue``, ``localised_from_km``, ``localised_to_km``,
+``strong_cluster``, ``world_production_share``).
+
+The choice of the location-quotient interval (Poisson, bootstrap, none …) is made in one place,
+:func:`lq_arguments`; every LQ of the workbook (the heat table, the core, the strength flags) follows it.
+
+Like the estimators, these functions read and write no files and print nothing; the figure steps draw
+with :mod:`agrocluster.figures` and return the figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from agrocluster import concentration as conc
+from agrocluster.concentration import mapping as cmap
+from agrocluster.sections import Section
+from agrocluster.workbooks.common import Headline, excluded_from
+
+__all__ = [
+    "CrossSection",
+    "LocationQuotients",
+    "cluster_strength",
+    "coagglomeration",
+    "concentration_indices",
+    "cross_section",
+    "eg_reading",
+    "ellison_glaeser",
+    "establishment_map",
+    "kd_figure",
+    "kdensity",
+    "location_quotients",
+    "lq_arguments",
+    "lq_cluster_sector",
+    "lq_reading",
+    "shift_share",
+    "strength_reading",
+    "world_production",
+]
+
+#: γ thresholds of Ellison and Glaeser (1997, p. 906): below "not very localised", above "highly localised".
+EG_LOW, EG_HIGH = 0.02, 0.05
+
+
+def _related(params: Any) -> list[str]:
+    return [str(r) for r in params.related_sectors]
+
+
+# ------------------------------------------------------------------------------------------ cross-section
+
+
+@dataclass(frozen=True)
+class CrossSection:
+    """The establishments of the latest year and what they support.
+
+    ``plants`` all rows of ``year``; ``located`` those with coordinates; ``staffed`` those with plant
+    employment; ``check`` the :class:`~agrocluster.concentration.mapping.Feasibility` of the plant-level
+    analyses; ``truth`` the synthetic generator's truth when the establishments are synthetic, else None.
+    """
+
+    year: int
+    plants: pd.DataFrame
+    located: pd.DataFrame
+    staffed: pd.DataFrame
+    check: cmap.Feasibility
+    truth: dict | None
+
+
+def cross_section(data: Any, params: Any) -> Section:
+    """The latest cross-section of the establishments and what it can support (map, K-density, EG, coagglomeration).
+
+    ``table`` is the feasibility table (analysis, possible, reason); ``excluded`` counts the rows without
+    coordinates and without plant employment (``labour``) in that year.
+    """
+    year, plants = cmap.latest_cross_section(data["establishments"])
+    located, no_coordinates = cmap.select_rows(plants, ["lat", "lon"], f"no coordinates (lat/lon) in year {year}")
+    staffed, no_employment = cmap.select_rows(plants, ["labour"], f"plant employment (labour) missing in year {year}")
+    check = cmap.feasibility(plants, params.cluster_sector, _related(params), employment="labour")
+    truth = data.truth if data.is_synthetic("establishments") else None
+    return Section(title=f"Establishments of {year}", result=CrossSection(year, plants, located, staffed, check, truth),
+                   table=check.table(), excluded=excluded_from(no_coordinates, no_employment))
+
+
+# --------------------------------------------------------------------------------------- location quotients
+
+
+def lq_arguments(params: Any, regional: pd.DataFrame) -> dict[str, Any]:
+    """The keyword arguments of :func:`agrocluster.concentration.location_quotient` for this workbook.
+
+    The one place that turns ``params.concentration`` (``lq_base``, ``lq_interval``, ``interval_level``)
+    into the LQ call: base (all or traded employment), interval kind and level, and the seed. Switch the
+    interval here and every LQ of the workbook follows.
+    """
+    return {**cmap.lq_options(params.concentration, regional), "seed": params.seed}
+
+
+@dataclass(frozen=True)
+class LocationQuotients:
+    """Location quotients of every region × sector × year and the cluster's core.
+
+    ``table``: all years; ``latest``: the last ``year``; ``core`` the core regions and ``core_basis`` how
+    they were chosen; ``arguments`` the :func:`lq_arguments` used.
+    """
+
+    table: pd.DataFrame
+    year: int
+    latest: pd.DataFrame
+    core: list[str]
+    core_basis: str
+    arguments: dict[str, Any]
+
+    @property
+    def interval(self) -> str | None:
+        return self.arguments.get("interval")
+
+    @property
+    def base_text(self) -> str:
+        """The employment the LQs are shares of, in words."""
+        return "traded employment" if self.arguments.get("base") == "traded" else "all employment"
+
+    @property
+    def interval_text(self) -> str:
+        """E.g. "95% Poisson interval (lq_lo–lq_hi)", or "no interval"."""
+        if not self.interval:
+            return "no interval"
+        return f"{self.arguments['level']:.0%} {str(self.interval).capitalize()} interval (lq_lo–lq_hi)"
+
+
+def location_quotients(regional: pd.DataFrame, params: Any) -> Section:
+    """LQs of the regional employment table (as :func:`lq_arguments` says) and the core regions.
+
+    The core is the regions the cluster names (``params.regions``) or, when it names none, the three
+    with the highest LQ of the cluster sector in the last year (then a note says so: chosen on the
+    outcome, their LQ is biased upwards).
+    """
+    arguments = lq_arguments(params, regional)
+    lq = conc.location_quotient(regional, **arguments)
+    year = int(regional["year"].max())
+    latest = lq[lq["year"] == year]
+    core, basis = cmap.core_regions(latest, params.cluster_sector, params.regions)
+    notes = [] if params.regions else [f"The cluster names no core region: the core is {basis}."]
+    reading = f"Core regions of the cluster: {', '.join(core)} ({basis})."
+    return Section(title="Location quotients", result=LocationQuotients(lq, year, latest, core, basis, arguments),
+                   reading=reading, notes=notes)
+
+
+def lq_reading(top: pd.Series, sector_table: pd.DataFrame, year: int, interval: bool) -> str:
+    """The reading of the cluster sector's LQs: the strongest core region, and how many regions are
+    specialised (LQ ≥ 1) and, with an interval, how many surely so (whole interval above 1)."""
+    text = (f"In {year}, {top['region']} employs the cluster sector {top['lq']:.1f} times as intensively as the "
+            "country as a whole")
+    if interval:
+        text += f" (interval {top['lq_lo']:.1f}–{top['lq_hi']:.1f})"
+    text += f". {int((sector_table['lq'] >= 1).sum())} of {len(sector_table)} regions have an LQ of 1 or more"
+    if interval:
+        return text + f", {int((sector_table['lq_lo'] > 1).sum())} of them with the whole interval above 1."
+    return text + "."
+
+
+@dataclass(frozen=True)
+class LQCluster:
+    """The cluster sector's LQ in every region (``table``), its strongest core region (``top``) and headlines."""
+
+    table: pd.DataFrame
+    top: pd.Series
+    headlines: tuple[Headline, ...]
+
+
+def lq_cluster_sector(lqs: Section, data: Any, params: Any) -> Section:
+    """The cluster sector's LQ in every region of the last year, with interval, employment, establishments,
+    core flag and, for a synthetic table, the planted ``lq_expected`` and ``planted_core``.
+
+    Headlines: ``cluster_lq`` of the strongest core region and, with an interval, ``cluster_lq_lo`` /
+    ``cluster_lq_hi``.
+    """
+    res: LocationQuotients = lqs.result
+    sector, year = params.cluster_sector, res.year
+    regional = data["regional_employment"]
+    table = res.latest[res.latest["sector"] == sector].drop(columns=["year", "sector"])
+    cells = regional[(regional["year"] == year) & (regional["sector"] == sector)]
+    table = table.merge(cells[["region", "employment", "establishments"]], on="region", how="left")
+    table.insert(1, "core", table["region"].isin(res.core))
+    synthetic = data.is_synthetic("regional_employment")
+    if synthetic:
+        table = table.merge(cmap.truth_lq(data.truth, sector)[["region", "lq_expected", "planted_core"]],
+                            on="region", how="left")
+    table = table.sort_values("lq", ascending=False).reset_index(drop=True)
+    table = table.astype({"employment": "float64"}).round({"employment": 0}).astype(
+        {"employment": "int64", "establishments": "int64"})
+    top = cmap.strongest_region(res.latest, sector, res.core)
+    label = f"LQ of sector {sector} in {top['region']} (strongest core region), {year}"
+    level = res.arguments["level"]
+    if res.interval:
+        heads = (Headline("cluster_lq", float(top["lq"]), label=label, unit="ratio",
+                          note=f"{level:.0%} {str(res.interval).capitalize()} interval "
+                               f"{top['lq_lo']:.2f}–{top['lq_hi']:.2f}"),
+                 Headline("cluster_lq_lo", float(top["lq_lo"]), label=f"{label}: lower bound", unit="ratio"),
+                 Headline("cluster_lq_hi", float(top["lq_hi"]), label=f"{label}: upper bound", unit="ratio"))
+    else:
+        heads = (Headline("cluster_lq", float(top["lq"]), label=label, unit="ratio",
+                          note="no interval computed (concentration.lq_interval=none)"),)
+    reading = lq_reading(top, table, year, bool(res.interval))
+    if synthetic:
+        reading += " lq_expected and planted_core: the synthetic generator's truth."
+    return Section(title=f"LQ of sector {sector}", result=LQCluster(table, top, heads), table=table, reading=reading)
+
+
+def concentration_indices(regional: pd.DataFrame, params: Any) -> Section:
+    """Hoover index, Gini and locational Gini of the cluster and related sectors, first and last year."""
+    first, last = int(regional["year"].min()), int(regional["year"].max())
+    table = cmap.concentration_indices(regional, [params.cluster_sector, *_related(params)], [first, last])
+    table["year"] = table["year"].astype(str)  # a label, not a number to format
+    return Section(title="Concentration indices", result=(first, last), table=table)
+
+
+# ----------------------------------------------------------------------------------------- Ellison–Glaeser
+
+
+def eg_reading(row: pd.Series, n_sectors: int, significant: list[str], simulated: bool, planted: bool) -> str:
+    """The reading of the cluster sector's γ: its size against the Ellison–Glaeser thresholds, its p-value
+    under random location and how many sectors would pass by chance, and the planted γ of a synthetic cluster."""
+    text = f"γ of the cluster sector is {row['gamma']:.3f}"
+    if simulated:
+        text += (f" (p = {row['gamma_p']:.3f}; under random location γ would lie between "
+                 f"{row['gamma_null_lo']:.3f} and {row['gamma_null_hi']:.3f})")
+    if row["gamma"] < 0:
+        text += ": below 0, the sector's plants are less concentrated than random location would make them. "
+    else:
+        size = ("not very localised" if row["gamma"] < EG_LOW else "highly localised" if row["gamma"] > EG_HIGH
+                else "moderately localised")
+        text += f": by Ellison and Glaeser's scale ({EG_LOW} and {EG_HIGH}) the sector is {size}. "
+    if simulated:
+        text += (f"Sectors with p ≤ 0.05: {', '.join(significant) or 'none'}; with {n_sectors} sectors tested, about "
+                 f"{0.05 * n_sectors:.1f} would pass by chance alone.")
+    if planted:
+        text += (f" Planted γ: {row['gamma_true']:.3f}; given the drawn location probabilities the index should "
+                 f"show about {row['gamma_expected_index']:.3f}. Sectors planted with γ = 0 can show a small γ that "
+                 "the random-location test calls significant: in the generator plant sizes respond to "
+                 "agglomeration, which the test's null (location independent of size) does not allow for.")
+    return text.strip()
+
+
+@dataclass(frozen=True)
+class EGResult:
+    """The Ellison–Glaeser table of every sector (``table``), the cluster sector's row and the headlines."""
+
+    table: pd.DataFrame
+    cluster_row: pd.Series
+    simulations: int | None
+    headlines: tuple[Headline, ...]
+
+
+def ellison_glaeser(sites: Section, params: Any) -> Section:
+    """Ellison–Glaeser γ of every sector in the latest cross-section, plants weighted by employment, with a
+    one-sided p-value from ``params.concentration.eg_simulations`` random relocations (none when 0).
+
+    Not computed when :func:`cross_section` says the data do not allow it (one sector, no plant
+    employment, one region, fewer than two plants of the sector). Headlines ``eg_gamma`` and, with
+    simulations, ``eg_gamma_pvalue``.
+    """
+    cs: CrossSection = sites.result
+    title = "Ellison–Glaeser γ"
+    if not cs.check.ok("eg"):
+        return Section(title=title, computed=False, reason=cs.check.reason("eg"))
+    options = params.concentration
+    simulate = options.eg_simulations or None
+    eg = conc.ellison_glaeser(cs.staffed, employment="labour", simulate=simulate, level=options.interval_level,
+                              seed=params.seed)
+    table = cmap.eg_report(eg, params.cluster_sector, _related(params), cs.truth)
+    row = table.iloc[0]
+    heads = [Headline("eg_gamma", float(row["gamma"]), label=f"Ellison–Glaeser γ of sector {params.cluster_sector}, "
+                      f"{cs.year}", unit="index")]
+    notes = []
+    if simulate:
+        heads.append(Headline("eg_gamma_pvalue", float(row["gamma_p"]),
+                              label=f"p-value of γ under random location ({simulate} draws)", unit="probability"))
+        significant = table.loc[table["gamma_p"] <= 0.05, "sector"].tolist()
+    else:
+        notes.append("Ellison–Glaeser γ has no p-value: concentration.eg_simulations is 0.")
+        significant = []
+    planted = cs.truth is not None
+    reading = eg_reading(row, len(table), significant, bool(simulate), planted)
+    reading += (f" Columns: G raw concentration, H plant Herfindahl, γ the index ({len(cs.staffed):,} plants)"
+                + (f"; gamma_p and gamma_null_lo/hi the central {options.interval_level:.0%} of γ under random "
+                   f"location, {simulate} draws" if simulate else "")
+                + ("; gamma_true the planted γ, gamma_expected_index what the index should show given the location "
+                   "probabilities drawn, attenuated by (1 − w)² for a sector with employment share w" if planted
+                   else "") + ".")
+    shown = table.drop(columns=["employment", "gamma_given_draw"], errors="ignore")
+    return Section(title=title, result=EGResult(table, row, simulate, tuple(heads)), table=shown, reading=reading,
+                   notes=notes)
+
+
+def coagglomeration(sites: Section, params: Any) -> Section:
+    """Coagglomeration γᶜ (Ellison–Glaeser 1997) of the cluster sector with its related sectors that have
+    at least two plants with employment; not computed when EG is not possible or no related sector qualifies."""
+    cs: CrossSection = sites.result
+    title = "Coagglomeration"
+    if not cs.check.ok("coagglomeration"):
+        return Section(title=title, computed=False, reason=cs.check.reason("coagglomeration"))
+    co = conc.coagglomeration(cs.staffed, [params.cluster_sector, *cs.check.related_usable], employment="labour")
+    table = co.table().reset_index()
+    table.insert(1, "role", cmap.sector_roles(table["sector"], params.cluster_sector, _related(params)))
+    reading = (f"Coagglomeration of {' + '.join(co.sectors)}, {cs.year}: γᶜ = {co.gamma_c:.4f} (pooled G = "
+               f"{co.G:.4f}, H = {co.H:.4f}); "
+               + ("γᶜ above 0: the sectors share locations beyond their own concentration."
+                  if co.gamma_c > 0 else "γᶜ at or below 0: no co-location beyond their own concentration."))
+    if cs.truth is not None:
+        reading += " The generator places related sectors independently of the cluster sector (planted γᶜ = 0)."
+    return Section(title=title, result=co, table=table, reading=reading)
+
+
+# ------------------------------------------------------------------------------------------------- K-density
+
+
+@dataclass(frozen=True)
+class KdResult:
+    """The K-density (``kd``), the sample it ran on, the planted scale (synthetic) and the headlines."""
+
+    kd: Any
+    sample: cmap.KdSample
+    planted: dict[str, float] | None
+    headlines: tuple[Headline, ...]
+
+
+def kdensity(sites: Section, params: Any) -> Section:
+    """Duranton–Overman K-density of the cluster sector against random location among all sites.
+
+    At most ``concentration.kd_max_points`` establishments of the sector (:func:`kd_subsample`), a global
+    band at ``interval_level`` from ``kd_draws`` relocations. ``table``: the distance ranges outside the
+    band. Headlines ``localised_from_km`` / ``localised_to_km`` of the first localised range (a note says
+    so when there is none). Not computed without coordinates.
+    """
+    cs: CrossSection = sites.result
+    title = "K-density"
+    if not cs.check.ok("kd"):
+        return Section(title=title, computed=False, reason=cs.check.reason("kd"))
+    options, sector = params.concentration, params.cluster_sector
+    sample = cmap.kd_subsample(cs.located, sector, options.kd_max_points, seed=params.seed)
+    kd = conc.kdensity(sample.frame, sector, n_draws=options.kd_draws, level=options.interval_level,
+                       seed=params.seed)
+    heads, notes = [], []
+    if kd.localised_ranges:
+        start_km, end_km = kd.localised_ranges[0]
+        heads = [Headline("localised_from_km", start_km, label=f"sector {sector} localised from (first range)",
+                          unit="km"),
+                 Headline("localised_to_km", end_km, label=f"sector {sector} localised to (first range)", unit="km")]
+        reading = f"The sector is localised from {start_km:.1f} to {end_km:.1f} km (first range above the band)."
+    else:
+        notes.append(f"The K-density of sector {sector} never rises above its band: no localised range "
+                     "(localised_from_km / localised_to_km not recorded).")
+        reading = "The K-density never rises above its band: no distance at which the sector is localised."
+    reading += (f" Localisation index Γ = {kd.localisation_index:.4f}, dispersion index Ψ = "
+                f"{kd.dispersion_index:.4f} (global {kd.level:.0%} band).")
+    planted = cmap.truth_kd(cs.truth) if cs.truth is not None else None
+    return Section(title=title, result=KdResult(kd, sample, planted, tuple(heads)), table=cmap.kd_ranges(kd),
+                   reading=reading, notes=notes)
+
+
+def kd_figure(step: Section, sites: Section, params: Any) -> Section:
+    """The K-density curve with its band and localised ranges (and the planted scale of a synthetic
+    cluster), captioned; passes "not computed" through."""
+    if not step.computed:
+        return step
+    from agrocluster import figures
+    from agrocluster.figures import mapping as fmap
+
+    res: KdResult = step.result
+    kd, planted, year = res.kd, res.planted, sites.result.year
+    fig, ax = figures.new_figure(8.0, 4.5)
+    fmap.kd_curve(ax, kd.table(), localised=kd.localised_ranges, level=kd.level,
+                  truth_km=planted["localised_below_km"] if planted else None,
+                  title=f"K-density of sector {params.cluster_sector}, {year}")
+    caption = (f"K-density of the cluster sector's {kd.n_points:,} establishments ({year}), bandwidth "
+               f"{kd.bandwidth:.1f} km, with the global {kd.level:.0%} band from {kd.n_draws:,} random relocations "
+               f"among {kd.n_sites:,} sites; shaded: localised ranges. Sample: {res.sample.note}.")
+    if planted:
+        caption += (f" Dashed: the planted scale (plants within {planted['cluster_radius_km']:g} km of their region "
+                    "centre).")
+    return Section(title=step.title, result=fig, reading=caption)
+
+
+def establishment_map(sites: Section, lqs: Section, params: Any) -> Section:
+    """The map of the latest cross-section (cluster sector highlighted, related sectors in a second colour,
+    region centres, core regions named); not computed when no establishment has coordinates."""
+    cs: CrossSection = sites.result
+    title = "Map of the establishments"
+    if not cs.check.ok("map"):
+        return Section(title=title, computed=False,
+                       reason=cs.check.reason("map") + "; the regional tables below still say where the sector is")
+    from agrocluster import figures
+    from agrocluster.figures import mapping as fmap
+
+    related, core = _related(params), lqs.result.core
+    fig, ax = figures.new_figure(8.5, 7.0)
+    fmap.establishment_map(ax, cs.located, params.cluster_sector, related=related,
+                           centres=cmap.region_centres(cs.located), core=core,
+                           title=f"{params.name}: establishments in {cs.year}")
+    caption = (f"Establishments of {cs.year} by longitude and latitude: cluster sector {params.cluster_sector} "
+               f"highlighted, related sector(s) {', '.join(related) or 'none'} in a second colour; crosses are "
+               f"region centres, named for the core regions ({', '.join(core)}).")
+    return Section(title=title, result=fig, reading=caption)
+
+
+# -------------------------------------------------------------------------------------------------- strength
+
+
+def strength_reading(table: pd.DataFrame) -> str:
+    """Which core regions are strong clusters (with stability) and the stars of each core region."""
+    core = table[table["core"]]
+    strong = ", ".join(f"{r.region} (stability {r.strong_stability:.0%})" for r in core.itertuples() if r.strong)
+    stars = ", ".join(f"{r.region} {int(r.stars)}★" for r in core.itertuples())
+    return f"Core regions flagged strong: {strong or 'none'}. Stars of the core regions: {stars or 'none'}."
+
+
+@dataclass(frozen=True)
+class Strength:
+    table: pd.DataFrame
+    headlines: tuple[Headline, ...]
+
+
+def cluster_strength(regional: pd.DataFrame, lqs: Section, params: Any) -> Section:
+    """US Cluster Mapping strong-cluster flag and European Cluster Observatory stars of the cluster sector in
+    every region of the last year, with their stability over ``strength_resamples`` Poisson redraws; the
+    LQ base follows :func:`lq_arguments`. Headline ``strong_cluster``: 1 when any core region is strong."""
+    res: LocationQuotients = lqs.result
+    options, sector = params.concentration, params.cluster_sector
+    table = cmap.cluster_strength(regional[regional["year"] == res.year], sector, res.core,
+                                  n_resamples=options.strength_resamples, seed=params.seed,
+                                  base=res.arguments["base"], traded=res.arguments.get("traded"))
+    table = table.round({"employment": 0}).astype({"employment": "int64", "establishments": "int64"})
+    strong = int(bool(table.loc[table["core"], "strong"].any()))
+    heads = (Headline("strong_cluster", strong, label=f"any core region a strong cluster in sector {sector}, "
+                      f"{res.year} (1 = yes)", unit="flag"),)
+    return Section(title="Cluster strength", result=Strength(table, heads), table=table,
+                   reading=strength_reading(table))
+
+
+# ----------------------------------------------------------------------------------------------- shift-share
+
+
+@dataclass(frozen=True)
+class ShiftShare:
+    """Shift-share of each core region from ``start`` to ``end``: ``table`` (both scopes) and ``own``
+    (the cluster-sector rows, for the figure)."""
+
+    table: pd.DataFrame
+    own: pd.DataFrame
+    start: int
+    end: int
+
+
+def shift_share(regional: pd.DataFrame, lqs: Section, params: Any) -> Section:
+    """National growth, industry mix and competitive effect of each core region's cluster-sector and total
+    employment change, from ``concentration.shift_share_base_year`` (default the first year) to the last year."""
+    res: LocationQuotients = lqs.result
+    start = params.concentration.shift_share_base_year or int(regional["year"].min())
+    table = cmap.shift_share_regions(regional, res.core, params.cluster_sector, start, res.year)
+    jobs = table.columns[2:]
+    table[jobs] = table[jobs].round(0).astype("int64")
+    own = table[table["scope"] == "cluster sector"]
+    ahead = own.loc[own["competitive"] > 0, "region"].tolist()
+    reading = (f"Core regions whose cluster sector grew faster than the sector nationally, {start}–{res.year}: "
+               f"{', '.join(ahead) or 'none'} (positive competitive effect).")
+    return Section(title="Shift-share", result=ShiftShare(table, own, start, res.year), table=table, reading=reading)
+
+
+# ---------------------------------------------------------------------------------------- world production
+
+
+@dataclass(frozen=True)
+class WorldProduction:
+    standing: cmap.ProductionStanding
+    headlines: tuple[Headline, ...]
+
+
+def world_production(data: Any, params: Any) -> Section:
+    """The country's share of world production of its FAOSTAT item, its rank and quantity RCA among the
+    top ``exports.n_competitors`` producers (real food balances). Headline ``world_production_share`` (%)."""
+    standing = cmap.production_standing(data["country_product"], params.country_iso3, params.faostat_item_code,
+                                        top=params.exports.n_competitors)
+    heads = (Headline("world_production_share", 100.0 * standing.share,
+                      label=f"{params.country_iso3} share of world {standing.item_name} production, {standing.year}",
+                      unit="%", note=f"rank {standing.rank} of {standing.n_producers} producers; quantity RCA "
+                                     f"{standing.rca:.2f}"),)
+    table = standing.table().round({"production": 0}).astype({"production": "int64"})
+    reading = (f"{params.country_iso3} produced {100.0 * standing.share:.1f}% of world {standing.item_name} in "
+               f"{standing.year}, rank {standing.rank} of {standing.n_producers}; RCA column: {standing.rca_basis}.")
+    return Section(title="World production", result=WorldProduction(standing, heads), table=table, reading=reading,
+                   excluded=excluded_from(standing.excluded))

@@ -1,0 +1,93 @@
+"""Workbook 05 (cross-cluster synthesis): the bookkeeping and the per-ranking steps of the synthesis page.
+
+The comparisons themselves (scorecard, rankings, danger flags) are :func:`agrocluster.synthesis.synthesise`;
+this module turns its :class:`~agrocluster.synthesis.Synthesis` into the steps the notebook shows, each an
+:class:`agrocluster.sections.Section`: which data are behind the page and what to say about it
+(:func:`data_kinds`, :func:`runs`), one figure and one table per ranking (:func:`rankings`), and the page's
+headline numbers (:func:`page_headlines`: ``n_clusters``, ``n_danger_flags``, ``synthetic_share``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from agrocluster.params import cluster_overrides
+from agrocluster.sections import Section
+from agrocluster.workbooks.common import Headline
+
+__all__ = ["RankingStep", "data_kinds", "page_headlines", "rankings", "runs"]
+
+
+def data_kinds(result: Any, overrides: Mapping[str, Any] | None = None) -> Section:
+    """Cluster × data table → real / synthetic; a note for each per-cluster override given to this page
+    (it shaped the cluster reports, not the synthesis)."""
+    notes = [f"Override {key}={value!r} is a per-cluster parameter: it shaped the cluster reports, not this page."
+             for key, value in cluster_overrides(overrides).items()]
+    return Section(title="Data behind the clusters' reports", result=result.data_kinds,
+                   table=result.data_kinds.reset_index(), notes=notes)
+
+
+def runs(collection: Any, result: Any) -> Section:
+    """The results files read per cluster, the share of synthetic data tables (always noted: the page's
+    comparisons rest on them) and a note for each task whose last run failed (its last good report is used)."""
+    notes = [(f"{result.synthetic_share:.0%} of the data tables in use are synthetic: the comparisons on this page "
+             "demonstrate the methods and are not findings about the real clusters.")]
+    failed = collection.runs[collection.runs["failed_last_run"]]
+    notes += [f"The last run of {row.cluster_id}/{row.notebook} failed: its last good results are used."
+              for row in failed.itertuples()]
+    return Section(title="Results files read", result=collection, table=collection.summary(), notes=notes)
+
+
+@dataclass(frozen=True)
+class RankingStep:
+    """One ranking of the page: its key, its figure step (not computed when no cluster can be ranked), its
+    table step (with the clusters left out) and the caption of the table."""
+
+    key: str
+    figure: Section
+    table: Section
+    caption: str
+
+
+def rankings(result: Any) -> list[RankingStep]:
+    """One :class:`RankingStep` per ranked headline key of ``result.rankings``, in their order.
+
+    The figure shows each cluster's mean simulated rank with its rank interval; a key no cluster can be
+    ranked on (no estimate with a standard error) has no figure, and its table says so.
+    """
+    from agrocluster import figures
+    from agrocluster.figures import synthesis as synthesis_figures
+
+    steps = []
+    for key, ranking in result.rankings.items():
+        title = f"Ranks on {key}"
+        excluded = [(f"ranking {key}", row.reason, row.n) for row in ranking.excluded.itertuples()]
+        if ranking.order:
+            fig, ax = figures.new_figure(width=7.5, height=0.45 * len(ranking.order) + 1.5)
+            synthesis_figures.rank_intervals(ax, ranking.ranks, title=title)
+            figure = Section(title=title, result=fig, reading=(
+                f"Ranks on {key}: mean simulated rank and {ranking.level:.0%} rank interval ({ranking.draws} draws, "
+                f"seed {ranking.seed})."))
+        else:
+            figure = Section.not_computed(title, needs="at least one cluster with an estimate and its standard error")
+        caption = ranking.summary()  # RankResult.summary() returns the sentence used as caption
+        steps.append(RankingStep(key, figure, Section(title=title, result=ranking, table=ranking.table(),
+                                                      excluded=excluded), caption))
+    return steps
+
+
+@dataclass(frozen=True)
+class PageHeadlines:
+    headlines: tuple[Headline, ...]
+
+
+def page_headlines(result: Any) -> Section:
+    """The synthesis page's own headline numbers: clusters compared, danger flags raised (of those
+    assessable) and the share of data tables that are synthetic."""
+    heads = (Headline("n_clusters", result.n_clusters, label="clusters compared"),
+             Headline("n_danger_flags", result.n_flags_raised,
+                      label=f"danger flags raised (of {result.n_flags_assessed} assessable)"),
+             Headline("synthetic_share", result.synthetic_share, label="share of data tables that are synthetic"))
+    return Section(title="Synthesis headlines", result=PageHeadlines(heads))

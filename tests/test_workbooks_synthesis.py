@@ -1,0 +1,65 @@
+"""Workbook 05 steps (agrocluster.workbooks.synthesis) on a hand-made collection of results files."""
+
+from __future__ import annotations
+
+import matplotlib
+import pytest
+
+from agrocluster import params as P
+from agrocluster import synthesis
+from agrocluster.workbooks import common
+from agrocluster.workbooks import synthesis as workbook
+
+from .test_synthesis import SOURCES, results_doc, write_results
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture
+def collection(tmp_path):
+    docs = [
+        results_doc("aa", "03_productivity", {"member_tfp_premium": (0.30, 0.05)}, SOURCES),
+        results_doc("bb", "03_productivity", {"member_tfp_premium": (0.10, 0.05)},
+                    {"country_product": "faostat", "establishments": "rice_farms"}),
+        results_doc("cc", "03_productivity", {"member_tfp_premium": (0.20, None)}, SOURCES),
+    ]
+    return synthesis.load_results(write_results(tmp_path / "outputs", docs))
+
+
+def test_data_kinds_notes_each_per_cluster_override_only(collection):
+    result = synthesis.synthesise(collection, P.SynthesisParams(rank_draws=200))
+    step = workbook.data_kinds(result, {"seed": 3, "synthesis.rank_draws": 10})
+    assert step.notes == ["Override seed=3 is a per-cluster parameter: it shaped the cluster reports, not this page."]
+    assert step.table["cluster_id"].tolist() == ["aa", "bb", "cc"]
+    assert workbook.data_kinds(result).notes == []
+
+
+def test_runs_note_synthetic_share_and_failed_runs(collection):
+    result = synthesis.synthesise(collection, P.SynthesisParams(rank_draws=200))
+    collection.runs.loc[collection.runs["cluster_id"] == "bb", "failed_last_run"] = True
+    step = workbook.runs(collection, result)
+    assert step.notes[0].startswith(f"{result.synthetic_share:.0%} of the data tables in use are synthetic")
+    assert step.notes[1:] == ["The last run of bb/03_productivity failed: its last good results are used."]
+
+
+def test_rankings_figure_only_where_clusters_can_be_ranked_and_exclusions_counted(collection):
+    result = synthesis.synthesise(collection, P.SynthesisParams(rank_draws=200))
+    steps = {s.key: s for s in workbook.rankings(result)}
+    assert list(steps) == list(result.rankings)
+    ranked = steps["member_tfp_premium"]
+    assert isinstance(ranked.figure.result, matplotlib.figure.Figure) and "rank interval" in ranked.figure.reading
+    matplotlib.pyplot.close(ranked.figure.result)
+    assert ranked.caption == result.rankings["member_tfp_premium"].summary()
+    assert ranked.table.excluded["rows"].sum() == 1 and ranked.table.excluded["table"].iloc[0] == (
+        "ranking member_tfp_premium")  # cc has no standard error
+    empty = steps["programme_att"]
+    assert not empty.figure.computed and "standard error" in empty.figure.message
+    assert empty.table.computed
+
+
+def test_page_headlines(collection):
+    result = synthesis.synthesise(collection, P.SynthesisParams(rank_draws=200))
+    heads = {h.key: h for h in common.collect_headlines(workbook.page_headlines(result))}
+    assert list(heads) == ["n_clusters", "n_danger_flags", "synthetic_share"]
+    assert heads["n_clusters"].value == 3
+    assert heads["n_danger_flags"].label == f"danger flags raised (of {result.n_flags_assessed} assessable)"
