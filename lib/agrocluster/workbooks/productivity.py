@@ -24,9 +24,15 @@ import pandas as pd
 
 from agrocluster.data.contracts import positive_for_logs
 from agrocluster.errors import EstimationError
-from agrocluster.productivity import dispersion, mean_within_dispersion, olley_pakes_decomposition, productivity_premium
-from agrocluster.productivity import workflow
+from agrocluster.productivity import (
+    dispersion,
+    mean_within_dispersion,
+    olley_pakes_decomposition,
+    productivity_premium,
+    workflow,
+)
 from agrocluster.productivity.tfp import TFPResult
+from agrocluster.productivity.uses import PremiumResult
 from agrocluster.productivity.workflow import METHOD_NAMES, MethodFits, ProductionSpec
 from agrocluster.programmes import event_study, spillover_effects, staggered_did, twfe_did
 from agrocluster.programmes.prepare import programme_panel, treatment_exits
@@ -313,17 +319,14 @@ class ProgrammeEffects:
         return float(self.did.pretest_pvalue)
 
     @property
-    def cohort_range(self) -> str:
-        return f"{int(self.cohorts['n_treated'].min())}–{int(self.cohorts['n_treated'].max())}"
-
-    @property
-    def few_units(self) -> bool:
-        return int(self.cohorts["n_treated"].min()) < FEW_UNITS
-
-    @property
     def pre_bands_cover_zero(self) -> bool:
         pre = self.dynamic.table[self.dynamic.table["event_time"] < 0]
         return bool(((pre["ci_lower"] <= 0) & (pre["ci_upper"] >= 0)).all()) if len(pre) else True
+
+    def pretrend(self) -> tuple[str, str | None, str]:
+        """:func:`pretrend_reading` of this DiD."""
+        return pretrend_reading(self.pretest, self.did.pretest_df, self.cohorts["n_treated"],
+                                self.pre_bands_cover_zero)
 
     @property
     def band(self) -> str:
@@ -340,26 +343,40 @@ class ProgrammeEffects:
         return self.cohorts.rename(columns={"group": "cohort (entry period)", "n_treated": "units"})
 
 
-def pretrend_sentences(effects: ProgrammeEffects) -> tuple[str, str | None]:
-    """What the pre-trend test says (a sentence for the report) and the caveat note when it rejects."""
-    pre = effects.pretest
-    if np.isnan(pre):
-        return "Pre-trend test: no pre-entry period to test.", None
-    text = (f"Pre-trend test: p = {pre:.3f} over {effects.did.pretest_df} pre-entry cells"
-            + (" — parallel trends are in doubt." if pre < 0.05 else "."))
-    if pre >= 0.05:
-        return text, None
-    cover = effects.pre_bands_cover_zero
-    if effects.few_units:
-        text += (f" Cohorts have {effects.cohort_range} units: the pre-trend Wald test uses a covariance estimated "
-                 "from so few units and rejects too often in such samples; "
-                 + ("the uniform bands contain zero at every pre-entry period." if cover else
+def pretrend_reading(pvalue: float, n_cells: int, cohort_sizes: pd.Series,
+                     bands_cover_zero: bool) -> tuple[str, str | None, str]:
+    """What the pre-trend test (Wald, all pre-entry ATT(g,t) = 0, as R ``did``) says, three ways.
+
+    Returns (the sentence under the DiD table, the caveat note when the test rejects at 5% or None, the
+    clause of the closing summary). With cohorts of fewer than :data:`FEW_UNITS` units the test's covariance
+    rests on few units and rejects too often, which the wording says, together with whether the uniform
+    pre-entry bands (``bands_cover_zero``) all contain zero.
+    """
+    if np.isnan(pvalue):
+        return "Pre-trend test: no pre-entry period to test.", None, ""
+    few = int(cohort_sizes.min()) < FEW_UNITS
+    sizes = f"{int(cohort_sizes.min())}–{int(cohort_sizes.max())}"
+    bands = ("the uniform pre-entry bands all contain zero" if bands_cover_zero
+             else "some uniform pre-entry bands exclude zero")
+    rejects = pvalue < 0.05
+    text = (f"Pre-trend test: p = {pvalue:.3f} over {n_cells} pre-entry cells"
+            + (" — parallel trends are in doubt." if rejects else "."))
+    if not rejects:
+        clause = (f". The pre-trend test does not reject parallel trends (p = {pvalue:.2f})"
+                  + (f", though cohorts of {sizes} units make it a weak check" if few else ""))
+        return text, None, clause
+    if few:
+        text += (f" Cohorts have {sizes} units: the pre-trend Wald test uses a covariance estimated from so few units "
+                 "and rejects too often in such samples; "
+                 + ("the uniform bands contain zero at every pre-entry period." if bands_cover_zero else
                     "the uniform bands exclude zero at some pre-entry period."))
-    note = (f"Programme: the pre-trend test rejects parallel trends (p = {pre:.3f})"
-            + (f"; with cohorts of {effects.cohort_range} units the test is unreliable"
-               + (" and the uniform pre-entry bands all contain zero" if cover else "") if effects.few_units else "")
-            + "; read the ATT with caution.")
-    return text, note
+        note = (f"Programme: the pre-trend test rejects parallel trends (p = {pvalue:.3f}); with cohorts of {sizes} "
+                "units the test is unreliable" + (" and the uniform pre-entry bands all contain zero"
+                                                  if bands_cover_zero else "") + "; read the ATT with caution.")
+        clause = f". With cohorts of {sizes} units the pre-trend test (p = {pvalue:.3f}) is unreliable; {bands}"
+        return text, note, clause
+    note = f"Programme: the pre-trend test rejects parallel trends (p = {pvalue:.3f}); read the ATT with caution."
+    return text, note, f". The pre-trend test rejects parallel trends (p = {pvalue:.3f}), so the estimate is doubtful"
 
 
 def programme_effects(sample: ProgrammeSample, truth: dict | None = None, *, control: str = "never_treated",
@@ -383,14 +400,14 @@ def programme_effects(sample: ProgrammeSample, truth: dict | None = None, *, con
                  for row in did.excluded.itertuples()]
                 + [("establishments", f"TWFE: {row.reason}", row.n_rows) for row in twfe.excluded.itertuples()])
     notes = [f"Staggered DiD: {text}" for text in did.notes]
-    lines = [f"Staggered DiD, simple ATT: {simple.overall:.3f} log points (SE {simple.se:.3f}, 95% CI "
-             f"{simple.ci_lower:.3f} to {simple.ci_upper:.3f}); static TWFE: {twfe.coef:.3f} (SE {twfe.se:.3f})."]
+    lines = [(f"Staggered DiD, simple ATT: {simple.overall:.3f} log points (SE {simple.se:.3f}, 95% CI "
+              f"{simple.ci_lower:.3f} to {simple.ci_upper:.3f}); static TWFE: {twfe.coef:.3f} (SE {twfe.se:.3f}).")]
     small = did.small_groups
     if len(small):
         txt = ", ".join(f"{int(r.group)} ({r.n_units} units)" for r in small.itertuples())
         lines.append(f"Small cohorts (fewer than 5 units): {txt}; their estimates are imprecise.")
         notes.append(f"Staggered DiD: small cohorts ({txt}): wide bands, weak pre-trend test.")
-    pre_text, pre_note = pretrend_sentences(effects)
+    pre_text, pre_note, _ = effects.pretrend()
     lines.insert(1, pre_text)
     notes += [pre_note] if pre_note else []
     table = pd.concat([
@@ -461,8 +478,8 @@ def headlines(fit: ProductionFit, dispersion_9010: float, premium: Section, effe
         heads.append(("member_tfp_premium", None, None, "member TFP premium", "log points",
                       "not estimable: the data define no cluster membership"))
     simple = effects.simple
-    heads.append(("programme_att", simple.overall, simple.se, f"programme ATT on {effects.sample.outcome_text} "
-                  "(staggered DiD)", "log points",
+    heads.append(("programme_att", simple.overall, simple.se, f"programme ATT on {effects.sample.outcome_text} (staggered DiD)",
+                  "log points",
                   "intention to treat (entry date; exits ignored)" if effects.sample.exits is not None else None))
     state = fit.fits.spec.state[0]
     if "acf" in fit.fits.results:
@@ -492,33 +509,33 @@ def headlines(fit: ProductionFit, dispersion_9010: float, premium: Section, effe
     return Section(title="Headline numbers", result=records, table=table, notes=notes)
 
 
-def _pretrend_clause(effects: ProgrammeEffects, pre: float) -> str:
-    if effects.few_units and pre >= 0.05:
-        return (f". The pre-trend test does not reject parallel trends (p = {pre:.2f}), though cohorts of "
-                f"{effects.cohort_range} units make it a weak check")
-    if effects.few_units:
-        return (f". With cohorts of {effects.cohort_range} units the pre-trend test (p = {pre:.3f}) is unreliable; "
-                + ("the uniform pre-entry bands all contain zero" if effects.pre_bands_cover_zero
-                   else "some uniform pre-entry bands exclude zero"))
-    if pre < 0.05:
-        return f". The pre-trend test rejects parallel trends (p = {pre:.3f}), so the estimate is doubtful"
-    return f". The pre-trend test does not reject parallel trends (p = {pre:.2f})"
-
-
 def _programme_sentence(effects: ProgrammeEffects) -> str:
-    simple, twfe, pre = effects.simple, effects.twfe, effects.pretest
+    simple, twfe = effects.simple, effects.twfe
     text = (f"Programme: the average effect on participants' {effects.sample.outcome_text} is {simple.overall:.3f} "
             f"(95% CI {simple.ci_lower:.3f} to {simple.ci_upper:.3f})")
     if effects.sample.exits is not None:
         text += ", an intention-to-treat effect of having entered (many participants leave again)"
     if effects.true_event_study is not None:
         text += f"; the generator planted {effects.truth['att_simple']:.3f}"
-    if not np.isnan(pre):
-        text += _pretrend_clause(effects, pre)
+    text += effects.pretrend()[2]
     text += f". Two-way fixed effects gives {twfe.coef:.3f}"
     if twfe.negative_weight_share > 0:
         text += f", with {100 * twfe.negative_weight_share:.0f}% of treated cells weighted negatively"
     return text + "."
+
+
+def premium_sentence(premium: PremiumResult, z: float = 1.96) -> str:
+    """The member premium in words: the percentage gap exp(premium) − 1, its interval, its trend, and a warning.
+
+    Says "not distinguishable from zero" when the 95% interval premium ± z·se contains zero.
+    """
+    pct = 100 * (np.exp(premium.premium) - 1)
+    text = (f"Members: {abs(pct):.1f}% {'higher' if pct >= 0 else 'lower'} TFP than comparable non-members "
+            f"(log points {premium.premium:.3f}, 95% CI {interval_text(premium.premium, premium.se, z)}")
+    if abs(premium.premium) <= z * premium.se:
+        text += ", not distinguishable from zero"
+    return (text + f"), a gap changing by {premium.trend:.3f} log points per period (SE {premium.trend_se:.3f}); "
+            "a gap between comparable firms, not proof that the cluster causes it.")
 
 
 def reading(fit: ProductionFit, dispersion_9010: float, premium: Section, effects: ProgrammeEffects) -> Section:
@@ -535,11 +552,7 @@ def reading(fit: ProductionFit, dispersion_9010: float, premium: Section, effect
                                                                if n in fit.truth)
                          + "; the gap shows what the estimator's assumptions miss in these data.")
     if premium.computed:
-        p = premium.result
-        lines.append(f"Members: {100 * (np.exp(p.premium) - 1):.1f}% higher TFP than comparable non-members "
-                     f"(log points {p.premium:.3f}, 95% CI {interval_text(p.premium, p.se)}), a gap changing by "
-                     f"{p.trend:.3f} log points per year (SE {p.trend_se:.3f}); a gap between comparable firms, "
-                     "not proof that the cluster causes it.")
+        lines.append(premium_sentence(premium.result))
     lines.append(_programme_sentence(effects))
     lines.append(f"Dispersion: within sector and year, a firm at the 90th percentile of TFP is "
                  f"{np.exp(dispersion_9010):.1f} times as productive as one at the 10th (this includes measurement "
