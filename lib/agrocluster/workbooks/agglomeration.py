@@ -188,7 +188,7 @@ def productivity_specifications(data: Any, prepared: AgglomerationData, measured
     specs = ag.agglomeration_specifications(frame, "productivity", LOC, measured.urbanisation, instrument=INSTRUMENT,
                                             **fit_options)
     notes = inference_notes + [n for n in specs.notes if n not in inference_notes]
-    reading = f"Productivity is measured as {label}. " + " ".join(f"{n[0].upper()}{n[1:]}." for n in notes)
+    reading = " ".join([f"Productivity is measured as {label}.", *(f"{n[0].upper()}{n[1:]}." for n in notes)])
     return Section(title="Productivity", result=Specifications(specs, "productivity", label, frame,
                                                                measured.urbanisation, fit_options, inference_notes),
                    table=_table(specs), reading=reading, notes=inference_notes, excluded=excluded)
