@@ -136,10 +136,8 @@ rec.section("excluded-rows", wb.excluded_rows(prod, wages.result), "Establishmen
             "seen once are singletons of the firm fixed effect.")
 
 # %%
-both = pd.concat([productivity.table.assign(outcome="productivity"), wages.table.assign(outcome="wage")],
-                 ignore_index=True)
 fig, ax = figures.new_figure(height=3.8)
-agg_figures.coefficient_plot(ax, both, wb.LABELS[wb.LOC], title="Localisation elasticity by specification",
+agg_figures.coefficient_plot(ax, wb.localisation_by_specification(productivity, wages), wb.LABELS[wb.LOC], title="Localisation elasticity by specification",
                              planted=wb.planted_lines(described.result, options.outcome, params.productivity.value_added))
 rec.figure("localisation-by-specification", fig, "Elasticity of productivity and wages to own-sector employment in "
            "the region (t−1), with 95% intervals. Dashed, for synthetic data: planted values (the wage elasticity to "

@@ -97,6 +97,9 @@ def test_synthetic_demo_run(synthetic):
                              & (planted.table["term"] == wb.LABELS[wb.LOC])]
     assert wage_row["planted"].iloc[0] == 0.0
     assert wb.planted_lines(prepared, "labour_productivity", True) == {"wage": 0.0}
+    stacked = wb.localisation_by_specification(productivity, wages)
+    assert len(stacked) == len(productivity.table) + len(wages.table)
+    assert list(stacked["outcome"].unique()) == ["productivity", "wage"]
     sorted_ = wb.sorting(prod, wages.result)
     assert sorted_.result == pytest.approx(float(prod.specs.sorting.sorting_share[wb.LOC]))
     gain = wb.core_move(prod, params.cluster_sector, sorted(prepared.establishments["region"].unique())[:2])

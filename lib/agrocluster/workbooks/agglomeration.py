@@ -223,6 +223,12 @@ def excluded_rows(productivity: Specifications, wage: Specifications) -> Section
     return Section(title="Excluded rows", table=table, excluded=excluded)
 
 
+def localisation_by_specification(productivity: Section, wages: Section) -> pd.DataFrame:
+    """The productivity and wage specification tables stacked, with an ``outcome`` column, for the coefficient plot."""
+    return pd.concat([productivity.table.assign(outcome="productivity"), wages.table.assign(outcome="wage")],
+                     ignore_index=True)
+
+
 def planted_lines(prepared: AgglomerationData, outcome: str, value_added: bool) -> dict[str, float] | None:
     """Planted localisation elasticities per outcome for the coefficient plot (synthetic data), else None.
 
