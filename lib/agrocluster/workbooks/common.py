@@ -1,4 +1,5 @@
-"""What every workbook shares: headline numbers of a step, the headline and exclusions tables, figure steps.
+"""What every workbook shares: headline numbers of a step, the headline and exclusions tables, figure steps,
+whether the data have coordinates, how an interval reads, and the rows the loaders left out.
 
 A workbook step (a function of a workbook module) returns an :class:`agrocluster.sections.Section`. When the
 step yields numbers the synthesis compares, its ``result`` carries them as a tuple of :class:`Headline`
@@ -17,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from agrocluster.sections import EXCLUDED_COLUMNS, Section, excluded_frame
 
 __all__ = ["HEADLINE_COLUMNS", "Headline", "collect_headlines", "excluded_from", "excluded_table",
-           "headline_table", "show_figure"]
+           "has_coordinates", "headline_table", "interval_text", "loader_excluded", "show_figure", "span_text"]
 
 #: Columns of :func:`headline_table`, the one shape of a workbook's table of headline numbers.
 HEADLINE_COLUMNS = ["key", "label", "value", "se", "unit", "note"]
@@ -88,3 +90,38 @@ def show_figure(rec: Any, name: str, step: Section) -> Any:
     for row in step.excluded.itertuples(index=False):
         rec.add_excluded(row.table, row.reason, row.rows)
     return rec.figure(name, step.result, step.reading)
+
+
+def has_coordinates(df: pd.DataFrame, lat: str = "lat", lon: str = "lon") -> bool:
+    """Whether distances between establishments can be measured: ``lat`` and ``lon`` present and known on every row.
+
+    One rule for every workbook: a distance band or a spillover exposure computed with some establishments
+    missing would silently leave them out, so a single missing coordinate means "no coordinates".
+    """
+    if not {lat, lon} <= set(df.columns) or df.empty:
+        return False
+    return bool(df[[lat, lon]].notna().all(axis=None))
+
+
+def interval_text(value: float | None, se: float | None, z: float = 1.96, digits: int = 3) -> str:
+    """``"low to high"`` for the normal interval value ± z·se, or ``"–"`` when value or SE is missing.
+
+    >>> interval_text(0.1, 0.05)
+    '0.002 to 0.198'
+    >>> interval_text(0.1, float("nan"))
+    '–'
+    """
+    if value is None or se is None or not np.isfinite(se) or not np.isfinite(value):
+        return "–"
+    return f"{value - z * se:.{digits}f} to {value + z * se:.{digits}f}"
+
+
+def loader_excluded(data: Any) -> pd.DataFrame:
+    """The rows the loaders left out (``ClusterData.excluded_table()``) as an exclusions table (table, reason, rows)."""
+    return excluded_from(data.excluded_table())
+
+
+def span_text(years: pd.Series) -> str:
+    """``"years 2010–2020"`` for calendar years, ``"periods 1–6 (not calendar years)"`` otherwise."""
+    first, last = int(years.min()), int(years.max())
+    return f"years {first}–{last}" if first >= 1900 else f"periods {first}–{last} (not calendar years)"

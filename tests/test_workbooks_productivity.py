@@ -1,0 +1,197 @@
+"""Tests of agrocluster.workbooks.productivity (notebook 03's steps) and agrocluster.workbooks.common.
+
+Hand cases for each decision (coordinates, membership, participation, pre-trend wording, premium wording,
+intervals), then the whole workbook on the demo data: a small synthetic cluster (planted truth) and the real
+Indonesian rice farms (no membership, no coordinates, participation that is not absorbing).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from agrocluster import params as P
+from agrocluster.data.cluster import load_cluster
+from agrocluster.productivity.uses import PremiumResult
+from agrocluster.sections import Section
+from agrocluster.workbooks import productivity as wb
+from agrocluster.workbooks.common import has_coordinates, interval_text, loader_excluded, span_text
+
+
+# -- common ------------------------------------------------------------------------------------------------
+def test_has_coordinates_needs_both_columns_on_every_row():
+    full = pd.DataFrame({"lat": [1.0, 2.0], "lon": [3.0, 4.0]})
+    assert has_coordinates(full)
+    assert not has_coordinates(full.assign(lat=[1.0, np.nan]))  # one missing latitude: no distances for it
+    assert not has_coordinates(full.drop(columns="lon"))
+    assert not has_coordinates(pd.DataFrame({"region": ["a"]}))
+    assert not has_coordinates(full.iloc[:0])
+
+
+def test_interval_text_hand_cases():
+    assert interval_text(0.1, 0.05) == "0.002 to 0.198"
+    assert interval_text(-1.0, 0.5, digits=2) == "-1.98 to -0.02"
+    assert interval_text(0.1, np.nan) == "–"
+    assert interval_text(None, 0.1) == "–"
+
+
+def test_span_text_tells_periods_from_years():
+    assert span_text(pd.Series([2010, 2019])) == "years 2010–2019"
+    assert span_text(pd.Series([1, 6])) == "periods 1–6 (not calendar years)"
+
+
+# -- decisions of workbook 03 ------------------------------------------------------------------------------
+def test_participation_column_is_found_by_its_suffix_not_a_dataset_name():
+    assert wb.participation_column(pd.DataFrame(columns=["firm_id", "coop_participant"])) == "coop_participant"
+    assert wb.participation_column(pd.DataFrame(columns=["firm_id", "programme_entry_year"])) is None
+
+
+def test_pretrend_reading_hand_cases():
+    big, small = pd.Series([40, 60]), pd.Series([6, 12])
+    text, note, clause = wb.pretrend_reading(0.40, 8, big, True)
+    assert text == "Pre-trend test: p = 0.400 over 8 pre-entry cells." and note is None
+    assert clause == ". The pre-trend test does not reject parallel trends (p = 0.40)"
+    text, note, clause = wb.pretrend_reading(0.40, 8, small, True)
+    assert note is None and clause.endswith("though cohorts of 6–12 units make it a weak check")
+    text, note, clause = wb.pretrend_reading(0.01, 8, big, True)
+    assert text.endswith("parallel trends are in doubt.")
+    assert note == "Programme: the pre-trend test rejects parallel trends (p = 0.010); read the ATT with caution."
+    assert clause.endswith("so the estimate is doubtful")
+    text, note, clause = wb.pretrend_reading(0.01, 8, small, False)
+    assert "rejects too often" in text and text.endswith("exclude zero at some pre-entry period.")
+    assert "with cohorts of 6–12 units the test is unreliable;" in note
+    assert clause.endswith("is unreliable; some uniform pre-entry bands exclude zero")
+    text, note, clause = wb.pretrend_reading(0.01, 8, small, True)
+    assert "and the uniform pre-entry bands all contain zero" in note
+    assert wb.pretrend_reading(np.nan, 0, big, True) == ("Pre-trend test: no pre-entry period to test.", None, "")
+
+
+def _premium(value: float, se: float) -> PremiumResult:
+    return PremiumResult(premium=value, se=se, pvalue=0.5, by_year=pd.DataFrame(), trend=0.01, trend_se=0.005,
+                         trend_pvalue=0.05, nobs=100, excluded=pd.DataFrame(columns=["reason", "rows"]))
+
+
+def test_premium_sentence_positive_negative_and_insignificant():
+    up = wb.premium_sentence(_premium(0.10, 0.02))
+    assert up.startswith("Members: 10.5% higher TFP") and "0.061 to 0.139" in up
+    assert "not distinguishable" not in up
+    down = wb.premium_sentence(_premium(-0.20, 0.05))
+    assert down.startswith("Members: 18.1% lower TFP")  # exp(-0.2) - 1 = -18.1%
+    noisy = wb.premium_sentence(_premium(0.03, 0.05))
+    assert "3.0% higher" in noisy and "not distinguishable from zero" in noisy
+
+
+def _farms(n: int = 30, periods: int = 4, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    f = np.repeat(np.arange(n), periods)
+    land = np.exp(rng.normal(0, 0.5, n))[f]
+    labour = np.exp(rng.normal(5, 0.3, n * periods))
+    materials = np.exp(rng.normal(10, 0.3, n * periods))
+    output = land**0.4 * labour**0.3 * materials**0.3 * np.exp(rng.normal(0, 0.1, n * periods))
+    return pd.DataFrame({"firm_id": [f"F{i}" for i in f], "year": np.tile(np.arange(1, periods + 1), n),
+                         "sector": "0112", "region": np.where(f % 2 == 0, "v1", "v2"), "output": output,
+                         "land": land, "labour": labour, "materials": materials})
+
+
+def _data(frame: pd.DataFrame):
+    from agrocluster.data.cluster import ClusterData, TableInfo
+
+    info = TableInfo(table="establishments", source="test", origin="hand-made farms", sha256="", rows=len(frame))
+    return ClusterData(params=None, tables={"establishments": frame}, info={"establishments": info}, truth={})
+
+
+def test_farms_without_membership_or_coordinates_are_not_computed_and_say_why():
+    farms = _farms()
+    farms.loc[0, "output"] = 0.0  # one row has no log
+    prepared = wb.prepare(_data(farms), ["ols", "lp"], value_added=True)
+    assert prepared.computed and not prepared.result.has_members and not prepared.result.has_coordinates
+    assert len(prepared.result.panel) == len(farms) - 1
+    assert prepared.excluded["rows"].sum() == 1
+    assert "periods 1–4 (not calendar years)" in prepared.reading
+    for lack in ("no capital", "no investment", "no value added", "no coordinates", "no cluster membership"):
+        assert lack in prepared.reading
+    fit = wb.production_function(prepared.result, ["ols", "lp"]).result
+    assert fit.main == "lp"
+    roots = wb.acf_roots(fit)
+    assert not roots.computed and roots.message == "Not computed: needs ACF among productivity.methods."
+    premium = wb.member_premium(prepared.result, fit)
+    assert not premium.computed and "cluster_member" in premium.reason
+    groups = wb.tfp_groups(prepared.result)
+    assert groups.order is None and set(groups.labels) == {"v1", "v2"}
+    op = wb.olley_pakes(prepared.result, fit)
+    assert [label for label, _ in op.result] == ["all farms"]
+
+
+# -- the whole workbook on the demo data ------------------------------------------------------------------
+def _run(data, methods, outcome="output"):
+    prepared = wb.prepare(data, methods)
+    production = wb.production_function(prepared.result, methods, bootstrap=0, seed=1)
+    fit = production.result
+    spread = wb.tfp_dispersion(prepared.result, fit, wb.tfp_groups(prepared.result))
+    premium = wb.member_premium(prepared.result, fit)
+    sample = wb.programme_sample(prepared.result, fit, outcome=outcome)
+    effects = wb.programme_effects(sample.result, prepared.result.truth_programme, seed=1, bootstrap=49)
+    return prepared, production, spread, premium, sample, effects
+
+
+@pytest.fixture(scope="module")
+def synthetic_run():
+    data = load_cluster(P.load("kenya_tea", {"synthetic.n_firms": 300, "seed": 3}), tables=("establishments",))
+    return _run(data, ["ols", "acf"])
+
+
+def test_synthetic_demo_run(synthetic_run):
+    prepared, production, spread, premium, sample, effects = synthetic_run
+    assert all(isinstance(s, Section) for s in synthetic_run)
+    assert prepared.result.synthetic and prepared.result.has_members and prepared.result.has_coordinates
+    fit = production.result
+    assert fit.main == "acf" and "true value" in production.table.columns
+    assert "'true value' is the elasticity" in production.reading
+    assert premium.computed and list(premium.table["term"][:2]) == ["member premium", "premium trend per period"]
+    row = premium.table.iloc[0]
+    assert row["ci_low"] == pytest.approx(row["estimate"] - 1.96 * row["se"])
+    assert spread.result == pytest.approx(wb.mean_within_dispersion(fit.tfp, by=prepared.result.panel[["sector", "year"]])[0])
+    assert sample.result.exits is None and sample.title == "Treatment is absorbing here"
+    did = effects.result
+    assert did.true_event_study is not None
+    comparison = wb.did_vs_twfe(did).table
+    assert comparison["estimate"].iloc[-1] == "true simple ATT (synthetic generator)"
+    spill = wb.spillovers(prepared.result, sample.result, [0, 10, 25], seed=1)
+    assert spill.computed and "True spillover" in spill.reading
+    heads = wb.headlines(fit, spread.result, premium, did)
+    keys = [h["key"] for h in heads.result]
+    assert keys == ["member_tfp_premium", "programme_att", "acf_beta_l", "acf_beta_k", "returns_to_scale",
+                    "tfp_dispersion_9010", "programme_pretrend_pvalue"]
+    by_key = {h["key"]: h for h in heads.result}
+    assert by_key["acf_beta_l"]["value"] == pytest.approx(fit.fits.results["acf"].coef["labour"])
+    assert by_key["programme_att"]["value"] == pytest.approx(did.simple.overall)
+    text = wb.reading(fit, spread.result, premium, did).reading
+    assert text.startswith("Production: ACF gives output elasticities of labour")
+    assert "the generator planted" in text and "Members:" in text
+
+
+def test_headlines_without_acf_note_the_missing_keys(synthetic_run):
+    prepared, _, spread, premium, _, effects = synthetic_run
+    fit = wb.production_function(prepared.result, ["ols"]).result
+    heads = wb.headlines(fit, spread.result, premium, effects.result)
+    assert "acf_beta_l" not in [h["key"] for h in heads.result]
+    assert heads.notes and "acf_beta_l" in heads.notes[0]
+
+
+def test_real_rice_farms_demo_run():
+    data = load_cluster(P.load("indonesia_rice"), tables=("establishments",))
+    prepared, production, spread, premium, sample, effects = _run(data, ["ols", "lp"])
+    assert not prepared.result.synthetic and production.result.truth == {}
+    assert not premium.computed
+    assert sample.result.exits is not None and sample.notes[0].startswith("BIMAS participation is not absorbing")
+    assert not wb.spillovers(prepared.result, sample.result, [0, 10], seed=1).computed
+    heads = {h["key"]: h for h in wb.headlines(production.result, spread.result, premium, effects.result).result}
+    assert heads["member_tfp_premium"]["value"] is None
+    assert heads["programme_att"]["note"] == "intention to treat (entry date; exits ignored)"
+    assert "intention-to-treat" in wb.reading(production.result, spread.result, premium, effects.result).reading
+
+
+def test_loader_excluded_renames_to_the_exclusions_shape():
+    data = load_cluster(P.load("indonesia_rice"), tables=("establishments",))
+    assert list(loader_excluded(data).columns) == ["table", "reason", "rows"]
