@@ -111,3 +111,25 @@ def test_report_tables_escape_text_and_print_years_plainly():
     assert "Caption &lt;i&gt;" in markup and "<strong>Table 3.</strong>" in markup
     assert "<td>2020</td>" in markup and "<td>12,345</td>" in markup and "<td>0.250</td>" in markup
     assert 'href="tables/x.csv" download' in markup
+
+
+def test_outputs_saved_in_jupyterlab_are_stripped_on_the_way_into_git(tmp_path):
+    """`make install` registers nbstripout as a git filter; stripping a notebook run in place leaves it clean."""
+    import shutil
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "nbstripout --install" in makefile
+    source = ROOT / "notebooks" / "00_cluster_overview.ipynb"
+    saved = nbformat.read(source, as_version=4)
+    for cell in saved.cells:
+        if cell.cell_type == "code":
+            cell.execution_count = 3
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="output saved by JupyterLab\n")]
+    path = tmp_path / source.name
+    nbformat.write(saved, path)
+    nbstripout = shutil.which("nbstripout", path=str(Path(sys.executable).parent))
+    stripped = subprocess.run([nbstripout, "-t", str(path)], capture_output=True, text=True, check=True).stdout
+    nb = nbformat.reads(stripped, as_version=4)
+    assert not [c for c in nb.cells if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert [c.source for c in nb.cells] == [c.source for c in nbformat.read(source, as_version=4).cells]
+    assert [c.metadata.get("tags") for c in nb.cells] == [c.metadata.get("tags") for c in saved.cells]
