@@ -28,13 +28,14 @@
 cluster_id = "chile_wine"
 overrides = {}
 output_dir = ""
+params_json = ""
 
 # %%
 import agrocluster.params
 from agrocluster import figures, record, tables
 from agrocluster.data.cluster import load_cluster
 
-params = agrocluster.params.load(cluster_id, overrides)
+params = agrocluster.params.load(cluster_id, overrides, params_json)
 rec = record.Recorder(params, "00_cluster_overview", output_dir)
 figures.use_theme()
 
@@ -77,11 +78,10 @@ rec.figure("country-series", fig, f"Production, exports and imports of {params.p
 
 # %%
 latest = series.dropna(subset=["production"]).iloc[-1]
-rec.headline("production_kt", float(latest["production"]), label=f"{params.product} production {int(latest['year'])}",
-             unit="kt")
-rec.headline("exports_kt", float(latest["exports"]), label=f"{params.product} exports {int(latest['year'])}", unit="kt")
+rec.headline("production_kt", float(latest["production"]), note=f"{params.product}, {int(latest['year'])}")
+rec.headline("exports_kt", float(latest["exports"]), note=f"{params.product}, {int(latest['year'])}")
 if data.has("establishments"):
-    rec.headline("establishments", int(data["establishments"]["firm_id"].nunique()), label="firms or farms")
+    rec.headline("establishments", int(data["establishments"]["firm_id"].nunique()))
 
 # %% [markdown]
 # ## 4. Effective parameters

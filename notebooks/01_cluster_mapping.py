@@ -37,12 +37,13 @@
 cluster_id = "chile_wine"
 overrides = {}
 output_dir = ""
+params_json = ""
 
 # %%
 import agrocluster.params
 from agrocluster import figures, record, tables
 
-params = agrocluster.params.load(cluster_id, overrides)
+params = agrocluster.params.load(cluster_id, overrides, params_json)
 rec = record.Recorder(params, "01_cluster_mapping", output_dir)
 figures.use_theme()
 
@@ -162,12 +163,12 @@ rec.table("lq-cluster-sector", lq_sector,
 # %%
 top = cmap.strongest_region(lq_last, sector, core)
 lq_label = f"LQ of sector {sector} in {top['region']} (strongest core region), {last_year}"
-rec.headline("cluster_lq", float(top["lq"]), label=lq_label, unit="ratio",
-             note=(f"{options.interval_level:.0%} {interval.capitalize()} interval {top['lq_lo']:.2f}–{top['lq_hi']:.2f}"
+rec.headline("cluster_lq", float(top["lq"]),
+             note=lq_label + "; " + (f"{options.interval_level:.0%} {interval.capitalize()} interval {top['lq_lo']:.2f}–{top['lq_hi']:.2f}"
                    if interval else "no interval computed (concentration.lq_interval=none)"))
 if interval:
-    rec.headline("cluster_lq_lo", float(top["lq_lo"]), label=f"{lq_label}: lower bound", unit="ratio")
-    rec.headline("cluster_lq_hi", float(top["lq_hi"]), label=f"{lq_label}: upper bound", unit="ratio")
+    rec.headline("cluster_lq_lo", float(top["lq_lo"]), note=lq_label)
+    rec.headline("cluster_lq_hi", float(top["lq_hi"]), note=lq_label)
 reading = (f"In {last_year}, {top['region']} employs the cluster sector {top['lq']:.1f} times as intensively as the "
            "country as a whole" + (f" (interval {top['lq_lo']:.1f}–{top['lq_hi']:.1f})" if interval else "") + ". "
            f"{int((lq_sector['lq'] >= 1).sum())} of {len(lq_sector)} regions have an LQ of 1 or more"
@@ -205,11 +206,9 @@ if check.ok("eg"):
     truth = data.truth if data.is_synthetic("establishments") else None
     eg_table = cmap.eg_report(eg, sector, related, truth)
     cluster_row = eg_table.iloc[0]
-    rec.headline("eg_gamma", float(cluster_row["gamma"]), label=f"Ellison–Glaeser γ of sector {sector}, {year}",
-                 unit="index")
+    rec.headline("eg_gamma", float(cluster_row["gamma"]), note=f"sector {sector}, {year}")
     if simulate:
-        rec.headline("eg_gamma_pvalue", float(cluster_row["gamma_p"]),
-                     label=f"p-value of γ under random location ({simulate} draws)", unit="probability")
+        rec.headline("eg_gamma_pvalue", float(cluster_row["gamma_p"]), note=f"{simulate} random-location draws")
     else:
         rec.note("Ellison–Glaeser γ has no p-value: concentration.eg_simulations is 0.")
     caption = (f"Ellison–Glaeser index of every sector, {year} ({len(staffed):,} plants weighted by employment): G raw "
@@ -296,8 +295,8 @@ if kd_done:
     ranges = cmap.kd_ranges(kd)
     if kd.localised_ranges:
         start_km, end_km = kd.localised_ranges[0]
-        rec.headline("localised_from_km", start_km, label=f"sector {sector} localised from (first range)", unit="km")
-        rec.headline("localised_to_km", end_km, label=f"sector {sector} localised to (first range)", unit="km")
+        rec.headline("localised_from_km", start_km, note=f"sector {sector}")
+        rec.headline("localised_to_km", end_km, note=f"sector {sector}")
     else:
         rec.note(f"The K-density of sector {sector} never rises above its band: no localised range "
                  "(localised_from_km / localised_to_km not recorded).")
@@ -324,8 +323,7 @@ strength = cmap.cluster_strength(regional_last, sector, core, n_resamples=option
                                  seed=params.seed, base=lq_args["base"], traded=lq_args.get("traded"))
 strength = strength.round({"employment": 0}).astype({"employment": "int64", "establishments": "int64"})
 strong_core = bool(strength.loc[strength["core"], "strong"].any())
-rec.headline("strong_cluster", int(strong_core), label=f"any core region a strong cluster in sector {sector}, "
-             f"{last_year} (1 = yes)", unit="flag")
+rec.headline("strong_cluster", int(strong_core), note=f"sector {sector}, {last_year}")
 rec.table("strength", strength,
           f"Strong-cluster flag and stars of sector {sector} in every region, {last_year} (highest LQ first), with "
           f"their stability over {options.strength_resamples} Poisson redraws of employment.")
@@ -376,8 +374,7 @@ standing = cmap.production_standing(data["country_product"], params.country_iso3
                                     top=params.exports.n_competitors)
 left_out.append(standing.excluded)
 rec.headline("world_production_share", 100.0 * standing.share,
-             label=f"{params.country_iso3} share of world {standing.item_name} production, {standing.year}", unit="%",
-             note=f"rank {standing.rank} of {standing.n_producers} producers; quantity RCA {standing.rca:.2f}")
+             note=f"{params.country_iso3}, {standing.item_name}, {standing.year}: rank {standing.rank} of {standing.n_producers} producers; quantity RCA {standing.rca:.2f}")
 fig, ax = figures.new_figure(7.5, 3.8)
 fmap.world_share_line(ax, standing.series, label=params.country_iso3,
                       title=f"{params.country_iso3}: share of world {standing.item_name} production")

@@ -36,6 +36,7 @@
 cluster_id = "chile_wine"
 overrides = {}
 output_dir = ""
+params_json = ""
 
 # %%
 import pandas as pd
@@ -47,7 +48,7 @@ from agrocluster import figures, record, tables
 from agrocluster.data.cluster import load_cluster
 from agrocluster.figures import agglomeration as agg_figures
 
-params = agrocluster.params.load(cluster_id, overrides)
+params = agrocluster.params.load(cluster_id, overrides, params_json)
 rec = record.Recorder(params, "02_agglomeration", output_dir)
 figures.use_theme()
 options = params.agglomeration
@@ -373,18 +374,14 @@ else:
 
 # %%
 b, se = float(prod.within.coef[LOC]), float(prod.within.se[LOC])
-rec.headline("localisation_elasticity", b, se=se, label="Localisation elasticity of productivity (firm FE)",
-             unit="elasticity", note=outcome_label)
+rec.headline("localisation_elasticity", b, se=se, note=outcome_label)
 if URB is not None:
     rec.headline("urbanisation_elasticity", float(prod.within.coef[URB]), se=float(prod.within.se[URB]),
-                 label="Urbanisation elasticity of productivity (firm FE)", unit="elasticity", note=outcome_label)
-rec.headline("sorting_share", share, label="Sorting share of the localisation elasticity (pooled vs firm FE)",
-             unit="share", note=None if pooled_t >= 2 else "pooled elasticity not distinguishable from zero")
-rec.headline("wage_localisation_elasticity", float(wage.within.coef[LOC]), se=float(wage.within.se[LOC]),
-             label="Localisation elasticity of wages (firm FE)", unit="elasticity")
+                 note=outcome_label)
+rec.headline("sorting_share", share, note=None if pooled_t >= 2 else "pooled elasticity not distinguishable from zero")
+rec.headline("wage_localisation_elasticity", float(wage.within.coef[LOC]), se=float(wage.within.se[LOC]))
 if gain is not None:
-    rec.headline("core_move_gain_pct", gain.gain_pct, se=gain.gain_se_pct,
-                 label="Productivity gain of moving into the cluster core", unit="%")
+    rec.headline("core_move_gain_pct", gain.gain_pct, se=gain.gain_se_pct)
 MEASURE_TEXT = "own-sector employment in the region"
 sentences = [
     f"With firm fixed effects, {ag.elasticity_sentence(prod.within, LOC, MEASURE_TEXT, 'productivity')}.",

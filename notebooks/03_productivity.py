@@ -34,12 +34,13 @@
 cluster_id = "chile_wine"
 overrides = {}
 output_dir = ""
+params_json = ""
 
 # %%
 import agrocluster.params
 from agrocluster import record
 
-params = agrocluster.params.load(cluster_id, overrides)
+params = agrocluster.params.load(cluster_id, overrides, params_json)
 rec = record.Recorder(params, "03_productivity", output_dir)
 
 # %%
@@ -462,7 +463,7 @@ heads.append(("tfp_dispersion_9010", disp_9010, None,
 heads.append(("programme_pretrend_pvalue", None if np.isnan(pre) else pre, None, "pre-trend test p-value", None, None))
 for key, value, se, label, unit, note in heads:
     rec.headline(key, None if value is None else float(value),
-                 se=None if se is None or not np.isfinite(se) else float(se), label=label, unit=unit, note=note)
+                 se=None if se is None or not np.isfinite(se) else float(se), note=note)
 rec.table("headline", pd.DataFrame([{"key": k, "value": v, "se": s, "unit": u or "", "meaning": lab}
                                     for k, v, s, lab, u, _ in heads]),
           "Headline numbers recorded for the cross-cluster synthesis.")

@@ -121,10 +121,9 @@ display(rec.table("flags", result.flags_wide().reset_index(), "Danger flags per 
 rec.table("flag-rules", result.flags, "Danger flags with the value and the rule applied.")
 
 # %%
-rec.headline("n_clusters", result.n_clusters, label="clusters compared")
-rec.headline("n_danger_flags", result.n_flags_raised,
-             label=f"danger flags raised (of {result.n_flags_assessed} assessable)")
-rec.headline("synthetic_share", result.synthetic_share, label="share of data tables that are synthetic")
+rec.headline("n_clusters", result.n_clusters)
+rec.headline("n_danger_flags", result.n_flags_raised, note=f"of {result.n_flags_assessed} assessable")
+rec.headline("synthetic_share", result.synthetic_share)
 
 # %% [markdown]
 # ## Summary
