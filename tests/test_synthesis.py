@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from agrocluster import headlines
+from agrocluster import headlines, synthesis
 from agrocluster import params as P
-from agrocluster import synthesis
 from agrocluster.errors import DataContractError, EstimationError, HeadlineError, ParamsError
 from agrocluster.results_file import RunLedger
 
