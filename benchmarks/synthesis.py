@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from agrocluster import synthesis
+from agrocluster.results_file import RunLedger
 
 NOTEBOOKS = {
     "01_cluster_mapping": ("cluster_lq", "eg_gamma"),
@@ -28,7 +29,9 @@ NOTEBOOKS = {
 
 
 def write_folder(folder: Path, n_clusters: int, seed: int = 0) -> None:
+    """The results files and the runner's ledger that lists them (the synthesis reads only those)."""
     rng = np.random.default_rng(seed)
+    ledger = RunLedger()
     for c in range(n_clusters):
         cid = f"cluster_{c:04d}"
         for notebook, keys in NOTEBOOKS.items():
@@ -39,6 +42,8 @@ def write_folder(folder: Path, n_clusters: int, seed: int = 0) -> None:
             path = folder / cid / f"{notebook}.results.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(doc))
+            ledger.record(folder, cid, notebook, path.read_bytes())
+    ledger.write(folder)
 
 
 def naive(folder: Path, key: str, draws: int, seed: int) -> dict[str, float]:

@@ -28,13 +28,14 @@
 cluster_id = "chile_wine"
 overrides = {}
 output_dir = ""
+params_json = ""
 
 # %%
 import agrocluster.params
 from agrocluster import figures, record, tables
 from agrocluster.data.cluster import load_cluster
 
-params = agrocluster.params.load(cluster_id, overrides)
+params = agrocluster.params.load(cluster_id, overrides, params_json)
 rec = record.Recorder(params, "00_cluster_overview", output_dir)
 figures.use_theme()
 
@@ -82,7 +83,7 @@ common.show_figure(rec, "country-series", overview.country_figure(series, params
 
 # %%
 for h in common.collect_headlines(series):
-    rec.headline(h.key, h.value, se=h.se, label=h.label, unit=h.unit, note=h.note)
+    rec.headline(h.key, h.value, se=h.se, note=h.note)
 
 # %% [markdown]
 # ## 5. Effective parameters

@@ -37,12 +37,13 @@
 cluster_id = "chile_wine"
 overrides = {}
 output_dir = ""
+params_json = ""
 
 # %%
 import agrocluster.params
 from agrocluster import figures, record, tables
 
-params = agrocluster.params.load(cluster_id, overrides)
+params = agrocluster.params.load(cluster_id, overrides, params_json)
 rec = record.Recorder(params, "01_cluster_mapping", output_dir)
 figures.use_theme()
 
@@ -252,7 +253,7 @@ rec.table("excluded", common.excluded_table(rec.excluded), "Rows excluded by doc
 
 # %%
 for h in common.collect_headlines(lq_sector, eg, kd, strength, world):
-    rec.headline(h.key, h.value, se=h.se, label=h.label, unit=h.unit, note=h.note)
+    rec.headline(h.key, h.value, se=h.se, note=h.note)
 rec.table("headline", common.headline_table(rec.headlines), "Headline numbers of this workbook (recorded in the "
           "results file).")
 

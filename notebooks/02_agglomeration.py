@@ -36,6 +36,7 @@
 cluster_id = "chile_wine"
 overrides = {}
 output_dir = ""
+params_json = ""
 
 # %%
 import pandas as pd
@@ -47,7 +48,7 @@ from agrocluster import figures, record, tables
 from agrocluster.data.cluster import load_cluster
 from agrocluster.figures import agglomeration as agg_figures
 
-params = agrocluster.params.load(cluster_id, overrides)
+params = agrocluster.params.load(cluster_id, overrides, params_json)
 rec = record.Recorder(params, "02_agglomeration", output_dir)
 figures.use_theme()
 options = params.agglomeration

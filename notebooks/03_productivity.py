@@ -34,12 +34,13 @@
 cluster_id = "chile_wine"
 overrides = {}
 output_dir = ""
+params_json = ""
 
 # %%
 import agrocluster.params
 from agrocluster import record
 
-params = agrocluster.params.load(cluster_id, overrides)
+params = agrocluster.params.load(cluster_id, overrides, params_json)
 rec = record.Recorder(params, "03_productivity", output_dir)
 
 # %%

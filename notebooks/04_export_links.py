@@ -43,6 +43,7 @@
 cluster_id = "chile_wine"
 overrides = {}
 output_dir = ""
+params_json = ""
 
 # %%
 import pandas as pd
@@ -56,7 +57,7 @@ from agrocluster.errors import EstimationError
 from agrocluster.exports import firms, gravity_model, markets, product_space
 from agrocluster.figures import exports as export_figures
 
-params = agrocluster.params.load(cluster_id, overrides)
+params = agrocluster.params.load(cluster_id, overrides, params_json)
 rec = record.Recorder(params, "04_export_links", output_dir)
 figures.use_theme()
 
@@ -227,20 +228,17 @@ if has_series:
     rec.headline(
         "world_export_share",
         100 * float(latest_share[latest]),
-        unit="%",
-        label=f"share of world exports of {product} in {latest} (FAOSTAT quantities)",
+        note=f"share of world exports of {product} in {latest} (FAOSTAT quantities)",
     )
     rec.headline(
         "world_export_share_change",
         100 * float(share_change),
-        unit="pp",
-        label=f"change in the share of world exports of {product}, {base}-{latest} (percentage points)",
+        note=f"change in the share of world exports of {product}, {base}-{latest} (percentage points)",
     )
     rec.headline(
         "export_orientation",
         float(latest_orientation["export_orientation"].iloc[0]),
-        unit="ratio",
-        label=f"exports / production of {product} in {latest} (FAOSTAT quantities)",
+        note=f"exports / production of {product} in {latest} (FAOSTAT quantities)",
     )
 
 # %% [markdown]
@@ -355,8 +353,7 @@ if has_rca:
     rec.headline(
         "rca",
         float(own_rca.set_index("year").loc[latest, "rca"]),
-        unit="index (1 = neutral)",
-        label=f"Balassa RCA of {iso} in {product}, {latest}, quantity-based (FAOSTAT tonnes)",
+        note=f"Balassa RCA of {iso} in {product}, {latest}, quantity-based (FAOSTAT tonnes)",
     )
     display(
         rec.figure(
@@ -502,9 +499,6 @@ if has_flows:
     rec.headline(
         "top_market_share",
         destinations.top_market_share,
-        unit="share (0-1)",
-        label=f"share of the largest market ({destinations.top_market}) in exports of the cluster's "
-        f"products, {trade_year} (trade flows, values)",
         note="synthetic trade flows" if data.is_synthetic("trade_flows") else None,
     )
     display(
@@ -627,9 +621,6 @@ if has_flows and fit is not None:
             "rta_effect",
             float(fit.coef["rta"]),
             se=float(fit.se["rta"]),
-            unit="PPML coefficient",
-            label="effect of a regional trade agreement on trade flows of the cluster's products "
-            "(PPML, exporter-year and importer-year FE; 100 (exp(b) - 1) percent)",
             note=(f"synthetic trade flows, true value {true_values['rta']}" if true_values else None),
         )
     else:
@@ -708,9 +699,6 @@ if has_firms:
         "member_export_premium",
         premium.lpm_effect,
         se=premium.lpm_se,
-        unit="probability (0-1)",
-        label="difference in the probability of exporting, cluster members vs other firms of the same "
-        "sector and year (linear probability model; 0.05 = 5 percentage points)",
         note="synthetic firm data" if data.is_synthetic("establishments") else None,
     )
     display(
@@ -782,8 +770,6 @@ if has_network:
     rec.headline(
         "inside_link_share",
         link_by_year.inside_share_count,
-        unit="share (0-1)",
-        label="share of cluster members' links that go to another member (count, all years)",
         note="synthetic firm links" if data.is_synthetic("firm_links") else None,
     )
     truth_links = data.truth.get("links", {}) if data.is_synthetic("firm_links") else {}

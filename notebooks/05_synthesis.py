@@ -112,7 +112,7 @@ rec.table("flag-rules", result.flags, "Danger flags with the value and the rule 
 
 # %%
 for h in common.collect_headlines(workbook.page_headlines(result)):
-    rec.headline(h.key, h.value, se=h.se, label=h.label, unit=h.unit, note=h.note)
+    rec.headline(h.key, h.value, se=h.se, note=h.note)
 
 # %% [markdown]
 # ## Summary

@@ -36,12 +36,13 @@ from agrocluster.data import (
     read_table,
     validate,
 )
-from agrocluster.errors import DataContractError, EstimationError, ParamsError
+from agrocluster.errors import DataContractError, EstimationError, ParamsError, ResultsFileError
 from agrocluster.exports.gravity_model import prepare_gravity_data
 from agrocluster.exports.markets import destination_structure, export_orientation, world_market_share
 from agrocluster.linkages import link_shares
 from agrocluster.productivity import estimate_tfp
 from agrocluster.programmes import staggered_did
+from agrocluster.results_file import RunLedger
 
 from .conftest import ROOT
 from .test_agglomeration import panel as agglomeration_panel
@@ -133,6 +134,9 @@ def _synthesis_json(project):
     path = project / "outputs" / "kenya_tea" / "00_cluster_overview.results.json"
     path.parent.mkdir(parents=True)
     path.write_text('{"cluster_id": "kenya_tea", "headline": ')
+    ledger = RunLedger()
+    ledger.record(project / "outputs", "kenya_tea", "00_cluster_overview", path.read_bytes())
+    ledger.write(project / "outputs")
     synthesis.load_results(project / "outputs")
 
 
@@ -247,7 +251,7 @@ CASES = [
      ["ZZ9", "not in the establishment table"]),
     ("linkages-unknown-kind", lambda p: link_shares(*_links(kind=(0, "friendship"))), DataContractError,
      ["friendship"]),
-    ("synthesis-invalid-json", _synthesis_json, DataContractError,
+    ("synthesis-invalid-json", _synthesis_json, ResultsFileError,
      ["kenya_tea/00_cluster_overview.results.json", "not valid JSON"]),
     ("synthesis-no-results", _synthesis_empty, EstimationError, ["no <cluster>/<notebook>.results.json"]),
 ]
@@ -354,7 +358,7 @@ def test_same_params_give_identical_results_on_a_probe(project):
     second = json.loads((out / "10_probe.results.json").read_text())
     assert second["provenance"]["started"] >= first["provenance"]["started"]
     assert_same_numbers(stable(first), stable(second))  # exactly
-    assert first["headline"]["seed"]["value"] == 11
+    assert first["headline"]["establishments"]["value"] == 11  # the probe records its seed there
     assert (out / "tables" / "10_probe-probe.csv").read_bytes() == first_csv
 
 

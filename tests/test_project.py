@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -39,6 +40,13 @@ def test_notebook_is_clean_and_has_one_parameters_cell(path):
     following = nb.cells[tagged[0] + 1].source
     assert "agrocluster.params.load(" in following or "synthesis" in path.stem, \
         "the cell after the parameters cell must validate them through agrocluster.params.load"
+    if "synthesis" not in path.stem:  # the runner passes the resolved parameters once, as JSON
+        assert {"cluster_id", "overrides", "params_json"} <= names, "parameters cell: cluster_id, overrides, params_json"
+        assert re.search(r"agrocluster\.params\.load\(cluster_id, overrides, params_json\)", following), \
+            "validate the runner's params_json: agrocluster.params.load(cluster_id, overrides, params_json)"
+    for line in cell.source.splitlines():
+        if "=" in line:  # flat literals only, so "Run All" runs the demo cluster from the defaults
+            ast.literal_eval(line.split("=", 1)[1].strip())
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "first cell: '# Title'"
 
 

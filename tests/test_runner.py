@@ -19,9 +19,9 @@ from agrocluster import runner
 pytestmark = pytest.mark.slow
 
 PROBE = [
-    ("parameters", 'cluster_id = "chile_wine"\noverrides = {}\noutput_dir = ""'),
+    ("parameters", 'cluster_id = "chile_wine"\noverrides = {}\noutput_dir = ""\nparams_json = ""'),
     (None, "import os, time\nimport pandas as pd\nimport agrocluster.params\nfrom agrocluster import record\n"
-           "params = agrocluster.params.load(cluster_id, overrides)\n"
+           "params = agrocluster.params.load(cluster_id, overrides, params_json)\n"
            'rec = record.Recorder(params, "10_probe", output_dir)'),
     (None, 'probe = params.synthetic.get("probe", "ok")\n'
            'if probe == "fail" and params.cluster_id == params.synthetic.get("fail_cluster", params.cluster_id):\n'
@@ -29,7 +29,7 @@ PROBE = [
            'if probe == "die" and params.cluster_id == params.synthetic.get("fail_cluster", params.cluster_id):\n'
            "    os.kill(os.getpid(), 9)\n"
            'time.sleep(float(params.synthetic.get("sleep", 0)))'),
-    (None, 'print("CODE-MARKER")\nrec.headline("seed", params.seed, label="seed of <b>" + params.name + "</b>")\n'
+    (None, 'print("CODE-MARKER")\nrec.headline("establishments", params.seed, note="seed of <b>" + params.name + "</b>")\n'
            'rec.table("probe", pd.DataFrame({"region": ["<i>r1</i>", "r2"], "value": [1.5, 2.25]}), "Probe table")'),
     (None, "rec.save();"),
 ]
@@ -67,7 +67,9 @@ def test_run_writes_reports_results_and_index(probe_project):
         assert "<script src=" not in html  # nothing fetched from a CDN
         assert "&lt;i&gt;r1&lt;/i&gt;" in html and "<i>r1</i>" not in html  # text from data is escaped
         results = json.loads((out / cid / "10_probe.results.json").read_text())
-        assert results["headline"]["seed"]["value"] == results["provenance"]["params"]["seed"]
+        assert results["headline"]["establishments"]["value"] == results["provenance"]["params"]["seed"]
+        assert results["headline"]["establishments"]["label"] == "Firms or farms in the microdata"  # the registry's
+        assert results["headline"]["establishments"]["origin"] == "synthetic"  # chile_wine's firms are synthetic
         prov = results["provenance"]
         for key in ("params", "inputs", "code", "packages", "seed", "started", "duration_s", "cache_key"):
             assert key in prov
@@ -77,7 +79,9 @@ def test_run_writes_reports_results_and_index(probe_project):
     index = (out / "index.html").read_text()
     assert "chile_wine/10_probe.html" in index and "kenya_tea/10_probe.html" in index
     assert "not run" in index  # the other clusters of params/ are listed, not run
-    assert "seed of &lt;b&gt;" in index and "seed of <b>" not in index
+    assert "Firms or farms in the microdata" in index
+    ledger = json.loads((out / "runs.json").read_text())["tasks"]
+    assert set(ledger) == {"chile_wine/10_probe", "kenya_tea/10_probe"}
 
 
 def test_show_code_keeps_code(probe_project):
@@ -163,3 +167,29 @@ def test_bad_cluster_and_notebook_names_are_refused(probe_project):
         runner.build_matrix(["../etc"], None)
     with pytest.raises(ParamsError, match="known: 10_probe"):
         runner.build_matrix(None, ["99_nothing"])
+
+
+def test_parameters_enter_the_kernel_once_as_json(probe_project):
+    """The runner resolves the parameters and injects them as params_json (no overrides to re-resolve)."""
+    summary = runner.run(["chile_wine"], ["10_probe"], ["seed=5"], jobs=1, progress=False)
+    assert [r.status for r in summary.results] == ["ok"], summary.table()
+    out = probe_project / "outputs" / "chile_wine"
+    executed = nbformat.read(out / "10_probe.ipynb", as_version=4)
+    injected = next(c.source for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert "params_json = " in injected and "overrides" not in injected
+    results = json.loads((out / "10_probe.results.json").read_text())
+    assert results["provenance"]["params"]["seed"] == 5 and results["headline"]["establishments"]["value"] == 5
+    assert "Chile" in (out / "10_probe.html").read_text()  # the cluster's name comes from the resolved params
+
+
+def test_notebook_that_ignores_params_json_is_refused(probe_project):
+    """A notebook resolving its own parameters (here: without the override) would publish other numbers."""
+    path = probe_project / "notebooks" / "10_probe.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        cell.source = cell.source.replace("load(cluster_id, overrides, params_json)", "load(cluster_id, overrides)")
+    nbformat.write(nb, path)
+    summary = runner.run(["chile_wine"], ["10_probe"], ["seed=5"], jobs=1, progress=False)
+    assert summary.results[0].status == "failed"
+    assert "params_json" in summary.results[0].error
+    assert not (probe_project / "outputs" / "chile_wine" / "10_probe.results.json").exists()

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from agrocluster import headlines, synthesis
 from agrocluster import params as P
-from agrocluster import synthesis
-from agrocluster.errors import DataContractError, EstimationError, ParamsError
+from agrocluster.errors import DataContractError, EstimationError, HeadlineError, ParamsError
+from agrocluster.results_file import RunLedger
 
 
 def results_doc(cluster_id, notebook, headline, sources=None):
@@ -26,11 +27,16 @@ def results_doc(cluster_id, notebook, headline, sources=None):
     }
 
 
-def write_results(folder, docs):
+def write_results(folder, docs, *, record=True):
+    """Write results files as the runner commits them: the file, then its entry in the ledger."""
+    ledger = RunLedger.read(folder)
     for doc in docs:
         path = folder / doc["cluster_id"] / f"{doc['notebook']}.results.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(doc))
+        if record:
+            ledger.record(folder, doc["cluster_id"], doc["notebook"], path.read_bytes())
+    ledger.write(folder)
     return folder
 
 
@@ -80,6 +86,30 @@ def test_load_results_tidy_frame_runs_and_sources(three_clusters):
     summary = coll.summary().set_index("cluster_id")
     assert summary.loc["aa", "notebooks"] == 3 and summary.loc["aa", "failed_last_run"] == 1
     assert summary.loc["cc", "headline_numbers"] == 4
+    assert coll.not_recorded.empty
+
+
+def test_only_results_recorded_by_the_runner_are_read(three_clusters):
+    """A results file the runner did not record (a run by hand, an interrupted commit) is listed, not read;
+    nor is anything under the scratch folder of interactive runs."""
+    write_results(three_clusters, [results_doc("dd", "01_cluster_mapping", {"cluster_lq": 9.0})], record=False)
+    write_results(three_clusters / "_scratch", [results_doc("ee", "01_cluster_mapping", {"cluster_lq": 9.0})])
+    coll = synthesis.load_results(three_clusters)
+    assert coll.clusters == ["aa", "bb", "cc"] and 9.0 not in set(coll.headlines["value"])
+    assert list(coll.not_recorded["file"]) == [str(three_clusters / "dd" / "01_cluster_mapping.results.json")]
+
+
+def test_scorecard_labels_and_directions_come_from_the_registry():
+    dims = synthesis.scorecard_dimensions().set_index("dimension")
+    assert list(dims.index) == list(synthesis.SCORECARD)
+    for dimension, key in synthesis.SCORECARD.items():
+        declared = headlines.get(key)
+        assert dims.loc[dimension, "label"] == declared.label and dims.loc[dimension, "notebook"] == declared.notebook
+    assert dims.loc["market dependence", "direction"] == "lower is better"
+    heads = synthesis.tidy_headlines([results_doc("aa", "03_productivity", {"member_tfp_premium": (0.3, 0.1)})])
+    assert heads.loc[0, "label"] == headlines.get("member_tfp_premium").label  # not the label stored in the file
+    with pytest.raises(HeadlineError, match="member_tfp_premum.*did you mean 'member_tfp_premium'"):
+        synthesis.scorecard(heads, {"premium": "member_tfp_premum"})
 
 
 def test_scorecard_by_hand_and_missing_dimensions(three_clusters):
@@ -176,15 +206,18 @@ def test_bad_results_files_are_named(tmp_path):
     with pytest.raises(EstimationError, match="no <cluster>/<notebook>.results.json"):
         synthesis.load_results(tmp_path)
     bad = tmp_path / "aa" / "01_cluster_mapping.results.json"
-    bad.parent.mkdir()
+    write_results(tmp_path, [results_doc("aa", "01_cluster_mapping", {"cluster_lq": 2.0})])
     bad.write_text("{not json")
     with pytest.raises(DataContractError, match="aa/01_cluster_mapping.results.json: not valid JSON"):
         synthesis.load_results(tmp_path)
     bad.write_text(json.dumps({"cluster_id": "aa", "notebook": "01_cluster_mapping"}))
-    with pytest.raises(DataContractError, match="01_cluster_mapping.results.json: key 'headline' is missing"):
+    with pytest.raises(DataContractError, match="01_cluster_mapping.results.json: key 'headline': Field required"):
         synthesis.load_results(tmp_path)
     bad.write_text(json.dumps(results_doc("aa", "01_cluster_mapping", {"cluster_lq": "high"})))
-    with pytest.raises(DataContractError, match="headline 'cluster_lq' has a non-numeric value"):
+    with pytest.raises(DataContractError, match="key 'headline.cluster_lq.value"):
+        synthesis.load_results(tmp_path)
+    bad.unlink()
+    with pytest.raises(DataContractError, match="recorded by the runner as completed but missing"):
         synthesis.load_results(tmp_path)
     heads = synthesis.tidy_headlines([results_doc("aa", "03_productivity", {"x": (1.0, -0.1)})])
     with pytest.raises(DataContractError, match="'x' of cluster 'aa'.*negative"):

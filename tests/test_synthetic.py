@@ -78,7 +78,7 @@ def test_write_round_trips_tables_and_truth(tmp_path):
 
 def test_truth_records_the_planted_parameters(cluster):
     t = cluster.truth
-    json.dumps(t)  # serialisable
+    json.dumps(t.to_dict())  # serialisable
     spec = SyntheticSpec()
     assert t["spec"]["beta_l"] == spec.beta_l and t["seed"] == 0
     assert t["production"]["gross_output"] == {"beta_0": 2.0, "beta_l": 0.25, "beta_k": 0.10, "beta_m": 0.50}
@@ -481,3 +481,22 @@ def test_link_shares_and_endpoints(cluster):
 def test_too_few_cluster_members_for_the_links_is_a_clear_error():
     with pytest.raises(ParamsError, match=r"synthetic.links_per_firm=.*inside_link_share=0.9.*cluster member"):
         generate_cluster(seed=0, n_firms=100, inside_link_share=0.9)
+
+
+def test_truth_is_typed_and_reads_as_the_former_mapping():
+    """SyntheticTruth: typed sections, mapping access kept (truth["production"], .get), empty for real data."""
+    from agrocluster.data.truth import SyntheticTruth
+
+    c = generate_cluster(SyntheticSpec(n_firms=300, n_years=4), seed=3)
+    t = c.truth
+    assert isinstance(t, SyntheticTruth) and t.seed == 3
+    assert t.production is t["production"] and t.get("links") is t.links and t.get("absent", {}) == {}
+    assert t.production["value_added"]["beta_l"] == pytest.approx(c.truth.spec["beta_l"] / (1 - c.truth.spec["beta_m"]))
+    assert "programme" in t and set(t) == set(t.to_dict()) and len(t) == len(t.to_dict())
+    assert SyntheticTruth.from_dict(json.loads(json.dumps(t.to_dict()))) == t
+    empty = SyntheticTruth()
+    assert not empty and len(empty) == 0 and empty.get("production") is None
+    with pytest.raises(KeyError):
+        empty["production"]
+    with pytest.raises(ValueError, match="unknown section 'productoin'"):
+        SyntheticTruth.from_dict({"productoin": {}})

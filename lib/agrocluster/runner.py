@@ -5,12 +5,16 @@ The task matrix is notebook × cluster. Each task
 1. is skipped when its cache key (notebook content, effective parameters, input-file hashes and library
    source) matches the key stamped in its last good ``.results.json`` (``force`` overrides);
 2. executes the notebook with papermill (kernel ``python3``, working directory the project root) into a
-   private staging folder, with parameters ``cluster_id``, ``overrides`` and ``output_dir``;
+   private staging folder, with parameters ``cluster_id``, ``params_json`` (the effective parameters the
+   runner resolved, which the kernel validates without re-reading the parameter files) and ``output_dir``;
+   a collection notebook gets ``overrides`` and ``results_dir`` instead;
 3. renders HTML with nbconvert in the same process (template ``agrocluster``: code hidden unless
    ``show_code``, the injected-parameters cell removed, figures embedded, no CDN);
 4. returns every output file's bytes to the caller, which alone writes ``outputs/``: each file under a
-   temporary name and renamed into place, ``.results.json`` last. A failed task writes
-   ``<nb>.failed.json`` / ``.failed.ipynb`` / ``.failed.html`` and leaves the last good report alone.
+   temporary name and renamed into place, ``.results.json`` last, then records the task in the ledger of
+   completed tasks (``outputs/runs.json``, :class:`agrocluster.results_file.RunLedger`), the only results
+   the site index and the synthesis read. A failed task writes ``<nb>.failed.json`` / ``.failed.ipynb`` /
+   ``.failed.html`` and leaves the last good report alone.
 
 Tasks run in a bounded local process pool (``jobs``, default the number of cores) or, given a
 ``scheduler`` address, on an existing Dask distributed cluster whose workers have the project installed.
@@ -38,12 +42,12 @@ from typing import Any
 
 from . import __version__, paths
 from . import params as params_mod
-from .errors import ParamsError, RunError
-from .record import atomic_write_bytes, atomic_write_text
+from .errors import ParamsError, ResultsFileError, RunError
+from .results_file import ResultsFile, RunLedger, atomic_write_bytes, atomic_write_text
 
 KERNEL = "python3"
 COLLECTION_NOTEBOOKS = ("05_synthesis",)
-COLLECTION_FOLDER = "synthesis"
+COLLECTION_FOLDER = paths.COLLECTION_ID
 KERNEL_START_ATTEMPTS = 3
 # Thread pools of the numerical libraries inside each kernel. Tasks already run one per core; letting each
 # kernel's BLAS or numba also start one thread per core makes them contend (measured 4x slower on 2 cores).
@@ -57,7 +61,8 @@ DASK_WORKER_TIMEOUT_S = float(os.environ.get("AGROCLUSTER_DASK_WORKER_TIMEOUT", 
 
 @dataclasses.dataclass(frozen=True)
 class Task:
-    """One notebook for one cluster (``cluster_id`` is ``synthesis`` for a collection notebook)."""
+    """One notebook for one cluster (``cluster_id`` is :data:`agrocluster.paths.COLLECTION_ID` for a
+    collection notebook)."""
 
     cluster_id: str
     notebook: str
@@ -196,23 +201,28 @@ def library_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def cache_key(task: Task, memo: HashMemo, library: str) -> str:
-    """Content hash of everything a task's result depends on."""
+def resolve_params(task: Task) -> Any:
+    """The effective parameters of a task, resolved once: ``ClusterParams`` of its cluster, or the
+    ``SynthesisParams`` of a collection notebook. Bad parameters raise ParamsError."""
+    if task.cluster_id == COLLECTION_FOLDER:
+        return params_mod.load_synthesis_params(dict(task.overrides))
+    return params_mod.resolve(task.cluster_id, dict(task.overrides)).params
+
+
+def cache_key(task: Task, memo: HashMemo, library: str, params: Any = None) -> str:
+    """Content hash of everything a task's result depends on (``params``: see :func:`resolve_params`)."""
     from .data.files import input_files
 
+    params = resolve_params(task) if params is None else params
     nb_bytes = (paths.notebooks_dir() / f"{task.notebook}.ipynb").read_bytes()
     parts: dict[str, Any] = {"notebook": _sha256_bytes(nb_bytes), "library": library, "kernel": KERNEL}
     if task.cluster_id == COLLECTION_FOLDER:
-        parts["results"] = {
-            str(p.relative_to(paths.outputs_dir())): memo.sha256(p)
-            for p in sorted(paths.outputs_dir().glob("*/*.results.json"))
-            if p.parent.name != COLLECTION_FOLDER
-        }
+        parts["results"] = {name: entry.sha256 for name, entry in sorted(_ledger().tasks.items())
+                            if entry.cluster_id != COLLECTION_FOLDER}
         parts["overrides"] = [list(o) for o in task.overrides]
     else:
-        effective = params_mod.resolve(task.cluster_id, dict(task.overrides))
-        parts["params"] = effective.params.model_dump(mode="json")
-        parts["inputs"] = {name: memo.sha256(path) for name, path in input_files(effective.params).items()}
+        parts["params"] = params.model_dump(mode="json")
+        parts["inputs"] = {name: memo.sha256(path) for name, path in input_files(params).items()}
     return _sha256_bytes(json.dumps(parts, sort_keys=True, default=str).encode())
 
 
@@ -224,10 +234,18 @@ def cached(task: Task, key: str) -> bool:
     if (folder / f"{task.notebook}.failed.json").is_file():
         return False
     try:
-        stamped = json.loads(results.read_text(encoding="utf-8"))["provenance"].get("cache_key")
-    except (OSError, ValueError, KeyError):
+        stamped = ResultsFile.read(results).provenance.cache_key
+    except ResultsFileError:
         return False
     return stamped == key
+
+
+def _ledger() -> RunLedger:
+    """The record of completed tasks; an unreadable one is started afresh (the runner rewrites it)."""
+    try:
+        return RunLedger.read(paths.outputs_dir())
+    except ResultsFileError:
+        return RunLedger()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -245,7 +263,7 @@ def _is_kernel_start_failure(exc: BaseException, executed: Any) -> bool:
     return all(c.get("execution_count") is None for c in executed.cells if c.cell_type == "code")
 
 
-def render_html(nb: Any, *, title: str, cluster_name: str, cluster_id: str, results: Mapping[str, Any],
+def render_html(nb: Any, *, title: str, cluster_name: str, cluster_id: str, results: ResultsFile,
                 command: str, show_code: bool) -> str:
     """Render an executed notebook with the ``agrocluster`` template (see module docstring)."""
     from nbconvert import HTMLExporter
@@ -290,9 +308,10 @@ def _command(task_spec: Mapping[str, Any]) -> str:
 def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
     """Execute and render one task; return its status and the bytes of every output file.
 
-    ``spec`` holds ``cluster_id``, ``notebook``, ``notebook_json`` (the exact notebook hashed by the
-    caller), ``overrides`` ((key, value) pairs), ``show_code`` and ``outputs`` (the outputs folder, which
-    collection notebooks read). Nothing here writes ``outputs/``.
+    ``spec`` holds ``cluster_id``, ``cluster_name``, ``notebook``, ``notebook_json`` (the exact notebook
+    hashed by the caller), ``params_json`` (the resolved parameters), ``overrides`` ((key, value) pairs,
+    for the command line shown and the collection notebooks), ``show_code`` and ``outputs`` (the outputs
+    folder, which collection notebooks read). Nothing here writes ``outputs/``.
     """
     import nbformat
     import papermill
@@ -304,10 +323,11 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
     staging = Path(tempfile.mkdtemp(prefix=f"agrocluster-{spec['cluster_id']}-{spec['notebook']}-"))
     stem = spec["notebook"]
     executed_path = staging / f"{stem}.ipynb"
-    parameters = {"cluster_id": spec["cluster_id"], "overrides": dict(spec["overrides"]),
-                  "output_dir": str(staging / "out")}
+    parameters: dict[str, Any] = {"cluster_id": spec["cluster_id"], "output_dir": str(staging / "out")}
     if spec["cluster_id"] == COLLECTION_FOLDER:
-        parameters["results_dir"] = spec["outputs"]
+        parameters.update(overrides=dict(spec["overrides"]), results_dir=spec["outputs"])
+    else:
+        parameters["params_json"] = spec["params_json"]
     nb_in = nbformat.reads(spec["notebook_json"], as_version=4)
     title = spec.get("title") or stem
     outcome: dict[str, Any] = {"cluster_id": spec["cluster_id"], "notebook": stem, "files": {}, "attempts": 0}
@@ -334,13 +354,12 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
         out = staging / "out"
         if error is None:
             results_path = out / f"{stem}.results.json"
-            results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.is_file() else {
-                "cluster_id": spec["cluster_id"], "notebook": stem, "headline": {}, "provenance": {},
-            }
+            results = ResultsFile.read(results_path) if results_path.is_file() else ResultsFile(
+                cluster_id=spec["cluster_id"], notebook=stem, headline={})
+            _check_params_used(results, spec)
             html = render_html(
-                executed, title=title, cluster_name=results.get("cluster_name", spec["cluster_id"]),
-                cluster_id=spec["cluster_id"], results=results, command=_command(spec),
-                show_code=spec.get("show_code", False),
+                executed, title=title, cluster_name=spec["cluster_name"], cluster_id=spec["cluster_id"],
+                results=results, command=_command(spec), show_code=spec.get("show_code", False),
             )
             files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
             files[f"{stem}.ipynb"] = executed_path.read_bytes()
@@ -351,10 +370,10 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
             files = {}
             if executed is not None:
                 files[f"{stem}.failed.ipynb"] = nbformat.writes(executed).encode("utf-8")
-                failed_results = {"cluster_id": spec["cluster_id"], "notebook": stem, "headline": {},
-                                  "notes": [f"This run failed: {message}"], "provenance": {}}
+                failed_results = ResultsFile(cluster_id=spec["cluster_id"], notebook=stem, headline={},
+                                             notes=[f"This run failed: {message}"])
                 files[f"{stem}.failed.html"] = render_html(
-                    executed, title=f"{title} (failed run)", cluster_name=spec["cluster_id"],
+                    executed, title=f"{title} (failed run)", cluster_name=spec["cluster_name"],
                     cluster_id=spec["cluster_id"], results=failed_results, command=_command(spec), show_code=True,
                 ).encode("utf-8")
             outcome.update(status="failed", error=message, files=files,
@@ -363,6 +382,18 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
         shutil.rmtree(staging, ignore_errors=True)
     outcome["duration_s"] = round(time.perf_counter() - started, 3)
     return outcome
+
+
+def _check_params_used(results: ResultsFile, spec: Mapping[str, Any]) -> None:
+    """Refuse a report whose recorded parameters are not the ones the runner passed (a notebook that
+    resolves its parameters itself instead of validating ``params_json``)."""
+    recorded = results.provenance.params
+    if spec["cluster_id"] == COLLECTION_FOLDER or not recorded:
+        return
+    if recorded != json.loads(spec["params_json"]):
+        raise RunError(f"notebooks/{spec['notebook']}: the parameters it recorded differ from those the runner "
+                       "passed; its validation cell must call agrocluster.params.load(cluster_id, overrides, "
+                       "params_json) with the parameters cell's params_json")
 
 
 def _error_message(exc: BaseException) -> str:
@@ -385,19 +416,21 @@ def commit_outputs(outcome: Mapping[str, Any], key: str | None) -> None:
     files = dict(outcome["files"])
     if outcome["status"] == "ok":
         results_name = f"{stem}.results.json"
-        results = json.loads(files.pop(results_name)) if results_name in files else {
-            "cluster_id": outcome["cluster_id"], "notebook": stem, "headline": {}, "provenance": {}}
-        results.setdefault("provenance", {})
-        results["provenance"].update(cache_key=key, runner_duration_s=outcome["duration_s"])
+        results = (ResultsFile.from_bytes(files.pop(results_name), f"{outcome['cluster_id']}/{results_name}")
+                   if results_name in files else ResultsFile(cluster_id=outcome["cluster_id"], notebook=stem, headline={}))
+        results.provenance.cache_key = key
+        results.provenance.runner_duration_s = outcome["duration_s"]
         for rel, data in files.items():
             atomic_write_bytes(folder / rel, data)
         for sub in ("tables", "figures"):
             for stale in (folder / sub).glob(f"{stem}-*"):
                 if f"{sub}/{stale.name}" not in files:
                     stale.unlink()
-        atomic_write_text(folder / results_name, json.dumps(results, indent=2))
+        text = results.to_json()
+        atomic_write_text(folder / results_name, text)
         for suffix in (".failed.json", ".failed.ipynb", ".failed.html"):
             (folder / f"{stem}{suffix}").unlink(missing_ok=True)
+        _record_completed(outcome["cluster_id"], stem, text.encode("utf-8"))
     else:
         for rel, data in files.items():
             atomic_write_bytes(folder / rel, data)
@@ -406,6 +439,13 @@ def commit_outputs(outcome: Mapping[str, Any], key: str | None) -> None:
             "traceback": outcome.get("traceback", ""),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
         }, indent=2))
+
+
+def _record_completed(cluster_id: str, notebook: str, results: bytes) -> None:
+    """Add a committed report to the ledger of completed tasks (the caller's process only)."""
+    ledger = _ledger()
+    ledger.record(paths.outputs_dir(), cluster_id, notebook, results)
+    ledger.write(paths.outputs_dir())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -434,10 +474,11 @@ class RunSummary:
         return "\n".join(lines)
 
 
-def _spec(task: Task, show_code: bool, titles: Mapping[str, str], threads: int = 1) -> dict[str, Any]:
+def _spec(task: Task, params: Any, show_code: bool, titles: Mapping[str, str], threads: int = 1) -> dict[str, Any]:
     return {
         "threads": threads,
-        "cluster_id": task.cluster_id, "notebook": task.notebook,
+        "cluster_id": task.cluster_id, "cluster_name": params.name, "notebook": task.notebook,
+        "params_json": params.model_dump_json(),
         "notebook_json": (paths.notebooks_dir() / f"{task.notebook}.ipynb").read_text(encoding="utf-8"),
         "overrides": list(task.overrides), "show_code": show_code, "title": titles.get(task.notebook, task.notebook),
         "outputs": str(paths.outputs_dir()),
@@ -612,10 +653,11 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
               [t for t in tasks if t.cluster_id == COLLECTION_FOLDER]]
     bar = _progress(len(tasks), progress)
     for stage in stages:
-        pending: list[tuple[Task, str]] = []
+        pending: list[tuple[Task, str, Any]] = []
         for task in stage:
             try:
-                key = cache_key(task, memo, library)
+                effective = resolve_params(task)
+                key = cache_key(task, memo, library, effective)
             except ParamsError as exc:
                 results.append(TaskResult(task.cluster_id, task.notebook, "failed", error=str(exc)))
                 _write_failure(task, str(exc))
@@ -623,18 +665,19 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
                 bar.update(1)
                 continue
             if not force and cached(task, key):
+                _record_cached(task)
                 results.append(TaskResult(task.cluster_id, task.notebook, "cached"))
                 log(f"[cached] {task.label}")
                 bar.update(1)
             else:
-                pending.append((task, key))
-        keys = {(t.cluster_id, t.notebook): k for t, k in pending}
+                pending.append((task, key, effective))
+        keys = {(t.cluster_id, t.notebook): k for t, k, _ in pending}
 
         def on_done(outcome: dict[str, Any]) -> None:
             label = f"{outcome['cluster_id']}/{outcome['notebook']}"
             try:
                 commit_outputs(outcome, keys[(outcome["cluster_id"], outcome["notebook"])])
-            except OSError as exc:
+            except (OSError, ResultsFileError) as exc:
                 outcome = {**outcome, "status": "failed",
                            "error": f"could not write outputs of {label}: {exc} (previous outputs kept)"}
             results.append(TaskResult(outcome["cluster_id"], outcome["notebook"], outcome["status"],
@@ -644,7 +687,7 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
                 + (f": {outcome.get('error')}" if outcome.get("error") else ""))
             bar.update(1)
 
-        specs = [_spec(task, show_code, titles, THREADS_PER_TASK) for task, _ in pending]
+        specs = [_spec(task, effective, show_code, titles, THREADS_PER_TASK) for task, _, effective in pending]
         if specs:
             if scheduler:
                 _run_dask(specs, scheduler, on_done)
@@ -656,6 +699,16 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
     order = {t.label: i for i, t in enumerate(tasks)}
     results.sort(key=lambda r: order.get(r.label, len(order)))
     return RunSummary(results, index, round(time.perf_counter() - t0, 3))
+
+
+def _record_cached(task: Task) -> None:
+    """A cached report counts as completed (reports committed before the ledger existed join it here)."""
+    if not _ledger().has(task.cluster_id, task.notebook):
+        path = paths.outputs_dir() / task.cluster_id / f"{task.notebook}.results.json"
+        try:
+            _record_completed(task.cluster_id, task.notebook, path.read_bytes())
+        except OSError:
+            pass
 
 
 def _write_failure(task: Task, message: str) -> None:

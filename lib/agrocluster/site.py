@@ -2,7 +2,10 @@
 
 Reports are rendered by :mod:`agrocluster.runner` through the ``agrocluster`` nbconvert template, which
 takes the header and footer built here. The index (``outputs/index.html``) is a cluster × notebook matrix
-built from the ``.results.json`` and ``.failed.json`` files, never from the HTML. Every piece of text that
+built from the results files the runner recorded as completed (:class:`agrocluster.results_file.RunLedger`)
+and the ``.failed.json`` files, never from the HTML nor from notebooks run by hand. Headline labels, units and
+number formats come from :mod:`agrocluster.headlines`; a results file that cannot be read shows its cell as
+unreadable and leaves the rest of the index alone. Every piece of text that
 comes from parameters or data is HTML-escaped; the pages load no script and no style from the network.
 """
 
@@ -15,6 +18,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from . import headlines as headline_registry
+from . import paths
+from .errors import ResultsFileError
+from .results_file import ResultsFile, RunLedger
 from .tables import format_number
 
 CSS = """
@@ -128,12 +135,12 @@ def collection_provenance_box(inputs: Mapping[str, Any]) -> str:
     )
 
 
-def reproduce_box(results: Mapping[str, Any], command: str) -> str:
+def reproduce_box(results: ResultsFile, command: str) -> str:
     """The exact command and the provenance stamp of a report."""
-    prov = results.get("provenance", {})
-    code = prov.get("code", {})
-    inputs = prov.get("inputs", {})
-    packages = prov.get("packages", {})
+    prov = results.provenance
+    code = prov.code
+    inputs = prov.inputs
+    packages = prov.packages
     commit = code.get("commit") or "not a git checkout"
     dirty = " (with uncommitted changes)" if code.get("dirty") else ""
     input_items = "".join(
@@ -149,29 +156,29 @@ def reproduce_box(results: Mapping[str, Any], command: str) -> str:
         "(<code>make report</code> runs every cluster).</p>"
         '<ul class="ac-kv">'
         f"<li>code: agrocluster {esc(code.get('agrocluster'))}, commit {esc(commit)}{esc(dirty)}</li>"
-        f"<li>seed: {esc(prov.get('seed'))}; started {esc(prov.get('started'))}; "
-        f"duration {esc(prov.get('duration_s'))} s</li>"
+        f"<li>seed: {esc(prov.seed)}; started {esc(prov.started)}; "
+        f"duration {esc(prov.duration_s)} s</li>"
         f"<li>inputs:<ul>{input_items}</ul></li>"
         f"<li>packages: {package_list}</li></ul></details>"
     )
 
 
-def report_header(*, title: str, cluster_name: str, cluster_id: str, results: Mapping[str, Any],
+def report_header(*, title: str, cluster_name: str, cluster_id: str, results: ResultsFile,
                   command: str) -> str:
     """Header of one report: navigation, cluster, date, provenance and reproduction boxes.
 
     The report's title is the notebook's own first heading, which follows the header; ``title`` is only
     repeated small in the kicker line (and used as the page's ``<title>``).
     """
-    prov = results.get("provenance", {})
-    date = (prov.get("started") or _dt.datetime.now(_dt.timezone.utc).isoformat())[:10]
-    params = prov.get("params", {})
-    notes = "".join(f"<li>{esc(n)}</li>" for n in results.get("notes", []))
+    prov = results.provenance
+    date = (prov.started or _dt.datetime.now(_dt.UTC).isoformat())[:10]
+    params = prov.params
+    notes = "".join(f"<li>{esc(n)}</li>" for n in results.notes)
     notes_box = f'<div class="ac-box"><strong>Caveats.</strong><ul>{notes}</ul></div>' if notes else ""
     if "data" in params:
         box = provenance_box(params)
-    elif prov.get("inputs"):
-        box = collection_provenance_box(prov["inputs"])
+    elif prov.inputs:
+        box = collection_provenance_box(prov.inputs)
     else:  # a failed run records no provenance: claim nothing about its data
         box = ""
     return (
@@ -184,60 +191,80 @@ def report_header(*, title: str, cluster_name: str, cluster_id: str, results: Ma
     )
 
 
-def report_footer(results: Mapping[str, Any]) -> str:
-    code = results.get("provenance", {}).get("code", {})
+def report_footer(results: ResultsFile) -> str:
     return (
         '<footer class="ac-footer">Made with agrocluster '
-        f"{esc(code.get('agrocluster'))}; numbers recorded in "
-        f"<a href=\"{esc(results.get('notebook'))}.results.json\">{esc(results.get('notebook'))}.results.json</a>."
+        f"{esc(results.provenance.code.get('agrocluster'))}; numbers recorded in "
+        f"<a href=\"{esc(results.notebook)}.results.json\">{esc(results.notebook)}.results.json</a>."
         "</footer>"
     )
 
 
-SECONDARY_SUFFIXES = ("_lo", "_hi", "_pvalue")  # headline keys that qualify another; not shown in the index
+def headline_text(key: str, value: Any, se: Any = None) -> tuple[str, str]:
+    """(label, formatted value with its standard error and unit) of a headline, as the site shows it.
+
+    Declared keys take label, decimals and unit from :mod:`agrocluster.headlines`; a key that is not
+    declared (an old results file) is shown under its own name with a plain number.
+    """
+    declared = headline_registry.REGISTRY.get(key)
+    if declared is None:
+        return key, format_number(value) + (f" ({format_number(se)})" if se is not None else "")
+    se_txt = f" (se {declared.format(se)})" if se is not None else ""
+    return declared.label, declared.format(value) + se_txt
 
 
-def _headline_items(results: Mapping[str, Any], limit: int = 3) -> str:
+def _headline_items(results: ResultsFile, limit: int = 3) -> str:
     items = []
-    shown = [(k, e) for k, e in results.get("headline", {}).items() if not k.endswith(SECONDARY_SUFFIXES)]
+    registry = headline_registry.REGISTRY
+    shown = [(k, e) for k, e in results.headline.items() if k not in registry or registry[k].qualifies is None]
     for key, entry in shown[:limit]:
-        value = format_number(entry.get("value"))
-        se = entry.get("se")
-        se_txt = f" ({format_number(se)})" if se is not None else ""
-        unit = f" {esc(entry.get('unit'))}" if entry.get("unit") else ""
-        items.append(f"<li>{esc(entry.get('label') or key)}: <strong>{esc(value)}</strong>{esc(se_txt)}{unit}</li>")
+        label, value = headline_text(key, entry.value, entry.se)
+        synthetic = ' <span class="ac-note">(synthetic)</span>' if entry.origin == "synthetic" else ""
+        items.append(f"<li>{esc(label)}: <strong>{esc(value)}</strong>{synthetic}</li>")
     return f'<ul class="ac-kv">{"".join(items)}</ul>' if items else ""
 
 
-def _cell(folder: Path, cluster_id: str, notebook: str) -> str:
+def _cell(folder: Path, cluster_id: str, notebook: str, ledger: RunLedger | None = None) -> str:
+    """One index cell: the last failure if any, the last good report the runner recorded, or "not run"."""
     results_path = folder / f"{notebook}.results.json"
     failed_path = folder / f"{notebook}.failed.json"
+    recorded = ledger is None or ledger.has(cluster_id, notebook)
     parts = []
     if failed_path.is_file():
-        failed = json.loads(failed_path.read_text(encoding="utf-8"))
+        try:
+            failed = json.loads(failed_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            failed = {"error": f"{failed_path.name} cannot be read: {exc}"}
+        failed = failed if isinstance(failed, dict) else {"error": f"{failed_path.name} is not a JSON object"}
         link = f"{cluster_id}/{notebook}.failed.html"
         parts.append(
             f'<span class="ac-status-failed">failed</span> <span class="ac-note">{esc(failed.get("finished", ""))[:19]}</span>'
             f'<div class="ac-box ac-error">{esc(failed.get("error", ""))[:400]}'
             f' <a href="{esc(link)}">executed notebook</a></div>'
         )
-    if results_path.is_file() and (folder / f"{notebook}.html").is_file():
-        results = json.loads(results_path.read_text(encoding="utf-8"))
-        prov = results.get("provenance", {})
-        label = "last good report" if parts else "ok"
-        parts.append(
-            f'<span class="ac-status-ok">{label}</span> '
-            f'<span class="ac-note">{esc(prov.get("duration_s"))} s · {esc(str(prov.get("started", ""))[:10])}</span>'
-            f"{_headline_items(results)}"
-            f'<a href="{esc(cluster_id)}/{esc(notebook)}.html">Open report</a>'
-        )
+    if recorded and results_path.is_file() and (folder / f"{notebook}.html").is_file():
+        try:
+            results = ResultsFile.read(results_path)
+        except ResultsFileError as exc:
+            parts.append(f'<span class="ac-status-failed">unreadable results</span>'
+                         f'<div class="ac-box ac-error">{esc(exc)[:400]}</div>')
+        else:
+            prov = results.provenance
+            label = "last good report" if parts else "ok"
+            parts.append(
+                f'<span class="ac-status-ok">{label}</span> '
+                f'<span class="ac-note">{esc(prov.duration_s)} s · {esc(str(prov.started or "")[:10])}</span>'
+                f"{_headline_items(results)}"
+                f'<a href="{esc(cluster_id)}/{esc(notebook)}.html">Open report</a>'
+            )
     if not parts:
         parts.append('<span class="ac-status-missing">not run</span>')
     return "".join(parts)
 
 
 def build_index(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: Iterable[tuple[str, str]],
-                collection: Iterable[tuple[str, str]] = (), collection_folder: str = "synthesis") -> str:
+                collection: Iterable[tuple[str, str]] = (), collection_folder: str = paths.COLLECTION_ID,
+                ledger: RunLedger | None = None) -> str:
     """HTML of ``outputs/index.html``.
 
     Parameters
@@ -245,29 +272,38 @@ def build_index(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: I
     clusters : (cluster_id, display name) pairs, one row each.
     notebooks : (notebook stem, title) pairs, one column each.
     collection : (notebook stem, title) pairs of collection-wide notebooks (the synthesis), listed above.
+    ledger : the runner's record of completed tasks; only the reports it lists are shown (default: read
+        from ``outputs``; an unreadable ledger is named in the index and no report is shown as good).
     """
+    problem = ""
+    if ledger is None:
+        try:
+            ledger = RunLedger.read(outputs)
+        except ResultsFileError as exc:
+            ledger, problem = RunLedger(), f'<div class="ac-box ac-error">{esc(exc)}</div>'
+
     notebooks = list(notebooks)
     head = "".join(f"<th>{esc(title)}<br><span class=\"ac-note\">{esc(stem)}</span></th>" for stem, title in notebooks)
     rows = []
     for cluster_id, name in clusters:
         folder = outputs / cluster_id
-        cells = "".join(f"<td>{_cell(folder, cluster_id, stem)}</td>" for stem, _ in notebooks)
+        cells = "".join(f"<td>{_cell(folder, cluster_id, stem, ledger)}</td>" for stem, _ in notebooks)
         rows.append(f"<tr><th>{esc(name)}<br><span class=\"ac-note\">{esc(cluster_id)}</span></th>{cells}</tr>")
     synthesis = "".join(
-        f"<li><strong>{esc(title)}</strong>: {_cell(outputs / collection_folder, collection_folder, stem)}</li>"
+        f"<li><strong>{esc(title)}</strong>: {_cell(outputs / collection_folder, collection_folder, stem, ledger)}</li>"
         for stem, title in collection
     )
     synthesis_block = (
         f'<section><h2>Across clusters</h2><ul class="ac-kv">{synthesis}</ul></section>' if synthesis else ""
     )
-    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     body = (
         '<header class="ac-header"><h1>agrocluster: evidence on agro-based clusters</h1>'
         f'<p class="ac-sub">Reports for every cluster and workbook · built {esc(now)}</p>'
         '<div class="ac-box ac-synthetic"><strong>Read this first.</strong> Country-level series come from '
         "real FAOSTAT food balances; firm, farm, trade and link microdata are synthetic (generated with known "
         "truth) except the Indonesian rice farms, which are real. Each report says which is which.</div>"
-        "</header>"
+        f"{problem}</header>"
         f'<main class="ac-header">{synthesis_block}<section><h2>Clusters × workbooks</h2>'
         f'<table class="ac-matrix"><thead><tr><th>Cluster</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></section></main>"

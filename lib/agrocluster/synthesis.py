@@ -1,6 +1,8 @@
 """Cross-cluster synthesis: compare what every cluster's workbooks recorded, side by side.
 
-The synthesis reads each cluster's ``<notebook>.results.json`` (never the HTML) and builds
+The synthesis reads each cluster's ``<notebook>.results.json`` (never the HTML) that the runner recorded
+as completed (:class:`agrocluster.results_file.RunLedger`; notebooks run by hand write to a scratch folder
+it never reads), through the one typed reader :class:`agrocluster.results_file.ResultsFile`, and builds
 
 * a tidy frame of headline numbers, one row per cluster × notebook × key, with value and standard error
   (:func:`load_results`, :func:`tidy_headlines`);
@@ -23,7 +25,6 @@ of DataFrames and options.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,34 +34,45 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import headlines as headlines_module
 from . import paths
-from .errors import DataContractError, EstimationError, ParamsError
+from .errors import DataContractError, EstimationError, ParamsError, ResultsFileError
 from .params import SynthesisParams
+from .results_file import ResultsFile, RunLedger
 
-COLLECTION_FOLDER = "synthesis"
+COLLECTION_FOLDER = paths.COLLECTION_ID
 
-#: Scorecard column → (notebook that records it, headline key, what it measures).
-SCORECARD: dict[str, tuple[str, str, str]] = {
-    "specialisation": ("01_cluster_mapping", "cluster_lq",
-                       "location quotient of the cluster sector in its regions (1 = national average)"),
-    "concentration": ("01_cluster_mapping", "eg_gamma", "Ellison-Glaeser gamma of the cluster sector"),
-    "agglomeration elasticity": ("02_agglomeration", "localisation_elasticity",
-                                 "elasticity of productivity to own-sector employment nearby"),
-    "member productivity premium": ("03_productivity", "member_tfp_premium",
-                                    "log TFP gap of cluster members over non-members (ACF)"),
-    "programme effect": ("03_productivity", "programme_att",
-                         "average effect of the cluster programme on participants (staggered DiD)"),
-    "export orientation": ("04_export_links", "export_orientation", "exports over production"),
-    "market dependence": ("04_export_links", "top_market_share", "share of exports to the largest destination"),
-    "inside-link share": ("04_export_links", "inside_link_share",
-                          "share of the members' business links that stay inside the cluster"),
+#: Scorecard column → the headline key it shows. The notebook that records it, its label, unit and
+#: direction come from :data:`agrocluster.headlines.REGISTRY` (see :func:`scorecard_dimensions`).
+SCORECARD: dict[str, str] = {
+    "specialisation": "cluster_lq",
+    "concentration": "eg_gamma",
+    "agglomeration elasticity": "localisation_elasticity",
+    "member productivity premium": "member_tfp_premium",
+    "programme effect": "programme_att",
+    "export orientation": "export_orientation",
+    "market dependence": "top_market_share",
+    "inside-link share": "inside_link_share",
 }
 
-#: Headline keys ranked with uncertainty by default (all have standard errors; higher is better).
+#: Headline keys ranked with uncertainty by default (all have standard errors; the direction of each
+#: ranking comes from the registry).
 RANK_KEYS: tuple[str, ...] = ("member_tfp_premium", "programme_att", "localisation_elasticity",
                               "member_export_premium")
 
-HEADLINE_COLUMNS = ["cluster_id", "cluster_name", "notebook", "key", "label", "unit", "value", "se"]
+
+def scorecard_dimensions(columns: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The scorecard's columns with what the registry declares about each: ``dimension, key, notebook,
+    label, unit, direction``."""
+    columns = SCORECARD if columns is None else columns
+    rows = []
+    for dimension, key in columns.items():
+        declared = headlines_module.get(key)
+        rows.append({"dimension": dimension, "key": key, "notebook": declared.notebook, "label": declared.label,
+                     "unit": declared.symbol, "direction": declared.direction})
+    return pd.DataFrame(rows, columns=["dimension", "key", "notebook", "label", "unit", "direction"])
+
+HEADLINE_COLUMNS = ["cluster_id", "cluster_name", "notebook", "key", "label", "unit", "value", "se", "origin"]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -83,11 +95,15 @@ class ResultsCollection:
     sources : DataFrame
         One row per cluster × notebook × data table: ``source`` (faostat, rice_farms, synthetic, file…)
         and ``kind`` (real, synthetic, user file).
+    not_recorded : DataFrame
+        ``file, reason``: results files present in the folder that the runner did not record as completed
+        (written by hand or left by an interrupted run), listed rather than read.
     """
 
     headlines: pd.DataFrame
     runs: pd.DataFrame
     sources: pd.DataFrame
+    not_recorded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "reason"]))
 
     @property
     def clusters(self) -> list[str]:
@@ -130,29 +146,28 @@ def _kind(source: str) -> str:
     return {"synthetic": "synthetic", "file": "user file", "none": "not used"}.get(source, "real")
 
 
-def tidy_headlines(documents: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """The headline numbers of parsed results documents as one tidy frame (see :class:`ResultsCollection`).
+def tidy_headlines(documents: Sequence[ResultsFile | Mapping[str, Any]]) -> pd.DataFrame:
+    """The headline numbers of results documents as one tidy frame (see :class:`ResultsCollection`).
 
-    A document without ``cluster_id``, ``notebook`` or a ``headline`` mapping raises
-    :class:`~agrocluster.errors.DataContractError` naming the document and the key.
+    Documents are :class:`~agrocluster.results_file.ResultsFile` objects or their JSON mappings; a mapping
+    that is not of the results shape raises :class:`~agrocluster.errors.ResultsFileError` naming the
+    document and the key. Labels of declared keys come from :mod:`agrocluster.headlines`; the unit is the
+    one recorded with the number (the registry's, for files the recorder wrote), else the registry's.
     """
     rows = []
     for i, doc in enumerate(documents):
-        where = doc.get("_file", f"results document {i}")
-        for required in ("cluster_id", "notebook", "headline"):
-            if required not in doc:
-                raise DataContractError(f"{where}: key {required!r} is missing (a .results.json written by "
-                                        "agrocluster.record has cluster_id, notebook and headline)")
-        if not isinstance(doc["headline"], Mapping):
-            raise DataContractError(f"{where}: key 'headline' must be a mapping of key → {{value, se, …}}")
-        for key, entry in doc["headline"].items():
-            entry = entry if isinstance(entry, Mapping) else {"value": entry}
+        if not isinstance(doc, ResultsFile):
+            doc = ResultsFile.from_mapping(doc, f"results document {i}")
+        for key, entry in doc.headline.items():
+            declared = headlines_module.REGISTRY.get(key)
             rows.append({
-                "cluster_id": str(doc["cluster_id"]), "cluster_name": str(doc.get("cluster_name", doc["cluster_id"])),
-                "notebook": str(doc["notebook"]), "key": str(key), "label": str(entry.get("label") or key),
-                "unit": "" if entry.get("unit") is None else str(entry["unit"]),
-                "value": _number(entry.get("value"), where, key, "value"),
-                "se": _number(entry.get("se"), where, key, "se"),
+                "cluster_id": doc.cluster_id, "cluster_name": doc.cluster_name or doc.cluster_id,
+                "notebook": doc.notebook, "key": key,
+                "label": declared.label if declared else (entry.label or key),
+                "unit": entry.unit or (declared.symbol if declared else ""),
+                "value": float("nan") if entry.value is None else float(entry.value),
+                "se": float("nan") if entry.se is None else float(entry.se),
+                "origin": entry.origin or "",
             })
     frame = pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
     frame["value"] = frame["value"].astype(float)
@@ -160,57 +175,53 @@ def tidy_headlines(documents: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-def _number(value: Any, where: str, key: str, part: str) -> float:
-    if value is None:
-        return float("nan")
-    if isinstance(value, bool):
-        return float(value)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise DataContractError(f"{where}: headline {key!r} has a non-numeric {part} {value!r}") from None
-
-
 def load_results(results_dir: str | Path = "") -> ResultsCollection:
-    """Read every ``<cluster>/<notebook>.results.json`` under the outputs folder (``""`` → the project's).
+    """Read the results files the runner recorded as completed under the outputs folder (``""`` → the project's).
 
-    The synthesis folder itself is skipped. A file that is not valid JSON or lacks the required keys raises
-    :class:`~agrocluster.errors.DataContractError` naming the file; a folder with no results raises
+    Only files listed in the runner's ledger (:class:`agrocluster.results_file.RunLedger`) are read; the
+    synthesis folder itself and the scratch folder of notebooks run by hand never are. Other
+    ``<cluster>/<notebook>.results.json`` files are listed in ``not_recorded``. A recorded file that is not
+    valid JSON or not of the results shape raises :class:`~agrocluster.errors.ResultsFileError` (a
+    :class:`~agrocluster.errors.DataContractError`) naming the file; a folder with no recorded results raises
     :class:`~agrocluster.errors.EstimationError` (nothing to compare).
     """
     folder = Path(results_dir) if results_dir else paths.outputs_dir()
-    files = sorted(p for p in folder.glob("*/*.results.json") if p.parent.name != COLLECTION_FOLDER)
-    if not files:
-        raise EstimationError(f"results folder {folder}: no <cluster>/<notebook>.results.json to compare; "
-                              "run the per-cluster workbooks first (agrocluster run)")
+    ledger = RunLedger.read(folder)
+    recorded = sorted((e for e in ledger.tasks.values() if e.cluster_id != COLLECTION_FOLDER),
+                      key=lambda e: (e.cluster_id, e.notebook))
+    if not recorded:
+        raise EstimationError(f"results folder {folder}: no <cluster>/<notebook>.results.json recorded by the "
+                              f"runner ({RunLedger.path(folder).name}) to compare; run the per-cluster workbooks "
+                              "first (agrocluster run)")
+    listed = {folder / e.results for e in recorded}
+    unlisted = sorted(str(p) for p in folder.glob("*/*.results.json")
+                      if p.parent.name != COLLECTION_FOLDER and p not in listed)
     documents, runs, sources = [], [], []
-    for path in files:
-        raw = path.read_bytes()
-        try:
-            doc = json.loads(raw)
-        except ValueError as exc:
-            raise DataContractError(f"{path}: not valid JSON ({exc})") from exc
-        if not isinstance(doc, dict):
-            raise DataContractError(f"{path}: the top level must be a JSON object, not {type(doc).__name__}")
-        doc["_file"] = str(path)
+    for entry in recorded:
+        path = folder / entry.results
+        raw = path.read_bytes() if path.is_file() else b""
+        doc = ResultsFile.from_bytes(raw, path) if raw else _missing(path)
         documents.append(doc)
-        prov = doc.get("provenance") or {}
-        stem = path.name[: -len(".results.json")]
-        runs.append({"cluster_id": doc.get("cluster_id", path.parent.name), "notebook": doc.get("notebook", stem),
-                     "started": prov.get("started"),
-                     "failed_last_run": (path.parent / f"{stem}.failed.json").is_file(),
+        prov = doc.provenance
+        runs.append({"cluster_id": doc.cluster_id, "notebook": doc.notebook, "started": prov.started,
+                     "failed_last_run": (path.parent / f"{doc.notebook}.failed.json").is_file(),
                      "file": str(path), "sha256": hashlib.sha256(raw).hexdigest()})
-        data = (prov.get("params") or {}).get("data") or {}
-        for table, spec in sorted(data.items()):
+        for table, spec in sorted((prov.params.get("data") or {}).items()):
             source = str((spec or {}).get("source", "none"))
-            sources.append({"cluster_id": doc.get("cluster_id", path.parent.name),
-                            "notebook": doc.get("notebook", stem), "table": table, "source": source,
-                            "kind": _kind(source)})
+            sources.append({"cluster_id": doc.cluster_id, "notebook": doc.notebook, "table": table,
+                            "source": source, "kind": _kind(source)})
     return ResultsCollection(
         headlines=tidy_headlines(documents),
         runs=pd.DataFrame(runs, columns=["cluster_id", "notebook", "started", "failed_last_run", "file", "sha256"]),
         sources=pd.DataFrame(sources, columns=["cluster_id", "notebook", "table", "source", "kind"]),
+        not_recorded=pd.DataFrame({"file": unlisted, "reason": "not recorded by the runner as a completed task"},
+                                  columns=["file", "reason"]),
     )
+
+
+def _missing(path: Path) -> ResultsFile:
+    raise ResultsFileError(f"{path}: recorded by the runner as completed but missing or empty; rerun that "
+                           "task (agrocluster run --force)")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -242,11 +253,12 @@ def pick(headlines: pd.DataFrame, key: str, notebook: str | None = None) -> pd.D
     return rows[["cluster_id", "value", "se", "notebook", "unit"]].reset_index(drop=True)
 
 
-def scorecard(headlines: pd.DataFrame, columns: Mapping[str, tuple[str, str, str]] | None = None) -> pd.DataFrame:
+def scorecard(headlines: pd.DataFrame, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Cluster × dimension table of headline values (NaN where a cluster did not record the number).
 
     Rows are every cluster in ``headlines`` (sorted by id, with ``cluster_name``); columns follow
-    :data:`SCORECARD` (or ``columns``), each the value of the headline key it names.
+    :data:`SCORECARD` (or ``columns``: dimension → headline key), each the value of the headline key it
+    names, taken from the notebook the registry says records it.
     """
     _check_headlines(headlines)
     columns = SCORECARD if columns is None else columns
@@ -254,19 +266,24 @@ def scorecard(headlines: pd.DataFrame, columns: Mapping[str, tuple[str, str, str
              .sort_values("cluster_id").set_index("cluster_id") if "cluster_name" in headlines
              else pd.DataFrame(index=pd.Index(sorted(headlines["cluster_id"].unique()), name="cluster_id")))
     card = names.copy()
-    for column, (notebook, key, _) in columns.items():
-        card[column] = pick(headlines, key, notebook).set_index("cluster_id")["value"].reindex(card.index)
+    for column, key in columns.items():
+        card[column] = (pick(headlines, key, headlines_module.get(key).notebook).set_index("cluster_id")["value"]
+                        .reindex(card.index))
     return card
 
 
-def scorecard_long(headlines: pd.DataFrame, columns: Mapping[str, tuple[str, str, str]] | None = None) -> pd.DataFrame:
-    """The scorecard in long form with standard errors: ``cluster_id, dimension, key, value, se``."""
+def scorecard_long(headlines: pd.DataFrame, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The scorecard in long form with standard errors: ``cluster_id, dimension, key, label, unit,
+    direction, value, se`` (label, unit and direction from :mod:`agrocluster.headlines`)."""
     columns = SCORECARD if columns is None else columns
     clusters = sorted(headlines["cluster_id"].unique())
     parts = []
-    for column, (notebook, key, _) in columns.items():
-        picked = pick(headlines, key, notebook).set_index("cluster_id").reindex(clusters)
+    for column, key in columns.items():
+        declared = headlines_module.get(key)
+        picked = pick(headlines, key, declared.notebook).set_index("cluster_id").reindex(clusters)
         parts.append(pd.DataFrame({"cluster_id": clusters, "dimension": column, "key": key,
+                                   "label": declared.label, "unit": declared.symbol,
+                                   "direction": declared.direction,
                                    "value": picked["value"].to_numpy(), "se": picked["se"].to_numpy()}))
     return pd.concat(parts, ignore_index=True)
 
@@ -465,8 +482,9 @@ def synthesise(collection: ResultsCollection, params: SynthesisParams | None = N
     params = params or SynthesisParams()
     heads = collection.headlines
     card = scorecard(heads)
-    rankings = {key: rank_clusters(heads, key, draws=params.rank_draws, seed=params.seed + i,
-                                   level=params.rank_level)
+    rankings = {key: rank_clusters(heads, key, notebook=headlines_module.get(key).notebook,
+                                   draws=params.rank_draws, seed=params.seed + i, level=params.rank_level,
+                                   higher_is_better=headlines_module.get(key).direction != "lower is better")
                 for i, key in enumerate(rank_keys)}
     flags = danger_flags(heads, params)
     kinds = collection.data_kinds()

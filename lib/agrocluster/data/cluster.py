@@ -22,6 +22,7 @@ from ..errors import DataContractError
 from .contracts import excluded_frame, validate
 from .files import faostat_file, rice_farms_file
 from .loaders import file_sha256, read_table
+from .truth import SyntheticTruth
 
 
 def frame_sha256(frame: pd.DataFrame) -> str:
@@ -50,13 +51,14 @@ class ClusterData:
     params : ClusterParams
     tables : dict of table name → DataFrame (only the tables the cluster has)
     info : dict of table name → :class:`TableInfo`
-    truth : dict, the synthetic generator's true parameters ({} when no table is synthetic)
+    truth : SyntheticTruth, the synthetic generator's true parameters (empty and falsy when no table is
+        synthetic; also a mapping of section → values, ``truth["production"]``)
     """
 
     params: Any
     tables: dict[str, pd.DataFrame]
     info: dict[str, TableInfo]
-    truth: dict[str, Any]
+    truth: SyntheticTruth
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         if table not in self.tables:
@@ -168,5 +170,5 @@ def load_cluster(params: Any, tables: Mapping[str, Any] | None = None) -> Cluste
         if spec.source == "none":
             continue
         frames[table], info[table] = loader.load(table, spec)
-    truth = dict(loader.synthetic.truth) if "synthetic" in loader.__dict__ else {}
+    truth = loader.synthetic.truth if "synthetic" in loader.__dict__ else SyntheticTruth()
     return ClusterData(params, frames, info, truth)

@@ -114,6 +114,7 @@ from agrocluster.errors import ParamsError
 
 from ..geo import EARTH_RADIUS_KM
 from .synthetic_trade import COUNTRIES, GravityOptions, generate_trade_flows
+from .truth import SyntheticTruth
 
 __all__ = ["LINK_KINDS", "OTHER_SECTORS", "SyntheticCluster", "SyntheticSpec", "generate_cluster"]
 
@@ -438,8 +439,9 @@ class SyntheticCluster:
     ----------
     establishments, regional_employment, trade_flows, firm_links : pandas.DataFrame
         The contract tables.
-    truth : dict
-        JSON-serialisable: the spec, the seed, every planted parameter and the derived true values.
+    truth : SyntheticTruth
+        The spec, the seed, every planted parameter and the derived true values, section by section
+        (also readable as a mapping: ``truth["production"]``).
     latent : pandas.DataFrame
         Per firm-year planted values no survey observes (omega, log TFP, LOC, URB, wage, programme
         effect, spillover effect, exposure): for checking estimates observation by observation.
@@ -449,7 +451,7 @@ class SyntheticCluster:
     regional_employment: pd.DataFrame
     trade_flows: pd.DataFrame
     firm_links: pd.DataFrame
-    truth: dict
+    truth: SyntheticTruth
     latent: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def write(self, folder: str | Path) -> dict[str, Path]:
@@ -462,7 +464,7 @@ class SyntheticCluster:
             getattr(self, name).to_parquet(path, index=False)
             written[name] = path
         path = folder / "truth.json"
-        path.write_text(json.dumps(self.truth, indent=1, sort_keys=True), encoding="utf-8")
+        path.write_text(json.dumps(self.truth.to_dict(), indent=1, sort_keys=True), encoding="utf-8")
         written["truth"] = path
         return written
 
@@ -978,7 +980,7 @@ def generate_cluster(spec: SyntheticSpec | None = None, seed: int = 0, **overrid
     })
 
     truth = _truth(spec, seed, geo, sim, prog, p, establishments, regional, trade_truth, inside, links_counts)
-    return SyntheticCluster(establishments, regional, trade, firm_links, _json(truth), latent)
+    return SyntheticCluster(establishments, regional, trade, firm_links, SyntheticTruth.from_dict(_json(truth)), latent)
 
 
 def _truth(spec, seed, geo, sim, prog, p, est, regional, trade_truth, inside, links_counts) -> dict:

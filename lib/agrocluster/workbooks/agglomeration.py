@@ -345,9 +345,8 @@ def planted_vs_estimated(prepared: AgglomerationData, productivity: Specificatio
                                                                   "ci_high", "planted", "interval_covers_planted"]])
 
 
-def _head(key: str, value: float, se: float | None, label: str, unit: str, note: str | None = None) -> dict:
-    return {"key": key, "value": float(value), "se": None if se is None else float(se), "label": label,
-            "unit": unit, "note": note}
+def _head(key: str, value: float, se: float | None, note: str | None = None) -> dict:
+    return {"key": key, "value": float(value), "se": None if se is None else float(se), "note": note}
 
 
 def headlines(productivity: Specifications, wage: Specifications, sorted_: Section, gain: Section) -> Section:
@@ -359,20 +358,15 @@ def headlines(productivity: Specifications, wage: Specifications, sorted_: Secti
     within, label = productivity.specs.within, productivity.label
     wage_fe = wage.specs.within
     pooled_t = abs(float(productivity.specs.pooled.tstat[LOC]))
-    heads = [_head("localisation_elasticity", within.coef[LOC], within.se[LOC],
-                   "Localisation elasticity of productivity (firm FE)", "elasticity", label)]
+    heads = [_head("localisation_elasticity", within.coef[LOC], within.se[LOC], label)]
     urb = productivity.urbanisation
     if urb is not None:
-        heads.append(_head("urbanisation_elasticity", within.coef[urb], within.se[urb],
-                           "Urbanisation elasticity of productivity (firm FE)", "elasticity", label))
+        heads.append(_head("urbanisation_elasticity", within.coef[urb], within.se[urb], label))
     heads.append(_head("sorting_share", sorted_.result, None,
-                       "Sorting share of the localisation elasticity (pooled vs firm FE)", "share",
                        None if pooled_t >= 2 else "pooled elasticity not distinguishable from zero"))
-    heads.append(_head("wage_localisation_elasticity", wage_fe.coef[LOC], wage_fe.se[LOC],
-                       "Localisation elasticity of wages (firm FE)", "elasticity"))
+    heads.append(_head("wage_localisation_elasticity", wage_fe.coef[LOC], wage_fe.se[LOC]))
     if gain.computed:
-        heads.append(_head("core_move_gain_pct", gain.result.gain_pct, gain.result.gain_se_pct,
-                           "Productivity gain of moving into the cluster core", "%"))
+        heads.append(_head("core_move_gain_pct", gain.result.gain_pct, gain.result.gain_se_pct))
     return Section(title="Headline numbers", result=heads)
 
 

@@ -7,7 +7,7 @@ in ``result.headlines``; :func:`collect_headlines` gathers them from several ste
 were not computed) so a notebook records them in one visible loop::
 
     for h in common.collect_headlines(lq_step, eg_step):
-        rec.headline(h.key, h.value, se=h.se, label=h.label, unit=h.unit, note=h.note)
+        rec.headline(h.key, h.value, se=h.se, note=h.note)
 
 A step whose result is a figure puts the matplotlib figure in ``result`` and its caption in ``reading``;
 :func:`show_figure` shows it (or "Not computed: …").
@@ -27,17 +27,17 @@ __all__ = ["HEADLINE_COLUMNS", "Headline", "collect_headlines", "excluded_from",
            "has_coordinates", "headline_table", "interval_text", "loader_excluded", "show_figure", "span_text"]
 
 #: Columns of :func:`headline_table`, the one shape of a workbook's table of headline numbers.
-HEADLINE_COLUMNS = ["key", "label", "value", "se", "unit", "note"]
+HEADLINE_COLUMNS = ["key", "label", "value", "se", "unit", "origin", "note"]
 
 
 class Headline(NamedTuple):
-    """One headline number as :meth:`agrocluster.record.Recorder.headline` records it."""
+    """One headline number as :meth:`agrocluster.record.Recorder.headline` records it (label, unit and
+    direction come from the registry :mod:`agrocluster.headlines`; ``note`` carries the context: sector,
+    year, product, interval)."""
 
     key: str
     value: Any
     se: Any = None
-    label: str | None = None
-    unit: str | None = None
     note: str | None = None
 
 
@@ -52,9 +52,11 @@ def collect_headlines(*steps: Section) -> list[Headline]:
 
 def headline_table(headlines: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """The headline numbers a :class:`~agrocluster.record.Recorder` holds (``rec.headlines``) as one table:
-    ``key, label, value, se, unit, note`` in the order recorded (missing unit or note as "")."""
+    ``key, label, value, se, unit, origin, note`` in the order recorded (missing unit or note as ""); origin
+    says whether the number rests on real or synthetic data."""
     rows = [{"key": key, "label": item.get("label") or key, "value": item.get("value"), "se": item.get("se"),
-             "unit": item.get("unit") or "", "note": item.get("note") or ""} for key, item in headlines.items()]
+             "unit": item.get("unit") or "", "origin": item.get("origin") or "", "note": item.get("note") or ""}
+            for key, item in headlines.items()]
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
 
 

@@ -199,14 +199,14 @@ def lq_cluster_sector(lqs: Section, data: Any, params: Any) -> Section:
     label = f"LQ of sector {sector} in {top['region']} (strongest core region), {year}"
     level = res.arguments["level"]
     if res.interval:
-        heads = (Headline("cluster_lq", float(top["lq"]), label=label, unit="ratio",
-                          note=f"{level:.0%} {str(res.interval).capitalize()} interval "
+        heads = (Headline("cluster_lq", float(top["lq"]),
+                          note=f"{label}; {level:.0%} {str(res.interval).capitalize()} interval "
                                f"{top['lq_lo']:.2f}–{top['lq_hi']:.2f}"),
-                 Headline("cluster_lq_lo", float(top["lq_lo"]), label=f"{label}: lower bound", unit="ratio"),
-                 Headline("cluster_lq_hi", float(top["lq_hi"]), label=f"{label}: upper bound", unit="ratio"))
+                 Headline("cluster_lq_lo", float(top["lq_lo"]), note=label),
+                 Headline("cluster_lq_hi", float(top["lq_hi"]), note=label))
     else:
-        heads = (Headline("cluster_lq", float(top["lq"]), label=label, unit="ratio",
-                          note="no interval computed (concentration.lq_interval=none)"),)
+        heads = (Headline("cluster_lq", float(top["lq"]),
+                          note=f"{label}; no interval computed (concentration.lq_interval=none)"),)
     reading = lq_reading(top, table, year, bool(res.interval))
     if synthetic:
         reading += " lq_expected and planted_core: the synthetic generator's truth."
@@ -276,12 +276,10 @@ def ellison_glaeser(sites: Section, params: Any) -> Section:
                               seed=params.seed)
     table = cmap.eg_report(eg, params.cluster_sector, _related(params), cs.truth)
     row = table.iloc[0]
-    heads = [Headline("eg_gamma", float(row["gamma"]), label=f"Ellison–Glaeser γ of sector {params.cluster_sector}, "
-                      f"{cs.year}", unit="index")]
+    heads = [Headline("eg_gamma", float(row["gamma"]), note=f"sector {params.cluster_sector}, {cs.year}")]
     notes = []
     if simulate:
-        heads.append(Headline("eg_gamma_pvalue", float(row["gamma_p"]),
-                              label=f"p-value of γ under random location ({simulate} draws)", unit="probability"))
+        heads.append(Headline("eg_gamma_pvalue", float(row["gamma_p"]), note=f"{simulate} random-location draws"))
         significant = table.loc[table["gamma_p"] <= 0.05, "sector"].tolist()
     else:
         notes.append("Ellison–Glaeser γ has no p-value: concentration.eg_simulations is 0.")
@@ -350,9 +348,8 @@ def kdensity(sites: Section, params: Any) -> Section:
     heads, notes = [], []
     if kd.localised_ranges:
         start_km, end_km = kd.localised_ranges[0]
-        heads = [Headline("localised_from_km", start_km, label=f"sector {sector} localised from (first range)",
-                          unit="km"),
-                 Headline("localised_to_km", end_km, label=f"sector {sector} localised to (first range)", unit="km")]
+        heads = [Headline("localised_from_km", start_km, note=f"sector {sector}, first localised range"),
+                 Headline("localised_to_km", end_km, note=f"sector {sector}, first localised range")]
         reading = f"The sector is localised from {start_km:.1f} to {end_km:.1f} km (first range above the band)."
     else:
         notes.append(f"The K-density of sector {sector} never rises above its band: no localised range "
@@ -438,8 +435,7 @@ def cluster_strength(regional: pd.DataFrame, lqs: Section, params: Any) -> Secti
                                   base=res.arguments["base"], traded=res.arguments.get("traded"))
     table = table.round({"employment": 0}).astype({"employment": "int64", "establishments": "int64"})
     strong = int(bool(table.loc[table["core"], "strong"].any()))
-    heads = (Headline("strong_cluster", strong, label=f"any core region a strong cluster in sector {sector}, "
-                      f"{res.year} (1 = yes)", unit="flag"),)
+    heads = (Headline("strong_cluster", strong, note=f"sector {sector}, {res.year}"),)
     return Section(title="Cluster strength", result=Strength(table, heads), table=table,
                    reading=strength_reading(table))
 
@@ -488,9 +484,8 @@ def world_production(data: Any, params: Any) -> Section:
     standing = cmap.production_standing(data["country_product"], params.country_iso3, params.faostat_item_code,
                                         top=params.exports.n_competitors)
     heads = (Headline("world_production_share", 100.0 * standing.share,
-                      label=f"{params.country_iso3} share of world {standing.item_name} production, {standing.year}",
-                      unit="%", note=f"rank {standing.rank} of {standing.n_producers} producers; quantity RCA "
-                                     f"{standing.rca:.2f}"),)
+                      note=f"{params.country_iso3}, {standing.item_name}, {standing.year}: rank {standing.rank} of "
+                           f"{standing.n_producers} producers; quantity RCA {standing.rca:.2f}"),)
     table = standing.table().round({"production": 0}).astype({"production": "int64"})
     reading = (f"{params.country_iso3} produced {100.0 * standing.share:.1f}% of world {standing.item_name} in "
                f"{standing.year}, rank {standing.rank} of {standing.n_producers}; RCA column: {standing.rca_basis}.")

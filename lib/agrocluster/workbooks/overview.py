@@ -204,12 +204,10 @@ def country_series(data: Any, params: Any) -> Section:
         return Section.not_computed(title, needs=f"a reported production of {params.product} in {params.country_iso3}")
     latest = produced.iloc[-1]
     year = int(latest["year"])
-    heads = [Headline("production_kt", float(latest["production"]), label=f"{params.product} production {year}",
-                      unit="kt"),
-             Headline("exports_kt", float(latest["exports"]), label=f"{params.product} exports {year}", unit="kt")]
+    heads = [Headline("production_kt", float(latest["production"]), note=f"{params.product}, {year}"),
+             Headline("exports_kt", float(latest["exports"]), note=f"{params.product}, {year}")]
     if data.has("establishments"):
-        heads.append(Headline("establishments", int(data["establishments"]["firm_id"].nunique()),
-                              label="firms or farms"))
+        heads.append(Headline("establishments", int(data["establishments"]["firm_id"].nunique())))
     return Section(title=title, result=CountrySeries(series.reset_index(drop=True), year, tuple(heads)))
 
 

@@ -503,7 +503,7 @@ def headlines(fit: ProductionFit, dispersion_9010: float, premium: Section, effe
     heads.append(("programme_pretrend_pvalue", None if np.isnan(pre) else pre, None, "pre-trend test p-value", None,
                   None))
     records = [{"key": k, "value": None if v is None else float(v), "se": None if s is None else _finite(s),
-                "label": lab, "unit": u, "note": n} for k, v, s, lab, u, n in heads]
+                "note": n} for k, v, s, lab, u, n in heads]
     table = pd.DataFrame([{"key": k, "value": v, "se": s, "unit": u or "", "meaning": lab}
                           for k, v, s, lab, u, _ in heads])
     return Section(title="Headline numbers", result=records, table=table, notes=notes)

@@ -86,8 +86,7 @@ class PageHeadlines:
 def page_headlines(result: Any) -> Section:
     """The synthesis page's own headline numbers: clusters compared, danger flags raised (of those
     assessable) and the share of data tables that are synthetic."""
-    heads = (Headline("n_clusters", result.n_clusters, label="clusters compared"),
-             Headline("n_danger_flags", result.n_flags_raised,
-                      label=f"danger flags raised (of {result.n_flags_assessed} assessable)"),
-             Headline("synthetic_share", result.synthetic_share, label="share of data tables that are synthetic"))
+    heads = (Headline("n_clusters", result.n_clusters),
+             Headline("n_danger_flags", result.n_flags_raised, note=f"of {result.n_flags_assessed} assessable"),
+             Headline("synthetic_share", result.synthetic_share))
     return Section(title="Synthesis headlines", result=PageHeadlines(heads))
