@@ -31,7 +31,7 @@ PROBE = [
            'time.sleep(float(params.synthetic.get("sleep", 0)))'),
     (None, 'print("CODE-MARKER")\nrec.headline("establishments", params.seed, note="seed of <b>" + params.name + "</b>")\n'
            'rec.table("probe", pd.DataFrame({"region": ["<i>r1</i>", "r2"], "value": [1.5, 2.25]}), "Probe table")'),
-    (None, "rec.save();"),
+    (None, 'if params.synthetic.get("probe") != "nosave":\n    rec.save()'),
 ]
 
 

@@ -92,3 +92,44 @@ def test_dask_without_workers_fails_after_the_stated_timeout(probe_project, monk
     finally:
         os.killpg(scheduler.pid, signal.SIGKILL)
         scheduler.wait(timeout=30)
+
+
+def _snapshot(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_notebook_that_stops_before_recording_fails_and_keeps_the_last_good_report(probe_project):
+    assert [r.status for r in runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False).results] == ["ok"]
+    folder = probe_project / "outputs" / "chile_wine"
+    good = _snapshot(folder)
+    summary = runner.run(["chile_wine"], ["10_probe"], ["synthetic.probe=nosave"], jobs=1, progress=False)
+    assert [r.status for r in summary.results] == ["failed"]
+    assert "stopped before it recorded its results" in summary.results[0].error
+    after = _snapshot(folder)
+    assert {k: v for k, v in after.items() if ".failed." not in k} == good  # byte-identical last good report
+    assert "stopped before it recorded its results" in (folder / "10_probe.failed.html").read_text()
+    assert not list(folder.glob(".staging-*")) and not list(folder.rglob("*.tmp"))
+    rerun = runner.run(["chile_wine"], ["10_probe"], ["synthetic.probe=nosave"], jobs=1, progress=False)
+    assert [r.status for r in rerun.results] == ["failed"]  # never "cached" after a failure
+
+
+def test_a_write_that_fails_midway_leaves_the_last_good_report_whole(probe_project):
+    import resource
+
+    assert [r.status for r in runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False).results] == ["ok"]
+    folder = probe_project / "outputs" / "chile_wine"
+    good = _snapshot(folder)
+    html_size = (folder / "10_probe.html").stat().st_size
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit raise EFBIG instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (html_size // 2, hard))  # as a disk that fills while writing
+    try:
+        summary = runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False, force=True)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+    assert [r.status for r in summary.results] == ["failed"] and "previous outputs kept" in summary.results[0].error
+    after = _snapshot(folder)
+    assert {k: v for k, v in after.items() if ".failed." not in k} == good
+    assert not list(folder.glob(".staging-*")) and not list(folder.rglob("*.tmp"))
+    assert (folder / "10_probe.failed.json").is_file()  # the index shows the failure, not "ok"

@@ -156,3 +156,13 @@ def test_availability_of_the_demo_clusters(cluster_id, allowed, not_allowed):
     assert not_allowed <= set(found.missing())
     assert not found.allows("country_series")  # country_product not loaded here
     assert found.synthetic == tuple(t for t in data.tables if data.is_synthetic(t))
+
+
+def test_excluded_table_reads_the_recorders_typed_entries(project, tmp_path):
+    from agrocluster import params as params_module
+    from agrocluster import record
+
+    rec = record.Recorder(params_module.load("chile_wine"), "01_cluster_mapping", tmp_path)
+    rec.add_excluded("establishments", "zero output", 3)
+    table = common.excluded_table(rec.excluded)
+    assert table.to_dict("records") == [{"table": "establishments", "reason": "zero output", "rows": 3}]

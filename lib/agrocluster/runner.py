@@ -43,7 +43,7 @@ from typing import Any
 from . import __version__, paths
 from . import params as params_mod
 from .errors import ParamsError, ResultsFileError, RunError
-from .results_file import ResultsFile, RunLedger, atomic_write_bytes, atomic_write_text
+from .results_file import _FILE_MODE, ResultsFile, RunLedger, atomic_write_bytes, atomic_write_text
 
 KERNEL = "python3"
 COLLECTION_NOTEBOOKS = ("05_synthesis",)
@@ -352,10 +352,12 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
                     break
                 time.sleep(1.0 * attempt)
         out = staging / "out"
+        results_path = out / f"{stem}.results.json"
+        if error is None and not results_path.is_file():
+            error = RunError(f"notebooks/{stem} stopped before it recorded its results (no {stem}.results.json: "
+                             "a sys.exit(), a raised SystemExit or a skipped rec.save()); the last good report is kept")
         if error is None:
-            results_path = out / f"{stem}.results.json"
-            results = ResultsFile.read(results_path) if results_path.is_file() else ResultsFile(
-                cluster_id=spec["cluster_id"], notebook=stem, headline={})
+            results = ResultsFile.read(results_path)
             _check_params_used(results, spec)
             html = render_html(
                 executed, title=title, cluster_name=spec["cluster_name"], cluster_id=spec["cluster_id"],
@@ -376,6 +378,8 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
                     executed, title=f"{title} (failed run)", cluster_name=spec["cluster_name"],
                     cluster_id=spec["cluster_id"], results=failed_results, command=_command(spec), show_code=True,
                 ).encode("utf-8")
+            else:
+                files[f"{stem}.failed.html"] = failure_page(title, spec["cluster_id"], message).encode("utf-8")
             outcome.update(status="failed", error=message, files=files,
                            traceback="".join(traceback.format_exception(error))[-4000:])
     finally:
@@ -410,35 +414,67 @@ def _error_message(exc: BaseException) -> str:
 
 
 def commit_outputs(outcome: Mapping[str, Any], key: str | None) -> None:
-    """Move a task's files into ``outputs/<cluster>/`` atomically; ``.results.json`` goes last."""
+    """Put a task's files into ``outputs/<cluster>/`` all or nothing.
+
+    Every file is first written into a staging folder beside the outputs (same file system); only when all
+    are written are they renamed into place, ``.results.json`` last. A failed write (disk full, read-only
+    folder) removes the staging folder and raises :class:`OSError`, leaving the last good report exactly as
+    it was. A failed task replaces the previous failure files, so ``.failed.html`` is always the latest.
+    """
     folder = paths.outputs_dir() / outcome["cluster_id"]
     stem = outcome["notebook"]
     files = dict(outcome["files"])
+    failure_names = {f"{stem}{suffix}" for suffix in (".failed.json", ".failed.ipynb", ".failed.html")}
     if outcome["status"] == "ok":
         results_name = f"{stem}.results.json"
-        results = (ResultsFile.from_bytes(files.pop(results_name), f"{outcome['cluster_id']}/{results_name}")
-                   if results_name in files else ResultsFile(cluster_id=outcome["cluster_id"], notebook=stem, headline={}))
+        results = ResultsFile.from_bytes(files.pop(results_name), f"{outcome['cluster_id']}/{results_name}")
         results.provenance.cache_key = key
         results.provenance.runner_duration_s = outcome["duration_s"]
-        for rel, data in files.items():
-            atomic_write_bytes(folder / rel, data)
+        text = results.to_json()
+        files[results_name] = text.encode("utf-8")  # renamed last (dicts keep insertion order)
+        _stage_and_replace(folder, stem, files)
         for sub in ("tables", "figures"):
             for stale in (folder / sub).glob(f"{stem}-*"):
                 if f"{sub}/{stale.name}" not in files:
                     stale.unlink()
-        text = results.to_json()
-        atomic_write_text(folder / results_name, text)
-        for suffix in (".failed.json", ".failed.ipynb", ".failed.html"):
-            (folder / f"{stem}{suffix}").unlink(missing_ok=True)
+        for name in failure_names:
+            (folder / name).unlink(missing_ok=True)
         _record_completed(outcome["cluster_id"], stem, text.encode("utf-8"))
     else:
-        for rel, data in files.items():
-            atomic_write_bytes(folder / rel, data)
-        atomic_write_text(folder / f"{stem}.failed.json", json.dumps({
+        files[f"{stem}.failed.json"] = json.dumps({
             "cluster_id": outcome["cluster_id"], "notebook": stem, "error": outcome.get("error", ""),
             "traceback": outcome.get("traceback", ""),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
-        }, indent=2))
+        }, indent=2).encode("utf-8")
+        _stage_and_replace(folder, stem, files)
+        for name in failure_names - set(files):
+            (folder / name).unlink(missing_ok=True)
+
+
+def _stage_and_replace(folder: Path, stem: str, files: Mapping[str, bytes]) -> None:
+    """Write ``files`` (relative path → bytes) into a staging folder, then rename each into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{stem}-", dir=folder))
+    try:
+        for rel, data in files.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            os.chmod(target, _FILE_MODE)
+        for rel in files:
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / rel, folder / rel)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def failure_page(title: str, cluster_id: str, message: str) -> str:
+    """A small page for a task that failed before any notebook ran (its error, escaped)."""
+    from . import site
+
+    return site.page(f"{title} (failed run)", f"<main><h1>{site.esc(title)}: failed run</h1>"
+                     f"<p>Cluster <code>{site.esc(cluster_id)}</code>. The task failed before a notebook could run:"
+                     f"</p><pre>{site.esc(message)}</pre><p>The last good report, if any, is kept.</p></main>")
 
 
 def _record_completed(cluster_id: str, notebook: str, results: bytes) -> None:
@@ -678,8 +714,12 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
             try:
                 commit_outputs(outcome, keys[(outcome["cluster_id"], outcome["notebook"])])
             except (OSError, ResultsFileError) as exc:
-                outcome = {**outcome, "status": "failed",
+                outcome = {**outcome, "status": "failed", "files": {},
                            "error": f"could not write outputs of {label}: {exc} (previous outputs kept)"}
+                try:  # a small failure record, so the index does not keep saying "ok" (it may fail again)
+                    commit_outputs(outcome, None)
+                except OSError:
+                    pass
             results.append(TaskResult(outcome["cluster_id"], outcome["notebook"], outcome["status"],
                                       outcome.get("duration_s", 0.0), outcome.get("error", ""),
                                       outcome.get("attempts", 0)))
@@ -712,10 +752,12 @@ def _record_cached(task: Task) -> None:
 
 
 def _write_failure(task: Task, message: str) -> None:
+    """Record a task that failed before its notebook ran (bad parameters): ``.failed.json`` and ``.failed.html``."""
+    title = notebook_title(task.notebook)
+    outcome = {"cluster_id": task.cluster_id, "notebook": task.notebook, "status": "failed", "error": message,
+               "files": {f"{task.notebook}.failed.html": failure_page(title, task.cluster_id, message).encode("utf-8")}}
     try:
-        atomic_write_text(paths.outputs_dir() / task.cluster_id / f"{task.notebook}.failed.json", json.dumps(
-            {"cluster_id": task.cluster_id, "notebook": task.notebook, "error": message, "traceback": "",
-             "finished": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())}, indent=2))
+        commit_outputs(outcome, None)
     except OSError:
         pass
 
