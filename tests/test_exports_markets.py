@@ -187,13 +187,13 @@ def test_growth_decomposition_by_hand():
 def test_risk_and_stress_scenario_by_hand():
     f = _flows([("CHL", "USA", "wine", 40.0), ("CHL", "USA", "grapes", 10.0), ("CHL", "CHN", "wine", 30.0),
                 ("CHL", "GBR", "wine", 20.0)])
-    r = export_risk(f, "CHL", 2020, shock=0.2)
+    r = export_risk(f, "CHL", 2020, drop=0.2)
     assert r.top_market == "USA" and r.top_market_share == pytest.approx(0.5)
     assert r.top_product == "wine" and r.top_product_share == pytest.approx(0.9)
     assert r.market_hhi == pytest.approx(0.25 + 0.09 + 0.04)
     assert r.product_hhi == pytest.approx(0.81 + 0.01)
     assert r.max_exposure == pytest.approx(0.1)
-    s = stress_scenario(f, "CHL", 2020, collapse=0.4, employment_per_export=0.5)
+    s = stress_scenario(f, "CHL", 2020, drop=0.4, employment_per_export=0.5)
     # loss = 0.4 * 50 = 20; jobs = 20 * 0.5
     assert (s.market, s.export_loss, s.exports_after, s.jobs_at_risk) == ("USA", 20.0, 80.0, 10.0)
     est = pd.DataFrame(
@@ -206,7 +206,7 @@ def test_risk_and_stress_scenario_by_hand():
             "exports": [100.0, 100.0, 10.0, 5.0],
         }
     )
-    e = stress_scenario(f, "CHL", 2020, collapse=0.4, establishments=est)
+    e = stress_scenario(f, "CHL", 2020, drop=0.4, establishments=est)
     # every member loses 20/100 of its exports: 100 * 0.5 * 0.2 + 50 * 1.0 * 0.2 = 20 jobs; c is not a
     # member; d has zero output and is excluded (counted)
     assert e.jobs_at_risk == pytest.approx(20.0)

@@ -888,8 +888,8 @@ class ExportRisk:
     ----------
     top_market, top_market_share, market_hhi : largest destination, its share, HHI over destinations.
     top_product, top_product_share, product_hhi : the same over products.
-    shock : the fall in one market's imports assumed for ``exposure`` (0.1 = -10 %).
-    max_exposure : share of total exports lost if the top market falls by ``shock`` (= shock × top share).
+    drop : the fall in one market's imports assumed for ``exposure`` (0.1 = -10 %).
+    max_exposure : share of total exports lost if the top market falls by ``drop`` (= drop × top share).
     """
 
     exporter: str
@@ -901,7 +901,7 @@ class ExportRisk:
     top_product: str
     top_product_share: float
     product_hhi: float
-    shock: float
+    drop: float
     max_exposure: float
     exposure: pd.DataFrame = field(repr=False)
 
@@ -910,31 +910,31 @@ class ExportRisk:
 
     def summary(self) -> pd.DataFrame:
         names = ["top_market", "top_market_share", "market_hhi", "top_product", "top_product_share",
-                 "product_hhi", "shock", "max_exposure"]
+                 "product_hhi", "drop", "max_exposure"]
         return pd.DataFrame({"indicator": names, "value": [getattr(self, n) for n in names]})
 
 
 def export_risk(
-    flows: pd.DataFrame, exporter_code: str, year: int, shock: float = 0.1, known_codes: Iterable[str] | None = None
+    flows: pd.DataFrame, exporter_code: str, year: int, drop: float = 0.1, known_codes: Iterable[str] | None = None
 ) -> ExportRisk:
     """Concentration risk of one exporter's exports in one year.
 
     Dependence on the top market ``max_m s_m`` and on the top product ``max_p s_p``; HHIs of both; and, for
-    each market ``m``, the share of total exports lost if its imports from the exporter fall by ``shock``:
-    ``exposure_m = shock * s_m`` (first-order: no diversion of the lost sales to other markets).
+    each market ``m``, the share of total exports lost if its imports from the exporter fall by ``drop``:
+    ``exposure_m = drop * s_m`` (first-order: no diversion of the lost sales to other markets).
     The table lists markets in decreasing share with ``share``, ``loss_value`` and ``exposure``.
     """
     what = "export_risk"
-    if not 0 < shock <= 1:
-        raise EstimationError(f"{what}: shock={shock} must be in (0, 1] (a fall of 100*shock percent)")
+    if not 0 < drop <= 1:
+        raise EstimationError(f"{what}: drop={drop} must be in (0, 1] (a fall of 100*drop percent)")
     sub, by_m = _exporter_year(flows, what, exporter_code, year, known_codes)
     by_p = sub.groupby(sub["product"].astype(str))["value"].sum()
     total = float(by_m.sum())
     m = (by_m[by_m > 0] / total).rename("share").rename_axis("importer").reset_index()
     m = m.sort_values(["share", "importer"], ascending=[False, True], kind="stable").reset_index(drop=True)
     m["value"] = m["share"] * total
-    m["loss_value"] = shock * m["value"]
-    m["exposure"] = shock * m["share"]
+    m["loss_value"] = drop * m["value"]
+    m["exposure"] = drop * m["share"]
     p = (by_p[by_p > 0] / total).sort_values(ascending=False, kind="stable")
     return ExportRisk(
         exporter=str(exporter_code),
@@ -946,7 +946,7 @@ def export_risk(
         top_product=str(p.index[0]),
         top_product_share=float(p.iloc[0]),
         product_hhi=_hhi(p.to_numpy()),
-        shock=float(shock),
+        drop=float(drop),
         max_exposure=float(m["exposure"].iloc[0]),
         exposure=m,
     )
@@ -958,7 +958,7 @@ class StressScenario:
 
     Attributes
     ----------
-    market, market_share, collapse : the market hit, its share of exports, the fall (0.5 = -50 %).
+    market, market_share, drop : the market hit, its share of exports, the fall (0.5 = -50 %).
     exports_before, export_loss, exports_after, export_loss_share : export values.
     jobs_at_risk : employment lost under the assumptions (NaN when no employment information is given).
     employment_basis : "coefficient", "establishments" or "none".
@@ -971,7 +971,7 @@ class StressScenario:
     year: int
     market: str
     market_share: float
-    collapse: float
+    drop: float
     exports_before: float
     export_loss: float
     exports_after: float
@@ -983,7 +983,7 @@ class StressScenario:
     assumptions: tuple[str, ...]
 
     def table(self) -> pd.DataFrame:
-        names = ["market", "market_share", "collapse", "exports_before", "export_loss", "exports_after",
+        names = ["market", "market_share", "drop", "exports_before", "export_loss", "exports_after",
                  "export_loss_share", "jobs_at_risk", "employment_before"]
         return pd.DataFrame({"indicator": names, "value": [getattr(self, n) for n in names]})
 
@@ -995,16 +995,16 @@ def stress_scenario(
     flows: pd.DataFrame,
     exporter_code: str,
     year: int,
-    collapse: float = 0.5,
+    drop: float = 0.5,
     market: str | None = None,
     employment_per_export: float | None = None,
     establishments: pd.DataFrame | None = None,
     members_only: bool = True,
     known_codes: Iterable[str] | None = None,
 ) -> StressScenario:
-    """Stress scenario: the largest market (or ``market``) cuts its imports from the cluster by ``collapse``.
+    """Stress scenario: the largest market (or ``market``) cuts its imports from the cluster by ``drop``.
 
-    Exports: ``loss = collapse * X_m``; ``X_after = X - loss``. Employment, when information is given:
+    Exports: ``loss = drop * X_m``; ``X_after = X - loss``. Employment, when information is given:
 
     - ``employment_per_export`` (jobs per unit of export value, e.g. from a regional I-O table):
       ``jobs_at_risk = loss * employment_per_export``;
@@ -1018,8 +1018,8 @@ def stress_scenario(
     unit of output (no labour hoarding); direct effects only (no input-output multiplier).
     """
     what = "stress_scenario"
-    if not 0 < collapse <= 1:
-        raise EstimationError(f"{what}: collapse={collapse} must be in (0, 1] (a fall of 100*collapse percent)")
+    if not 0 < drop <= 1:
+        raise EstimationError(f"{what}: drop={drop} must be in (0, 1] (a fall of 100*drop percent)")
     if employment_per_export is not None and establishments is not None:
         raise EstimationError(f"{what}: give employment_per_export= or establishments=, not both")
     _, by_m = _exporter_year(flows, what, exporter_code, year, known_codes)
@@ -1032,7 +1032,7 @@ def stress_scenario(
         if market_name not in by_m.index:
             raise EstimationError(f"{what}: exporter {exporter_code!r} has no flows to market {market_name!r} in {year}")
     x_m = float(by_m.loc[market_name])
-    loss = collapse * x_m
+    loss = drop * x_m
     assumptions = [
         "no diversion of the lost sales to other markets or to the domestic market",
         "direct effect only (no input-output multiplier)",
@@ -1081,7 +1081,7 @@ def stress_scenario(
         year=int(year),
         market=market_name,
         market_share=x_m / total,
-        collapse=float(collapse),
+        drop=float(drop),
         exports_before=total,
         export_loss=loss,
         exports_after=total - loss,

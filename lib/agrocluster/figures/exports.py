@@ -393,7 +393,7 @@ def stress_bars(
     export_loss: float,
     exports_after: float,
     market: str,
-    collapse: float,
+    drop: float,
     title: str,
     unit: str = "thousand USD",
 ) -> Any:
@@ -401,7 +401,7 @@ def stress_bars(
 
     Numbers as :class:`agrocluster.exports.markets.StressScenario` returns them.
     """
-    labels = ["before", f"loss in {market}\n(-{100 * collapse:.0f}%)", "after"]
+    labels = ["before", f"loss in {market}\n(-{100 * drop:.0f}%)", "after"]
     values = [exports_before, -export_loss, exports_after]
     bottoms = [0.0, exports_before, 0.0]
     colours = [MEMBER_COLOUR, HIGHLIGHT_COLOUR, OTHER_COLOUR]
