@@ -72,10 +72,10 @@ from agrocluster.workbooks import exports as workbook
 data = load_cluster(params)
 rec.add_inputs(data.provenance())
 iso, product = params.country_iso3, params.product
-rec.section("data", workbook.data_used(data), "Tables used by this workbook, whether real or synthetic, and their size.")
+rec.section("data", workbook.data_used(data), "Tables used, real or synthetic, and their size.")
 
 # %%
-rec.section("excluded-at-load", workbook.load_exclusions(data), "Rows excluded when the tables were loaded (documented rules).")
+rec.section("excluded-at-load", workbook.load_exclusions(data), "Rows excluded at load (documented rules).")
 
 # %% [markdown]
 # ## 2. World market share and export orientation (real FAOSTAT food balances)
@@ -89,15 +89,15 @@ rec.section("excluded-at-load", workbook.load_exclusions(data), "Rows excluded w
 
 # %%
 market = workbook.world_market(data, params)
-rec.section("country-profile", market, f"{iso}, {product}: quantities (thousand tonnes, kt) and shares in the base "
-            "and latest years (FAOSTAT food balances). A dash: not defined, e.g. imports / domestic supply when "
-            "domestic supply is negative (stocks drawn down) or a quantity is missing.")
+rec.section("country-profile", market, f"{iso}, {product}: quantities (thousand tonnes, kt) and shares in "
+            "the base and latest years (FAOSTAT food balances). A dash: not defined, e.g. imports / domestic "
+            "supply when domestic supply is negative (stocks drawn down) or a quantity is missing.")
 
 # %%
 rec.figure("market-trends", workbook.market_trends_figure(market, params),
-           f"{iso}: share of world exports and of world production of {product} (left, percent of world tonnes, "
-           "countries only) and exports divided by production (right). Real FAOSTAT food balances; the series "
-           "joins the old and new methodologies at 2010.")
+           f"{iso}: share of world exports and of world production of {product} (left, percent of world "
+           "tonnes, countries only) and exports divided by production (right). Real FAOSTAT food balances; "
+           "the series joins the old and new methodologies at 2010.")
 
 # %%
 if market.computed:
@@ -115,7 +115,7 @@ if market.computed:
 
 # %%
 rec.section("world-check", workbook.world_check(market),
-            f"World exports of {product}: sum over countries against the FAOSTAT World row (thousand tonnes).")
+            f"World exports of {product}: sum over countries against FAOSTAT's World row (thousand tonnes).")
 
 # %% [markdown]
 # ### Competitors
@@ -145,13 +145,15 @@ rec.section("rca-sample", rca, "Food-balance rows left out of the quantity RCA, 
 
 # %%
 rec.figure("rca", workbook.rca_figure(rca, params),
-           f"Quantity-based Balassa RCA of {iso} in {product} over the food-balance basket (log scale; above the "
-           "dashed line the country exports relatively more of it than the world). Real FAOSTAT quantities.")
+           f"Quantity-based Balassa RCA of {iso} in {product} over the food-balance basket (log scale; above "
+           "the dashed line the country exports relatively more of it than the world). Real FAOSTAT "
+           "quantities.")
 
 # %%
 if rca.computed:
-    rec.headline("rca", rca.result.rca, unit="index (1 = neutral)", label=f"Balassa RCA of {iso} in {product}, "
-                 f"{rca.result.latest}, quantity-based (FAOSTAT tonnes)")
+    rec.headline("rca", rca.result.rca, unit="index (1 = neutral)",
+                 label=f"Balassa RCA of {iso} in {product}, {rca.result.latest}, quantity-based "
+                 "(FAOSTAT tonnes)")
 
 # %% [markdown]
 # **Position in the product space (real FAOSTAT, quantity-based).** The Atlas of Economic Complexity
@@ -165,8 +167,9 @@ if rca.computed:
 # %%
 space = workbook.product_space_position(data, params, rca)
 rec.figure("product-space", workbook.product_space_figure(space, params),
-           f"Each dot is a FAOSTAT food item: how related it is to what {iso} already exports (x) and how complex "
-           "it is (y), quantity-based. Filled dots: exported with RCA > 1. The star is the cluster's product.")
+           f"Each dot is a FAOSTAT food item: how related it is to what {iso} already exports (x) and how "
+           "complex it is (y), quantity-based. Filled dots: exported with RCA > 1. The star is the cluster's "
+           "product.")
 
 # %%
 rec.section("product-space-position", space, f"Position of {iso} and of {product} in the food product space, "
@@ -185,8 +188,9 @@ rec.section("trade-flows", flows, "Trade flows of the cluster's HS products.")
 
 # %%
 rec.section("value-rca", workbook.value_rca(flows, params),
-            f"Value-based RCA of {iso} within the cluster's HS products, {flows.result.year} ({flows.result.kind} "
-            "flows, thousand USD). It compares the product mix within these products only.")
+            f"Value-based RCA of {iso} within the cluster's HS products, {flows.result.year} "
+            f"({flows.result.kind} flows, thousand USD). It compares the product mix within these products "
+            "only.")
 
 # %% [markdown]
 # ## 4. Destinations
@@ -204,13 +208,13 @@ rec.figure("destinations", workbook.destinations_figure(destinations, params),
            f"({flows.result.kind} flows, values).")
 
 # %%
-rec.section("destination-structure", destinations, f"Concentration of {iso}'s exports of the cluster's products "
-            f"across markets, {flows.result.year} (exports in thousand USD, HHI, largest market and its share).")
+rec.section("destination-structure", destinations, f"Concentration of {iso}'s exports of the cluster's "
+            f"products across markets, {flows.result.year} (exports in thousand USD, HHI, largest market).")
 
 # %%
 rec.section("growth-decomposition", workbook.growth(flows, params),
             f"Change in {iso}'s exports of the cluster's products from {flows.result.first_year} to "
-            f"{flows.result.year} (thousand USD): new markets, lost markets and markets served in both years.")
+            f"{flows.result.year} (thousand USD): new markets, lost markets and markets served in both.")
 
 # %% [markdown]
 # ## 5. Gravity: distance, borders and trade agreements
@@ -226,12 +230,13 @@ rec.section("growth-decomposition", workbook.growth(flows, params),
 # %%
 gravity = workbook.gravity(flows, data, params.exports.gravity_formula,
                            fe_by_product=params.exports.gravity_fe_by_product)
-rec.section("gravity", gravity, f"PPML gravity, {params.exports.gravity_formula}. effect_pct = 100 (exp(b) - 1), "
-            "the percent change in trade for a unit change; true_value: the coefficient planted in SYNTHETIC flows.")
+rec.section("gravity", gravity, f"PPML gravity, {params.exports.gravity_formula}. effect_pct = 100 (exp(b) - "
+            "1), the percent change in trade for a unit change; true_value: the coefficient planted in "
+            "SYNTHETIC flows.")
 
 # %%
 rec.figure("gravity", workbook.gravity_figure(gravity), "Gravity coefficients with 95% confidence intervals "
-           "(clustered by pair); red crosses, where shown: the true values planted in the SYNTHETIC trade flows.")
+           "(clustered by pair); red crosses, where shown: the true values planted in SYNTHETIC trade flows.")
 
 # %%
 if flows.computed:
@@ -244,8 +249,8 @@ if flows.computed:
 
 # %%
 rec.section("gravity-excluded", workbook.gravity_exclusions(gravity),
-            "Flows left out of the gravity estimate and why (all-zero fixed-effect groups carry no information; "
-            "singletons and separated observations are dropped as ppmlhdfe does).")
+            "Flows left out of the gravity estimate and why (all-zero fixed-effect groups carry no "
+            "information; singletons and separated observations are dropped as ppmlhdfe does).")
 
 # %%
 by_product = workbook.gravity_by_product(gravity, flows, params.exports.gravity_formula)
@@ -267,14 +272,15 @@ rec.section("gravity-by-product", by_product, "Gravity coefficients product by p
 # %%
 premium = workbook.export_premium(data)
 rec.section("export-premium", premium, "Cluster members vs other firms: effect of membership on export "
-            "participation (LPM and probit average marginal effect, probability units) and on export intensity "
-            "among exporters, with sector × year fixed effects; SEs clustered by firm.")
+            "participation (LPM and probit average marginal effect, probability units) and on export "
+            "intensity among exporters, with sector × year fixed effects; SEs clustered by firm.")
 
 # %%
 if premium.computed:
-    rec.headline("member_export_premium", premium.result.effect, se=premium.result.se, unit="probability (0-1)",
-                 label="difference in the probability of exporting, cluster members vs other firms of the same "
-                 "sector and year (linear probability model; 0.05 = 5 percentage points)", note=premium.result.note)
+    rec.headline("member_export_premium", premium.result.effect, se=premium.result.se,
+                 note=premium.result.note, unit="probability (0-1)", label="difference in the probability "
+                 "of exporting, cluster members vs other firms of the same sector and year (linear probability "
+                 "model; 0.05 = 5 percentage points)")
 rec.section("export-rates", workbook.export_rates(premium), "Raw export participation (share of firm-years "
             "exporting) and mean export intensity of exporters, members and others (before fixed effects).")
 
@@ -296,28 +302,32 @@ rec.section("export-rates", workbook.export_rates(premium), "Raw export particip
 # %%
 network = workbook.firm_network(data, params, premium)
 rec.figure("network", workbook.network_figure(network, params),
-           "Left: all firm links grouped by type (numbers of links; line widths proportional). Middle: the firm "
-           f"that brokers most across the cluster boundary in {network.result.year} and its direct partners. "
+           "Left: all firm links grouped by type (numbers of links; line widths proportional). Middle: the "
+           f"firm that brokers most across the cluster boundary in {network.result.year} and its direct "
+           "partners. "
            "Right: share of cluster members' links that go to another member, by count and by value.")
 
 # %%
 if network.computed:
-    rec.headline("inside_link_share", network.result.inside_share, unit="share (0-1)", note=network.result.note,
+    rec.headline("inside_link_share", network.result.inside_share, unit="share (0-1)",
+                 note=network.result.note,
                  label="share of cluster members' links that go to another member (count, all years)")
-rec.section("links-by-kind", network, "Links by kind: numbers and values inside, across the boundary and outside, "
-            "and the inside share of cluster members' links (by count and by value).")
+rec.section("links-by-kind", network, "Links by kind: numbers and values inside, across the boundary and "
+            "outside, and the inside share of cluster members' links (by count and by value).")
 
 # %%
 rec.section("network-summary", workbook.network_summary(network), f"Network of firm links in "
-            f"{network.result.year}: size, density, clustering, and the same for the subgraph of cluster members.")
+            f"{network.result.year}: size, density, clustering, and the same for the members' subgraph.")
 
 # %%
 rec.section("brokers", workbook.network_brokers(network, top=10), "Firms that broker most across the cluster "
-            f"boundary (gatekeeper + representative roles; betweenness on {params.exports.betweenness_pivots} pivots).")
+            "boundary (gatekeeper + representative roles; betweenness sampled on "
+            f"{params.exports.betweenness_pivots} pivots).")
 
 # %%
 rec.section("links-truth", workbook.inside_share_check(network), "Two definitions of the inside share; for "
-            "SYNTHETIC links the generator's realised share of links joining two members is the true value of the second.")
+            "SYNTHETIC links the generator's realised share of links joining two members is the true "
+            "value of the second.")
 
 # %% [markdown]
 # ## 8. Risk: dependence on one market and a stress scenario
@@ -330,13 +340,15 @@ rec.section("links-truth", workbook.inside_share_check(network), "Two definition
 
 # %%
 risk = workbook.export_risk(flows, premium, params, drop=params.exports.stress_drop)
-rec.section("risk", risk, f"Export risk of {iso} in the cluster's products, {flows.result.year}: dependence on the "
-            "largest market and product, and the stress scenario (thousand USD; jobs in the member firms).")
+rec.section("risk", risk, f"Export risk of {iso} in the cluster's products, {flows.result.year}: "
+            "dependence on the largest market and product, and the stress scenario (thousand USD; jobs in "
+            "the member firms).")
 
 # %%
 rec.figure("stress", workbook.stress_figure(risk),
-           f"Exports of the cluster's products before and after a {100 * params.exports.stress_drop:.0f}% fall of "
-           f"the largest market's imports from {iso}, {flows.result.year} (thousand USD; direct effect, no diversion).")
+           f"Exports of the cluster's products before and after a {100 * params.exports.stress_drop:.0f}% "
+           f"fall of the largest market's imports from {iso}, {flows.result.year} (thousand USD; direct "
+           "effect, no diversion).")
 
 # %% [markdown]
 # ## Summary and what comes next
@@ -354,7 +366,7 @@ rec.figure("stress", workbook.stress_figure(risk),
 # effect on export participation (`programme.outcome: exports`).
 
 # %%
-rec.section("headlines", workbook.headline_table(rec.headlines), "Headline numbers recorded by this workbook.")
+rec.section("headlines", workbook.headline_table(rec.headlines), "Headline numbers of this workbook.")
 
 # %%
 rec.save();
