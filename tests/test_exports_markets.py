@@ -87,7 +87,7 @@ def test_rca_value_and_quantity_bases(cp):
     ref = revealed_comparative_advantage(summed, "exporter", "product", "value", "year")
     np.testing.assert_allclose(r["rca"].to_numpy(), ref["rca"].to_numpy())
     two_items = pd.concat([cp, cp.assign(item="2620", exports=[5.0, 5.0, 5.0, 5.0])], ignore_index=True)
-    q = comparative_advantage(two_items, exporter="country", product="item", value=None, quantity="exports")
+    q = comparative_advantage(two_items, "country", "item", "exports", basis="quantity")
     assert set(q["basis"]) == {"quantity"}
     row = q.set_index(["country", "item", "year"]).loc[("CHL", "2655", 2000)]
     assert row["rca"] == pytest.approx((10 / 15) / (40 / 50))
@@ -236,3 +236,19 @@ def test_bad_inputs_are_named():
         export_orientation(cp.assign(exports=[-1.0, 0.0]))
     with pytest.raises(DataContractError, match=r"column\(s\) \['imports'\] not found"):
         import_dependence(cp)
+
+
+def test_comparative_advantage_is_the_public_rca_on_summed_rows():
+    """The alias takes the public function's argument order and gives its numbers, with or without years."""
+    rows = pd.DataFrame(
+        {"c": ["CHL", "CHL", "CHL", "ARG"], "p": ["a", "a", "b", "b"], "x": [1.0, 2.0, 3.0, 4.0]}
+    )
+    alias = comparative_advantage(rows, "c", "p", "x", None, basis="quantity")
+    summed = rows.groupby(["c", "p"], as_index=False)["x"].sum()
+    public = revealed_comparative_advantage(summed, "c", "p", "x")
+    np.testing.assert_allclose(alias["rca"].to_numpy(), public["rca"].to_numpy())
+    # CHL a: (3 / 6) / (3 / 10)
+    assert alias.set_index(["c", "p"]).loc[("CHL", "a"), "rca"] == pytest.approx((3 / 6) / (3 / 10))
+    assert set(alias["basis"]) == {"quantity"}
+    with pytest.raises(DataContractError, match="basis"):
+        comparative_advantage(rows, "c", "p", "x", None, basis="tonnes")

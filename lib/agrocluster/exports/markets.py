@@ -108,11 +108,11 @@ def _flows(
     exporter: str = "exporter",
     importer: str | None = "importer",
     product: str = "product",
-    year: str = "year",
+    year: str | None = "year",
     value: str = "value",
 ) -> pd.DataFrame:
-    """Validated copy of a trade-flow style table with float values."""
-    cols = [exporter, *([importer] if importer else []), product, year, value]
+    """Validated copy of a trade-flow style table with float values (``year=None``: one cross-section)."""
+    cols = [exporter, *([importer] if importer else []), product, *([year] if year else []), value]
     _require(df, cols, what)
     keys = [c for c in cols if c != value]
     out = df[cols].copy()
@@ -308,32 +308,33 @@ def comparative_advantage(
     df: pd.DataFrame,
     exporter: str = "exporter",
     product: str = "product",
-    year: str = "year",
-    value: str | None = "value",
-    quantity: str | None = None,
+    value: str = "value",
+    year: str | None = "year",
+    *,
+    basis: str = "value",
     known_codes: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Balassa revealed comparative advantage, value-based when values exist, else quantity-based.
+    """Balassa RCA of a long export table with repeated keys: a thin alias of the public RCA function.
 
-    Rows are first summed to exporter × product × year (so bilateral trade flows can be passed as they
-    are), then :func:`agrocluster.exports.product_space.revealed_comparative_advantage` computes
-    ``RCA_cp = (x_cp / x_c) / (x_p / x)`` within each year. With ``value=None`` the same formula runs on
-    ``quantity`` (e.g. FAOSTAT export tonnes); a quantity RCA compares tonnes across products, so it is
-    only meaningful within a product group of similar unit worth, and the output says ``basis="quantity"``.
+    Arguments in the order of :func:`agrocluster.exports.revealed_comparative_advantage` (``df, country,
+    product, value, year``), which computes ``RCA_cp = (x_cp / x_c) / (x_p / x)`` within each year as
+    Balassa (1965) and Stata ``ecomplexity``. Before calling it this alias checks the country codes
+    (ISO3, or ``known_codes``) and sums rows to exporter × product (× year), so bilateral trade flows can
+    be passed as they are. ``basis`` labels the measure: ``"value"`` (trade values) or ``"quantity"``
+    (e.g. FAOSTAT export tonnes, only meaningful within a product group of similar unit worth).
 
     Returns
     -------
     DataFrame
-        ``exporter, product, year, <value or quantity>, rca, basis``.
+        ``exporter, product, [year,] value, rca, basis``.
     """
     what = "comparative_advantage"
-    measure = value if value is not None else quantity
-    if measure is None:
-        raise DataContractError(f"{what}: give value= (trade values) or quantity= (quantities) column name")
-    basis = "value" if value is not None else "quantity"
-    flows = _flows(df, what, known_codes, exporter, None, product, year, measure)
-    summed = flows.groupby([exporter, product, year], as_index=False, sort=True)[measure].sum()
-    out = revealed_comparative_advantage(summed, exporter, product, measure, year)
+    if basis not in ("value", "quantity"):
+        raise DataContractError(f"{what}: basis={basis!r} must be 'value' or 'quantity'")
+    flows = _flows(df, what, known_codes, exporter, None, product, year, value)
+    keys = [exporter, product] + ([year] if year is not None else [])
+    summed = flows.groupby(keys, as_index=False, sort=True)[value].sum()
+    out = revealed_comparative_advantage(summed, exporter, product, value, year)
     out["basis"] = pd.Series(basis, index=out.index, dtype="string")
     return out
 

@@ -358,13 +358,7 @@ def quantity_rca(data: Any, params: Any, market: Section) -> Section:
         basket, exporter="country", product="item", year="year", value="exports"
     )
     rca = markets.comparative_advantage(
-        usable,
-        exporter="country",
-        product="item",
-        year="year",
-        value=None,
-        quantity="exports",
-        known_codes=r.countries,
+        usable, "country", "item", "exports", "year", basis="quantity", known_codes=r.countries
     )
     own = rca[(rca["country"] == params.country_iso3) & (rca["item"] == r.item)]
     excluded = _excluded("country_product", dropped, f"quantity RCA basket {r.first_trend}-{r.latest}: ")
