@@ -22,7 +22,7 @@ import pandas as pd
 from agrocluster import figures, linkages, tables
 from agrocluster.data import sources
 from agrocluster.errors import EstimationError
-from agrocluster.exports import firms, gravity_model, markets, product_space
+from agrocluster.exports import bilateral, firms, gravity_model, product_space, shares
 from agrocluster.figures import exports as export_figures
 from agrocluster.sections import Section
 
@@ -149,7 +149,7 @@ def world_market(data: Any, params: Any) -> Section:
     """Share of world exports, export orientation and the country profile of the cluster's FAOSTAT item.
 
     World totals are sums over countries only (the data layer drops FAOSTAT's aggregates), as
-    :func:`agrocluster.exports.markets.world_market_share`; rows with a missing export or production
+    :func:`agrocluster.exports.shares.world_market_share`; rows with a missing export or production
     figure are left out of the world totals and counted. The change in share runs from
     ``params.exports.base_year`` (default: ten years before the latest year with an export figure) to the
     latest year; a window that starts inside FAOSTAT's 2010–2013 methodology overlap gets a note.
@@ -167,8 +167,8 @@ def world_market(data: Any, params: Any) -> Section:
         for column in ("exports", "production")
     ]
     result = WorldMarket(item=item, countries=countries, item_rows=item_rows)
-    shares = markets.world_market_share(item_rows, known_codes=countries, missing="exclude")
-    own = shares[shares["country"] == iso].dropna(subset=["export_share"])
+    share_table = shares.world_market_share(item_rows, known_codes=countries, missing="exclude")
+    own = share_table[share_table["country"] == iso].dropna(subset=["export_share"])
     title = "World market share and export orientation"
     if own.empty:
         return Section.not_computed(
@@ -180,19 +180,19 @@ def world_market(data: Any, params: Any) -> Section:
                 f"FAOSTAT has no export figure of item {item} ({product}) for {iso}: sections 2 and 3 are skipped."
             ],
         )
-    orientation = markets.export_orientation(item_rows, known_codes=countries, missing="exclude")
+    orientation = shares.export_orientation(item_rows, known_codes=countries, missing="exclude")
     latest = int(own["year"].max())
     base = params.exports.base_year or latest - 10
     first_trend = latest - params.exports.trend_years + 1
     by_year = own.set_index("year")["export_share"]
     change = by_year[latest] - by_year[base] if base in by_year.index else float("nan")
     own_orientation = orientation[(orientation["country"] == iso) & (orientation["year"] == latest)]
-    result.shares, result.orientation_series = shares, orientation
+    result.shares, result.orientation_series = share_table, orientation
     result.latest, result.base, result.first_trend = latest, base, first_trend
     result.export_share = 100 * float(by_year[latest])
     result.share_change = 100 * float(change)
     result.orientation = float(own_orientation["export_orientation"].iloc[0])
-    profile = markets.country_profile(
+    profile = shares.country_profile(
         item_rows, iso, years=[base, latest], known_codes=countries, missing="exclude"
     )
     profile = profile.drop(columns="item").assign(
@@ -233,12 +233,12 @@ def market_trends_figure(market: Section, params: Any) -> Any:
     if not market.computed:
         return None
     r, iso = market.result, params.country_iso3
-    shares = r.shares[(r.shares["country"] == iso)].dropna(subset=["export_share"])
+    own_shares = r.shares[(r.shares["country"] == iso)].dropna(subset=["export_share"])
     orientation = r.orientation_series
     fig, axes = figures.new_figure(width=12, height=4.2, ncols=2)
     export_figures.market_trends(
         axes,
-        shares[shares["year"] >= r.first_trend],
+        own_shares[own_shares["year"] >= r.first_trend],
         orientation[(orientation["country"] == iso) & (orientation["year"] >= r.first_trend)],
         iso,
         params.product,
@@ -273,14 +273,14 @@ def competitors(data: Any, params: Any, market: Section) -> Section:
     """The largest exporters of the item in the latest year (``params.exports.n_competitors``), plus the country.
 
     Shares in percent, their change since the base year in percentage points and compound annual growth
-    of exports, as :func:`agrocluster.exports.markets.competitor_table`.
+    of exports, as :func:`agrocluster.exports.shares.competitor_table`.
     """
     title = "Competitors"
     if not market.computed:
         return Section.not_computed(title, needs="the country's FAOSTAT export series", result=market.result)
     r, iso = market.result, params.country_iso3
     reported = r.item_rows.dropna(subset=["exports"])
-    ranked_table = markets.competitor_table(
+    ranked_table = shares.competitor_table(
         reported,
         r.item,
         end_year=r.latest,
@@ -334,9 +334,9 @@ def quantity_rca(data: Any, params: Any, market: Section) -> Section:
     """Balassa RCA of the country in the cluster's item on FAOSTAT export tonnes over the food basket.
 
     ``RCA_cp = (x_cp / x_c) / (x_p / x)`` within each year from the trend start to the latest year, as
-    :func:`agrocluster.exports.markets.comparative_advantage` with ``quantity="exports"``. Country-years
+    :func:`agrocluster.exports.shares.comparative_advantage` with ``basis="quantity"``. Country-years
     without exports and items nobody exports have no defined RCA: they are left out and counted
-    (:func:`agrocluster.exports.markets.rca_sample`). Not computed when the item is a FAOSTAT group total.
+    (:func:`agrocluster.exports.shares.rca_sample`). Not computed when the item is a FAOSTAT group total.
     """
     title = "Quantity-based RCA"
     result = QuantityRCA()
@@ -354,10 +354,10 @@ def quantity_rca(data: Any, params: Any, market: Section) -> Section:
     basket = food_balances[
         food_balances["item"].isin(basket_items) & food_balances["year"].between(r.first_trend, r.latest)
     ]
-    usable, dropped = markets.rca_sample(
+    usable, dropped = shares.rca_sample(
         basket, exporter="country", product="item", year="year", value="exports"
     )
-    rca = markets.comparative_advantage(
+    rca = shares.comparative_advantage(
         usable, "country", "item", "exports", "year", basis="quantity", known_codes=r.countries
     )
     own = rca[(rca["country"] == params.country_iso3) & (rca["item"] == r.item)]
@@ -543,7 +543,7 @@ def value_rca(flows: Section, params: Any) -> Section:
             f"{', '.join(params.hs_codes)}: a value-based RCA would be 1 for every exporter by construction; "
             "the quantity-based RCA is the measure of comparative advantage here)",
         )
-    rca = markets.comparative_advantage(r.flows)
+    rca = shares.comparative_advantage(r.flows)
     own = rca[(rca["exporter"] == params.country_iso3) & (rca["year"] == r.year)]
     return Section(title, result=rca, table=own[["product", "value", "rca", "basis"]].reset_index(drop=True))
 
@@ -552,16 +552,16 @@ def value_rca(flows: Section, params: Any) -> Section:
 
 
 def destinations(flows: Section, params: Any) -> Section:
-    """Destination structure in the latest year (:func:`agrocluster.exports.markets.destination_structure`).
+    """Destination structure in the latest year (:func:`agrocluster.exports.bilateral.destination_structure`).
 
     The table is the result's own ``summary()`` (exports, number of markets, HHI, largest market and its
-    share); ``result`` is the :class:`~agrocluster.exports.markets.DestinationStructure`, ``None`` when
+    share); ``result`` is the :class:`~agrocluster.exports.bilateral.DestinationStructure`, ``None`` when
     not computed.
     """
     title = "Destinations"
     if not flows.computed:
         return Section.not_computed(title, needs="positive trade flows of the cluster's country")
-    structure = markets.destination_structure(flows.result.flows, params.country_iso3, flows.result.year)
+    structure = bilateral.destination_structure(flows.result.flows, params.country_iso3, flows.result.year)
     reading = (
         f"In {structure.year} {params.country_iso3} exported to {structure.n_markets} markets (HHI "
         f"{structure.hhi:.3f}); the largest, {structure.top_market}, took {100 * structure.top_market_share:.1f}%."
@@ -585,7 +585,7 @@ def destinations_figure(destination: Section, params: Any) -> Any:
 def growth(flows: Section, params: Any) -> Section:
     """New, lost and continuing markets from the first to the latest year of the flows.
 
-    As :func:`agrocluster.exports.markets.growth_decomposition`; not computed with a single year or when
+    As :func:`agrocluster.exports.bilateral.growth_decomposition`; not computed with a single year or when
     the decomposition is undefined (e.g. no exports in the first year).
     """
     title = "Growth by new, lost and continuing markets"
@@ -593,7 +593,7 @@ def growth(flows: Section, params: Any) -> Section:
     if not flows.computed or r.year <= r.first_year:
         return Section.not_computed(title, needs="trade flows of the country in two years or more")
     try:
-        decomposition = markets.growth_decomposition(r.flows, params.country_iso3, r.first_year, r.year)
+        decomposition = bilateral.growth_decomposition(r.flows, params.country_iso3, r.first_year, r.year)
     except EstimationError as err:
         return Section.not_computed(title, needs=f"exports in both years ({err})")
     reading = f"Exports changed by {100 * decomposition.growth_rate:.1f}% from {r.first_year} to {r.year}."
@@ -943,7 +943,7 @@ EMPLOYMENT_BASIS = {
 def export_risk(flows: Section, premium: Section, params: Any, drop: float) -> Section:
     """Dependence on the largest market and product, and a fall of the largest market's imports by ``drop``.
 
-    As :func:`agrocluster.exports.markets.export_risk` and :func:`~agrocluster.exports.markets.stress_scenario`
+    As :func:`agrocluster.exports.bilateral.export_risk` and :func:`~agrocluster.exports.bilateral.stress_scenario`
     (first order, no diversion). Jobs at risk use the member firms of the latest trade year when the firm
     data carry labour, output and exports in that year; otherwise they are not estimated, and the reading
     says so. The table is the two results' own ``summary()``.
@@ -958,8 +958,8 @@ def export_risk(flows: Section, premium: Section, params: Any, drop: float) -> S
         and STRESS_COLUMNS <= set(firms_table.columns)
         and year in set(firms_table["year"])
     )
-    risk = markets.export_risk(flows.result.flows, iso, year, drop=drop)
-    stress = markets.stress_scenario(
+    risk = bilateral.export_risk(flows.result.flows, iso, year, drop=drop)
+    stress = bilateral.stress_scenario(
         flows.result.flows, iso, year, drop=drop, establishments=firms_table if usable else None
     )
     summary = pd.concat([risk.summary(), stress.summary()], ignore_index=True).drop_duplicates("indicator")
