@@ -23,7 +23,9 @@ def params():
 
 def _data(params, synthetic=(), truth=None, **tables):
     info = {
-        name: TableInfo(name, "synthetic" if name in synthetic else "file", f"hand {name}", "0" * 64, len(frame))
+        name: TableInfo(
+            name, "synthetic" if name in synthetic else "file", f"hand {name}", "0" * 64, len(frame)
+        )
         for name, frame in tables.items()
     }
     return ClusterData(params, dict(tables), info, truth or {})
@@ -38,8 +40,18 @@ def _food_balances(chile_exports):
             rows.append((country, "2511", year, 100.0, 1.0, other, "Wheat", 50.0, 1, country))
     return pd.DataFrame(
         rows,
-        columns=["country", "item", "year", "production", "imports", "exports", "item_name", "domestic_supply",
-                 "area_code", "area_name"],
+        columns=[
+            "country",
+            "item",
+            "year",
+            "production",
+            "imports",
+            "exports",
+            "item_name",
+            "domestic_supply",
+            "area_code",
+            "area_name",
+        ],
     ).astype({"country": "string", "item": "string", "item_name": "string", "area_name": "string"})
 
 
@@ -82,7 +94,12 @@ def test_world_market_not_computed_without_an_export_figure(params):
     assert not market.computed and "export quantity of Wine (FAOSTAT item 2655) for CHL" in market.message
     assert market.result.export_share is None and market.result.latest is None
     # the missing exports are still counted as excluded, and the later steps say what they need
-    assert market.excluded.set_index("reason").loc["Wine: exports missing (left out of world exports totals)", "rows"] == 2
+    assert (
+        market.excluded.set_index("reason").loc[
+            "Wine: exports missing (left out of world exports totals)", "rows"
+        ]
+        == 2
+    )
     assert not workbook.world_check(market).computed
     assert not workbook.competitors(data, params, market).computed
     rca = workbook.quantity_rca(data, params, market)
@@ -96,20 +113,29 @@ def test_trade_flows_not_computed_without_table_or_positive_flows(params):
     assert not no_table.computed and no_table.reason == "needs a trade_flows table"
     zero = _flows({"USA": 0.0, "GBR": 0.0})
     other = _flows({"USA": 5.0}).assign(product="0000")
-    flows = workbook.trade_flows(_data(params, trade_flows=pd.concat([zero, other], ignore_index=True)), params)
+    flows = workbook.trade_flows(
+        _data(params, trade_flows=pd.concat([zero, other], ignore_index=True)), params
+    )
     assert not flows.computed and "positive trade flows of CHL in HS 2204" in flows.message
     assert flows.excluded.loc[0, "rows"] == 1  # the other product, counted
-    for step in (workbook.destinations(flows, params), workbook.growth(flows, params),
-                 workbook.gravity(flows, _data(params), params.exports.gravity_formula)):
+    for step in (
+        workbook.destinations(flows, params),
+        workbook.growth(flows, params),
+        workbook.gravity(flows, _data(params), params.exports.gravity_formula),
+    ):
         assert not step.computed
     risk = workbook.export_risk(flows, workbook.export_premium(_data(params)), params, drop=0.5)
     assert not risk.computed and workbook.stress_figure(risk) is None
 
 
 def test_destinations_and_risk_use_the_results_own_summaries(params):
-    data = _data(params, synthetic=("trade_flows",), trade_flows=_flows({"USA": 60.0, "GBR": 30.0, "JPN": 10.0}))
+    data = _data(
+        params, synthetic=("trade_flows",), trade_flows=_flows({"USA": 60.0, "GBR": 30.0, "JPN": 10.0})
+    )
     flows = workbook.trade_flows(data, params)
-    assert flows.computed and flows.result.kind == "SYNTHETIC" and flows.result.note == "synthetic trade flows"
+    assert (
+        flows.computed and flows.result.kind == "SYNTHETIC" and flows.result.note == "synthetic trade flows"
+    )
     destinations = workbook.destinations(flows, params)
     summary = destinations.table.set_index("indicator")["value"]
     assert summary["n_markets"] == 3 and summary["top_market"] == "USA"
@@ -136,8 +162,12 @@ def test_export_premium_not_computed_names_missing_columns(params):
     network = workbook.firm_network(data, params, premium)
     assert not network.computed and network.result.inside_share is None
     assert workbook.network_figure(network, params) is None
-    for step in (workbook.export_rates(premium), workbook.network_summary(network),
-                 workbook.network_brokers(network), workbook.inside_share_check(network)):
+    for step in (
+        workbook.export_rates(premium),
+        workbook.network_summary(network),
+        workbook.network_brokers(network),
+        workbook.inside_share_check(network),
+    ):
         assert isinstance(step, Section) and not step.computed
 
 
@@ -156,21 +186,31 @@ def test_effect_reading(effect, se, p_value, expected):
 def test_true_gravity_only_for_synthetic_flows(params):
     truth = {"trade": {"beta_ln_distance": -1.0, "beta_contiguity": 0.5, "beta_rta": 0.4}}
     flows = _flows({"USA": 1.0})
-    assert workbook.true_gravity(_data(params, synthetic=("trade_flows",), truth=truth, trade_flows=flows)) == {
-        "ln_distance": -1.0, "contiguity": 0.5, "rta": 0.4}
+    assert workbook.true_gravity(
+        _data(params, synthetic=("trade_flows",), truth=truth, trade_flows=flows)
+    ) == {"ln_distance": -1.0, "contiguity": 0.5, "rta": 0.4}
     assert workbook.true_gravity(_data(params, truth=truth, trade_flows=flows)) == {}
 
 
 def test_load_exclusions_and_headline_table(params):
-    info = TableInfo("trade_flows", "file", "f.csv", "0" * 64, 3,
-                     excluded=pd.DataFrame({"reason": ["negative value"], "n_rows": [2]}))
+    info = TableInfo(
+        "trade_flows",
+        "file",
+        "f.csv",
+        "0" * 64,
+        3,
+        excluded=pd.DataFrame({"reason": ["negative value"], "n_rows": [2]}),
+    )
     data = ClusterData(params, {"trade_flows": _flows({"USA": 1.0})}, {"trade_flows": info}, {})
     exclusions = workbook.load_exclusions(data)
-    assert exclusions.excluded.to_dict("records") == [{"table": "trade_flows", "reason": "negative value", "rows": 2}]
+    assert exclusions.excluded.to_dict("records") == [
+        {"table": "trade_flows", "reason": "negative value", "rows": 2}
+    ]
     headlines = {"rca": {"label": "RCA", "value": 1.5, "se": None, "unit": "index", "note": None}}
     table = workbook.headline_table(headlines).table
     assert table.to_dict("records") == [
-        {"key": "rca", "label": "RCA", "value": 1.5, "se": None, "unit": "index", "note": ""}]
+        {"key": "rca", "label": "RCA", "value": 1.5, "se": None, "unit": "index", "note": ""}
+    ]
 
 
 # ------------------------------------------------------------------------------------------- demo data
@@ -187,7 +227,9 @@ def test_every_step_on_the_chile_wine_demo(demo, params):
     assert market.result.export_share == pytest.approx(7.801613494682802, rel=1e-9)
     assert market.result.share_change == pytest.approx(0.5926318125870758, rel=1e-9)
     assert market.result.orientation == pytest.approx(0.8230174081237911, rel=1e-9)
-    assert workbook.world_check(market).computed and len(workbook.competitors(demo, params, market).table) >= 10
+    assert (
+        workbook.world_check(market).computed and len(workbook.competitors(demo, params, market).table) >= 10
+    )
     rca = workbook.quantity_rca(demo, params, market)
     assert rca.result.rca == pytest.approx(13.593280683676165, rel=1e-9)
     assert "above 1" in rca.reading
@@ -207,8 +249,12 @@ def test_every_step_on_the_chile_wine_demo(demo, params):
     risk = workbook.export_risk(flows, premium, params, drop=params.exports.stress_drop)
     assert risk.result.stress.employment_basis == "establishments"
     figures = [
-        workbook.market_trends_figure(market, params), workbook.rca_figure(rca, params),
-        workbook.product_space_figure(space, params), workbook.destinations_figure(destinations, params),
-        workbook.gravity_figure(gravity), workbook.network_figure(network, params), workbook.stress_figure(risk),
+        workbook.market_trends_figure(market, params),
+        workbook.rca_figure(rca, params),
+        workbook.product_space_figure(space, params),
+        workbook.destinations_figure(destinations, params),
+        workbook.gravity_figure(gravity),
+        workbook.network_figure(network, params),
+        workbook.stress_figure(risk),
     ]
     assert all(fig is not None for fig in figures)

@@ -99,8 +99,9 @@ def data_used(data: Any) -> Section:
         [
             (
                 f"{', '.join(synthetic)} are SYNTHETIC (generated with known truth): destinations, gravity, "
-                "firm-level exports, the firm network and the stress scenario demonstrate the methods and are not "
-                "findings about the real cluster. The FAOSTAT country series (shares, orientation, RCA) are real."
+                "firm-level exports, the firm network and the stress scenario demonstrate the methods and "
+                "are not findings about the real cluster. The FAOSTAT country series (shares, orientation, "
+                "RCA) are real."
             )
         ]
         if synthetic
@@ -177,7 +178,10 @@ def world_market(data: Any, params: Any) -> Section:
             result=result,
             excluded=excluded,
             notes=[
-                f"FAOSTAT has no export figure of item {item} ({product}) for {iso}: sections 2 and 3 are skipped."
+                (
+                    f"FAOSTAT has no export figure of item {item} ({product}) for {iso}: sections 2 "
+                    "and 3 are skipped."
+                )
             ],
         )
     orientation = shares.export_orientation(item_rows, known_codes=countries, missing="exclude")
@@ -205,8 +209,8 @@ def world_market(data: Any, params: Any) -> Section:
     notes = (
         [
             (
-                f"The {base}-{latest} change in world export share starts inside the 2010-2013 overlap of FAOSTAT's "
-                "old and new food-balance methodologies: part of it may be methodological."
+                f"The {base}-{latest} change in world export share starts inside the 2010-2013 overlap of "
+                "FAOSTAT's old and new food-balance methodologies: part of it may be methodological."
             )
         ]
         if base <= METHODOLOGY_OVERLAP_END < latest
@@ -270,7 +274,7 @@ def world_check(market: Section) -> Section:
 
 
 def competitors(data: Any, params: Any, market: Section) -> Section:
-    """The largest exporters of the item in the latest year (``params.exports.n_competitors``), plus the country.
+    """The largest exporters of the item in the latest year (``exports.n_competitors``), plus the country.
 
     Shares in percent, their change since the base year in percentage points and compound annual growth
     of exports, as :func:`agrocluster.exports.shares.competitor_table`.
@@ -368,11 +372,11 @@ def quantity_rca(data: Any, params: Any, market: Section) -> Section:
         )
     result.usable, result.own, result.latest = usable, own, r.latest
     result.rca = float(own.set_index("year").loc[r.latest, "rca"])
-    side = "above" if result.rca > 1 else "below"
+    side, relation = ("above", "more") if result.rca > 1 else ("below", "less")
     reading = (
-        f"{len(usable):,} rows of {len(basket_items)} food items used ({r.first_trend}-{r.latest}). The RCA of "
-        f"{params.country_iso3} in {params.product} is {result.rca:.2f} in {r.latest}, {side} 1: the country "
-        f"exports {'relatively more' if result.rca > 1 else 'relatively less'} of it than the world (tonnes)."
+        f"{len(usable):,} rows of {len(basket_items)} food items used ({r.first_trend}-{r.latest}). The RCA "
+        f"of {params.country_iso3} in {params.product} is {result.rca:.2f} in {r.latest}, {side} 1: the "
+        f"country exports relatively {relation} of it than the world (tonnes)."
     )
     return Section(title, result=result, table=dropped, reading=reading, excluded=excluded)
 
@@ -454,9 +458,9 @@ def product_space_position(data: Any, params: Any, rca: Section) -> Section:
     )
     result.own_items, result.item_name, result.latest = own_items, str(item_names[item]), latest
     reading = (
-        f"{product} ranks {int(it['pci_rank'])} of {space['item'].nunique()} food items by complexity in {latest}; "
-        f"its relatedness density for {iso} is at the {float(position['density_percentile']):.0f}th percentile "
-        f"of {iso}'s items."
+        f"{product} ranks {int(it['pci_rank'])} of {space['item'].nunique()} food items by complexity in "
+        f"{latest}; its relatedness density for {iso} is at the "
+        f"{float(position['density_percentile']):.0f}th percentile of {iso}'s items."
     )
     return Section(title, result=result, table=table, reading=reading)
 
@@ -490,7 +494,7 @@ class ClusterFlows:
 
 
 def trade_flows(data: Any, params: Any) -> Section:
-    """The trade flows of the cluster's HS codes (``params.hs_codes``); other products are counted as excluded.
+    """The trade flows of the cluster's HS codes (``params.hs_codes``); other products are counted out.
 
     Not computed when the cluster has no trade flows or the country has no positive flow in its products.
     """
@@ -508,7 +512,10 @@ def trade_flows(data: Any, params: Any) -> Section:
             result=ClusterFlows(),
             excluded=excluded,
             notes=[
-                "No positive trade flows of the cluster's country in its HS products: sections 4, 5 and 8 are skipped."
+                (
+                    "No positive trade flows of the cluster's country in its HS products: sections 4, "
+                    "5 and 8 are skipped."
+                )
             ],
         )
     synthetic = data.is_synthetic("trade_flows")
@@ -564,7 +571,8 @@ def destinations(flows: Section, params: Any) -> Section:
     structure = bilateral.destination_structure(flows.result.flows, params.country_iso3, flows.result.year)
     reading = (
         f"In {structure.year} {params.country_iso3} exported to {structure.n_markets} markets (HHI "
-        f"{structure.hhi:.3f}); the largest, {structure.top_market}, took {100 * structure.top_market_share:.1f}%."
+        f"{structure.hhi:.3f}); the largest, {structure.top_market}, took "
+        f"{100 * structure.top_market_share:.1f}%."
     )
     return Section(title, result=structure, table=structure.summary(), reading=reading)
 
@@ -893,7 +901,7 @@ def network_figure(network: Section, params: Any) -> Any:
 
 
 def network_summary(network: Section) -> Section:
-    """Size, density and clustering of the network and of the members' subgraph (the metrics' ``summary()``)."""
+    """Size, density and clustering of the network and of the members' subgraph (the metrics' summary)."""
     if not network.computed:
         return Section.not_computed("Network summary", needs="the firm network")
     return Section("Network summary", table=network.result.network.summary())
@@ -943,7 +951,8 @@ EMPLOYMENT_BASIS = {
 def export_risk(flows: Section, premium: Section, params: Any, drop: float) -> Section:
     """Dependence on the largest market and product, and a fall of the largest market's imports by ``drop``.
 
-    As :func:`agrocluster.exports.bilateral.export_risk` and :func:`~agrocluster.exports.bilateral.stress_scenario`
+    As :func:`agrocluster.exports.bilateral.export_risk` and
+    :func:`~agrocluster.exports.bilateral.stress_scenario`
     (first order, no diversion). Jobs at risk use the member firms of the latest trade year when the firm
     data carry labour, output and exports in that year; otherwise they are not estimated, and the reading
     says so. The table is the two results' own ``summary()``.
@@ -964,7 +973,8 @@ def export_risk(flows: Section, premium: Section, params: Any, drop: float) -> S
     )
     summary = pd.concat([risk.summary(), stress.summary()], ignore_index=True).drop_duplicates("indicator")
     reading = (
-        f"Jobs at risk: {EMPLOYMENT_BASIS[stress.employment_basis]}. Assumptions: {'; '.join(stress.assumptions)}."
+        f"Jobs at risk: {EMPLOYMENT_BASIS[stress.employment_basis]}. Assumptions: "
+        f"{'; '.join(stress.assumptions)}."
         + (
             ""
             if usable
