@@ -81,7 +81,7 @@ def test_world_market_hand_case(params):
     assert market.result.share_change == pytest.approx(15.0)
     assert market.result.orientation == pytest.approx(0.3)
     assert (market.result.base, market.result.latest) == (2010, 2020)
-    assert "25.00% of world exports in 2020 (+15.00 pp since 2010)" in market.reading
+    assert "25% of world exports in 2020 (+15 pp since 2010) and exported 0.3 times its production" in market.reading
     assert any("2010-2013 overlap" in note for note in market.notes)  # the window starts inside the overlap
     assert list(market.table["year"]) == ["2010", "2020"]
 
@@ -176,7 +176,7 @@ def test_export_premium_not_computed_names_missing_columns(params):
     [
         (0.05, 0.01, 0.001, "Cluster members are 5.0 percentage points (SE 1.0) more likely to export"),
         (-0.08, 0.02, 0.01, "Cluster members are 8.0 percentage points (SE 2.0) less likely to export"),
-        (0.02, 0.03, 0.5, "not significantly more or less likely to export"),
+        (0.02, 0.03, 0.5, "not significantly (5% level) more or less likely to export"),
     ],
 )
 def test_effect_reading(effect, se, p_value, expected):

@@ -218,9 +218,9 @@ def world_market(data: Any, params: Any) -> Section:
     )
     reading = (
         f"Latest FAOSTAT year with exports of {product} for {iso}: {latest}. Changes are measured from "
-        f"{base}{window_note}; trend figures start in {first_trend}. {iso} had {result.export_share:.2f}% of "
-        f"world exports in {latest} ({result.share_change:+.2f} pp since {base}) and exported "
-        f"{result.orientation:.2f} times its production."
+        f"{base}{window_note}; trend figures start in {first_trend}. {iso} had {result.export_share:.3g}% of "
+        f"world exports in {latest} ({result.share_change:+.3g} pp since {base}) and exported "
+        f"{result.orientation:.3g} times its production."
     )
     return Section(
         title,
@@ -375,7 +375,7 @@ def quantity_rca(data: Any, params: Any, market: Section) -> Section:
     side, relation = ("above", "more") if result.rca > 1 else ("below", "less")
     reading = (
         f"{len(usable):,} rows of {len(basket_items)} food items used ({r.first_trend}-{r.latest}). The RCA "
-        f"of {params.country_iso3} in {params.product} is {result.rca:.2f} in {r.latest}, {side} 1: the "
+        f"of {params.country_iso3} in {params.product} is {result.rca:.3g} in {r.latest}, {side} 1: the "
         f"country exports relatively {relation} of it than the world (tonnes)."
     )
     return Section(title, result=result, table=dropped, reading=reading, excluded=excluded)
@@ -546,9 +546,9 @@ def value_rca(flows: Section, params: Any) -> Section:
         return Section.not_computed(
             title,
             result=r,
-            needs=f"two HS products or more in the trade flows (they hold {r.n_products} of "
-            f"{', '.join(params.hs_codes)}: a value-based RCA would be 1 for every exporter by construction; "
-            "the quantity-based RCA is the measure of comparative advantage here)",
+            needs=f"two HS products or more in the trade flows (they hold {r.n_products} of the "
+            f"cluster's HS codes {', '.join(params.hs_codes)}: a value-based RCA would be 1 for every exporter by "
+            "construction; the quantity-based RCA is the measure of comparative advantage here)",
         )
     rca = shares.comparative_advantage(r.flows)
     own = rca[(rca["exporter"] == params.country_iso3) & (rca["year"] == r.year)]
@@ -799,8 +799,8 @@ def effect_reading(effect: float, se: float, p_value: float, level: float = 0.05
     points = f"{100 * abs(effect):.1f} percentage points (SE {100 * se:.1f})"
     if p_value >= level:
         return (
-            f"Cluster members are not significantly more or less likely to export than other firms of the "
-            f"same sector and year: the difference is {points}, p = {p_value:.2f}."
+            f"Cluster members are not significantly ({100 * level:g}% level) more or less likely to export "
+            f"than other firms of the same sector and year: the difference is {points}, p = {p_value:.2f}."
         )
     direction = "more" if effect > 0 else "less"
     return (
@@ -870,7 +870,7 @@ def firm_network(data: Any, params: Any, premium: Section) -> Section:
     ]
     reading = (
         f"{100 * result.inside_share:.0f}% of cluster members' links go to another member "
-        f"({'a closed' if result.inside_share >= 0.5 else 'an open'} cluster by this measure)."
+        f"({'most stay inside' if result.inside_share >= 0.5 else 'most go outside'} the cluster)."
     )
     return Section(title, result=result, table=table, reading=reading)
 
