@@ -81,7 +81,10 @@ def test_world_market_hand_case(params):
     assert market.result.share_change == pytest.approx(15.0)
     assert market.result.orientation == pytest.approx(0.3)
     assert (market.result.base, market.result.latest) == (2010, 2020)
-    assert "25% of world exports in 2020 (+15 pp since 2010) and exported 0.3 times its production" in market.reading
+    assert (
+        "25% of world exports in 2020 (+15 pp since 2010) and exported 0.3 times its production"
+        in market.reading
+    )
     assert any("2010-2013 overlap" in note for note in market.notes)  # the window starts inside the overlap
     assert list(market.table["year"]) == ["2010", "2020"]
 
@@ -258,3 +261,40 @@ def test_every_step_on_the_chile_wine_demo(demo, params):
         workbook.stress_figure(risk),
     ]
     assert all(fig is not None for fig in figures)
+
+
+def test_value_rca_within_two_products_by_hand(params):
+    two = params.model_copy(update={"hs_codes": ["2204", "2208"]})
+    flows = pd.concat(
+        [
+            _flows({"USA": 30.0, "GBR": 10.0}),
+            _flows({"USA": 10.0}).assign(product="2208"),
+            _flows({"USA": 20.0}).assign(exporter="FRA"),
+            _flows({"USA": 40.0}).assign(exporter="FRA", product="2208"),
+        ],
+        ignore_index=True,
+    )
+    step = workbook.value_rca(workbook.trade_flows(_data(two, trade_flows=flows), two), two)
+    assert step.computed
+    rca = step.table.set_index("product")["rca"]
+    # CHL 2204: (40 / 50) / (60 / 110)
+    assert rca["2204"] == pytest.approx((40 / 50) / (60 / 110))
+    assert rca["2208"] == pytest.approx((10 / 50) / (50 / 110))
+
+
+def test_gravity_by_product_on_a_duplicated_demo_product(demo, params):
+    """The demo flows copied as a second HS product: the per-product fits both return the pooled estimate."""
+    two = params.model_copy(update={"hs_codes": ["2204", "2205"]})
+    flows = demo["trade_flows"]
+    doubled = pd.concat([flows, flows.assign(product="2205")], ignore_index=True)
+    data = ClusterData(two, {"trade_flows": doubled}, {"trade_flows": demo.info["trade_flows"]}, demo.truth)
+    cluster_flows = workbook.trade_flows(data, two)
+    assert cluster_flows.result.n_products == 2
+    pooled = workbook.gravity(cluster_flows, data, two.exports.gravity_formula, fe_by_product=True)
+    assert pooled.result.data["exp_year"].str.endswith(("_2204", "_2205")).all()
+    by_product = workbook.gravity_by_product(pooled, cluster_flows, two.exports.gravity_formula)
+    assert by_product.computed and not by_product.notes
+    rta = by_product.table[by_product.table["term"] == "rta"].set_index("product")["estimate"]
+    assert rta["2204"] == pytest.approx(rta["2205"], rel=1e-6)
+    assert rta["2204"] == pytest.approx(pooled.result.rta, rel=1e-6)
+    assert workbook.gravity_by_product_figure(by_product, pooled) is not None

@@ -547,8 +547,8 @@ def value_rca(flows: Section, params: Any) -> Section:
             title,
             result=r,
             needs=f"two HS products or more in the trade flows (they hold {r.n_products} of the "
-            f"cluster's HS codes {', '.join(params.hs_codes)}: a value-based RCA would be 1 for every exporter by "
-            "construction; the quantity-based RCA is the measure of comparative advantage here)",
+            f"cluster's HS codes {', '.join(params.hs_codes)}: a value-based RCA would be 1 for every exporter "
+            "by construction; the quantity-based RCA is the measure of comparative advantage here)",
         )
     rca = shares.comparative_advantage(r.flows)
     own = rca[(rca["exporter"] == params.country_iso3) & (rca["year"] == r.year)]
