@@ -9,6 +9,22 @@ helpers of :mod:`agrocluster.figures.exports` and return ``None`` for a step tha
 Data: the cluster's ``country_product`` (FAOSTAT food balances, thousand tonnes), ``trade_flows``,
 ``establishments`` and ``firm_links`` (see :mod:`agrocluster.data.cluster`). Estimators:
 :mod:`agrocluster.exports` and :mod:`agrocluster.linkages`.
+
+Parameters shared by the functions below
+----------------------------------------
+data : agrocluster.data.cluster.ClusterData
+    The cluster's validated tables, with provenance and, for synthetic tables, the generator's truth.
+params : agrocluster.params.ClusterParams
+    The cluster's parameters; the options used are ``country_iso3``, ``product``, ``faostat_item_code``,
+    ``hs_codes``, ``seed`` and ``exports.*`` (base year, trend years, competitors, gravity formula, pivots).
+market, rca, flows, grav, premium, network, … : Section
+    Earlier steps of the workbook whose results a later step builds on; when such a step was not
+    computed, the later one is not computed either and says what it needs.
+
+Examples
+--------
+>>> market = world_market(data, params)                                  # doctest: +SKIP
+>>> rec.section("country-profile", market, "Quantities and shares")      # doctest: +SKIP
 """
 
 from __future__ import annotations
