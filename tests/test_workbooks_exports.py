@@ -298,3 +298,16 @@ def test_gravity_by_product_on_a_duplicated_demo_product(demo, params):
     assert rta["2204"] == pytest.approx(rta["2205"], rel=1e-6)
     assert rta["2204"] == pytest.approx(pooled.result.rta, rel=1e-6)
     assert workbook.gravity_by_product_figure(by_product, pooled) is not None
+
+
+def test_recorder_figure_of_a_step_not_computed_records_nothing(params, tmp_path):
+    from agrocluster.record import Recorder
+
+    rec = Recorder(params, "04_export_links", tmp_path)
+    market = Section.not_computed(
+        "World market share",
+        needs="an export series",
+        result=workbook.WorldMarket(item="2655", countries=set(), item_rows=pd.DataFrame()),
+    )
+    assert rec.figure("market-trends", workbook.market_trends_figure(market, params), "caption") is None
+    assert rec.figures == [] and not (tmp_path / "figures").exists()
