@@ -223,3 +223,19 @@ def test_distance_decay_recovers_band_elasticities():
     np.testing.assert_allclose(np.mean(ests, axis=0), truth, atol=0.01)
     with pytest.raises(DataContractError, match="loc_emp_0_10km"):
         distance_decay(d.drop(columns=cols[0]), "y")
+
+
+def test_exporters_nearby_is_the_lagged_count_of_exports_firms():
+    """One implementation: the measure column equals exports.firms.nearby_exporters at the same lag."""
+    from agrocluster.exports.firms import nearby_exporters
+
+    est = points(2).assign(year=2019)
+    two_years = pd.concat([est, est.assign(year=2020)], ignore_index=True)
+    same_year = exporters_nearby(two_years, radius_km=15.0)
+    count = nearby_exporters(two_years, 15.0, lag=0)
+    np.testing.assert_array_equal(same_year["n_exporters_15km"], count["n_nearby_exporters"].astype(int))
+    lagged = exporters_nearby(two_years, radius_km=15.0, lag=1)["n_exporters_15km_lag1"]
+    first = two_years["year"] == two_years["year"].min()
+    assert lagged[first].isna().all()
+    # the second year's firms see the first year's exporters, which sit at the same places
+    np.testing.assert_array_equal(lagged[~first].to_numpy(), same_year.loc[first, "n_exporters_15km"].to_numpy())

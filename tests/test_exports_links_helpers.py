@@ -96,9 +96,7 @@ def test_rca_sample_keeps_defined_rows_and_counts_the_rest():
     }
     assert sorted(zip(kept["country"], kept["item"])) == [("A", "x"), ("A", "y"), ("B", "y")]
     # on the kept rows the Balassa RCA is defined and equals the hand computation
-    rca = comparative_advantage(
-        kept, exporter="country", product="item", value=None, quantity="exports", known_codes=["A", "B", "C"]
-    ).set_index(["country", "item"])["rca"]
+    rca = comparative_advantage(kept, "country", "item", "exports", basis="quantity", known_codes=["A", "B", "C"]).set_index(["country", "item"])["rca"]
     assert rca[("A", "x")] == pytest.approx((10 / 15) / (10 / 19))
     assert rca[("B", "y")] == pytest.approx((4 / 4) / (9 / 19))
 

@@ -87,7 +87,7 @@ def test_rca_value_and_quantity_bases(cp):
     ref = revealed_comparative_advantage(summed, "exporter", "product", "value", "year")
     np.testing.assert_allclose(r["rca"].to_numpy(), ref["rca"].to_numpy())
     two_items = pd.concat([cp, cp.assign(item="2620", exports=[5.0, 5.0, 5.0, 5.0])], ignore_index=True)
-    q = comparative_advantage(two_items, exporter="country", product="item", value=None, quantity="exports")
+    q = comparative_advantage(two_items, "country", "item", "exports", basis="quantity")
     assert set(q["basis"]) == {"quantity"}
     row = q.set_index(["country", "item", "year"]).loc[("CHL", "2655", 2000)]
     assert row["rca"] == pytest.approx((10 / 15) / (40 / 50))
@@ -187,13 +187,13 @@ def test_growth_decomposition_by_hand():
 def test_risk_and_stress_scenario_by_hand():
     f = _flows([("CHL", "USA", "wine", 40.0), ("CHL", "USA", "grapes", 10.0), ("CHL", "CHN", "wine", 30.0),
                 ("CHL", "GBR", "wine", 20.0)])
-    r = export_risk(f, "CHL", 2020, shock=0.2)
+    r = export_risk(f, "CHL", 2020, drop=0.2)
     assert r.top_market == "USA" and r.top_market_share == pytest.approx(0.5)
     assert r.top_product == "wine" and r.top_product_share == pytest.approx(0.9)
     assert r.market_hhi == pytest.approx(0.25 + 0.09 + 0.04)
     assert r.product_hhi == pytest.approx(0.81 + 0.01)
     assert r.max_exposure == pytest.approx(0.1)
-    s = stress_scenario(f, "CHL", 2020, collapse=0.4, employment_per_export=0.5)
+    s = stress_scenario(f, "CHL", 2020, drop=0.4, employment_per_export=0.5)
     # loss = 0.4 * 50 = 20; jobs = 20 * 0.5
     assert (s.market, s.export_loss, s.exports_after, s.jobs_at_risk) == ("USA", 20.0, 80.0, 10.0)
     est = pd.DataFrame(
@@ -206,7 +206,7 @@ def test_risk_and_stress_scenario_by_hand():
             "exports": [100.0, 100.0, 10.0, 5.0],
         }
     )
-    e = stress_scenario(f, "CHL", 2020, collapse=0.4, establishments=est)
+    e = stress_scenario(f, "CHL", 2020, drop=0.4, establishments=est)
     # every member loses 20/100 of its exports: 100 * 0.5 * 0.2 + 50 * 1.0 * 0.2 = 20 jobs; c is not a
     # member; d has zero output and is excluded (counted)
     assert e.jobs_at_risk == pytest.approx(20.0)
@@ -236,3 +236,19 @@ def test_bad_inputs_are_named():
         export_orientation(cp.assign(exports=[-1.0, 0.0]))
     with pytest.raises(DataContractError, match=r"column\(s\) \['imports'\] not found"):
         import_dependence(cp)
+
+
+def test_comparative_advantage_is_the_public_rca_on_summed_rows():
+    """The alias takes the public function's argument order and gives its numbers, with or without years."""
+    rows = pd.DataFrame(
+        {"c": ["CHL", "CHL", "CHL", "ARG"], "p": ["a", "a", "b", "b"], "x": [1.0, 2.0, 3.0, 4.0]}
+    )
+    alias = comparative_advantage(rows, "c", "p", "x", None, basis="quantity")
+    summed = rows.groupby(["c", "p"], as_index=False)["x"].sum()
+    public = revealed_comparative_advantage(summed, "c", "p", "x")
+    np.testing.assert_allclose(alias["rca"].to_numpy(), public["rca"].to_numpy())
+    # CHL a: (3 / 6) / (3 / 10)
+    assert alias.set_index(["c", "p"]).loc[("CHL", "a"), "rca"] == pytest.approx((3 / 6) / (3 / 10))
+    assert set(alias["basis"]) == {"quantity"}
+    with pytest.raises(DataContractError, match="basis"):
+        comparative_advantage(rows, "c", "p", "x", None, basis="tonnes")

@@ -66,3 +66,15 @@ def test_exports_complexity_and_gravity_importable_from_package():
 
     assert list(inspect.signature(complexity).parameters)[:5] == ["df", "country", "product", "value", "year"]
     assert list(inspect.signature(gravity).parameters)[:3] == ["df", "formula", "vcov"]
+
+
+def test_every_export_market_name_imports_from_the_package():
+    """markets.py was split by data grain (shares: country × product; bilateral: flows); names stay importable."""
+    import agrocluster.exports as package
+    from agrocluster.exports import bilateral, markets, shares
+
+    assert set(markets.__all__) == set(shares.__all__) | set(bilateral.__all__)
+    assert not set(shares.__all__) & set(bilateral.__all__)
+    for name in markets.__all__:
+        assert getattr(package, name) is getattr(markets, name), name
+        assert name in package.__all__, name

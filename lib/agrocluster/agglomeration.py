@@ -451,27 +451,28 @@ def market_access(
     return out
 
 
-def exporters_nearby(est: pd.DataFrame, radius_km: float = 25.0) -> pd.DataFrame:
-    """Number of OTHER exporting establishments (``exports`` > 0) within ``radius_km`` in the same year.
+def exporters_nearby(est: pd.DataFrame, radius_km: float = 25.0, lag: int = 0) -> pd.DataFrame:
+    """Number of OTHER exporting establishments (``exports`` > 0) within ``radius_km``, as a measure column.
 
-    Column ``n_exporters_{radius}km``; the export-spillover measure of Koenig, Mayneris & Poncet (2010,
-    *J. Urban Econ.* 68) by distance rather than by département.
+    The count is :func:`agrocluster.exports.firms.nearby_exporters` (the one implementation) with
+    ``lag=0`` by default here: exporters of the same year, the export-spillover measure of Koenig, Mayneris
+    & Poncet (2010, *J. Urban Econ.* 68) by distance rather than by département; ``lag=1`` counts the
+    exporters of the previous year (NaN in the panel's first year). Unlike the count, the measure needs
+    valid coordinates for every establishment. Column ``n_exporters_{radius}km`` (``…km_lag{lag}`` when
+    ``lag`` > 0).
     """
+    from agrocluster.exports.firms import nearby_exporters
+
     _require(est, ["firm_id", "year", "exports"])
     _check_keys(est)
     if not radius_km > 0:
         raise DataContractError(f"radius_km must be > 0, got {radius_km}")
-    x = _numeric(est, "exports", nonneg=True)
-    lat, lon = _coords(est)
-    xyz = _unit_xyz(lat, lon)
-    col = np.zeros(len(est))
-    is_exp = np.nan_to_num(x) > 0
-    for pos in _group_positions(est[["year"]]):
-        col[pos] = _neighbour_sums(xyz[pos], np.ones(len(pos)), ((0.0, float(radius_km)),), src=is_exp[pos])[
-            :, 0, 0
-        ]
+    _numeric(est, "exports", nonneg=True)
+    _coords(est)
+    counts = nearby_exporters(est, radius_km, lag=lag)["n_nearby_exporters"].to_numpy()
     out = est[["firm_id", "year"]].copy()
-    out[f"n_exporters_{radius_km:g}km".replace(".", "p")] = col.astype(int)
+    column = f"n_exporters_{radius_km:g}km".replace(".", "p") + (f"_lag{lag}" if lag else "")
+    out[column] = counts.astype(int) if lag == 0 else counts
     return out
 
 

@@ -197,9 +197,14 @@ class Recorder:
         return tables.display_table(frame, caption=caption, number=number, csv_href=rel, index=index) if show else None
 
     def figure(self, name: str, fig: Any, caption: str) -> Any:
-        """Number, caption and save a matplotlib figure as ``figures/<notebook>-<name>.png``."""
+        """Number, caption and save a matplotlib figure as ``figures/<notebook>-<name>.png``.
+
+        ``fig=None`` (a workbook step that was not computed draws nothing) records and shows nothing.
+        """
         from . import figures
 
+        if fig is None:
+            return None
         number = len(self.figures) + 1
         rel = f"figures/{self.notebook}-{_safe_name(name)}.png"
         path = self.output_dir / rel

@@ -327,6 +327,8 @@ def nearby_exporters(
     ``t`` and ``j``'s in ``t - lag``; ``n_nearby_exporters`` = those among them with positive exports in
     ``t - lag``. ``lag=1`` (default) uses neighbours' past export status, which avoids the simultaneity of
     contemporaneous peer outcomes (Manski's reflection problem); ``lag=0`` counts contemporaneous ones.
+    This is the one nearby-exporters count: :func:`agrocluster.agglomeration.exporters_nearby` appends it
+    as an agglomeration measure column.
 
     Returns
     -------

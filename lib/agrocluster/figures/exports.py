@@ -66,8 +66,8 @@ def market_trends(
     """Two panels: world export and production shares (percent) and export orientation (exports / production).
 
     ``shares`` holds ``year, export_share, production_share`` (fractions, as
-    :func:`agrocluster.exports.markets.world_market_share`); ``orientation`` holds ``year,
-    export_orientation`` (:func:`~agrocluster.exports.markets.export_orientation`). Missing years are gaps.
+    :func:`agrocluster.exports.shares.world_market_share`); ``orientation`` holds ``year,
+    export_orientation`` (:func:`~agrocluster.exports.shares.export_orientation`). Missing years are gaps.
     """
     ax_share, ax_orient = np.ravel(axes)
     ax_share.plot(shares["year"], 100 * shares["export_share"], label="share of world exports", linewidth=1.8)
@@ -183,7 +183,7 @@ def destination_bars(
     """Horizontal bars of the largest destinations' shares (percent), largest on top.
 
     ``destinations``: ``importer, share`` sorted by decreasing share, as
-    :meth:`agrocluster.exports.markets.DestinationStructure.table`. The cumulative share of the bars shown
+    :meth:`agrocluster.exports.bilateral.DestinationStructure.table`. The cumulative share of the bars shown
     is written under the title.
     """
     shown = destinations.head(top)
@@ -393,15 +393,15 @@ def stress_bars(
     export_loss: float,
     exports_after: float,
     market: str,
-    collapse: float,
+    drop: float,
     title: str,
     unit: str = "thousand USD",
 ) -> Any:
     """Exports before the shock, the loss in the hit market and exports after, as three bars.
 
-    Numbers as :class:`agrocluster.exports.markets.StressScenario` returns them.
+    Numbers as :class:`agrocluster.exports.bilateral.StressScenario` returns them.
     """
-    labels = ["before", f"loss in {market}\n(-{100 * collapse:.0f}%)", "after"]
+    labels = ["before", f"loss in {market}\n(-{100 * drop:.0f}%)", "after"]
     values = [exports_before, -export_loss, exports_after]
     bottoms = [0.0, exports_before, 0.0]
     colours = [MEMBER_COLOUR, HIGHLIGHT_COLOUR, OTHER_COLOUR]
