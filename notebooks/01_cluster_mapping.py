@@ -41,7 +41,7 @@ params_json = ""
 
 # %%
 import agrocluster.params
-from agrocluster import figures, record, tables
+from agrocluster import figures, record
 
 params = agrocluster.params.load(cluster_id, overrides, params_json)
 rec = record.Recorder(params, "01_cluster_mapping", output_dir)

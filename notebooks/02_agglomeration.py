@@ -39,11 +39,9 @@ output_dir = ""
 params_json = ""
 
 # %%
-import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import agrocluster.params
-from agrocluster import agglomeration as ag
 from agrocluster import figures, record, tables
 from agrocluster.data.cluster import load_cluster
 from agrocluster.figures import agglomeration as agg_figures

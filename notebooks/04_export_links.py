@@ -46,16 +46,9 @@ output_dir = ""
 params_json = ""
 
 # %%
-import pandas as pd
-from IPython.display import display
-
 import agrocluster.params
-from agrocluster import figures, linkages, record, tables
-from agrocluster.data import sources
+from agrocluster import figures, record
 from agrocluster.data.cluster import load_cluster
-from agrocluster.errors import EstimationError
-from agrocluster.exports import firms, gravity_model, markets, product_space
-from agrocluster.figures import exports as export_figures
 
 params = agrocluster.params.load(cluster_id, overrides, params_json)
 rec = record.Recorder(params, "04_export_links", output_dir)
