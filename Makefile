@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install the project with its test extras
 
 report: $(STAMP) ## Run every notebook for every cluster on the bundled data and build the site
-	$(BIN)/agrocluster run $(if $(JOBS),--jobs $(JOBS),) --no-progress
+	$(BIN)/agrocluster run $(if $(JOBS),--jobs $(JOBS),)
 	@echo "open $(CURDIR)/outputs/index.html"
 
 test: $(STAMP) ## Run the test suite (unit, notebooks, Dask, browser)

@@ -133,3 +133,43 @@ def test_a_write_that_fails_midway_leaves_the_last_good_report_whole(probe_proje
     assert {k: v for k, v in after.items() if ".failed." not in k} == good
     assert not list(folder.glob(".staging-*")) and not list(folder.rglob("*.tmp"))
     assert (folder / "10_probe.failed.json").is_file()  # the index shows the failure, not "ok"
+
+
+def test_editing_only_the_py_reruns_that_notebook_and_an_unpaired_ipynb_edit_is_refused(probe_project):
+    import jupytext
+    import nbformat
+
+    ipynb = probe_project / "notebooks" / "10_probe.ipynb"
+    script = ipynb.with_suffix(".py")
+    jupytext.write(nbformat.read(ipynb, as_version=4), script, fmt="py:percent")
+    first = runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False)
+    assert [r.status for r in first.results] == ["ok"]
+    time.sleep(0.05)
+    script.write_text(script.read_text(encoding="utf-8").replace('print("CODE-MARKER")', 'print("EDITED-IN-PY")'),
+                      encoding="utf-8")
+    edited = runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False)
+    assert [r.status for r in edited.results] == ["ok"]  # not "cached": the .py is what runs
+    executed = (probe_project / "outputs" / "chile_wine" / "10_probe.ipynb").read_text(encoding="utf-8")
+    assert "EDITED-IN-PY" in executed and "EDITED-IN-PY" in ipynb.read_text(encoding="utf-8")  # the pair follows
+    time.sleep(0.05)
+    nb = nbformat.read(ipynb, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print('only in the ipynb')"))
+    nbformat.write(nb, ipynb)
+    refused = runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False)
+    assert [r.status for r in refused.results] == ["failed"]
+    assert "jupytext --sync notebooks/10_probe.ipynb" in refused.results[0].error
+
+
+def test_list_shows_last_status_time_and_whether_the_next_run_reuses_it(probe_project):
+    runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False)
+    env = {**os.environ, "AGROCLUSTER_ROOT": str(probe_project), "AGROCLUSTER_OUTPUTS": str(probe_project / "outputs")}
+    shown = subprocess.run([sys.executable, "-m", "agrocluster.cli", "list", "--cluster", "chile_wine",
+                            "--cluster", "kenya_tea"], capture_output=True, text=True, env=env, check=True).stdout
+    lines = {line.split()[0]: line.split() for line in shown.splitlines()[1:]}
+    assert lines["chile_wine/10_probe"][1] == "ok" and lines["chile_wine/10_probe"][-1] == "yes"
+    assert lines["kenya_tea/10_probe"][1:3] == ["not", "run"]
+    cluster = probe_project / "params" / "clusters" / "chile_wine.yaml"
+    cluster.write_text(cluster.read_text(encoding="utf-8").replace("seed: 152011", "seed: 7"), encoding="utf-8")
+    changed = subprocess.run([sys.executable, "-m", "agrocluster.cli", "list", "--cluster", "chile_wine"],
+                             capture_output=True, text=True, env=env, check=True).stdout
+    assert changed.splitlines()[1].split()[-1] == "no"  # a changed parameter: the next run reruns it

@@ -6,6 +6,7 @@
     agrocluster params check
     agrocluster data check CLUSTER
     agrocluster site
+    agrocluster list [--cluster ID ...] [--notebook NAME ...]
 
     agrocluster --version
 
@@ -42,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="send tasks to a Dask distributed scheduler, e.g. tcp://127.0.0.1:8786")
     run.add_argument("--force", action="store_true", help="rerun tasks even when their cache key is unchanged")
     run.add_argument("--show-code", action="store_true", help="keep code cells in the HTML reports")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar (log lines only)")
+    run.add_argument("--progress", dest="progress", action="store_true", default=None,
+                     help="show the progress bar (default: when attached to a terminal and not in CI)")
+    run.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar (log lines only)")
 
     params = sub.add_parser("params", help="show or check parameters")
     psub = params.add_subparsers(dest="params_command", required=True)
@@ -58,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     dcheck.add_argument("cluster")
 
     sub.add_parser("site", help="rebuild outputs/index.html from the results on disk")
+
+    listing = sub.add_parser("list", help="clusters × notebooks with their last status, time and whether cached")
+    listing.add_argument("--cluster", action="append", default=[], metavar="ID")
+    listing.add_argument("--notebook", action="append", default=[], metavar="NAME")
     return parser
 
 
@@ -114,6 +121,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _list(args: argparse.Namespace) -> int:
+    from . import runner
+
+    rows = runner.task_statuses(args.cluster or None, args.notebook or None)
+    width = max([len(f"{r.cluster_id}/{r.notebook}") for r in rows] + [4])
+    print(f"{'task'.ljust(width)}  status   finished                   seconds  up to date")
+    for r in rows:
+        seconds = f"{r.seconds:7.1f}" if r.seconds is not None else "      –"
+        print(f"{(r.cluster_id + '/' + r.notebook).ljust(width)}  {r.status.ljust(7)}  {(r.finished or '–').ljust(25)}  "
+              f"{seconds}  {r.up_to_date}")
+    return 0
+
+
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM stops a run the way Ctrl-C does (workers and kernels killed, nothing half-written)."""
     raise KeyboardInterrupt
@@ -130,7 +150,7 @@ def _main(argv: Sequence[str] | None) -> int:
             summary = runner.run(
                 args.cluster or None, args.notebook or None, args.param, jobs=args.jobs,
                 scheduler=args.scheduler, force=args.force, show_code=args.show_code,
-                progress=not args.no_progress,
+                progress=runner.progress_wanted(args.progress),
             )
             print(summary.table())
             if summary.index:
@@ -140,6 +160,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _params_show(args) if args.params_command == "show" else _params_check()
         if args.command == "data":
             return _data_check(args)
+        if args.command == "list":
+            return _list(args)
         if args.command == "site":
             from . import runner
 

@@ -49,6 +49,10 @@ KERNEL = "python3"
 COLLECTION_NOTEBOOKS = ("05_synthesis",)
 COLLECTION_FOLDER = paths.COLLECTION_ID
 KERNEL_START_ATTEMPTS = 3
+#: The kernel logs only critical errors: its start-up warning about TCP transport (the kernel listens on
+#: loopback only) and its "KeyboardInterrupt caught" at shutdown would otherwise interleave with the run's
+#: one line per task. Errors in the notebook's cells still reach the report and the task's status.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 # Thread pools of the numerical libraries inside each kernel. Tasks already run one per core; letting each
 # kernel's BLAS or numba also start one thread per core makes them contend (measured 4x slower on 2 cores).
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -93,13 +97,51 @@ class TaskResult:
 
 
 def discover_notebooks() -> list[str]:
-    """Stems of the workbooks under ``notebooks/`` (``NN_name.ipynb``), in order."""
-    return sorted(p.stem for p in paths.notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    """Stems of the workbooks under ``notebooks/`` (``NN_name.py`` or ``NN_name.ipynb``), in order."""
+    folder = paths.notebooks_dir()
+    return sorted({p.stem for pattern in ("[0-9][0-9]_*.ipynb", "[0-9][0-9]_*.py") for p in folder.glob(pattern)})
+
+
+def notebook_json(stem: str) -> str:
+    """The notebook a task executes, as JSON: built from the paired ``.py`` script, the file people edit.
+
+    The ``.py`` (jupytext ``py:percent``) is the source of truth, so editing only it reruns the notebook
+    with the edit. When the ``.ipynb`` beside it has other cells and is the newer file (edited in a
+    JupyterLab without the jupytext pairing), the run refuses with the command that carries that edit into
+    the ``.py``. When the ``.py`` is the newer one, the ``.ipynb`` is rewritten from it (no outputs), so the
+    pair stays in sync. A notebook with no ``.py`` is run as it is.
+    """
+    import jupytext
+    import nbformat
+
+    script = paths.notebooks_dir() / f"{stem}.py"
+    ipynb = paths.notebooks_dir() / f"{stem}.ipynb"
+    if not script.is_file():
+        return ipynb.read_text(encoding="utf-8")
+    from_script = jupytext.read(script)
+    if ipynb.is_file():
+        paired = nbformat.read(ipynb, as_version=4)
+        cells = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]  # noqa: E731
+        if cells(paired) != cells(from_script):
+            if ipynb.stat().st_mtime > script.stat().st_mtime:
+                raise RunError(f"notebooks/{stem}.ipynb was edited after notebooks/{stem}.py and they differ: run "
+                               f"`jupytext --sync notebooks/{stem}.ipynb` (or `make notebooks-sync`) to carry the "
+                               "edit into the .py, then run again")
+            jupytext.write(from_script, ipynb, fmt="ipynb")
+    return nbformat.writes(from_script)
 
 
 def notebook_title(stem: str) -> str:
     """The first Markdown heading of a notebook, or its stem."""
-    nb = json.loads((paths.notebooks_dir() / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    script = paths.notebooks_dir() / f"{stem}.py"
+    source = paths.notebooks_dir() / f"{stem}.ipynb"
+    if script.is_file():
+        import jupytext
+        import nbformat
+
+        nb = json.loads(nbformat.writes(jupytext.read(script)))
+    else:
+        nb = json.loads(source.read_text(encoding="utf-8"))
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "markdown":
             source = cell.get("source", "")
@@ -118,7 +160,7 @@ def build_matrix(clusters: Iterable[str] | None = None, notebooks: Iterable[str]
     chosen_cl = list(clusters) if clusters else known_clusters
     for stem in chosen_nb:
         if stem not in known_notebooks:
-            raise ParamsError(f"--notebook {stem!r}: no notebooks/{stem}.ipynb; known: {', '.join(known_notebooks)}")
+            raise ParamsError(f"--notebook {stem!r}: no notebooks/{stem}.py or .ipynb; known: {', '.join(known_notebooks)}")
     for cid in chosen_cl:
         params_mod.cluster_file(cid)  # refuses unsafe ids
         if cid not in known_clusters:
@@ -214,7 +256,7 @@ def cache_key(task: Task, memo: HashMemo, library: str, params: Any = None) -> s
     from .data.files import input_files
 
     params = resolve_params(task) if params is None else params
-    nb_bytes = (paths.notebooks_dir() / f"{task.notebook}.ipynb").read_bytes()
+    nb_bytes = notebook_json(task.notebook).encode("utf-8")
     parts: dict[str, Any] = {"notebook": _sha256_bytes(nb_bytes), "library": library, "kernel": KERNEL}
     if task.cluster_id == COLLECTION_FOLDER:
         parts["results"] = {name: entry.sha256 for name, entry in sorted(_ledger().tasks.items())
@@ -238,6 +280,53 @@ def cached(task: Task, key: str) -> bool:
     except ResultsFileError:
         return False
     return stamped == key
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskStatus:
+    """The last outcome of one task on disk, as ``agrocluster list`` shows it."""
+
+    cluster_id: str
+    notebook: str
+    status: str  # "ok" | "failed" (the last good report, if any, is kept) | "not run"
+    finished: str
+    seconds: float | None
+    up_to_date: str  # "yes": the next run would say "cached"; "no": it would run; "–" when never run
+
+
+def task_statuses(clusters: Iterable[str] | None = None, notebooks: Iterable[str] | None = None) -> list[TaskStatus]:
+    """Every task of the matrix with its last status, when it finished, how long it took and whether the
+    next run would reuse it (its cache key matches). Reads only what the runner recorded."""
+    memo = HashMemo(paths.outputs_dir() / ".cache" / "hashes.json")
+    library = library_fingerprint()
+    ledger = _ledger()
+    rows = []
+    for task in build_matrix(clusters, notebooks):
+        folder = paths.outputs_dir() / task.cluster_id
+        failed = folder / f"{task.notebook}.failed.json"
+        recorded = ledger.has(task.cluster_id, task.notebook)
+        seconds, finished = None, ""
+        if recorded:
+            try:
+                provenance = ResultsFile.read(folder / f"{task.notebook}.results.json").provenance
+                seconds, finished = provenance.runner_duration_s, provenance.started or ""
+            except ResultsFileError:
+                recorded = False
+        if failed.is_file():
+            try:
+                finished = json.loads(failed.read_text(encoding="utf-8")).get("finished", "")
+            except (OSError, ValueError):
+                finished = ""
+            status = "failed"
+        else:
+            status = "ok" if recorded else "not run"
+        try:
+            fresh = "yes" if recorded and cached(task, cache_key(task, memo, library)) else "no"
+        except (ParamsError, RunError):
+            fresh = "no"
+        rows.append(TaskStatus(task.cluster_id, task.notebook, status, finished, seconds,
+                               fresh if status != "not run" else "–"))
+    return rows
 
 
 def _ledger() -> RunLedger:
@@ -341,6 +430,7 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
                 executed = papermill.execute_notebook(
                     nb_in, str(executed_path), parameters=parameters, kernel_name=KERNEL, cwd=str(root),
                     progress_bar=False, log_output=False, request_save_on_cell_execute=False, start_timeout=120,
+                    extra_arguments=KERNEL_ARGUMENTS,
                 )
                 break
             except (KeyboardInterrupt, SystemExit):
@@ -515,7 +605,7 @@ def _spec(task: Task, params: Any, show_code: bool, titles: Mapping[str, str], t
         "threads": threads,
         "cluster_id": task.cluster_id, "cluster_name": params.name, "notebook": task.notebook,
         "params_json": params.model_dump_json(),
-        "notebook_json": (paths.notebooks_dir() / f"{task.notebook}.ipynb").read_text(encoding="utf-8"),
+        "notebook_json": notebook_json(task.notebook),
         "overrides": list(task.overrides), "show_code": show_code, "title": titles.get(task.notebook, task.notebook),
         "outputs": str(paths.outputs_dir()),
     }
@@ -641,7 +731,7 @@ def run(clusters: Iterable[str] | None = None, notebooks: Iterable[str] | None =
         log: Callable[[str], None] | None = None) -> RunSummary:
     """Run the task matrix and rebuild the site index. See the module docstring."""
     t0 = time.perf_counter()
-    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    log = log or _log_line
     tasks = build_matrix(clusters, notebooks, overrides)
     outputs = paths.outputs_dir()
     try:
@@ -694,7 +784,7 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
             try:
                 effective = resolve_params(task)
                 key = cache_key(task, memo, library, effective)
-            except ParamsError as exc:
+            except (ParamsError, RunError) as exc:
                 results.append(TaskResult(task.cluster_id, task.notebook, "failed", error=str(exc)))
                 _write_failure(task, str(exc))
                 log(f"[failed] {task.label}: {exc}")
@@ -768,6 +858,20 @@ class _NoBar:
 
     def close(self) -> None:
         pass
+
+
+def _log_line(line: str) -> None:
+    """One line of the run's log on stderr, written above the progress bar when one is shown."""
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stderr)
+
+
+def progress_wanted(requested: bool | None = None) -> bool:
+    """Show the progress bar? As asked, else when stderr is a terminal and not in CI (``CI`` set)."""
+    if requested is not None:
+        return requested
+    return sys.stderr.isatty() and not os.environ.get("CI")
 
 
 def _progress(total: int, enabled: bool) -> Any:
