@@ -167,7 +167,7 @@ if outcome_kind == "tfp":
     df["productivity"], outcome_label = ag.agglomeration_outcome(df, "tfp", log_tfp=log_tfp)
     outcome_label = tfp_label
     for row in tfp_excluded.itertuples():
-        rec.add_excluded("establishments", f"TFP estimation: {row.reason}", row.rows)
+        rec.add_excluded("establishments", f"TFP estimation: {row.reason}", row.n)
 else:
     df["productivity"], outcome_label = ag.agglomeration_outcome(df, outcome_kind)
 df["wage"], wage_label = ag.agglomeration_outcome(df, "wage")
@@ -207,9 +207,9 @@ rec.table("wage-specifications", wage_table[[c for c in SHOW + ["first_stage_F"]
 
 # %%
 excluded = pd.concat([prod.excluded().assign(outcome="productivity"), wage.excluded().assign(outcome="wage")],
-                     ignore_index=True)[["outcome", "specification", "reason", "n_rows"]]
+                     ignore_index=True)[["outcome", "specification", "reason", "n"]]
 for row in excluded.itertuples():
-    rec.add_excluded("establishments", f"{row.outcome}, {row.specification}: {row.reason}", row.n_rows)
+    rec.add_excluded("establishments", f"{row.outcome}, {row.specification}: {row.reason}", row.n)
 rec.table("excluded-rows", excluded,
           "Establishment-years left out of each regression and why: the first year (two for the IV) has no earlier "
           "measure; non-positive outcomes have no log; firms seen once are singletons of the firm fixed effect.")

@@ -145,9 +145,9 @@ rec.figure("coefficients", fig, "Output elasticities by estimator with 95% inter
 # %%
 if fits.acf_scan is not None:
     scan = fits.acf_scan
-    print(scan.summary())
+    print(scan.reading())
     if scan.several:
-        rec.note(f"ACF: {scan.summary()} The root reached from the OLS start (Stata prodest's default) is "
+        rec.note(f"ACF: {scan.reading()} The root reached from the OLS start (Stata prodest's default) is "
                  "listed in Table 3; no statistic can rank exact roots.")
     roots = scan.table().drop(columns=["criterion"]).rename(columns={"n_starts": "starts reaching it"})
     shown = rec.table("acf-roots", roots, "ACF from several starting values: each distinct solution (root) of the "
@@ -175,8 +175,8 @@ rec.table("diagnostics", workflow.diagnostics_table(fits), "Diagnostics by estim
 print(f"TFP used below: {workflow.METHOD_NAMES[main]} (log TFP = log output − Σ elasticity × log input, "
       f"including the measurement error; {res.tfp.notna().sum():,} firm-periods).")
 for row in res.excluded.itertuples():
-    if row.rows > 0:
-        rec.add_excluded("establishments", f"{workflow.METHOD_NAMES[main]} estimating equation: {row.reason}", row.rows)
+    if row.n > 0:
+        rec.add_excluded("establishments", f"{workflow.METHOD_NAMES[main]} estimating equation: {row.reason}", row.n)
 tfp = res.tfp
 rts = res.diagnostics["returns_to_scale"]
 
@@ -228,9 +228,9 @@ if has_members:
         rec.note(f"Member premium not estimable: {exc}")
         print("Member premium not estimable:", exc)
 if premium is not None:
-    print(premium.summary())
+    print(premium.reading())
     for row in premium.excluded.itertuples():
-        rec.add_excluded("establishments", f"member premium: {row.reason}", row.rows)
+        rec.add_excluded("establishments", f"member premium: {row.reason}", row.n)
     fig, ax = figures.new_figure(height=3.6)
     fp.premium_by_year(ax, premium.by_year, overall=premium.premium)
     shown = rec.figure("premium-by-year", fig, "Members' log-TFP premium over non-members of the same sector, by "
@@ -324,7 +324,7 @@ did = staggered_did(prog_df, "log_outcome", "firm_id", "year", "first_treated", 
 simple, dynamic = did.aggregate("simple"), did.aggregate("dynamic")
 group_agg = did.aggregate("group")
 for row in did.excluded.itertuples():
-    rec.add_excluded("establishments", f"staggered DiD (units, not rows): {row.reason}", row.n_units)
+    rec.add_excluded("establishments", f"staggered DiD (units, not rows): {row.reason}", row.n)
 for text in did.notes:
     rec.note(f"Staggered DiD: {text}")
 cohorts = did.att_gt.groupby("group", as_index=False)["n_treated"].max()
@@ -335,7 +335,7 @@ rec.table("did-sample", pd.concat([
                            "multiplier-bootstrap draws", "anticipation periods"],
                   "value": [f"{did.n_units:,}", did.control.replace("_", " "), did.est_method,
                             f"{did.bootstrap:,}", str(did.anticipation)]}),
-    did.excluded.rename(columns={"reason": "item", "n_units": "value"}).assign(
+    did.excluded[["reason", "n"]].rename(columns={"reason": "item", "n": "value"}).assign(
         item=lambda d: "left out: " + d["item"], value=lambda d: d["value"].map("{:,} units".format)),
 ], ignore_index=True), "The staggered DiD sample: units kept, comparison group and units left out (by did's rules).")
 
@@ -375,7 +375,7 @@ rec.table("did-vs-twfe", comparison, "Programme effect (log points): staggered D
 
 # %%
 for row in twfe.excluded.itertuples():
-    rec.add_excluded("establishments", f"TWFE: {row.reason}", row.n_rows)
+    rec.add_excluded("establishments", f"TWFE: {row.reason}", row.n)
 pre = did.pretest_pvalue
 print(f"Staggered DiD, simple ATT: {simple.overall:.3f} log points (SE {simple.se:.3f}, 95% CI "
       f"{simple.ci_lower:.3f} to {simple.ci_upper:.3f}); static TWFE: {twfe.coef:.3f} (SE {twfe.se:.3f}).")
@@ -415,7 +415,7 @@ if has_coords:
                               bands=tuple(prog.spillover_bands_km), seed=params.seed)
     for row in spill.excluded.itertuples():
         if not row.reason.startswith("participants"):
-            rec.add_excluded("establishments", f"spillovers (units): {row.reason}", row.n_units)
+            rec.add_excluded("establishments", f"spillovers (units): {row.reason}", row.n)
     cap = (f"Effects on non-participants by distance to the nearest participant ({outcome_txt}): staggered DiD "
            "(simple ATT, analytic SE) and pooled TWFE, against non-participants beyond "
            f"{prog.spillover_bands_km[-1]:g} km.")

@@ -602,7 +602,7 @@ if has_flows:
         if true_values:
             coefficients["true_value"] = coefficients["term"].map(true_values)
         for row in fit.excluded.itertuples():
-            rec.add_excluded("trade_flows", f"gravity: {row.reason}", row.n_rows)
+            rec.add_excluded("trade_flows", f"gravity: {row.reason}", row.n)
         display(
             rec.table(
                 "gravity",
@@ -702,8 +702,8 @@ has_firms = establishments is not None and firm_columns <= set(establishments.co
 if has_firms:
     premium = firms.export_participation(establishments)
     for row in premium.excluded.itertuples():
-        if row.n_rows:
-            rec.add_excluded("establishments", f"export premium, {row.step}: {row.reason}", row.n_rows)
+        if row.n:
+            rec.add_excluded("establishments", f"export premium, {row.step}: {row.reason}", row.n)
     rec.headline(
         "member_export_premium",
         premium.lpm_effect,
@@ -903,7 +903,7 @@ if has_flows:
         flows, iso, trade_year, collapse=params.exports.stress_drop, establishments=stress_firms
     )
     for row in stress.excluded.itertuples():
-        rec.add_excluded("establishments", f"stress scenario: {row.reason}", row.n_rows)
+        rec.add_excluded("establishments", f"stress scenario: {row.reason}", row.n)
     risk_table = pd.DataFrame(
         [
             {

@@ -105,7 +105,7 @@ for key, ranking in result.rankings.items():
         synthesis_figures.rank_intervals(ax, ranking.ranks, title=f"Ranks on {key}")
         display(rec.figure(f"rank-{key}", fig, f"Ranks on {key}: mean simulated rank and "
                            f"{ranking.level:.0%} rank interval ({ranking.draws} draws, seed {ranking.seed})."))
-    display(rec.table(f"rank-{key}", ranking.table(), ranking.summary()))
+    display(rec.table(f"rank-{key}", ranking.table(), ranking.reading()))
     for row in ranking.excluded.itertuples():
         rec.add_excluded(f"ranking {key}", row.reason, row.n)
 

@@ -39,6 +39,7 @@ from scipy import stats
 
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.geo import EARTH_RADIUS_KM, haversine_km
+from agrocluster.results import ResultProtocol, exclusions, set_exclusions, tidy_frame
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -639,7 +640,7 @@ def wild_cluster_bootstrap(
 # Estimation
 # --------------------------------------------------------------------------------------------------------
 @dataclass
-class AgglomerationResult:
+class AgglomerationResult(ResultProtocol):
     """Agglomeration elasticities from one fixed-effects regression.
 
     Attributes
@@ -649,7 +650,7 @@ class AgglomerationResult:
     nobs : rows used in the regression.
     vcov_type : "CRV1(region)", "hetero" or "conley(… km, kernel, by year|pooled)".
     n_clusters : number of clusters (CRV1 / wild bootstrap), else None.
-    excluded : DataFrame (reason → n_rows) of every row not used: missing values, non-positive values
+    excluded : DataFrame (``reason, n, unit``) of every row not used: missing values, non-positive values
         under logs (``drop_nonpositive=True``), singleton fixed-effect groups dropped by pyfixest.
     formula : the pyfixest formula on the original column names (logs written ``log(col)``).
     wild : DataFrame term → t, wild_p, reps, weights, n_clusters when ``wild_bootstrap`` was asked.
@@ -681,6 +682,19 @@ class AgglomerationResult:
     r2_within: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     vcov: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """Elasticities with their standard errors, t statistics, p-values and (1 − alpha) intervals."""
+        return tidy_frame(self.coef.index, self.coef, self.se, self.tstat, self.pvalue, self.ci_low, self.ci_high)
+
+    def fixed_effects(self) -> tuple[str, ...]:
+        return tuple(self.fe)
+
+    def fit_statistics(self) -> dict[str, float]:
+        return {} if self.r2_within is None else {"R² within": float(self.r2_within)}
 
     def table(self) -> pd.DataFrame:
         """Tidy table, one row per regressor: term, coef, se, t, p, ci_low, ci_high (and wild_p)."""
@@ -1066,7 +1080,7 @@ def estimate_agglomeration(
 # Sorting check and distance decay
 # --------------------------------------------------------------------------------------------------------
 @dataclass
-class SortingResult:
+class SortingResult(ResultProtocol):
     """Elasticities without and with firm fixed effects (Combes, Duranton & Gobillon 2008).
 
     Attributes
@@ -1080,6 +1094,26 @@ class SortingResult:
     within: AgglomerationResult
     sorting_share: pd.Series
     firm: str
+
+    def tidy(self) -> pd.DataFrame:
+        """Both fits: terms ``"<regressor> (pooled)"`` and ``"<regressor> (firm FE)"``."""
+        pooled, within = self.pooled.tidy(), self.within.tidy()
+        pooled["term"] = pooled["term"] + " (pooled)"
+        within["term"] = within["term"] + " (firm FE)"
+        return pd.concat([pooled, within], ignore_index=True)
+
+    @property
+    def nobs(self) -> int:
+        """Rows of the common sample (the firm-FE fit's)."""
+        return int(self.within.nobs)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """Rows left out of the firm-FE fit (the pooled fit uses the same sample)."""
+        return self.within.excluded
+
+    def fixed_effects(self) -> tuple[str, ...]:
+        return self.within.fixed_effects()
 
     def table(self) -> pd.DataFrame:
         """One row per regressor: coef/se pooled, coef/se with firm FE, and the sorting share."""
@@ -1140,7 +1174,7 @@ def sorting_check(
 
 
 @dataclass
-class DistanceDecayResult:
+class DistanceDecayResult(ResultProtocol):
     """Localisation elasticities by distance band (for a decay plot with intervals).
 
     Attributes
@@ -1151,6 +1185,23 @@ class DistanceDecayResult:
 
     bands: pd.DataFrame
     result: AgglomerationResult
+
+    def tidy(self) -> pd.DataFrame:
+        """One elasticity per distance band (term = band label)."""
+        b = self.bands
+        return tidy_frame(b["band"], b["coef"], b["se"], None, self.result.pvalue.reindex(b["column"]).to_numpy(),
+                          b["ci_low"], b["ci_high"])
+
+    @property
+    def nobs(self) -> int:
+        return int(self.result.nobs)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        return self.result.excluded
+
+    def fixed_effects(self) -> tuple[str, ...]:
+        return self.result.fixed_effects()
 
     def table(self) -> pd.DataFrame:
         """The band table (one row per band, in distance order)."""
@@ -1535,7 +1586,7 @@ def specification_table(
 
 
 @dataclass
-class CoreMoveGain:
+class CoreMoveGain(ResultProtocol):
     """Implied productivity gain of a firm moving from the median non-core location into the cluster core.
 
     ``gain_pct = 100 · ((M_core / M_noncore)^β − 1)``, with ``M`` the median localisation measure (the
@@ -1557,6 +1608,22 @@ class CoreMoveGain:
     gain_low_pct: float
     gain_high_pct: float
     formula: str = "gain % = 100 · ((M_core / M_noncore)^β − 1)"
+
+    def tidy(self) -> pd.DataFrame:
+        """The elasticity β (its SE) and the implied gain in per cent (delta-method SE, interval from β's)."""
+        return tidy_frame(["elasticity", "gain_pct"], [self.elasticity, self.gain_pct],
+                          [self.elasticity_se, self.gain_se_pct], None, None,
+                          [float("nan"), self.gain_low_pct], [float("nan"), self.gain_high_pct])
+
+    @property
+    def nobs(self) -> int:
+        """Establishments in and outside the core."""
+        return int(self.n_core + self.n_noncore)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """Nothing is left out here (the elasticity's own exclusions are on its result)."""
+        return exclusions()
 
     @property
     def ratio(self) -> float:
@@ -1719,13 +1786,13 @@ class SpecificationSet:
         return specification_table(self.results(), labels, planted)
 
     def excluded(self) -> pd.DataFrame:
-        """Rows left out of each specification: specification, reason, n_rows."""
+        """Rows left out of each specification: reason, n, unit, specification (the protocol's columns first)."""
         parts = [
             r.excluded.assign(specification=name) for name, r in self.results().items() if len(r.excluded)
         ]
         if not parts:
-            return pd.DataFrame(columns=["specification", "reason", "n_rows"])
-        return pd.concat(parts, ignore_index=True)[["specification", "reason", "n_rows"]]
+            return exclusions().assign(specification=pd.Series(dtype="string"))
+        return pd.concat(parts, ignore_index=True)
 
 
 def agglomeration_specifications(

@@ -25,6 +25,7 @@ import pandas as pd
 from agrocluster._frames import describe_rows as _rows
 from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
+from agrocluster.results import ResultProtocol, exclusions, indicator_tidy, tidy_frame
 
 __all__ = [
     "LINK_KINDS",
@@ -132,7 +133,7 @@ def _links(links: pd.DataFrame, establishments: pd.DataFrame, member: str, what:
 
 
 @dataclass(frozen=True)
-class LinkShares:
+class LinkShares(ResultProtocol):
     """Shares of links inside the cluster vs across its boundary, by count and by value.
 
     Attributes
@@ -149,6 +150,20 @@ class LinkShares:
     n_boundary: int
     n_outside: int
     shares: pd.DataFrame = field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """Inside shares by count and value and the link counts (descriptive: no SEs)."""
+        return indicator_tidy(self.summary().set_index("indicator")["value"].to_dict())
+
+    @property
+    def nobs(self) -> int:
+        """Links of every type."""
+        return int(self.n_inside + self.n_boundary + self.n_outside)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """No link is left out (:func:`link_shares` raises on unusable input)."""
+        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return self.shares.copy()
@@ -297,7 +312,7 @@ def brokerage_roles(edges: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class NetworkMetrics:
+class NetworkMetrics(ResultProtocol):
     """Firm network metrics for one selection of links (a year and/or kinds).
 
     Attributes
@@ -321,6 +336,20 @@ class NetworkMetrics:
     members_density: float
     members_avg_clustering: float
     nodes: pd.DataFrame = field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """The network indicators of :meth:`summary` (descriptive: no SEs)."""
+        return indicator_tidy(self.summary().set_index("indicator")["value"].to_dict())
+
+    @property
+    def nobs(self) -> int:
+        """Firms with at least one link."""
+        return int(self.n_firms)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """No link is left out (:func:`network_metrics` raises on unusable input)."""
+        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return self.nodes.copy()
@@ -479,7 +508,7 @@ def network_over_time(
 
 
 @dataclass(frozen=True)
-class InputOutputLinkages:
+class InputOutputLinkages(ResultProtocol):
     """Rasmussen–Hirschman backward and forward linkages of the sectors of an input–output table.
 
     Attributes
@@ -494,6 +523,22 @@ class InputOutputLinkages:
     key_sectors: tuple[str, ...]
     forward_basis: str
     indices: pd.DataFrame = field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """Power of dispersion of each sector (term ``"<sector>: power_of_dispersion"``) and sensitivity of
+        dispersion (``"<sector>: sensitivity_of_dispersion"``); no SEs."""
+        s = self.indices.set_index("sector")[["power_of_dispersion", "sensitivity_of_dispersion"]].stack()
+        return tidy_frame([f"{sector}: {name}" for sector, name in s.index], s.to_numpy())
+
+    @property
+    def nobs(self) -> int:
+        """Sectors of the table."""
+        return len(self.indices)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """No link is left out (:func:`rasmussen_hirschman` raises on unusable input)."""
+        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return self.indices.copy()

@@ -36,6 +36,7 @@ from scipy import stats
 from . import paths
 from .errors import DataContractError, EstimationError, ParamsError
 from .params import SynthesisParams
+from .results import ResultProtocol, exclusions, indicator_tidy, set_exclusions, tidy_frame
 
 COLLECTION_FOLDER = "synthesis"
 
@@ -277,7 +278,7 @@ def scorecard_long(headlines: pd.DataFrame, columns: Mapping[str, tuple[str, str
 
 
 @dataclass
-class RankResult:
+class RankResult(ResultProtocol):
     """Ranks of clusters on one headline number, simulated from normal draws around the estimates.
 
     Attributes
@@ -289,7 +290,7 @@ class RankResult:
     ranks : DataFrame
         ``cluster_id, value, se, point_rank, mean_rank, rank_low, rank_high, p_best``.
     excluded : DataFrame
-        ``reason, n`` for clusters left out (no estimate, no standard error).
+        ``reason, n, unit`` for clusters left out (no estimate, no standard error).
     draws, seed, level : the simulation settings.
     """
 
@@ -302,10 +303,27 @@ class RankResult:
     level: float
     higher_is_better: bool = True
 
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="clusters")
+
+    def tidy(self) -> pd.DataFrame:
+        """Each ranked cluster's estimate and standard error (term = cluster id); the ranks are in :meth:`table`."""
+        return tidy_frame(self.ranks["cluster_id"], self.ranks["value"], self.ranks["se"])
+
+    @property
+    def nobs(self) -> int:
+        """Clusters ranked."""
+        return len(self.order)
+
     def table(self) -> pd.DataFrame:
         return self.ranks
 
-    def summary(self) -> str:
+    def summary(self) -> pd.DataFrame:
+        """The ranks table (as :meth:`table`)."""
+        return self.ranks
+
+    def reading(self) -> str:
+        """One sentence: how many clusters were ranked and which comes first with what probability."""
         if not self.order:
             return f"{self.key}: no cluster has an estimate with a standard error"
         top = self.ranks.iloc[0]
@@ -412,7 +430,7 @@ def danger_flags(headlines: pd.DataFrame, params: SynthesisParams | None = None)
 
 
 @dataclass
-class Synthesis:
+class Synthesis(ResultProtocol):
     """Everything the synthesis workbook shows.
 
     Attributes
@@ -438,6 +456,22 @@ class Synthesis:
     n_flags_assessed: int
     synthetic_share: float
     missing: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def tidy(self) -> pd.DataFrame:
+        """The counts of :meth:`summary` (descriptive: no SEs)."""
+        return indicator_tidy(self.summary().set_index("item")["value"].to_dict())
+
+    @property
+    def nobs(self) -> int:
+        """Clusters compared."""
+        return int(self.n_clusters)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """Clusters left out of a ranking, by headline key (column ``key``)."""
+        parts = [r.excluded.assign(key=k) for k, r in self.rankings.items() if len(r.excluded)]
+        return pd.concat(parts, ignore_index=True) if parts else exclusions(unit="clusters").assign(
+            key=pd.Series(dtype="string"))
 
     def table(self) -> pd.DataFrame:
         return self.scorecard.reset_index()

@@ -28,6 +28,7 @@ from agrocluster.concentration._checks import (
 )
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.geo import EARTH_RADIUS_KM
+from agrocluster.results import ResultProtocol, exclusions, indicator_tidy
 
 _BLOCK = 1024
 
@@ -172,7 +173,7 @@ def _ranges(grid: np.ndarray, flag: np.ndarray) -> list[tuple[float, float]]:
 
 
 @dataclass(frozen=True)
-class KdResult:
+class KdResult(ResultProtocol):
     """Duranton–Overman K-density of one sector with its global confidence band.
 
     Attributes
@@ -206,6 +207,22 @@ class KdResult:
     dispersed: bool
     localisation_index: float
     dispersion_index: float
+
+    def tidy(self) -> pd.DataFrame:
+        """Duranton–Overman's localisation index Γ and dispersion index Ψ (no standard errors: the
+        global confidence bands are in :meth:`table`)."""
+        return indicator_tidy({"localisation_index": self.localisation_index,
+                               "dispersion_index": self.dispersion_index})
+
+    @property
+    def nobs(self) -> int:
+        """Establishments of the sector (``n_points``)."""
+        return int(self.n_points)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """No row is left out by :func:`kdensity` (it raises on unusable input)."""
+        return exclusions()
 
     def table(self) -> pd.DataFrame:
         """The curve and its band: ``distance, kd, lo, hi``."""
@@ -355,7 +372,7 @@ def kdensity(
 
 
 @dataclass(frozen=True)
-class MResult:
+class MResult(ResultProtocol):
     """Marcon–Puech M function of one sector with its global envelope.
 
     Attributes
@@ -378,6 +395,21 @@ class MResult:
     localised_ranges: list[tuple[float, float]]
     dispersed_ranges: list[tuple[float, float]]
     undefined_draws: int
+
+    def tidy(self) -> pd.DataFrame:
+        """The largest M and the radius where it is reached (the envelope is in :meth:`table`)."""
+        top = self.curve.loc[self.curve["m"].idxmax()]
+        return indicator_tidy({"max_m": float(top["m"]), "at_distance": float(top["distance"])})
+
+    @property
+    def nobs(self) -> int:
+        """Establishments of the sector (``n_points``)."""
+        return int(self.n_points)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """No row is left out by :func:`m_function` (it raises on unusable input)."""
+        return exclusions()
 
     def table(self) -> pd.DataFrame:
         """The curve and its envelope: ``distance, m, lo, hi``."""

@@ -21,6 +21,7 @@ from agrocluster.concentration._checks import (
     require_nonnegative,
 )
 from agrocluster.errors import DataContractError, EstimationError
+from agrocluster.results import ResultProtocol, exclusions, indicator_tidy
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def ellison_glaeser(
 
 
 @dataclass(frozen=True)
-class CoagglomerationResult:
+class CoagglomerationResult(ResultProtocol):
     """Ellison–Glaeser coagglomeration of a group of sectors.
 
     Attributes
@@ -170,6 +171,7 @@ class CoagglomerationResult:
     gamma_c : the coagglomeration index γ^c.
     G, H : raw concentration and plant Herfindahl of the group pooled as one industry.
     by_sector : DataFrame indexed by sector with ``weight`` (share of group employment), ``G, H, gamma``.
+    n_plants : plants of the sectors in the group.
     """
 
     sectors: tuple[str, ...]
@@ -177,6 +179,21 @@ class CoagglomerationResult:
     G: float
     H: float
     by_sector: pd.DataFrame = field(repr=False)
+    n_plants: int = 0
+
+    def tidy(self) -> pd.DataFrame:
+        """γ^c, G and H of the pooled group (no standard errors)."""
+        return indicator_tidy({"gamma_c": self.gamma_c, "G": self.G, "H": self.H})
+
+    @property
+    def nobs(self) -> int:
+        """Plants of the sectors in the group."""
+        return int(self.n_plants)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """No plant is left out (:func:`coagglomeration` raises on unusable input)."""
+        return exclusions()
 
     def table(self) -> pd.DataFrame:
         """Per-sector weights, G, H and γ that enter γ^c."""
@@ -224,7 +241,7 @@ def coagglomeration(
     gamma_c = (
         g_pool / (1.0 - p.sum_x2) - h_pool - float(np.sum(by_sector["gamma"] * w**2 * (1.0 - by_sector["H"])))
     ) / (1.0 - float(np.sum(w**2)))
-    return CoagglomerationResult(labels, float(gamma_c), g_pool, h_pool, by_sector)
+    return CoagglomerationResult(labels, float(gamma_c), g_pool, h_pool, by_sector, n_plants=len(union))
 
 
 __all__ = ["CoagglomerationResult", "coagglomeration", "ellison_glaeser"]

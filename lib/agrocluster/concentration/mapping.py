@@ -23,6 +23,7 @@ import pandas as pd
 from agrocluster.concentration.specialisation import gini, hoover_index, locational_gini, shift_share
 from agrocluster.concentration.strength import eco_stars, strong_clusters
 from agrocluster.errors import DataContractError, ParamsError
+from agrocluster.results import ResultProtocol, indicator_tidy, set_exclusions
 
 __all__ = [
     "EXCLUDED_COLUMNS",
@@ -539,7 +540,7 @@ def _equals(values: pd.Series, code: str) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class ProductionStanding:
+class ProductionStanding(ResultProtocol):
     """A country's place in world production of one FAOSTAT food-balance item.
 
     Attributes
@@ -569,6 +570,20 @@ class ProductionStanding:
     producers: pd.DataFrame = field(repr=False)
     rca_basis: str = ""
     excluded: pd.DataFrame = field(default_factory=lambda: _excluded([]), repr=False)
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """Share of world production (0–1), quantity RCA, rank and world production in ``year``."""
+        return indicator_tidy({"production_share": self.share, "rca_quantity": self.rca,
+                               "rank": np.nan if self.rank is None else self.rank,
+                               "world_production_kt": self.world_production})
+
+    @property
+    def nobs(self) -> int:
+        """Countries producing the item in ``year``."""
+        return int(self.n_producers)
 
     def table(self) -> pd.DataFrame:
         """``rank, country, area_name, production, share_pct, rca, is_country``: top producers in ``year``

@@ -17,6 +17,7 @@ from scipy import special
 
 from agrocluster.concentration._checks import check_count, check_level, regional_table
 from agrocluster.errors import DataContractError, EstimationError
+from agrocluster.results import ResultProtocol, exclusions, indicator_tidy
 
 
 def _describe(keys: list[str], row: pd.Series | tuple) -> str:
@@ -456,7 +457,7 @@ def hoover_curve(
 
 
 @dataclass(frozen=True)
-class ShiftShareResult:
+class ShiftShareResult(ResultProtocol):
     """Shift-share decomposition of one region's employment change between two years.
 
     Attributes
@@ -476,6 +477,21 @@ class ShiftShareResult:
     industry_mix: float
     competitive: float
     by_sector: pd.DataFrame
+
+    def tidy(self) -> pd.DataFrame:
+        """The change and its three components, in jobs (an accounting identity: no standard errors)."""
+        return indicator_tidy({"change": self.change, "national_growth": self.national_growth,
+                               "industry_mix": self.industry_mix, "competitive": self.competitive})
+
+    @property
+    def nobs(self) -> int:
+        """Sectors of the region decomposed."""
+        return len(self.by_sector)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """No sector is left out (:func:`shift_share` raises on unusable input)."""
+        return exclusions()
 
     def table(self) -> pd.DataFrame:
         """Per sector: ``sector, employment_start, employment_end, change, national_growth, industry_mix,

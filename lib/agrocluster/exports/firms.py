@@ -24,6 +24,7 @@ from agrocluster._frames import describe_rows as _rows
 from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.geo import EARTH_RADIUS_KM
+from agrocluster.results import ResultProtocol, exclusions, indicator_tidy, set_exclusions, tidy_frame
 
 __all__ = ["ExportPremium", "ExportSpillovers", "export_participation", "export_spillovers", "nearby_exporters"]
 
@@ -126,7 +127,7 @@ def _probit_dummy_ame(res, X: pd.DataFrame, name: str) -> tuple[float, float, fl
 
 
 @dataclass(frozen=True)
-class ExportPremium:
+class ExportPremium(ResultProtocol):
     """Export participation and intensity of cluster members vs other firms.
 
     Attributes
@@ -159,6 +160,21 @@ class ExportPremium:
     n_probit: int
     n_intensity: int
     excluded: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """Membership effect on participation (LPM, probit AME) and on intensity (NaN without output)."""
+        return tidy_frame(["lpm", "probit_ame", "intensity_ols"],
+                          [self.lpm_effect, self.probit_ame, self.intensity_effect],
+                          [self.lpm_se, self.probit_ame_se, self.intensity_se], None,
+                          [self.lpm_pvalue, self.probit_pvalue, self.intensity_pvalue])
+
+    @property
+    def nobs(self) -> int:
+        """Firm-years of the linear probability model."""
+        return int(self.n_lpm)
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -394,7 +410,7 @@ def nearby_exporters(
 
 
 @dataclass(frozen=True)
-class ExportSpillovers:
+class ExportSpillovers(ResultProtocol):
     """Effect of the number of nearby exporters on export participation.
 
     Attributes
@@ -417,6 +433,14 @@ class ExportSpillovers:
     mean_nearby_exporters: float
     coefficients: pd.DataFrame = field(repr=False)
     excluded: pd.DataFrame = field(repr=False)
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """All slope coefficients with CRV1 SEs and pyfixest p-values."""
+        c = self.coefficients
+        return tidy_frame(c["term"], c["estimate"], c["se"], None, c["pvalue"])
 
     def table(self) -> pd.DataFrame:
         return self.coefficients.copy()

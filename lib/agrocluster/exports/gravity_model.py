@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from agrocluster.errors import DataContractError, EstimationError
+from agrocluster.results import ResultProtocol, exclusions, indicator_tidy, set_exclusions, tidy_frame
 
 __all__ = [
     "GravityBySector",
@@ -226,7 +227,7 @@ def _square(
 
 
 @dataclass
-class GravityResult:
+class GravityResult(ResultProtocol):
     """A PPML gravity estimate.
 
     Attributes
@@ -255,6 +256,20 @@ class GravityResult:
     vcov: str
     model: object = field(repr=False)
 
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """Coefficients with pyfixest's SEs, z statistics, p-values and 95 % intervals."""
+        t = self.table()
+        return tidy_frame(t["term"], t["estimate"], t["std_error"], t["statistic"], t["p_value"], t["conf_low"],
+                          t["conf_high"])
+
+    def fixed_effects(self) -> tuple[str, ...]:
+        """The fixed effects of the formula (after ``|``)."""
+        parts = self.formula.split("|")
+        return tuple(f.strip() for f in parts[1].split("+")) if len(parts) > 1 else ()
+
     def table(self) -> pd.DataFrame:
         """Tidy coefficient table: term, estimate, std_error, statistic, p_value, conf_low, conf_high,
         effect_pct = 100 (exp(b) - 1), the percentage change in trade for a unit change (e.g. an RTA)."""
@@ -276,7 +291,7 @@ class GravityResult:
         """Short table for a notebook: estimate, SE, p-value and % effect by term; nobs, excluded rows and
         the variance estimator in ``.attrs``."""
         out = self.table().set_index("term")[["estimate", "std_error", "p_value", "effect_pct"]]
-        out.attrs = {"nobs": self.nobs, "n_excluded": int(self.excluded["n_rows"].sum()), "vcov": self.vcov}
+        out.attrs = {"nobs": self.nobs, "n_excluded": int(self.excluded["n"].sum()), "vcov": self.vcov}
         return out
 
 
@@ -466,7 +481,7 @@ def gravity(
 
 
 @dataclass
-class GravityBySector:
+class GravityBySector(ResultProtocol):
     """Gravity estimated sector by sector.
 
     Attributes
@@ -482,6 +497,29 @@ class GravityBySector:
     results: dict
     failed: pd.DataFrame
     by: str
+
+    def tidy(self) -> pd.DataFrame:
+        """Every sector's coefficients, term ``"<sector>: <term>"``."""
+        parts = []
+        for sector, result in self.results.items():
+            part = result.tidy()
+            part["term"] = f"{sector}: " + part["term"]
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True) if parts else tidy_frame([], [])
+
+    @property
+    def nobs(self) -> int:
+        """Observations used, summed over the sectors estimated."""
+        return int(sum(r.nobs for r in self.results.values()))
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """Rows left out in each sector (column ``sector``), then the sectors that could not be estimated."""
+        parts = [r.excluded.assign(sector=s) for s, r in self.results.items()]
+        failed = [exclusions(pd.DataFrame({"reason": [f"not estimated: {reason}"], "n": [1]}), unit="sectors")
+                  .assign(sector=s) for s, reason in zip(self.failed.get("sector", []), self.failed.get("reason", []))]
+        frames = [f for f in parts + failed if len(f)]
+        return pd.concat(frames, ignore_index=True) if frames else exclusions().assign(sector=pd.Series(dtype="string"))
 
     def table(self) -> pd.DataFrame:
         """Long table: sector, nobs and the columns of :meth:`GravityResult.table`."""

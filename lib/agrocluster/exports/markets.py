@@ -31,6 +31,7 @@ from agrocluster._frames import describe_rows as _rows
 from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.exports.product_space import revealed_comparative_advantage
+from agrocluster.results import ResultProtocol, exclusions, indicator_tidy, set_exclusions, tidy_frame
 
 __all__ = [
     "CompetitorTable",
@@ -395,7 +396,7 @@ def rca_sample(
 
 
 @dataclass(frozen=True)
-class CompetitorTable:
+class CompetitorTable(ResultProtocol):
     """Top exporters of one product: shares in the end year, growth over the window.
 
     Attributes
@@ -414,6 +415,20 @@ class CompetitorTable:
     world_cagr: float
     n_exporters: int
     competitors: pd.DataFrame = field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """World exports in the end year and their compound annual growth (descriptive: no SEs)."""
+        return indicator_tidy({"world_exports": self.world_exports, "world_cagr": self.world_cagr})
+
+    @property
+    def nobs(self) -> int:
+        """Exporters with positive exports in the end year."""
+        return int(self.n_exporters)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """No row is left out (:func:`competitor_table` raises on unusable input)."""
+        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return self.competitors.copy()
@@ -519,7 +534,7 @@ def _exporter_year(
 
 
 @dataclass(frozen=True)
-class DestinationStructure:
+class DestinationStructure(ResultProtocol):
     """Destination structure of one exporter's exports in one year.
 
     Attributes
@@ -539,6 +554,21 @@ class DestinationStructure:
     top_market: str
     top_market_share: float
     destinations: pd.DataFrame = field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """Total exports, number of markets, HHI and the top market's share (descriptive: no SEs)."""
+        return indicator_tidy({"total_exports": self.total_exports, "n_markets": self.n_markets, "hhi": self.hhi,
+                               "top_market_share": self.top_market_share})
+
+    @property
+    def nobs(self) -> int:
+        """Destinations with positive exports."""
+        return int(self.n_markets)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """No row is left out (:func:`destination_structure` raises on unusable input)."""
+        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return self.destinations.copy()
@@ -588,7 +618,7 @@ def destination_structure(
 
 
 @dataclass(frozen=True)
-class ExportMargins:
+class ExportMargins(ResultProtocol):
     """Hummels–Klenow (2005) and count-based extensive and intensive margins of one exporter.
 
     Attributes
@@ -612,6 +642,22 @@ class ExportMargins:
     count_intensive: float
     n_categories_exporter: int
     n_categories_reference: int
+
+    def tidy(self) -> pd.DataFrame:
+        """The margins and relative exports (descriptive: no SEs)."""
+        return indicator_tidy({"extensive": self.extensive, "intensive": self.intensive,
+                               "relative_exports": self.relative_exports, "count_extensive": self.count_extensive,
+                               "count_intensive": self.count_intensive})
+
+    @property
+    def nobs(self) -> int:
+        """Categories with positive exports of the exporter."""
+        return int(self.n_categories_exporter)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """No row is left out (:func:`hummels_klenow` raises on unusable input)."""
+        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -711,7 +757,7 @@ def hummels_klenow(
 
 
 @dataclass(frozen=True)
-class UnitValues:
+class UnitValues(ResultProtocol):
     """Unit values by exporter × product × year and their ratio to the world median.
 
     Attributes
@@ -723,6 +769,19 @@ class UnitValues:
     unit_values: pd.DataFrame = field(repr=False)
     excluded: pd.DataFrame
     n_rows_used: int
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """Median relative unit value of each exporter (term = exporter)."""
+        s = self.summary()
+        return tidy_frame(s["exporter"], s["relative_unit_value"])
+
+    @property
+    def nobs(self) -> int:
+        """Flows that entered the unit values."""
+        return int(self.n_rows_used)
 
     def table(self) -> pd.DataFrame:
         return self.unit_values.copy()
@@ -771,7 +830,7 @@ def unit_values(
 
 
 @dataclass(frozen=True)
-class GrowthDecomposition:
+class GrowthDecomposition(ResultProtocol):
     """Export growth between two years split into new, lost and continuing markets.
 
     Attributes
@@ -798,6 +857,22 @@ class GrowthDecomposition:
     n_lost: int
     n_continuing: int
     markets: pd.DataFrame = field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """The change and its margins (an accounting identity: no SEs)."""
+        return indicator_tidy({"change": self.change, "new_markets": self.new_markets,
+                               "lost_markets": self.lost_markets, "continuing": self.continuing,
+                               "growth_rate": self.growth_rate})
+
+    @property
+    def nobs(self) -> int:
+        """Markets served in either year."""
+        return int(self.n_new + self.n_lost + self.n_continuing)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """No row is left out (:func:`growth_decomposition` raises on unusable input)."""
+        return exclusions()
 
     def table(self) -> pd.DataFrame:
         comp = pd.DataFrame(
@@ -881,7 +956,7 @@ def growth_decomposition(
 
 
 @dataclass(frozen=True)
-class ExportRisk:
+class ExportRisk(ResultProtocol):
     """Dependence of one exporter on its top market and top product, and exposure to one market's fall.
 
     Attributes
@@ -904,6 +979,22 @@ class ExportRisk:
     shock: float
     max_exposure: float
     exposure: pd.DataFrame = field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """Concentration of destinations and products and the exposure to the top market (no SEs)."""
+        return indicator_tidy({"top_market_share": self.top_market_share, "market_hhi": self.market_hhi,
+                               "top_product_share": self.top_product_share, "product_hhi": self.product_hhi,
+                               "max_exposure": self.max_exposure})
+
+    @property
+    def nobs(self) -> int:
+        """Rows of the exposure table (destination markets)."""
+        return len(self.exposure)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """No row is left out (:func:`export_risk` raises on unusable input)."""
+        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return self.exposure.copy()
@@ -953,7 +1044,7 @@ def export_risk(
 
 
 @dataclass(frozen=True)
-class StressScenario:
+class StressScenario(ResultProtocol):
     """What a collapse of one market does to cluster exports and employment.
 
     Attributes
@@ -965,6 +1056,7 @@ class StressScenario:
     employment_before : cluster employment in the establishments used (NaN unless basis is establishments).
     excluded : DataFrame ``reason, n_rows`` of establishments left out of the employment calculation.
     assumptions : the assumptions, in words.
+    n_establishments : establishments whose employment entered ``jobs_at_risk`` (0 unless basis is establishments).
     """
 
     exporter: str
@@ -981,6 +1073,20 @@ class StressScenario:
     employment_before: float
     excluded: pd.DataFrame
     assumptions: tuple[str, ...]
+    n_establishments: int = 0
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="establishments")
+
+    def tidy(self) -> pd.DataFrame:
+        """Export loss and jobs at risk under the scenario's assumptions (a projection: no SEs)."""
+        return indicator_tidy({"market_share": self.market_share, "export_loss": self.export_loss,
+                               "export_loss_share": self.export_loss_share, "jobs_at_risk": self.jobs_at_risk})
+
+    @property
+    def nobs(self) -> int:
+        """Establishments whose employment entered ``jobs_at_risk``."""
+        return int(self.n_establishments)
 
     def table(self) -> pd.DataFrame:
         names = ["market", "market_share", "collapse", "exports_before", "export_loss", "exports_after",
@@ -1038,7 +1144,7 @@ def stress_scenario(
         "direct effect only (no input-output multiplier)",
     ]
     excluded = pd.DataFrame({"reason": pd.Series([], dtype="string"), "n_rows": pd.Series([], dtype="int64")})
-    jobs, basis, emp_before = float("nan"), "none", float("nan")
+    jobs, basis, emp_before, n_establishments = float("nan"), "none", float("nan"), 0
     if employment_per_export is not None:
         if not np.isfinite(employment_per_export) or employment_per_export < 0:
             raise EstimationError(f"{what}: employment_per_export={employment_per_export} must be finite and >= 0")
@@ -1068,6 +1174,7 @@ def stress_scenario(
         export_share = np.minimum(exp[use] / out[use], 1.0)
         jobs = float(np.sum(lab[use] * export_share) * loss / total)
         emp_before = float(lab[use].sum())
+        n_establishments = int(use.sum())
         basis = "establishments"
         assumptions += [
             "every firm loses the same share of its exports (firm destinations unknown)",
@@ -1091,4 +1198,5 @@ def stress_scenario(
         employment_before=emp_before,
         excluded=excluded,
         assumptions=tuple(assumptions),
+        n_establishments=n_establishments,
     )

@@ -25,13 +25,14 @@ from agrocluster.productivity._panel import (
     build_panel,
     check_variation,
 )
+from agrocluster.results import ResultProtocol, set_exclusions, tidy_frame
 
 METHODS = ("ols", "fe", "op", "lp", "acf", "wrdg")
 PROXY_METHODS = ("op", "lp", "acf", "wrdg")
 
 
 @dataclass
-class TFPResult:
+class TFPResult(ResultProtocol):
     """A production-function estimate and the log TFP it implies.
 
     Attributes
@@ -83,6 +84,14 @@ class TFPResult:
     vcov: pd.DataFrame | None
     bootstrap_draws: pd.DataFrame | None
     options: dict
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """Coefficients with ``se``, z, normal p-values and 95 % normal intervals (as :meth:`table`)."""
+        t = self.table()
+        return tidy_frame(t["term"], t["coef"], t["se"], t["z"], t["pvalue"], t["ci_low"], t["ci_high"])
 
     def table(self) -> pd.DataFrame:
         """Tidy coefficient table: term, coef, se, z, pvalue, ci_low, ci_high (normal 95 %)."""

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from agrocluster.errors import DataContractError, EstimationError
+from agrocluster.results import ResultProtocol, set_exclusions, tidy_frame
 
 
 def _align_tfp(df: pd.DataFrame, tfp, what: str) -> pd.Series:
@@ -30,7 +31,7 @@ def _align_tfp(df: pd.DataFrame, tfp, what: str) -> pd.Series:
 
 
 @dataclass
-class PremiumResult:
+class PremiumResult(ResultProtocol):
     """Productivity premium of cluster members over comparable non-members.
 
     Attributes
@@ -59,6 +60,15 @@ class PremiumResult:
     nobs: int
     excluded: pd.DataFrame
 
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """The member premium and its trend per period (firm-clustered SEs; t statistics and p-values of
+        pyfixest; no interval is computed)."""
+        return tidy_frame(["member premium", "premium trend per period"], [self.premium, self.trend],
+                          [self.se, self.trend_se], None, [self.pvalue, self.trend_pvalue])
+
     def table(self) -> pd.DataFrame:
         """The overall premium and trend as a tidy table."""
         return pd.DataFrame({
@@ -68,7 +78,11 @@ class PremiumResult:
             "pvalue": [self.pvalue, self.trend_pvalue],
         })
 
-    def summary(self) -> str:
+    def summary(self) -> pd.DataFrame:
+        """The premium and its trend (as :meth:`table`)."""
+        return self.table()
+
+    def reading(self) -> str:
         """One sentence for a notebook."""
         return (f"Members' TFP is {100 * (np.exp(self.premium) - 1):.1f}% higher than comparable "
                 f"non-members' (log points {self.premium:.3f}, SE {self.se:.3f}, p = {self.pvalue:.3f}; "

@@ -37,10 +37,11 @@ from agrocluster.errors import DataContractError, EstimationError, ParamsError
 from agrocluster.geo import haversine_km
 from agrocluster.programmes._panel import require_columns, require_numeric
 from agrocluster.programmes.did import StaggeredDiDResult, staggered_did
+from agrocluster.results import ResultProtocol, exclusions, set_exclusions, tidy_frame
 
 
 @dataclass
-class SpilloverResult:
+class SpilloverResult(ResultProtocol):
     """Effects on non-participants by exposure band.
 
     Attributes
@@ -64,6 +65,19 @@ class SpilloverResult:
     excluded: pd.DataFrame
     by_band: dict[str, StaggeredDiDResult] = field(repr=False)
     design: str = ""
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="units")
+
+    def tidy(self) -> pd.DataFrame:
+        """The simple ATT on non-participants of each exposure band (term = band label)."""
+        e = self.effects
+        return tidy_frame(e["band"], e["att"], e["se"], None, None, e["ci_lower"], e["ci_upper"])
+
+    @property
+    def nobs(self) -> int:
+        """Non-participants kept (exposed and unexposed)."""
+        return len(self.exposure)
 
     def table(self) -> pd.DataFrame:
         """Tidy effects by band (copy of ``effects``)."""

@@ -21,10 +21,11 @@ from scipy import stats
 
 from agrocluster.errors import EstimationError, ParamsError
 from agrocluster.programmes._panel import require_columns, require_numeric
+from agrocluster.results import ResultProtocol, exclusions, set_exclusions, tidy_frame
 
 
 @dataclass
-class TWFEResult:
+class TWFEResult(ResultProtocol):
     """Static TWFE DiD: ``y_it = a_i + l_t + beta·D_it (+ x_it'γ) + e_it`` with D_it = 1{t ≥ G_i > 0}.
 
     Attributes: ``coef``, ``se``, ``ci_lower``, ``ci_upper``, ``pvalue`` (of beta), ``n_obs``,
@@ -44,6 +45,20 @@ class TWFEResult:
     weights: pd.DataFrame
     excluded: pd.DataFrame
     vcov: str
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """The TWFE coefficient on treatment (term ``treated``)."""
+        return tidy_frame(["treated"], [self.coef], [self.se], None, [self.pvalue], [self.ci_lower], [self.ci_upper])
+
+    @property
+    def nobs(self) -> int:
+        return int(self.n_obs)
+
+    def fixed_effects(self) -> tuple[str, ...]:
+        return ("unit", "time")
 
     def table(self) -> pd.DataFrame:
         """One-row tidy frame (term, estimate, se, ci, p-value, n)."""
@@ -67,7 +82,7 @@ class TWFEResult:
 
 
 @dataclass
-class EventStudyResult:
+class EventStudyResult(ResultProtocol):
     """Event-study coefficients by event time (``t − first_treated``), reference period set to 0.
 
     Attributes: ``method`` ("twfe" | "sun_abraham"), ``ref`` (omitted event time), ``coefficients``
@@ -82,6 +97,22 @@ class EventStudyResult:
     n_obs: int
     excluded: pd.DataFrame
     vcov: str
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per event time (term ``"event_time=<e>"``); the reference period has estimate 0 and no SE."""
+        c = self.coefficients
+        return tidy_frame([f"event_time={e}" for e in c["event_time"]], c["estimate"], c["se"], None, None,
+                          c["ci_lower"], c["ci_upper"])
+
+    @property
+    def nobs(self) -> int:
+        return int(self.n_obs)
+
+    def fixed_effects(self) -> tuple[str, ...]:
+        return ("unit", "time")
 
     def table(self) -> pd.DataFrame:
         """Tidy frame for an event-study plot (copy of ``coefficients``)."""
