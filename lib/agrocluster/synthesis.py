@@ -38,6 +38,12 @@ from .errors import DataContractError, EstimationError, ParamsError
 from .params import SynthesisParams
 from .results import ResultProtocol, exclusions, indicator_tidy, set_exclusions, tidy_frame
 
+__all__ = [
+    "FLAGS", "HEADLINE_COLUMNS", "RANK_KEYS", "SCORECARD", "RankResult", "ResultsCollection", "Synthesis",
+    "danger_flags", "load_results", "pick", "rank_clusters", "scorecard", "scorecard_long", "synthesise",
+    "tidy_headlines",
+]
+
 COLLECTION_FOLDER = "synthesis"
 
 #: Scorecard column → (notebook that records it, headline key, what it measures).

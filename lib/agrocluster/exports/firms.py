@@ -24,7 +24,7 @@ from agrocluster._frames import describe_rows as _rows
 from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.geo import EARTH_RADIUS_KM
-from agrocluster.results import ResultProtocol, exclusions, indicator_tidy, set_exclusions, tidy_frame
+from agrocluster.results import ResultProtocol, set_exclusions, tidy_frame
 
 __all__ = ["ExportPremium", "ExportSpillovers", "export_participation", "export_spillovers", "nearby_exporters"]
 

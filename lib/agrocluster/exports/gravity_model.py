@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.results import ResultProtocol, exclusions, indicator_tidy, set_exclusions, tidy_frame
+from agrocluster.results import ResultProtocol, exclusions, set_exclusions, tidy_frame
 
 __all__ = [
     "GravityBySector",

@@ -37,7 +37,7 @@ from agrocluster.errors import DataContractError, EstimationError, ParamsError
 from agrocluster.geo import haversine_km
 from agrocluster.programmes._panel import require_columns, require_numeric
 from agrocluster.programmes.did import StaggeredDiDResult, staggered_did
-from agrocluster.results import ResultProtocol, exclusions, set_exclusions, tidy_frame
+from agrocluster.results import ResultProtocol, set_exclusions, tidy_frame
 
 
 @dataclass

@@ -21,7 +21,7 @@ from scipy import stats
 
 from agrocluster.errors import EstimationError, ParamsError
 from agrocluster.programmes._panel import require_columns, require_numeric
-from agrocluster.results import ResultProtocol, exclusions, set_exclusions, tidy_frame
+from agrocluster.results import ResultProtocol, set_exclusions, tidy_frame
 
 
 @dataclass
