@@ -133,7 +133,13 @@ def _prepare(points, sector, sector_col, lat, lon, distances, weights, id_col):
 
 
 def silverman_bandwidth(d: np.ndarray) -> float:
-    """Silverman's (1986, eq. 3.31) rule of thumb, R's ``bw.nrd0``: ``0.9 min(sd, IQR/1.34) m^(-1/5)``."""
+    """Silverman's (1986, eq. 3.31) rule of thumb, R's ``bw.nrd0``: ``0.9 min(sd, IQR/1.34) m^(-1/5)``.
+
+    Examples
+    --------
+    >>> round(float(silverman_bandwidth(np.array([1.0, 2.0, 4.0, 8.0, 16.0]))), 3)
+    2.921
+    """
     sd = float(np.std(d, ddof=1)) if len(d) > 1 else 0.0
     q75, q25 = np.percentile(d, [75, 25])
     spread = min(sd, (q75 - q25) / 1.34) if q75 > q25 else sd
@@ -305,6 +311,16 @@ def kdensity(
         Missing columns, missing/out-of-range coordinates (rows named), bad distance matrix, several years.
     EstimationError
         A sector with a single establishment, or every site in the sector, or zero bandwidth.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> points = pd.DataFrame({"sector": ["wine"] * 20 + ["other"] * 40,
+    ...                        "lat": np.r_[rng.normal(-35, 0.05, 20), rng.uniform(-36, -34, 40)],
+    ...                        "lon": np.r_[rng.normal(-71, 0.05, 20), rng.uniform(-72, -70, 40)]})
+    >>> res = kdensity(points, "wine", n_draws=49, seed=1)
+    >>> res.localised, res.nobs
+    (True, 20)
     """
     n_grid = check_count(n_grid, "n_grid", 2)
     n_draws = check_count(n_draws, "n_draws", 19)
@@ -461,6 +477,16 @@ def m_function(
     weight, are permuted over the sites. The envelope is global, built as for :func:`kdensity`.
     Default radii: 50 values from the median nearest-neighbour distance between sites to the median
     distance between all sites. Memory is O(n_sites²) (one distance matrix).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> points = pd.DataFrame({"sector": ["wine"] * 20 + ["other"] * 40,
+    ...                        "lat": np.r_[rng.normal(-35, 0.05, 20), rng.uniform(-36, -34, 40)],
+    ...                        "lon": np.r_[rng.normal(-71, 0.05, 20), rng.uniform(-72, -70, 40)]})
+    >>> res = m_function(points, "wine", n_draws=49, seed=1)
+    >>> bool(res.tidy().set_index("term").loc["max_m", "estimate"] > 1)
+    True
     """
     n_draws = check_count(n_draws, "n_draws", 19)
     level = check_level(level)

@@ -139,6 +139,16 @@ def ellison_glaeser(
         Missing columns/keys, negative employment, a requested sector with no plant.
     EstimationError
         A sector with zero employment or a single establishment (H = 1), or all employment in one region.
+
+    Examples
+    --------
+    >>> plants = pd.DataFrame({"region": list("aabbccdd"), "sector": ["wine", "wine", "wine", "cork", "cork", "cork", "wine", "cork"],
+    ...                        "employment": [40, 30, 5, 10, 20, 25, 5, 5]})
+    >>> ellison_glaeser(plants).round(3)
+                G      H  gamma  n_plants  employment
+    sector                                           
+    wine    0.246  0.398 -0.013         4        80.0
+    cork    0.437  0.319  0.551         4        60.0
     """
     p = _plants(plants, region, sector, employment)
     wanted = list(pd.unique(p.sectors)) if sectors is None else list(sectors)
@@ -221,6 +231,17 @@ def coagglomeration(
     where G and H are computed for the sectors pooled as one industry, ``w_j`` is sector j's share of
     the pooled employment, and ``γ_j``, ``H_j`` are each sector's own index and Herfindahl
     (:func:`ellison_glaeser`). γ^c > 0: the sectors co-locate beyond their own agglomeration.
+
+    Examples
+    --------
+    >>> plants = pd.DataFrame({"region": list("aabbccdd"), "sector": ["wine", "wine", "wine", "cork", "cork", "cork", "wine", "cork"],
+    ...                        "employment": [40, 30, 5, 10, 20, 25, 5, 5]})
+    >>> res = coagglomeration(plants, ["wine", "cork"])
+    >>> res.tidy()[["term", "estimate"]].round(3)
+          term  estimate
+    0  gamma_c    -0.521
+    1        G     0.000
+    2        H     0.189
     """
     labels = tuple(sectors)
     if len(labels) < 2 or len(set(labels)) != len(labels):
