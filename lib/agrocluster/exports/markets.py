@@ -185,6 +185,16 @@ def world_market_share(
         Missing columns, duplicated keys, negative or missing quantities, unknown country codes.
     EstimationError
         An item with zero world exports (no exporter) or zero world production in a year.
+
+    Examples
+    --------
+    >>> cp = pd.DataFrame({"country": ["CHL", "FRA", "ITA"], "item": "2655", "year": 2020,
+    ...                    "production": [10.0, 40.0, 50.0], "exports": [8.0, 15.0, 20.0], "imports": [0.5, 6.0, 3.0]})
+    >>> world_market_share(cp)[["country", "export_share", "production_share"]].round(3)
+      country  export_share  production_share
+    0     CHL         0.186               0.1
+    1     FRA         0.349               0.4
+    2     ITA         0.465               0.5
     """
     what = "world_market_share"
     out = _country_product(cp, ["exports", "production"], what, known_codes, missing)
@@ -221,6 +231,16 @@ def export_orientation(
     -------
     DataFrame
         ``country, item, year, exports, production, export_orientation``.
+
+    Examples
+    --------
+    >>> cp = pd.DataFrame({"country": ["CHL", "FRA", "ITA"], "item": "2655", "year": 2020,
+    ...                    "production": [10.0, 40.0, 50.0], "exports": [8.0, 15.0, 20.0], "imports": [0.5, 6.0, 3.0]})
+    >>> export_orientation(cp).round(3)
+      country  item  year  exports  production  export_orientation
+    0     CHL  2655  2020      8.0        10.0               0.800
+    1     FRA  2655  2020     15.0        40.0               0.375
+    2     ITA  2655  2020     20.0        50.0               0.400
     """
     what = "export_orientation"
     out = _country_product(cp, ["exports", "production"], what, known_codes, missing)
@@ -248,6 +268,17 @@ def import_dependence(
     DataFrame
         ``country, item, year, production, imports, exports, domestic_supply, domestic_supply_basis,
         import_dependence``.
+
+
+    Examples
+    --------
+    >>> cp = pd.DataFrame({"country": ["CHL", "FRA", "ITA"], "item": "2655", "year": 2020,
+    ...                    "production": [10.0, 40.0, 50.0], "exports": [8.0, 15.0, 20.0], "imports": [0.5, 6.0, 3.0]})
+    >>> import_dependence(cp)[["country", "domestic_supply", "import_dependence"]].round(3)
+      country  domestic_supply  import_dependence
+    0     CHL              2.5              0.200
+    1     FRA             31.0              0.194
+    2     ITA             33.0              0.091
     """
     what = "import_dependence"
     out = _country_product(cp, ["production", "imports", "exports"], what, known_codes, missing)
@@ -469,6 +500,16 @@ def competitor_table(
     EstimationError
         The product has no exporter (zero world exports) in ``start_year`` or ``end_year``, or the window is
         empty (``end_year <= start_year``).
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": ["CHL", "FRA", "ITA"] * 2, "product": "2204", "year": [2015] * 3 + [2020] * 3,
+    ...                       "value": [10.0, 50.0, 40.0, 20.0, 50.0, 30.0]})
+    >>> competitor_table(flows, "2204", 2020, 2015).table()[["rank", "exporter", "share", "share_change"]].round(3)
+       rank exporter  share  share_change
+    0     1      FRA    0.5           0.0
+    1     2      ITA    0.3          -0.1
+    2     3      CHL    0.2           0.1
     """
     what = "competitor_table"
     if end_year <= start_year:
@@ -596,6 +637,15 @@ def destination_structure(
         Negative values (rows named), unknown country codes.
     EstimationError
         No flows, or all-zero flows, for the exporter in that year.
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": ["CHL"] * 4 + ["FRA"] * 4, "importer": ["USA", "CHN", "GBR", "JPN"] * 2,
+    ...                       "product": "2204", "year": 2020, "value": [40.0, 30.0, 20.0, 10.0, 80.0, 60.0, 40.0, 20.0],
+    ...                       "quantity": [20.0, 10.0, 10.0, 5.0, 20.0, 20.0, 10.0, 5.0]})
+    >>> res = destination_structure(flows, "CHL", 2020)
+    >>> round(res.hhi, 3), res.top_market, res.nobs
+    (0.3, 'USA', 4)
     """
     _, by_m = _exporter_year(flows, "destination_structure", exporter_code, year, known_codes)
     total = float(by_m.sum())
@@ -706,6 +756,20 @@ def hummels_klenow(
     EstimationError
         All-zero flows for the exporter or the reference, or a reference with no exports in any category the
         exporter serves (the intensive margin is x/0).
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": ["CHL"] * 4 + ["FRA"] * 4, "importer": ["USA", "CHN", "GBR", "JPN"] * 2,
+    ...                       "product": "2204", "year": 2020, "value": [40.0, 30.0, 20.0, 10.0, 80.0, 60.0, 40.0, 20.0],
+    ...                       "quantity": [20.0, 10.0, 10.0, 5.0, 20.0, 20.0, 10.0, 5.0]})
+    >>> res = hummels_klenow(flows, "CHL", 2020, reference="FRA")
+    >>> res.table().round(3)
+               method            margin  value
+    0  hummels_klenow         extensive    1.0
+    1  hummels_klenow         intensive    0.5
+    2           count         extensive    1.0
+    3           count         intensive    0.5
+    4            both  relative_exports    0.5
     """
     what = "hummels_klenow"
     cats = list(categories)
@@ -800,6 +864,16 @@ def unit_values(
     product and year (unweighted, as in the export-quality literature's "relative unit value"; e.g.
     Hallak 2006). Above 1 suggests higher quality or mark-up, also composition within the product code.
     Flows without a quantity, or with quantity 0, are excluded and counted in ``excluded``.
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": ["CHL"] * 4 + ["FRA"] * 4, "importer": ["USA", "CHN", "GBR", "JPN"] * 2,
+    ...                       "product": "2204", "year": 2020, "value": [40.0, 30.0, 20.0, 10.0, 80.0, 60.0, 40.0, 20.0],
+    ...                       "quantity": [20.0, 10.0, 10.0, 5.0, 20.0, 20.0, 10.0, 5.0]})
+    >>> unit_values(flows).summary().round(3)
+      exporter  relative_unit_value
+    0      CHL                0.759
+    1      FRA                1.241
     """
     what = "unit_values"
     f = _flows(flows, what, known_codes)
@@ -909,6 +983,17 @@ def growth_decomposition(
     ------
     EstimationError
         ``end_year <= start_year``; all-zero flows for the exporter in both years.
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": "CHL", "importer": ["USA", "CHN", "GBR", "USA", "CHN", "JPN"], "product": "2204",
+    ...                       "year": [2015, 2015, 2015, 2020, 2020, 2020], "value": [40.0, 10.0, 5.0, 50.0, 30.0, 8.0]})
+    >>> growth_decomposition(flows, "CHL", 2015, 2020).table().round(3)
+          component  change  n_markets  share_of_change  contribution_to_growth
+    0   new_markets     8.0          1            0.242                   0.145
+    1  lost_markets    -5.0          1           -0.152                  -0.091
+    2    continuing    30.0          2            0.909                   0.545
+    3         total    33.0          4            1.000                   0.600
     """
     what = "growth_decomposition"
     if end_year <= start_year:
@@ -1014,6 +1099,15 @@ def export_risk(
     each market ``m``, the share of total exports lost if its imports from the exporter fall by ``shock``:
     ``exposure_m = shock * s_m`` (first-order: no diversion of the lost sales to other markets).
     The table lists markets in decreasing share with ``share``, ``loss_value`` and ``exposure``.
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": ["CHL"] * 4 + ["FRA"] * 4, "importer": ["USA", "CHN", "GBR", "JPN"] * 2,
+    ...                       "product": "2204", "year": 2020, "value": [40.0, 30.0, 20.0, 10.0, 80.0, 60.0, 40.0, 20.0],
+    ...                       "quantity": [20.0, 10.0, 10.0, 5.0, 20.0, 20.0, 10.0, 5.0]})
+    >>> res = export_risk(flows, "CHL", 2020, shock=0.1)
+    >>> round(res.max_exposure, 3), res.top_market
+    (0.04, 'USA')
     """
     what = "export_risk"
     if not 0 < shock <= 1:
@@ -1122,6 +1216,19 @@ def stress_scenario(
     Assumptions (also on the result): no diversion of the lost sales to other markets or to the domestic
     market; a proportional cut in every firm's exports (firm-level destinations unknown); fixed labour per
     unit of output (no labour hoarding); direct effects only (no input-output multiplier).
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": ["CHL"] * 4 + ["FRA"] * 4, "importer": ["USA", "CHN", "GBR", "JPN"] * 2,
+    ...                       "product": "2204", "year": 2020, "value": [40.0, 30.0, 20.0, 10.0, 80.0, 60.0, 40.0, 20.0],
+    ...                       "quantity": [20.0, 10.0, 10.0, 5.0, 20.0, 20.0, 10.0, 5.0]})
+    >>> res = stress_scenario(flows, "CHL", 2020, collapse=0.5, employment_per_export=0.2)
+    >>> res.tidy()[["term", "estimate"]].round(3)
+                    term  estimate
+    0       market_share       0.4
+    1        export_loss      20.0
+    2  export_loss_share       0.2
+    3       jobs_at_risk       4.0
     """
     what = "stress_scenario"
     if not 0 < collapse <= 1:
