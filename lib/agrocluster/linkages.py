@@ -219,6 +219,16 @@ def link_shares(
         establishment table (named), ambiguous membership.
     EstimationError
         No link involves a cluster member (the share is 0/0).
+
+    Examples
+    --------
+    >>> links = pd.DataFrame({"source": ["F1", "F1", "F2", "F3", "F4"], "target": ["F2", "F3", "F3", "F4", "F5"],
+    ...                       "year": 2020, "kind": "input_supply", "value": [10.0, 5.0, 5.0, 20.0, 8.0]})
+    >>> est = pd.DataFrame({"firm_id": ["F1", "F2", "F3", "F4", "F5"], "year": 2020,
+    ...                     "cluster_member": [True, True, True, False, False]})
+    >>> res = link_shares(links, est)
+    >>> round(res.inside_share_count, 3), round(res.inside_share_value, 3), res.nobs
+    (0.75, 0.5, 5)
     """
     what = "link_shares"
     lk = _links(links, establishments, member, what)
@@ -417,6 +427,16 @@ def network_metrics(
     ``betweenness`` is networkx normalised betweenness of the directed graph (Brandes 2001), sampled on
     ``betweenness_k`` pivots with ``seed`` when given (exact otherwise; exact costs O(n m)). Brokerage:
     :func:`brokerage_roles` with groups member / non-member.
+
+    Examples
+    --------
+    >>> links = pd.DataFrame({"source": ["F1", "F1", "F2", "F3", "F4"], "target": ["F2", "F3", "F3", "F4", "F5"],
+    ...                       "year": 2020, "kind": "input_supply", "value": [10.0, 5.0, 5.0, 20.0, 8.0]})
+    >>> est = pd.DataFrame({"firm_id": ["F1", "F2", "F3", "F4", "F5"], "year": 2020,
+    ...                     "cluster_member": [True, True, True, False, False]})
+    >>> res = network_metrics(links, est)
+    >>> res.n_firms, res.n_ties, round(res.density, 3)
+    (5, 5, 0.25)
     """
     what = "network_metrics"
     lk = _links(links, establishments, member, what)
@@ -601,6 +621,17 @@ def rasmussen_hirschman(
     EstimationError
         ``I - A`` singular, or a Leontief inverse with negative entries (the table is not productive: the
         Hawkins–Simon condition fails).
+
+    Examples
+    --------
+    >>> z = pd.DataFrame([[10.0, 40.0, 5.0], [5.0, 10.0, 20.0], [10.0, 15.0, 30.0]],
+    ...                  index=["agri", "food", "services"], columns=["agri", "food", "services"])
+    >>> res = rasmussen_hirschman(z, pd.Series([200.0, 250.0, 300.0], index=z.index))
+    >>> res.summary().round(3)
+         sector  power_of_dispersion  sensitivity_of_dispersion classification
+    0      agri                0.936                      1.032        forward
+    1      food                1.065                      0.944       backward
+    2  services                0.999                      1.023        forward
     """
     what = "rasmussen_hirschman"
     if forward not in ("leontief", "ghosh"):

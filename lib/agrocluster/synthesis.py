@@ -351,6 +351,19 @@ def rank_clusters(headlines: pd.DataFrame, key: str, *, notebook: str | None = N
 
     Clusters without an estimate or without a standard error are left out and counted in ``excluded``;
     a negative standard error raises :class:`~agrocluster.errors.DataContractError`.
+
+    Examples
+    --------
+    >>> heads = pd.DataFrame({"cluster_id": ["aa", "bb", "cc"], "notebook": "03_productivity", "key": "member_tfp_premium",
+    ...                       "value": [0.30, 0.10, 0.20], "se": [0.05, 0.05, 0.05]})
+    >>> res = rank_clusters(heads, "member_tfp_premium", draws=1000, seed=1)
+    >>> res.order
+    ['aa', 'cc', 'bb']
+    >>> res.ranks[["cluster_id", "point_rank", "p_best"]].round(2)
+      cluster_id  point_rank  p_best
+    0         aa         1.0    0.92
+    1         cc         2.0    0.07
+    2         bb         3.0    0.00
     """
     if draws < 1:
         raise ParamsError(f"draws={draws}: must be at least 1")

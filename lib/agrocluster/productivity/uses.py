@@ -208,6 +208,13 @@ def dispersion(tfp: pd.Series, by=None) -> pd.DataFrame:
         Log TFP. Missing values are left out and counted in the ``n_missing`` column.
     by : Series, DataFrame or None
         Grouping aligned with ``tfp``'s index (e.g. ``df["sector"]`` or ``df[["sector","year"]]``).
+
+    Examples
+    --------
+    >>> tfp = pd.Series(np.log([1.0, 1.2, 1.5, 2.0, 2.5, 3.0]))
+    >>> dispersion(tfp)[["p90_p10", "ratio_90_10", "n"]].round(3)
+         p90_p10  ratio_90_10    n
+    all    0.916          2.5  6.0
     """
     if not isinstance(tfp, pd.Series):
         raise DataContractError(f"dispersion: tfp must be a pandas Series, got {type(tfp).__name__}")
@@ -241,6 +248,14 @@ def mean_within_dispersion(tfp: pd.Series, by, column: str = "p90_p10") -> tuple
     ``Σ_g n_g · D_g / Σ_g n_g`` with ``D_g`` the :func:`dispersion` column ``column`` of group ``g`` (e.g.
     the 90–10 log-TFP difference within sector-year cells, as Syverson 2004 averages within industries).
     Groups with no observed TFP (measure undefined) are left out of both sums.
+
+    Examples
+    --------
+    >>> tfp = pd.Series(np.log([1.0, 1.2, 1.5, 2.0, 2.5, 3.0]))
+    >>> sector = pd.Series(["a", "a", "a", "b", "b", "b"])
+    >>> spread, groups = mean_within_dispersion(tfp, sector)
+    >>> round(spread, 3), groups
+    (0.324, 2)
     """
     cells = dispersion(tfp, by=by)
     if column not in cells:
@@ -262,6 +277,14 @@ def olley_pakes_decomposition(df: pd.DataFrame, tfp, weight: str, time: str = "y
     Returns a DataFrame indexed by ``time`` with ``n``, ``aggregate``, ``unweighted_mean``,
     ``covariance`` and their changes since the first period (``d_aggregate``, ``d_mean``, ``d_cov``),
     plus ``excluded`` rows per period (no TFP or no weight).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"year": [2020] * 3, "omega": [0.0, 0.5, 1.0], "output": [10.0, 30.0, 60.0]})
+    >>> olley_pakes_decomposition(df, "omega", "output")[["aggregate", "unweighted_mean", "covariance"]].round(3)
+          aggregate  unweighted_mean  covariance
+    year
+    2020       0.75              0.5        0.25
     """
     for c in (weight, time):
         if c not in df.columns:
