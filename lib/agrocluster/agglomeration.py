@@ -805,6 +805,20 @@ def estimate_agglomeration(
     DataContractError : missing or non-numeric columns, a column in two roles, non-positive values under logs.
     EstimationError : one cluster only with clustered SEs (suggests ``vcov="hetero"``/``"conley"``),
         collinear measures or measures absorbed by the fixed effects, no rows left, bad options.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"firm_id": np.repeat(np.arange(60), 4), "year": np.tile(np.arange(4), 60)})
+    >>> df["region"] = df["firm_id"] % 10
+    >>> df["loc"] = rng.normal(size=len(df))
+    >>> df["y"] = 0.05 * df["loc"] + rng.normal(scale=0.1, size=len(df))
+    >>> res = estimate_agglomeration(df, "y", "loc", log=False)
+    >>> res.tidy()[["term", "estimate", "std_error"]].round(3)
+      term  estimate  std_error
+    0  loc     0.058       0.01
+    >>> res.nobs, res.fixed_effects()
+    (240, ('firm_id', 'year'))
     """
     loc = _as_list(localisation, "localisation")
     if not loc:

@@ -622,6 +622,15 @@ def production_standing(cp: pd.DataFrame, country: str, item: str | int, *, year
     ------
     DataContractError
         Unknown country or item, or no production of the item reported by the country.
+
+    Examples
+    --------
+    >>> cp = pd.DataFrame({"country": ["CHL", "FRA", "ITA"] * 2, "item": ["2655"] * 3 + ["2620"] * 3, "year": 2020,
+    ...                    "production": [10.0, 40.0, 50.0, 30.0, 20.0, 50.0], "exports": 1.0,
+    ...                    "item_name": ["Wine"] * 3 + ["Grapes"] * 3, "area_name": ["Chile", "France", "Italy"] * 2})
+    >>> res = production_standing(cp, "CHL", 2655)
+    >>> res.share, res.rank, round(res.rca, 3)
+    (0.1, 3, 0.5)
     """
     from agrocluster.exports.markets import world_market_share
     from agrocluster.exports.product_space import revealed_comparative_advantage

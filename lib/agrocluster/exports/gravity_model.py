@@ -391,6 +391,18 @@ def gravity(
         Unknown columns in the formula, or a negative dependent variable (rows named).
     EstimationError
         Nothing left to estimate on (e.g. all flows zero), or IRLS did not converge.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> pairs = [(e, i) for e in "ABCDE" for i in "ABCDE" if e != i]
+    >>> flows = pd.DataFrame([(e, i, t) for e, i in pairs for t in (2019, 2020)], columns=["exporter", "importer", "year"])
+    >>> flows["ln_distance"] = rng.uniform(5, 9, len(flows))
+    >>> flows["value"] = np.exp(10 - 1.0 * flows["ln_distance"] + rng.normal(scale=0.1, size=len(flows)))
+    >>> res = gravity(flows, "value ~ ln_distance | exporter^year + importer^year")
+    >>> res.tidy()[["term", "estimate"]].round(1)
+              term  estimate
+    0  ln_distance      -1.0
     """
     import pyfixest as pf
 

@@ -461,6 +461,13 @@ def complexity(
     EstimationError
         In a year: a country exporting nothing, a product that no country exports, a country or product with
         no presence, fewer than 2 countries or products, or a zero second eigenvalue.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"country": np.repeat(["CHL", "FRA", "ITA", "PER"], 3), "product": ["wine", "grapes", "copper"] * 4,
+    ...                    "exports": [30.0, 20.0, 50.0, 60.0, 30.0, 10.0, 10.0, 5.0, 85.0, 5.0, 40.0, 55.0]})
+    >>> complexity(df, "country", "product", "exports", None).columns.tolist()
+    ['country', 'product', 'exports', 'rca', 'M', 'diversity', 'ubiquity', 'eci', 'pci', 'density', 'coi', 'cog']
     """
     what = "complexity"
     _check_presence_options(presence, rca_threshold, presence_column, what)

@@ -227,6 +227,20 @@ def estimate_tfp(
         consecutive periods, collinear inputs.
     ParamsError
         An unknown method or optimiser, or an option that does not apply to the method.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"firm_id": np.repeat(np.arange(50), 5), "year": np.tile(np.arange(2016, 2021), 50)})
+    >>> df["labour"] = np.exp(rng.normal(3, 0.5, len(df)))
+    >>> df["capital"] = np.exp(rng.normal(4, 0.5, len(df)))
+    >>> df["value_added"] = df["labour"] ** 0.6 * df["capital"] ** 0.3 * np.exp(rng.normal(0, 0.1, len(df)))
+    >>> res = estimate_tfp(df, "value_added", "labour", "capital", method="ols")
+    >>> res.estimates().round(2)
+    term
+    labour     0.60
+    capital    0.28
+    Name: estimate, dtype: float64
     """
     method = str(method).lower()
     if method not in METHODS:

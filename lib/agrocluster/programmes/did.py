@@ -545,6 +545,19 @@ def staggered_did(
     estimated (as did). All of these are counted in ``result.excluded``. Cohorts with fewer than
     ``len(covariates) + 5`` units trigger a warning and are listed in ``result.small_groups``; if a
     propensity score or regression cannot be fitted the error names the cohort and period.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(40), 4), "year": np.tile(np.arange(2017, 2021), 40)})
+    >>> df["first_treated"] = np.where(df["unit"] < 20, 2019, 0)
+    >>> df["y"] = rng.normal(size=len(df)) + 0.5 * ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"]))
+    >>> res = staggered_did(df, "y", "unit", "year", "first_treated", seed=1)
+    >>> res.aggregate("simple").summary().round(3)
+      aggregation    att     se  ci_lower  ci_upper
+    0      simple  1.131  0.319     0.506     1.755
+    >>> res.nobs
+    40
     """
     covariates = list(covariates or [])
     if control not in _CONTROLS:

@@ -173,6 +173,17 @@ def twfe_did(
     (default: the unit). The implicit weights are those of de Chaisemartin & D'Haultfœuille (2020): the
     residual of D_it on unit and period effects, normalised over treated cells; negative ones flag that
     TWFE subtracts some treated cells' effects.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(40), 4), "year": np.tile(np.arange(2017, 2021), 40)})
+    >>> df["first_treated"] = np.where(df["unit"] < 20, 2019, 0)
+    >>> df["y"] = rng.normal(size=len(df)) + 0.5 * ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"]))
+    >>> res = twfe_did(df, "y", "unit", "year", "first_treated")
+    >>> res.tidy().round(3)
+          term  estimate  std_error  statistic  p_value  conf_low  conf_high
+    0  treated     1.119      0.321      3.489    0.001      0.47      1.767
     """
     covariates = list(covariates or [])
     d, excluded = _prepare(df, outcome, unit, time, first_treated, covariates, cluster)
@@ -235,6 +246,20 @@ def event_study(
     treated units observed at e; standard errors by the delta method from the clustered covariance.
     Event times beyond ``min_e``/``max_e`` are binned into the end points (as is common; say so in a
     report). Standard errors are CRV1 by ``cluster`` (default the unit).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(40), 4), "year": np.tile(np.arange(2017, 2021), 40)})
+    >>> df["first_treated"] = np.where(df["unit"] < 20, 2019, 0)
+    >>> df["y"] = rng.normal(size=len(df)) + 0.5 * ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"]))
+    >>> res = event_study(df, "y", "unit", "year", "first_treated")
+    >>> res.tidy()[["term", "estimate", "std_error"]].round(3)
+                term  estimate  std_error
+    0  event_time=-2     0.024      0.402
+    1  event_time=-1     0.000      0.000
+    2   event_time=0     1.312      0.422
+    3   event_time=1     0.949      0.409
     """
     if method not in ("twfe", "sun_abraham"):
         raise ParamsError(f"method={method!r} is not 'twfe' or 'sun_abraham'")
