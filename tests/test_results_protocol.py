@@ -304,3 +304,10 @@ def test_mixin_does_not_shadow_dataclass_fields():
     for name, cls in public_result_classes().items():
         fields = {f.name for f in dataclasses.fields(cls)}
         assert not (fields & mixin), (name, fields & mixin)
+
+
+def test_every_public_estimator_has_a_runnable_example():
+    """Numpydoc ``Examples`` on every estimator the walk finds (pytest runs them with --doctest-modules)."""
+    lacking = sorted(name for name, func in public_estimators().items() if "\n    Examples\n    --------\n"
+                     not in (func.__doc__ or ""))
+    assert lacking == [], f"public estimators without an Examples section: {lacking}"

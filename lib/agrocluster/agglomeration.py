@@ -1168,6 +1168,19 @@ def sorting_check(
     kept) and with it, on the same sample (firms observed once, the singletons of the firm fixed effect, are dropped from
     both), and reports ``(β_pooled − β_firmFE) / β_pooled``. CDG find the density elasticity of wages
     falls by about half once worker effects are added. ``options`` go to :func:`estimate_agglomeration`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"firm_id": np.repeat(np.arange(60), 4), "year": np.tile(np.arange(4), 60)})
+    >>> df["region"] = df["firm_id"] % 10
+    >>> df["loc"] = rng.normal(size=len(df))
+    >>> df["y"] = 0.05 * df["loc"] + rng.normal(scale=0.1, size=len(df))
+    >>> res = sorting_check(df, "y", "loc", fe=("year", "firm_id"), log=False)
+    >>> res.tidy()[["term", "estimate"]].round(3)
+                term  estimate
+    0   loc (pooled)     0.058
+    1  loc (firm FE)     0.058
     """
     fe = tuple(_as_list(fe, "fe"))
     if firm not in fe:
@@ -1256,6 +1269,18 @@ def distance_decay(
     rings are often empty, ``log_plus_one=True`` (default) uses ``log(1 + E_band)`` for the band measures,
     ``log`` of the outcome and of the urbanisation/diversity measures (all must be > 0 unless
     ``drop_nonpositive=True`` in ``options``). ``options`` go to :func:`estimate_agglomeration`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"firm_id": np.repeat(np.arange(60), 4), "year": np.tile(np.arange(4), 60)})
+    >>> df["region"] = df["firm_id"] % 10
+    >>> for band in ("0_10km", "10_25km", "25_50km"):
+    ...     df[f"loc_emp_{band}"] = np.log1p(rng.poisson(20, len(df)))
+    >>> df["y"] = 0.1 * df["loc_emp_0_10km"] + rng.normal(scale=0.1, size=len(df))
+    >>> res = distance_decay(df, "y", log=False)
+    >>> res.tidy()["term"].tolist()
+    ['0-10 km', '10-25 km', '25-50 km']
     """
     bands = _check_bands(bands)
     cols = [band_column(lo, hi, prefix) for lo, hi in bands]
@@ -1677,6 +1702,19 @@ def core_move_gain(
     ``core`` is a boolean column name or array (True = in the cluster core); ``term`` is the regressor of
     ``result`` whose elasticity applies (default ``measure``). Rows with a missing or non-positive measure
     are left out of the medians (their log is undefined). See :class:`CoreMoveGain` for the formula.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"firm_id": np.repeat(np.arange(60), 4), "year": np.tile(np.arange(4), 60)})
+    >>> df["region"] = df["firm_id"] % 10
+    >>> df["loc"] = rng.normal(size=len(df))
+    >>> df["y"] = 0.05 * df["loc"] + rng.normal(scale=0.1, size=len(df))
+    >>> fit = estimate_agglomeration(df, "y", "loc", log=False)
+    >>> df["m"] = np.where(df["region"] < 3, 40.0, 10.0)
+    >>> gain = core_move_gain(df, "m", df["region"] < 3, fit, term="loc")
+    >>> round(gain.ratio, 1), gain.nobs
+    (4.0, 240)
     """
     term = term or measure
     if term not in result.coef.index:

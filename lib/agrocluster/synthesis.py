@@ -514,6 +514,19 @@ def synthesise(collection: ResultsCollection, params: SynthesisParams | None = N
 
     ``missing`` lists, per scorecard dimension, how many clusters did not record it (nothing is dropped
     silently: those cells are NaN in the scorecard).
+
+    Examples
+    --------
+    >>> heads = pd.DataFrame({"cluster_id": ["aa", "bb"], "cluster_name": ["A", "B"], "notebook": "03_productivity",
+    ...                       "key": "member_tfp_premium", "label": "TFP premium", "unit": "log points",
+    ...                       "value": [0.30, 0.10], "se": [0.05, 0.05]})
+    >>> runs = pd.DataFrame({"cluster_id": ["aa", "bb"], "notebook": "03_productivity", "started": "2026-12-01",
+    ...                      "failed_last_run": False, "file": "x.json", "sha256": "0"})
+    >>> sources = pd.DataFrame({"cluster_id": ["aa", "bb"], "notebook": "03_productivity", "table": "establishments",
+    ...                         "source": "synthetic", "kind": "synthetic"})
+    >>> result = synthesise(ResultsCollection(heads, runs, sources))
+    >>> result.nobs, result.rankings["member_tfp_premium"].order
+    (2, ['aa', 'bb'])
     """
     params = params or SynthesisParams()
     heads = collection.headlines

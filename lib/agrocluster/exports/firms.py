@@ -228,6 +228,22 @@ def export_participation(
         Missing columns, duplicated firm-years, negative exports or output, a non-boolean member flag.
     EstimationError
         Membership never varies within a sector-year cell, or no cell has variation in export status.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> est = pd.DataFrame({"firm_id": np.repeat(np.arange(100), 2), "year": np.tile([2019, 2020], 100),
+    ...                     "sector": "wine", "cluster_member": np.repeat(np.arange(100) < 50, 2)})
+    >>> est["exports"] = np.where(rng.random(200) < 0.3 + 0.3 * est["cluster_member"], rng.uniform(1, 5, 200), 0.0)
+    >>> est["output"] = 10.0
+    >>> res = export_participation(est)
+    >>> res.tidy()[["term", "estimate"]].round(2)
+                term  estimate
+    0            lpm      0.23
+    1     probit_ame      0.23
+    2  intensity_ols     -0.01
+    >>> res.nobs
+    200
     """
     what = "export_participation"
     cols = [member, exports, *fe, cluster] + ([output] if output else [])
@@ -472,6 +488,17 @@ def export_spillovers(
 
     Rows excluded and counted: missing exports, no location, no year ``t - lag`` in the panel, missing
     productivity or controls, singleton sector-year cells.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> est = pd.DataFrame({"firm_id": np.repeat(np.arange(150), 3), "year": np.tile([2018, 2019, 2020], 150),
+    ...                     "sector": "wine", "lat": np.repeat(rng.uniform(-35.2, -35.0, 150), 3),
+    ...                     "lon": np.repeat(rng.uniform(-71.2, -71.0, 150), 3)})
+    >>> est["exports"] = np.where(rng.random(len(est)) < 0.3, 1.0, 0.0)
+    >>> res = export_spillovers(est, radius_km=5.0)
+    >>> res.nobs, res.tidy()["term"].tolist()
+    (300, ['n_nearby_exporters', 'n_nearby_firms'])
     """
     what = "export_spillovers"
     extra = ([productivity] if productivity else []) + list(controls)

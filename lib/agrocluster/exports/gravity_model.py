@@ -562,6 +562,21 @@ def gravity_by_sector(
     flow is positive (a product with no exporters) cannot be estimated: with ``on_error="raise"`` (default)
     it raises, naming the sector; with ``on_error="record"`` it is listed on ``result.failed`` with the
     reason, as is any other sector whose estimate fails with an agrocluster error.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> pairs = [(e, i) for e in "ABCDE" for i in "ABCDE" if e != i]
+    >>> flows = pd.DataFrame([(e, i, t, p) for e, i in pairs for t in (2019, 2020) for p in ("wine", "fruit")],
+    ...                      columns=["exporter", "importer", "year", "product"])
+    >>> flows["ln_distance"] = rng.uniform(5, 9, len(flows))
+    >>> flows["value"] = np.exp(10 - np.where(flows["product"] == "wine", 0.5, 1.5) * flows["ln_distance"])
+    >>> res = gravity_by_sector(flows, "value ~ ln_distance | exporter^year + importer^year")
+    >>> res.summary().round(2)
+    term     ln_distance
+    product
+    fruit           -1.5
+    wine            -0.5
     """
     what = "gravity_by_sector"
     if on_error not in ("raise", "record"):

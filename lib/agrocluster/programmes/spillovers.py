@@ -207,6 +207,21 @@ def spillover_effects(
         Coordinate columns (degrees) for distance exposure.
     covariates, est_method, bootstrap, seed
         Passed to :func:`staggered_did` for each band (analytic SEs by default: ``bootstrap=0``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> units = np.arange(120)
+    >>> df = pd.DataFrame({"unit": np.repeat(units, 4), "year": np.tile(np.arange(2017, 2021), 120)})
+    >>> df["entry"] = np.where(df["unit"] < 30, 2019, 0)
+    >>> df["lat"] = np.repeat(np.where(units < 60, -35.0, -36.0) + rng.normal(0, 0.02, 120), 4)
+    >>> df["lon"] = np.repeat(-71.0 + rng.normal(0, 0.02, 120), 4)
+    >>> df["y"] = rng.normal(size=len(df))
+    >>> res = spillover_effects(df, "y", "unit", "year", "entry", bands=(0.0, 25.0, 50.0))
+    >>> res.summary()[["band", "n_exposed", "n_unexposed"]]
+              band  n_exposed  n_unexposed
+    0   [0, 25) km         30           60
+    1  [25, 50) km          0           60
     """
     if exposure not in ("distance", "network"):
         raise ParamsError(f"exposure={exposure!r} is not 'distance' or 'network'")
