@@ -8,12 +8,8 @@ import pytest
 from scipy.stats import norm
 
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.exports.firms import (
-    EARTH_RADIUS_KM,
-    export_participation,
-    export_spillovers,
-    nearby_exporters,
-)
+from agrocluster.exports.firms import export_participation, export_spillovers, nearby_exporters
+from agrocluster.geo import EARTH_RADIUS_KM
 
 
 def _premium_dgp(seed: int, n: int = 1000, b: float = 0.5, d_int: float = 0.1):

@@ -38,7 +38,7 @@ from pyfixest.core.detect_singletons import detect_singletons
 from scipy import stats
 
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.geo import EARTH_RADIUS_KM, haversine_km
+from agrocluster.geo import EARTH_RADIUS_KM, chord_of_km, haversine_km, km_of_chord, unit_vectors
 from agrocluster.results import ResultProtocol, exclusions, set_exclusions, tidy_frame
 
 __all__ = [
@@ -94,19 +94,6 @@ _WEBB_BELOW_G = 12
 # --------------------------------------------------------------------------------------------------------
 # Geometry
 # --------------------------------------------------------------------------------------------------------
-def _unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    phi, lmb = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(phi) * np.cos(lmb), np.cos(phi) * np.sin(lmb), np.sin(phi)])
-
-
-def _chord(km: float) -> float:
-    return 2.0 * np.sin(min(km, np.pi * EARTH_RADIUS_KM) / (2.0 * EARTH_RADIUS_KM))
-
-
-def _chord_to_km(c: np.ndarray) -> np.ndarray:
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(c / 2.0, 0.0, 1.0))
-
-
 @njit(parallel=True, cache=True)
 def _grid_sums_kernel(xyz, w, src, cell, keys, starts, ends, m, reach, lo2, hi2, lo_zero, bartlett_km, out):
     """out[p, b, c] = Σ_{q ≠ p, src[q], chord²(p, q) in band b} K(d_pq) · w[q, c], candidates from nearby cells."""
@@ -165,8 +152,8 @@ def _neighbour_sums(
     out = np.zeros((n, len(bands), w.shape[1]))
     if n < 2:
         return out
-    lo2 = np.array([_chord(lo) ** 2 for lo, _ in bands])
-    hi2 = np.array([_chord(hi) ** 2 for _, hi in bands])
+    lo2 = np.array([chord_of_km(lo) ** 2 for lo, _ in bands])
+    hi2 = np.array([chord_of_km(hi) ** 2 for _, hi in bands])
     rmax = float(np.sqrt(hi2.max()))
     h = max(rmax / 2.0, 1e-5)  # cell side (chord units); the floor keeps cell keys inside int64
     reach = int(np.ceil(rmax / h))
@@ -323,7 +310,7 @@ def localisation_measures(
     if bands is not None and {"lat", "lon"} <= set(est.columns):
         bands = _check_bands(bands)
         lat, lon = _coords(est)
-        xyz = _unit_xyz(lat, lon)
+        xyz = unit_vectors(lat, lon)
         sums = np.zeros((len(est), len(bands), 2))
         w = np.column_stack([emp, np.ones(len(est))])
         for pos in _group_positions(est[["sector", "year"]]):
@@ -376,7 +363,7 @@ def urbanisation_measures(
         if not radius_km > 0:
             raise DataContractError(f"radius_km must be > 0, got {radius_km}")
         lat, lon = _coords(est)
-        xyz = _unit_xyz(lat, lon)
+        xyz = unit_vectors(lat, lon)
         col = np.zeros(len(est))
         for pos in _group_positions(est[["year"]]):
             col[pos] = _neighbour_sums(xyz[pos], emp[pos], ((0.0, float(radius_km)),))[:, 0, 0]
@@ -428,7 +415,7 @@ def market_access(
         raise DataContractError(f"min_distance_km must be > 0, got {min_distance_km}")
     emp = _numeric(est, employment, nonneg=True)
     lat, lon = _coords(est)
-    xyz = _unit_xyz(lat, lon)
+    xyz = unit_vectors(lat, lon)
     out_v = np.zeros(len(est))
     regions = est["region"].astype(str).to_numpy()
     for pos in _group_positions(est[["year"]]):
@@ -444,7 +431,7 @@ def market_access(
         for start in range(0, len(pos), 20000):  # blocks of establishments × regions keep memory bounded
             blk = slice(start, start + 20000)
             chord = np.sqrt(np.maximum(2.0 - 2.0 * xyz[pos[blk]] @ c.T, 0.0))
-            contrib = e_r[None, :] / np.maximum(_chord_to_km(chord), min_distance_km)
+            contrib = e_r[None, :] / np.maximum(km_of_chord(chord), min_distance_km)
             contrib[np.arange(contrib.shape[0]), inv[blk]] = 0.0
             out_v[pos[blk]] = contrib.sum(axis=1)
     out = est[["firm_id", "year"]].copy()
@@ -464,7 +451,7 @@ def exporters_nearby(est: pd.DataFrame, radius_km: float = 25.0) -> pd.DataFrame
         raise DataContractError(f"radius_km must be > 0, got {radius_km}")
     x = _numeric(est, "exports", nonneg=True)
     lat, lon = _coords(est)
-    xyz = _unit_xyz(lat, lon)
+    xyz = unit_vectors(lat, lon)
     col = np.zeros(len(est))
     is_exp = np.nan_to_num(x) > 0
     for pos in _group_positions(est[["year"]]):
@@ -547,7 +534,7 @@ def conley_vcov(
     X = np.asarray(X, dtype=float)
     S = X * np.asarray(u, dtype=float).reshape(-1, 1)
     meat = S.T @ S
-    xyz = _unit_xyz(np.asarray(lat, float), np.asarray(lon, float))
+    xyz = unit_vectors(np.asarray(lat, float), np.asarray(lon, float))
     groups = [np.arange(len(S))] if time is None else _group_positions(pd.Series(np.asarray(time)).to_frame())
     bart = float(cutoff_km) if kernel == "bartlett" else 0.0
     for pos in groups:
@@ -1414,7 +1401,7 @@ def lagged_measures(
     if bands is not None and {"lat", "lon"} <= set(est.columns):
         bands = _check_bands(bands)
         lat, lon = _coords(est)
-        xyz = _unit_xyz(lat, lon)
+        xyz = unit_vectors(lat, lon)
         sums = np.full((len(est), len(bands)), np.nan)
         groups = {}
         for pos in _group_positions(est[["sector", "year"]]):
@@ -1447,7 +1434,7 @@ def lagged_measures(
         jj = j[hit].astype(np.int64)
         d2 = np.sum((xyz[hit] - xyz[jj]) ** 2, axis=1)
         for k, (lo, hi) in enumerate(bands):
-            inb = (d2 <= _chord(hi) ** 2) & ((lo == 0) | (d2 > _chord(lo) ** 2))
+            inb = (d2 <= chord_of_km(hi) ** 2) & ((lo == 0) | (d2 > chord_of_km(lo) ** 2))
             sums[hit[inb], k] -= emp[jj[inb]]
         for k, (lo, hi) in enumerate(bands):
             out[band_column(lo, hi, f"loc_emp_{sfx}")] = np.maximum(sums[:, k], 0.0)

@@ -27,7 +27,7 @@ from agrocluster.concentration._checks import (
     row_labels,
 )
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.geo import EARTH_RADIUS_KM
+from agrocluster.geo import EARTH_RADIUS_KM, km_of_chord, unit_vectors
 from agrocluster.results import ResultProtocol, exclusions, indicator_tidy
 
 _BLOCK = 1024
@@ -57,8 +57,7 @@ class _Sites:
                 raise DataContractError(
                     f"points have coordinates outside [-90, 90] x [-180, 180] degrees in {row_labels(points, out, id_col)}"
                 )
-            phi, lam = np.radians(la), np.radians(lo)
-            self.u = np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+            self.u = unit_vectors(la, lo)
             self.d = None
         else:
             d = np.asarray(distances, dtype="float64")
@@ -80,7 +79,7 @@ class _Sites:
         if self.d is not None:
             return self.d[np.ix_(rows, cols)]
         chord2 = np.clip(2.0 - 2.0 * (self.u[rows] @ self.u[cols].T), 0.0, 4.0)
-        return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(chord2) / 2.0)
+        return km_of_chord(np.sqrt(chord2))
 
     def pairs(self, idx: np.ndarray) -> np.ndarray:
         """Distances of all unordered pairs within ``idx`` (condensed, i < j)."""
@@ -89,7 +88,7 @@ class _Sites:
             return self.d[idx[iu[0]], idx[iu[1]]]
         u = self.u[idx]
         chord2 = np.clip(2.0 - 2.0 * (u @ u.T)[iu], 0.0, 4.0)
-        return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(chord2) / 2.0)
+        return km_of_chord(np.sqrt(chord2))
 
     def median_pair_distance(self) -> float:
         """Median of the distances between all pairs of sites (DO 2005's default range, 180 km in the UK)."""

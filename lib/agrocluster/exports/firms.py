@@ -23,7 +23,7 @@ from statsmodels.discrete.discrete_model import Probit
 from agrocluster._frames import describe_rows as _rows
 from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.geo import EARTH_RADIUS_KM
+from agrocluster.geo import chord_of_km, unit_vectors
 from agrocluster.results import ResultProtocol, set_exclusions, tidy_frame
 
 __all__ = ["ExportPremium", "ExportSpillovers", "export_participation", "export_spillovers", "nearby_exporters"]
@@ -330,16 +330,6 @@ def export_participation(
 # ------------------------------------------------------------------------------------------------ spillovers
 
 
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
-def _chord(radius_km: float) -> float:
-    """Chord length on the unit sphere of a great-circle (haversine) distance ``radius_km``."""
-    return 2.0 * np.sin(min(radius_km / EARTH_RADIUS_KM, np.pi) / 2.0)
-
-
 def _coords(df: pd.DataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
     lat = _float(df, "lat", what, nonneg=False)
     lon = _float(df, "lon", what, nonneg=False)
@@ -375,8 +365,8 @@ def nearby_exporters(
     lat, lon = _coords(df, what)
     x = _float(df, exports, what)
     located = ~np.isnan(lat) & ~np.isnan(lon)
-    xyz = np.where(located[:, None], _unit_vectors(np.nan_to_num(lat), np.nan_to_num(lon)), np.nan)
-    r = _chord(radius_km)
+    xyz = np.where(located[:, None], unit_vectors(np.nan_to_num(lat), np.nan_to_num(lon)), np.nan)
+    r = chord_of_km(radius_km)
     years = df["year"].to_numpy()
     fid = df["firm_id"].astype(str).to_numpy()
     n_firms = np.full(len(df), np.nan)
