@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from agrocluster._frames import describe_rows as _rows
+from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.results import ResultProtocol, exclusions, set_exclusions, tidy_frame
 
@@ -39,24 +41,6 @@ _ISO3 = re.compile(r"^[A-Z]{3}$")
 #: Pair covariates that do not change over time (CEPII gravity / Yotov et al. 2016 data): filled along a pair
 #: when the panel is squared.
 TIME_INVARIANT_PAIR_COVARIATES = ("distance", "contiguity", "common_language", "colony")
-
-
-def _rows(df: pd.DataFrame, mask, cols: list[str], limit: int = 5) -> str:
-    mask = np.asarray(mask)
-    shown = df.loc[mask, cols].head(limit)
-    text = "; ".join(
-        f"row {idx} (" + ", ".join(f"{c}={r[c]!r}" for c in cols) + ")" for idx, r in shown.iterrows()
-    )
-    n = int(mask.sum())
-    return text + (f" and {n - limit} more" if n > limit else "")
-
-
-def _require(df: pd.DataFrame, cols: Iterable[str], what: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise DataContractError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataContractError(f"{what}: column(s) {missing} not found; the table has {list(df.columns)}")
 
 
 # ---------------------------------------------------------------------------------------------------------

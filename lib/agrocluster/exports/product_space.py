@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from agrocluster._frames import describe_rows as _row_labels
+from agrocluster._frames import require_columns as _require_columns
 from agrocluster.errors import DataContractError, EstimationError
 
 __all__ = [
@@ -19,25 +21,6 @@ __all__ = [
     "relatedness_density",
     "revealed_comparative_advantage",
 ]
-
-
-def _require_columns(df: pd.DataFrame, columns: list[str], what: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise DataContractError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataContractError(
-            f"{what}: column(s) {missing} not found; the table has columns {list(df.columns)}"
-        )
-
-
-def _row_labels(df: pd.DataFrame, mask: pd.Series | np.ndarray, keys: list[str], limit: int = 5) -> str:
-    rows = df.loc[np.asarray(mask), keys].head(limit)
-    shown = "; ".join(
-        f"row {idx} (" + ", ".join(f"{k}={row[k]!r}" for k in keys) + ")" for idx, row in rows.iterrows()
-    )
-    n = int(np.asarray(mask).sum())
-    return shown + (f" and {n - limit} more" if n > limit else "")
 
 
 def _validated_values(df: pd.DataFrame, keys: list[str], value: str, what: str) -> np.ndarray:
