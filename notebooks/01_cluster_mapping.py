@@ -374,7 +374,7 @@ rec.table("shift-share", shares, f"Shift-share decomposition, {start} to {last_y
 # %%
 standing = cmap.production_standing(data["country_product"], params.country_iso3, params.faostat_item_code,
                                     top=params.exports.n_competitors)
-left_out.append(standing.excluded)
+left_out.append(standing.excluded.rename(columns={"n": "n_rows"})[list(cmap.EXCLUDED_COLUMNS)])
 rec.headline("world_production_share", 100.0 * standing.share,
              label=f"{params.country_iso3} share of world {standing.item_name} production, {standing.year}", unit="%",
              note=f"rank {standing.rank} of {standing.n_producers} producers; quantity RCA {standing.rca:.2f}")

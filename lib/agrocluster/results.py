@@ -143,12 +143,6 @@ def set_exclusions(result: Any, unit: str) -> None:
     object.__setattr__(result, "excluded", exclusions(result.excluded, unit=unit))
 
 
-def scalar_tidy(term: str, estimate: float, std_error: float = np.nan, p_value: float = np.nan,
-                conf_low: float = np.nan, conf_high: float = np.nan) -> pd.DataFrame:
-    """A one-term tidy frame (for results that estimate one number)."""
-    return tidy_frame([term], [estimate], [std_error], None, [p_value], [conf_low], [conf_high])
-
-
 def indicator_tidy(values: Mapping[str, Any]) -> pd.DataFrame:
     """A tidy frame of descriptive indicators (no sampling error): numeric values only, SE and tests NaN."""
     numeric = {k: float(v) for k, v in values.items()

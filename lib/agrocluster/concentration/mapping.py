@@ -554,7 +554,7 @@ class ProductionStanding(ResultProtocol):
     series : DataFrame ``year, production, world_production, production_share`` of the country, all years.
     producers : DataFrame of the top producers and the country (see :meth:`table`).
     rca_basis : plain-language definition of the RCA used (quantity-based, basket of items).
-    excluded : rows left out of the RCA basket (``table, reason, n_rows``).
+    excluded : rows left out of the RCA basket (``reason, n, unit, table``).
     """
 
     country: str

@@ -140,7 +140,7 @@ class ExportPremium(ResultProtocol):
     participation_members, participation_others : raw export participation rates.
     intensity_members, intensity_others : raw mean export intensity among exporters.
     n_lpm, n_probit, n_intensity : observations used by each model.
-    excluded : DataFrame ``step, reason, n_rows``.
+    excluded : DataFrame ``reason, n, unit, step`` (unit ``rows``).
     """
 
     lpm_effect: float
@@ -427,7 +427,7 @@ class ExportSpillovers(ResultProtocol):
     nobs : firm-years in the regression.
     mean_nearby_exporters : sample mean of the regressor.
     coefficients : DataFrame of all slope coefficients (``table()``).
-    excluded : DataFrame ``reason, n_rows``.
+    excluded : DataFrame ``reason, n, unit`` (unit ``rows``).
     """
 
     effect: float

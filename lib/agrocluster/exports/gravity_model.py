@@ -223,7 +223,7 @@ class GravityResult(ResultProtocol):
     nobs : int
         Observations used in the estimate.
     excluded : DataFrame
-        ``reason``, ``n_rows``, ``n_groups``: every observation of the input not used, and why.
+        ``reason, n, unit`` (unit ``rows``) and ``n_groups``: every observation of the input not used, and why.
     formula, vcov : str
         The pyfixest formula and the variance estimator used (e.g. ``CRV1 by pair``).
     model : pyfixest Fepois

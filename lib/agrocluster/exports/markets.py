@@ -826,7 +826,7 @@ class UnitValues(ResultProtocol):
 
     Attributes
     ----------
-    excluded : DataFrame ``reason, n_rows`` of flows left out (missing or zero quantity).
+    excluded : DataFrame ``reason, n, unit`` of flows left out (missing or zero quantity).
     n_rows_used : flows that entered the unit values.
     """
 
@@ -1148,7 +1148,7 @@ class StressScenario(ResultProtocol):
     jobs_at_risk : employment lost under the assumptions (NaN when no employment information is given).
     employment_basis : "coefficient", "establishments" or "none".
     employment_before : cluster employment in the establishments used (NaN unless basis is establishments).
-    excluded : DataFrame ``reason, n_rows`` of establishments left out of the employment calculation.
+    excluded : DataFrame ``reason, n, unit`` of establishments left out of the employment calculation.
     assumptions : the assumptions, in words.
     n_establishments : establishments whose employment entered ``jobs_at_risk`` (0 unless basis is establishments).
     """

@@ -63,7 +63,7 @@ class TFPResult(ResultProtocol):
         ``starts_agree`` (ACF), ``caveat``, ``exits_in_probit``, ``hansen_j``, ``intercept``,
         ``bootstrap_failed``.
     excluded : pandas.DataFrame
-        ``reason`` → ``rows`` left out of the first stage or of the second stage.
+        ``reason, n, unit`` (unit ``rows``): rows left out of the first stage or of the second stage.
     vcov : pandas.DataFrame or None
         Covariance of ``coef`` (analytical or bootstrap) when available.
     bootstrap_draws : pandas.DataFrame or None

@@ -47,7 +47,7 @@ class PremiumResult(ResultProtocol):
         the gap is growing.
     nobs : int
     excluded : DataFrame
-        ``reason`` → ``rows`` (no TFP estimate, missing membership or fixed-effect cells).
+        ``reason, n, unit`` (unit ``rows``): no TFP estimate, missing membership or fixed-effect cells.
     """
 
     premium: float

@@ -269,7 +269,7 @@ class StaggeredDiDResult(ResultProtocol):
     n_units : int
         Units in the balanced panel used.
     excluded : DataFrame
-        reason → n_units left out (unbalanced units, cohorts treated in the first period, ...).
+        ``reason, n, unit`` (unit ``units``) left out (unbalanced units, cohorts treated in the first period, ...).
     pretest_stat, pretest_df, pretest_pvalue : float, int, float
         Wald pre-test of ATT(g,t) = 0 for all pre-treatment cells (NaN when there is none).
     critical_value : float

@@ -53,7 +53,7 @@ class SpilloverResult(ResultProtocol):
         One row per non-participant kept: unit, band ("unexposed" or a band label), measure (km to the
         nearest participant, or participant share of links), onset (first exposed period, 0 if never).
     excluded : DataFrame
-        reason → n_units left out (participants, missing coordinates, no links, ...).
+        ``reason, n, unit`` (unit ``units``) left out (participants, missing coordinates, no links, ...).
     by_band : dict
         band label → :class:`StaggeredDiDResult` (for dynamic plots of one band).
     design : str

@@ -31,7 +31,7 @@ class TWFEResult(ResultProtocol):
     Attributes: ``coef``, ``se``, ``ci_lower``, ``ci_upper``, ``pvalue`` (of beta), ``n_obs``,
     ``n_units``, ``negative_weight_share`` (share of treated unit-periods whose implicit TWFE weight is
     negative, de Chaisemartin & D'Haultfœuille 2020), ``weights`` (DataFrame: group, time, weight, n_obs),
-    ``excluded`` (reason → n_rows), ``vcov`` (label of the variance estimator).
+    ``excluded`` (``reason, n, unit``; unit ``rows``), ``vcov`` (label of the variance estimator).
     """
 
     coef: float
@@ -87,7 +87,7 @@ class EventStudyResult(ResultProtocol):
 
     Attributes: ``method`` ("twfe" | "sun_abraham"), ``ref`` (omitted event time), ``coefficients``
     (DataFrame: event_time, estimate, se, ci_lower, ci_upper, reference), ``cohort_effects`` (Sun–Abraham
-    only: group, event_time, estimate, se, weight), ``n_obs``, ``excluded`` (reason → n_rows), ``vcov``.
+    only: group, event_time, estimate, se, weight), ``n_obs``, ``excluded`` (``reason, n, unit``; unit ``rows``), ``vcov``.
     """
 
     method: str
