@@ -37,6 +37,7 @@ from numba import njit, prange
 from pyfixest.core.detect_singletons import detect_singletons
 from scipy import stats
 
+from agrocluster._frames import require_columns
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.geo import EARTH_RADIUS_KM, chord_of_km, haversine_km, km_of_chord, unit_vectors
 from agrocluster.results import ResultProtocol, exclusions, set_exclusions, tidy_frame
@@ -194,11 +195,8 @@ def band_column(lower_km: float, upper_km: float, prefix: str = "loc_emp") -> st
 # Input checks
 # --------------------------------------------------------------------------------------------------------
 def _require(df: pd.DataFrame, cols: Sequence[str], table: str = "establishments") -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise DataContractError(f"{table}: expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataContractError(f"{table}: missing column(s) {missing}; present: {list(df.columns)}")
+    """:func:`agrocluster._frames.require_columns` with the establishment table as the default name."""
+    require_columns(df, cols, table)
 
 
 def _numeric(df: pd.DataFrame, col: str, nonneg: bool = False, table: str = "establishments") -> np.ndarray:
