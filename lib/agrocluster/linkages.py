@@ -25,7 +25,7 @@ import pandas as pd
 from agrocluster._frames import describe_rows as _rows
 from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.results import ResultProtocol, exclusions, indicator_tidy, tidy_frame
+from agrocluster.results import NothingExcluded, ResultProtocol, indicator_tidy, tidy_frame
 
 __all__ = [
     "LINK_KINDS",
@@ -133,7 +133,7 @@ def _links(links: pd.DataFrame, establishments: pd.DataFrame, member: str, what:
 
 
 @dataclass(frozen=True)
-class LinkShares(ResultProtocol):
+class LinkShares(NothingExcluded, ResultProtocol):
     """Shares of links inside the cluster vs across its boundary, by count and by value.
 
     Attributes
@@ -159,11 +159,6 @@ class LinkShares(ResultProtocol):
     def nobs(self) -> int:
         """Links of every type."""
         return int(self.n_inside + self.n_boundary + self.n_outside)
-
-    @property
-    def excluded(self) -> pd.DataFrame:
-        """No link is left out (:func:`link_shares` raises on unusable input)."""
-        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return self.shares.copy()
@@ -322,7 +317,7 @@ def brokerage_roles(edges: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class NetworkMetrics(ResultProtocol):
+class NetworkMetrics(NothingExcluded, ResultProtocol):
     """Firm network metrics for one selection of links (a year and/or kinds).
 
     Attributes
@@ -355,11 +350,6 @@ class NetworkMetrics(ResultProtocol):
     def nobs(self) -> int:
         """Firms with at least one link."""
         return int(self.n_firms)
-
-    @property
-    def excluded(self) -> pd.DataFrame:
-        """No link is left out (:func:`network_metrics` raises on unusable input)."""
-        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return self.nodes.copy()
@@ -528,7 +518,7 @@ def network_over_time(
 
 
 @dataclass(frozen=True)
-class InputOutputLinkages(ResultProtocol):
+class InputOutputLinkages(NothingExcluded, ResultProtocol):
     """Rasmussen–Hirschman backward and forward linkages of the sectors of an input–output table.
 
     Attributes
@@ -554,11 +544,6 @@ class InputOutputLinkages(ResultProtocol):
     def nobs(self) -> int:
         """Sectors of the table."""
         return len(self.indices)
-
-    @property
-    def excluded(self) -> pd.DataFrame:
-        """No link is left out (:func:`rasmussen_hirschman` raises on unusable input)."""
-        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return self.indices.copy()

@@ -150,6 +150,15 @@ def indicator_tidy(values: Mapping[str, Any]) -> pd.DataFrame:
     return tidy_frame(list(numeric), list(numeric.values()))
 
 
+class NothingExcluded:
+    """Mixin for results whose estimator leaves no row out: it raises on unusable input instead."""
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """An empty exclusions table (``reason, n, unit``)."""
+        return exclusions()
+
+
 class ResultProtocol:
     """Mixin of every estimator result: accessors derived from :meth:`tidy`.
 

@@ -28,7 +28,7 @@ from agrocluster.concentration._checks import (
 )
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.geo import EARTH_RADIUS_KM, km_of_chord, unit_vectors
-from agrocluster.results import ResultProtocol, exclusions, indicator_tidy
+from agrocluster.results import NothingExcluded, ResultProtocol, indicator_tidy
 
 _BLOCK = 1024
 
@@ -178,7 +178,7 @@ def _ranges(grid: np.ndarray, flag: np.ndarray) -> list[tuple[float, float]]:
 
 
 @dataclass(frozen=True)
-class KdResult(ResultProtocol):
+class KdResult(NothingExcluded, ResultProtocol):
     """Duranton–Overman K-density of one sector with its global confidence band.
 
     Attributes
@@ -223,11 +223,6 @@ class KdResult(ResultProtocol):
     def nobs(self) -> int:
         """Establishments of the sector (``n_points``)."""
         return int(self.n_points)
-
-    @property
-    def excluded(self) -> pd.DataFrame:
-        """No row is left out by :func:`kdensity` (it raises on unusable input)."""
-        return exclusions()
 
     def table(self) -> pd.DataFrame:
         """The curve and its band: ``distance, kd, lo, hi``."""
@@ -387,7 +382,7 @@ def kdensity(
 
 
 @dataclass(frozen=True)
-class MResult(ResultProtocol):
+class MResult(NothingExcluded, ResultProtocol):
     """Marcon–Puech M function of one sector with its global envelope.
 
     Attributes
@@ -420,11 +415,6 @@ class MResult(ResultProtocol):
     def nobs(self) -> int:
         """Establishments of the sector (``n_points``)."""
         return int(self.n_points)
-
-    @property
-    def excluded(self) -> pd.DataFrame:
-        """No row is left out by :func:`m_function` (it raises on unusable input)."""
-        return exclusions()
 
     def table(self) -> pd.DataFrame:
         """The curve and its envelope: ``distance, m, lo, hi``."""

@@ -21,7 +21,7 @@ from agrocluster.concentration._checks import (
     require_nonnegative,
 )
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.results import ResultProtocol, exclusions, indicator_tidy
+from agrocluster.results import NothingExcluded, ResultProtocol, indicator_tidy
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def ellison_glaeser(
 
 
 @dataclass(frozen=True)
-class CoagglomerationResult(ResultProtocol):
+class CoagglomerationResult(NothingExcluded, ResultProtocol):
     """Ellison–Glaeser coagglomeration of a group of sectors.
 
     Attributes
@@ -199,11 +199,6 @@ class CoagglomerationResult(ResultProtocol):
     def nobs(self) -> int:
         """Plants of the sectors in the group."""
         return int(self.n_plants)
-
-    @property
-    def excluded(self) -> pd.DataFrame:
-        """No plant is left out (:func:`coagglomeration` raises on unusable input)."""
-        return exclusions()
 
     def table(self) -> pd.DataFrame:
         """Per-sector weights, G, H and γ that enter γ^c."""

@@ -17,7 +17,7 @@ from scipy import special
 
 from agrocluster.concentration._checks import check_count, check_level, regional_table
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.results import ResultProtocol, exclusions, indicator_tidy
+from agrocluster.results import NothingExcluded, ResultProtocol, indicator_tidy
 
 
 def _describe(keys: list[str], row: pd.Series | tuple) -> str:
@@ -540,7 +540,7 @@ def hoover_curve(
 
 
 @dataclass(frozen=True)
-class ShiftShareResult(ResultProtocol):
+class ShiftShareResult(NothingExcluded, ResultProtocol):
     """Shift-share decomposition of one region's employment change between two years.
 
     Attributes
@@ -570,11 +570,6 @@ class ShiftShareResult(ResultProtocol):
     def nobs(self) -> int:
         """Sectors of the region decomposed."""
         return len(self.by_sector)
-
-    @property
-    def excluded(self) -> pd.DataFrame:
-        """No sector is left out (:func:`shift_share` raises on unusable input)."""
-        return exclusions()
 
     def table(self) -> pd.DataFrame:
         """Per sector: ``sector, employment_start, employment_end, change, national_growth, industry_mix,

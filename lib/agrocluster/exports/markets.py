@@ -31,7 +31,13 @@ from agrocluster._frames import describe_rows as _rows
 from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.exports.product_space import revealed_comparative_advantage
-from agrocluster.results import ResultProtocol, exclusions, indicator_tidy, set_exclusions, tidy_frame
+from agrocluster.results import (
+    NothingExcluded,
+    ResultProtocol,
+    indicator_tidy,
+    set_exclusions,
+    tidy_frame,
+)
 
 __all__ = [
     "CompetitorTable",
@@ -427,7 +433,7 @@ def rca_sample(
 
 
 @dataclass(frozen=True)
-class CompetitorTable(ResultProtocol):
+class CompetitorTable(NothingExcluded, ResultProtocol):
     """Top exporters of one product: shares in the end year, growth over the window.
 
     Attributes
@@ -455,11 +461,6 @@ class CompetitorTable(ResultProtocol):
     def nobs(self) -> int:
         """Exporters with positive exports in the end year."""
         return int(self.n_exporters)
-
-    @property
-    def excluded(self) -> pd.DataFrame:
-        """No row is left out (:func:`competitor_table` raises on unusable input)."""
-        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return self.competitors.copy()
@@ -575,7 +576,7 @@ def _exporter_year(
 
 
 @dataclass(frozen=True)
-class DestinationStructure(ResultProtocol):
+class DestinationStructure(NothingExcluded, ResultProtocol):
     """Destination structure of one exporter's exports in one year.
 
     Attributes
@@ -605,11 +606,6 @@ class DestinationStructure(ResultProtocol):
     def nobs(self) -> int:
         """Destinations with positive exports."""
         return int(self.n_markets)
-
-    @property
-    def excluded(self) -> pd.DataFrame:
-        """No row is left out (:func:`destination_structure` raises on unusable input)."""
-        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return self.destinations.copy()
@@ -668,7 +664,7 @@ def destination_structure(
 
 
 @dataclass(frozen=True)
-class ExportMargins(ResultProtocol):
+class ExportMargins(NothingExcluded, ResultProtocol):
     """Hummels–Klenow (2005) and count-based extensive and intensive margins of one exporter.
 
     Attributes
@@ -703,11 +699,6 @@ class ExportMargins(ResultProtocol):
     def nobs(self) -> int:
         """Categories with positive exports of the exporter."""
         return int(self.n_categories_exporter)
-
-    @property
-    def excluded(self) -> pd.DataFrame:
-        """No row is left out (:func:`hummels_klenow` raises on unusable input)."""
-        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -904,7 +895,7 @@ def unit_values(
 
 
 @dataclass(frozen=True)
-class GrowthDecomposition(ResultProtocol):
+class GrowthDecomposition(NothingExcluded, ResultProtocol):
     """Export growth between two years split into new, lost and continuing markets.
 
     Attributes
@@ -942,11 +933,6 @@ class GrowthDecomposition(ResultProtocol):
     def nobs(self) -> int:
         """Markets served in either year."""
         return int(self.n_new + self.n_lost + self.n_continuing)
-
-    @property
-    def excluded(self) -> pd.DataFrame:
-        """No row is left out (:func:`growth_decomposition` raises on unusable input)."""
-        return exclusions()
 
     def table(self) -> pd.DataFrame:
         comp = pd.DataFrame(
@@ -1041,7 +1027,7 @@ def growth_decomposition(
 
 
 @dataclass(frozen=True)
-class ExportRisk(ResultProtocol):
+class ExportRisk(NothingExcluded, ResultProtocol):
     """Dependence of one exporter on its top market and top product, and exposure to one market's fall.
 
     Attributes
@@ -1075,11 +1061,6 @@ class ExportRisk(ResultProtocol):
     def nobs(self) -> int:
         """Rows of the exposure table (destination markets)."""
         return len(self.exposure)
-
-    @property
-    def excluded(self) -> pd.DataFrame:
-        """No row is left out (:func:`export_risk` raises on unusable input)."""
-        return exclusions()
 
     def table(self) -> pd.DataFrame:
         return self.exposure.copy()
