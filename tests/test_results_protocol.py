@@ -311,3 +311,24 @@ def test_every_public_estimator_has_a_runnable_example():
     lacking = sorted(name for name, func in public_estimators().items() if "\n    Examples\n    --------\n"
                      not in (func.__doc__ or ""))
     assert lacking == [], f"public estimators without an Examples section: {lacking}"
+
+
+def test_old_names_stay_and_agree_with_the_protocol(cluster):
+    """``coef``/``se``/``conf_int``/``pvalue`` and ``table()`` stay; the derived accessors give the same numbers."""
+    agg = CASES["estimate_agglomeration"](cluster)
+    pd.testing.assert_series_equal(agg.estimates(), agg.coef.rename("estimate").rename_axis("term"), check_index_type=False)
+    assert agg.std_errors().to_numpy() == pytest.approx(agg.se.to_numpy())
+    assert agg.confint()["conf_low"].to_numpy() == pytest.approx(agg.ci_low.to_numpy())
+    assert agg.fixed_effects() == ("firm_id", "year") and agg.table()["coef"].tolist() == agg.coef.tolist()
+    grav = CASES["gravity"](cluster)
+    assert grav.confint().to_numpy() == pytest.approx(grav.conf_int[["low", "high"]].to_numpy())
+    assert grav.p_values().to_numpy() == pytest.approx(grav.pvalue.to_numpy())
+    assert grav.fixed_effects() == ("exporter", "importer^year")
+    twfe = CASES["twfe_did"](cluster)
+    assert twfe.estimates()["treated"] == twfe.coef and twfe.nobs == twfe.n_obs
+    tfp = CASES["estimate_tfp"](cluster)
+    assert tfp.std_errors().to_numpy() == pytest.approx(tfp.se.to_numpy())
+    assert set(tfp.excluded["unit"]) <= {"rows"} and "rows" not in tfp.excluded.columns
+    premium = CASES["productivity_premium"](cluster)
+    assert f"{premium.nobs} firm-years" in premium.reading()
+    assert premium.summary().equals(premium.table())
