@@ -324,6 +324,7 @@ def test_old_names_stay_and_agree_with_the_protocol(cluster):
     assert grav.confint().to_numpy() == pytest.approx(grav.conf_int[["low", "high"]].to_numpy())
     assert grav.p_values().to_numpy() == pytest.approx(grav.pvalue.to_numpy())
     assert grav.fixed_effects() == ("exporter", "importer^year")
+    assert 0.0 < grav.fit_statistics()["pseudo R²"] <= 1.0
     twfe = CASES["twfe_did"](cluster)
     assert twfe.estimates()["treated"] == twfe.coef and twfe.nobs == twfe.n_obs
     tfp = CASES["estimate_tfp"](cluster)

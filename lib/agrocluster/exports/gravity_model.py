@@ -254,6 +254,11 @@ class GravityResult(ResultProtocol):
         parts = self.formula.split("|")
         return tuple(f.strip() for f in parts[1].split("+")) if len(parts) > 1 else ()
 
+    def fit_statistics(self) -> dict[str, float]:
+        """pyfixest's pseudo R² of the PPML fit (as its ``etable``), when the model carries it."""
+        r2 = getattr(self.model, "_pseudo_r2", None)
+        return {} if r2 is None else {"pseudo R²": float(r2)}
+
     def table(self) -> pd.DataFrame:
         """Tidy coefficient table: term, estimate, std_error, statistic, p_value, conf_low, conf_high,
         effect_pct = 100 (exp(b) - 1), the percentage change in trade for a unit change (e.g. an RTA)."""
