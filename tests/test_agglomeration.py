@@ -332,7 +332,7 @@ def test_nonpositive_outcome_raises_or_is_counted():
     with pytest.raises(DataContractError, match=r"'va_per_worker' has 3 row\(s\) <= 0"):
         estimate_agglomeration(d, "va_per_worker", "loc")
     r = estimate_agglomeration(d, "va_per_worker", "loc", drop_nonpositive=True)
-    ex = r.excluded.set_index("reason")["n_rows"]
+    ex = r.excluded.set_index("reason")["n"]
     assert ex["non-positive 'va_per_worker' (log undefined)"] == 3
     # the three dropped rows leave three firms with three years: no singletons, so nobs = N - 3
     assert r.nobs == len(d) - 3
@@ -342,7 +342,7 @@ def test_missing_values_are_counted():
     d = panel(4)
     d.loc[[1, 2], "urb"] = np.nan
     r = estimate_agglomeration(d, "va_per_worker", "loc", urbanisation="urb")
-    assert r.excluded.set_index("reason")["n_rows"]["missing or non-finite value in 'urb'"] == 2
+    assert r.excluded.set_index("reason")["n"]["missing or non-finite value in 'urb'"] == 2
 
 
 def test_singletons_are_counted():
@@ -350,7 +350,7 @@ def test_singletons_are_counted():
     extra = d.iloc[:3].assign(firm_id=["S1", "S2", "S3"])  # three firms seen once
     d = pd.concat([d, extra], ignore_index=True)
     r = estimate_agglomeration(d, "va_per_worker", "loc", urbanisation="urb")
-    ex = r.excluded.set_index("reason")["n_rows"]
+    ex = r.excluded.set_index("reason")["n"]
     assert ex.filter(like="singleton").iloc[0] == 3
     assert r.nobs == len(d) - 3
 
@@ -404,7 +404,7 @@ def test_infinite_control_is_counted_not_passed_on():
     d = panel(4)
     d.loc[3, "size"] = np.inf
     r = estimate_agglomeration(d, "va_per_worker", "loc", controls=["size"])
-    assert r.excluded.set_index("reason")["n_rows"]["missing or non-finite value in 'size'"] == 1
+    assert r.excluded.set_index("reason")["n"]["missing or non-finite value in 'size'"] == 1
 
 
 def test_interacted_fixed_effects_match_pyfixest():

@@ -182,7 +182,7 @@ def test_measure_input_errors_name_the_culprit():
         localisation_measures(est.assign(labour=-1.0))
     with pytest.raises(DataContractError, match="duplicate firm_id × year"):
         localisation_measures(pd.concat([est, est.iloc[:1]]))
-    with pytest.raises(DataContractError, match="missing column.*sector"):
+    with pytest.raises(DataContractError, match=r"column\(s\) \[.*sector.*\] not found"):
         localisation_measures(est.drop(columns="sector"))
     with pytest.raises(DataContractError, match="'lat'/'lon'"):
         localisation_measures(est.assign(lat=95.0))

@@ -190,7 +190,7 @@ def test_specifications_table_and_iv():
     assert spec.iv is None and any("IV not estimated" in n for n in spec.notes)
     assert "first_stage_F" not in spec.table().columns
     ex = spec.excluded()
-    assert list(ex.columns) == ["specification", "reason", "n_rows"]
+    assert list(ex.columns) == ["reason", "n", "unit", "specification"]
 
 
 def test_specification_table_planted_dash():

@@ -300,7 +300,7 @@ def test_production_standing_by_hand(food):
     assert table.set_index("country").loc["FRA", "rca"] == pytest.approx((40 / 60) / 0.5)
     assert out.series["year"].tolist() == [2019, 2020]
     assert out.series["production_share"].tolist() == pytest.approx([0.1, 0.1])
-    reasons = dict(zip(out.excluded["reason"], out.excluded["n_rows"], strict=True))
+    reasons = dict(zip(out.excluded["reason"], out.excluded["n"], strict=True))
     assert any("missing" in r and n == 1 for r, n in reasons.items())  # ESP grapes
     assert any("no production in the basket" in r and n == 2 for r, n in reasons.items())  # PER's two rows
     assert "quantity-based" in out.rca_basis and "not a value RCA" in out.rca_basis

@@ -8,12 +8,8 @@ import pytest
 from scipy.stats import norm
 
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.exports.firms import (
-    EARTH_RADIUS_KM,
-    export_participation,
-    export_spillovers,
-    nearby_exporters,
-)
+from agrocluster.exports.firms import export_participation, export_spillovers, nearby_exporters
+from agrocluster.geo import EARTH_RADIUS_KM
 
 
 def _premium_dgp(seed: int, n: int = 1000, b: float = 0.5, d_int: float = 0.1):
@@ -54,7 +50,7 @@ def test_recovers_planted_member_premium_over_seeds():
         truths.append(true_ame)
         cover += abs(r.probit_ame - true_ame) < 1.96 * r.probit_ame_se
         assert r.n_probit == r.n_lpm == 1000
-        assert r.excluded["n_rows"].sum() == (est["exports"] == 0).sum()  # only non-exporters, for intensity
+        assert r.excluded["n"].sum() == (est["exports"] == 0).sum()  # only non-exporters, for intensity
     assert np.mean(ames) == pytest.approx(np.mean(truths), abs=0.02)
     assert np.mean(lpms) == pytest.approx(np.mean(truths), abs=0.025)
     assert np.mean(ints) == pytest.approx(0.1, abs=0.005)
@@ -78,7 +74,7 @@ def test_participation_rates_and_perfect_prediction_cells_by_hand():
         }
     )
     r = export_participation(est)
-    ex = r.excluded.set_index(["step", "reason"])["n_rows"]
+    ex = r.excluded.set_index(["step", "reason"])["n"]
     assert ex[("lpm", "singleton sector-year cell")] == 1  # h alone in s3-2020
     assert ex[("probit", "sector-year cell without variation in export status")] == 3
     assert r.n_lpm == 7 and r.n_probit == 4
@@ -165,7 +161,7 @@ def test_recovers_planted_export_spillover_over_seeds():
         effects.append(r.effect)
         cover += abs(r.effect - beta) < 1.96 * r.se
         assert r.nobs == 1200
-        assert r.excluded.set_index("reason")["n_rows"]["no year t-1 in the panel"] == 1200
+        assert r.excluded.set_index("reason")["n"]["no year t-1 in the panel"] == 1200
         tfp = r.table().set_index("term").loc["tfp", "estimate"]
         assert tfp == pytest.approx(0.05, abs=0.03)
     assert np.mean(effects) == pytest.approx(beta, abs=0.006)

@@ -63,8 +63,8 @@ def test_gravity_identical_to_direct_pyfixest_call():
     assert ours.vcov == "CRV1 by pair"
     ex = ours.excluded.set_index("reason")
     pair_row = ex.loc["all-zero flows in a pair group (absorbed by its FE)"]
-    assert pair_row["n_rows"] == 6 and pair_row["n_groups"] == 1
-    assert ours.nobs + ours.excluded["n_rows"].sum() == len(data)
+    assert pair_row["n"] == 6 and pair_row["n_groups"] == 1
+    assert ours.nobs + ours.excluded["n"].sum() == len(data)
 
 
 def test_gravity_default_vcov_without_pair_is_heteroskedasticity_robust():
@@ -233,7 +233,7 @@ def test_gravity_interacted_fixed_effects_equal_prebuilt_identifiers():
     assert interacted.coef["rta"] == pytest.approx(prebuilt.coef["rta"], abs=1e-10)
     assert interacted.nobs == prebuilt.nobs
     n_zero = interacted.excluded.set_index("reason").loc[
-        "all-zero flows in a exporter^year group (absorbed by its FE)", "n_rows"
+        "all-zero flows in a exporter^year group (absorbed by its FE)", "n"
     ]
     assert n_zero == silent.sum() == 6 * 15 + 15
 
@@ -251,9 +251,9 @@ def test_gravity_counts_missing_rows():
     res = gravity(data, "value ~ rta + rta_lag2 | exp_year + imp_year + pair")
     n_missing = int(data["rta_lag2"].isna().sum())
     assert n_missing > 0
-    ex = res.excluded.set_index("reason")["n_rows"]
+    ex = res.excluded.set_index("reason")["n"]
     assert ex["missing or non-finite value in a formula variable"] == n_missing
-    assert res.nobs + res.excluded["n_rows"].sum() == len(data)
+    assert res.nobs + res.excluded["n"].sum() == len(data)
 
 
 def test_gravity_all_zero_raises():

@@ -165,7 +165,7 @@ def test_unit_values_relative_to_world_median_and_exclusions():
     # unit values 10, 6, 4 -> median 6
     assert t["unit_value"].to_dict() == pytest.approx({"CHL": 10.0, "ARG": 6.0, "PER": 4.0})
     assert t.loc["CHL", "relative_unit_value"] == pytest.approx(10 / 6)
-    assert res.excluded.set_index("reason")["n_rows"].to_dict() == {"quantity missing": 1, "quantity zero": 1}
+    assert res.excluded.set_index("reason")["n"].to_dict() == {"quantity missing": 1, "quantity zero": 1}
     assert res.n_rows_used == 3
 
 
@@ -211,7 +211,7 @@ def test_risk_and_stress_scenario_by_hand():
     # member; d has zero output and is excluded (counted)
     assert e.jobs_at_risk == pytest.approx(20.0)
     assert e.employment_before == pytest.approx(150.0)
-    assert e.excluded.set_index("reason")["n_rows"]["output zero"] == 1
+    assert e.excluded.set_index("reason")["n"]["output zero"] == 1
     assert any("proportion to output" in a for a in e.assumptions)
 
 

@@ -262,7 +262,7 @@ def test_gap_in_panel_is_detected_and_lags_across_it_not_used():
     gap_rows = d[(d.firm_id == "f00003") & (d.year == 2002)].index
     d = d.drop(gap_rows)
     r = _fit(d, "lp", "materials")
-    ex = dict(zip(r.excluded.reason, r.excluded.rows))
+    ex = dict(zip(r.excluded.reason, r.excluded.n))
     gap_reason = [k for k in ex if "gap" in k]
     assert gap_reason and ex[gap_reason[0]] == 1
     assert r.diagnostics["firms_with_gaps"] == 1
@@ -302,7 +302,7 @@ def test_zero_investment_rows_are_excluded_and_counted_for_op():
     d = _small()
     d.loc[d.index[:4], "investment"] = 0.0
     r = _fit(d, "op", "investment")
-    ex = dict(zip(r.excluded.reason, r.excluded.rows))
+    ex = dict(zip(r.excluded.reason, r.excluded.n))
     assert ex["proxy 'investment' <= 0 (Olley-Pakes inversion needs positive investment)"] == 4
     assert len(r.tfp) == len(d) - 4
 
@@ -311,7 +311,7 @@ def test_missing_values_are_counted():
     d = _small()
     d.loc[d.index[:2], "capital"] = np.nan
     r = _fit(d, "ols")
-    assert dict(zip(r.excluded.reason, r.excluded.rows)) == {"missing value in 'capital'": 2}
+    assert dict(zip(r.excluded.reason, r.excluded.n)) == {"missing value in 'capital'": 2}
     assert r.diagnostics["share_lost_missing"] == pytest.approx(2 / len(d))
 
 

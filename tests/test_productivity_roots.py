@@ -58,7 +58,7 @@ def test_scan_finds_the_second_root_of_the_synthetic_cluster_that_the_ols_start_
     assert scan.chosen["labour"] == pytest.approx(truth["beta_l"], abs=0.15)
     assert scan.chosen["capital"] == pytest.approx(truth["beta_k"], abs=0.15)
     assert scan.roots["chosen"].sum() == 1 and scan.roots["candidate"].sum() == 2
-    assert "2 roots" in scan.summary()
+    assert "2 roots" in scan.reading()
     # estimate_tfp started at the chosen root stays there (what the notebook bootstraps)
     r = estimate_tfp(e, "value_added", "labour", "capital", "materials", method="acf", markov_degree=1,
                      start=scan.chosen_start, n_starts=1)
@@ -72,7 +72,7 @@ def test_scan_with_named_starts_and_bad_options():
                          fixed_starts=(), include_ols=False, markov_degree=1)
     assert scan.starts["start"].tolist() == ["mine"] and not scan.several
     assert scan.starts["start_values"].iloc[0] == [0.5, 0.2]
-    assert "agree" in scan.summary()
+    assert "agree" in scan.reading()
     with pytest.raises(ParamsError, match="has 3 values"):
         acf_root_scan(e, "value_added", "labour", "capital", "materials", starts={"bad": [0.5, 0.2, 0.1]})
     with pytest.raises(ParamsError, match="bootstrap"):

@@ -50,14 +50,14 @@ def test_premium_by_year_and_growing_gap():
     assert abs(r.trend - 0.04) < 3 * r.trend_se
     assert r.trend_pvalue < 0.05
     assert r.nobs == len(d) and r.excluded.empty
-    assert "higher" in r.summary() and list(r.table().term) == ["member premium", "premium trend per period"]
+    assert "higher" in r.reading() and list(r.table().term) == ["member premium", "premium trend per period"]
 
 
 def test_premium_counts_rows_without_tfp():
     d = premium_panel(1, premium=0.1)
     tfp = d["tfp"].iloc[10:]
     r = productivity_premium(d, tfp)
-    assert dict(zip(r.excluded.reason, r.excluded.rows)) == {"no TFP estimate": 10}
+    assert dict(zip(r.excluded.reason, r.excluded.n)) == {"no TFP estimate": 10}
     assert r.nobs == len(d) - 10
 
 

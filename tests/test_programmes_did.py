@@ -50,7 +50,7 @@ def test_mpdta_att_gt_matches_r_did(mp_reg):
         assert got.loc[(g, t), "att"] == pytest.approx(att, abs=5.01e-5)
     assert mp_reg.pretest_pvalue == pytest.approx(R_PRETEST_P, abs=5e-6)
     assert mp_reg.n_units == 500
-    assert mp_reg.excluded["n_units"].sum() == 0
+    assert mp_reg.excluded["n"].sum() == 0
 
 
 def test_mpdta_aggregations_match_r_did(mp_reg):
@@ -283,7 +283,7 @@ def test_unbalanced_units_dropped_and_counted(small_panel):
     res = staggered_did(df, "y", "id", "t", "g", bootstrap=0)
     assert res.n_units == 77
     row = res.excluded[res.excluded["reason"].str.contains("unbalanced")]
-    assert int(row["n_units"].iloc[0]) == 3
+    assert int(row["n"].iloc[0]) == 3
 
 
 def test_treated_in_first_period_dropped_and_counted(small_panel):
@@ -291,7 +291,7 @@ def test_treated_in_first_period_dropped_and_counted(small_panel):
     df.loc[df["id"].isin([0, 1]), "g"] = 1
     res = staggered_did(df, "y", "id", "t", "g", bootstrap=0)
     row = res.excluded[res.excluded["reason"].str.contains("first period")]
-    assert int(row["n_units"].iloc[0]) == 2 and res.n_units == 78
+    assert int(row["n"].iloc[0]) == 2 and res.n_units == 78
 
 
 def test_no_never_treated_errors_or_uses_last_cohort(small_panel):

@@ -51,7 +51,7 @@ def test_twfe_with_singleton_units_drops_them_as_reghdfe_and_says_so():
     pd.testing.assert_frame_equal(res.weights, base.weights, atol=1e-10)
     assert res.n_obs == base.n_obs and res.n_units == base.n_units
     row = res.excluded[res.excluded["reason"].str.contains("singleton")]
-    assert row["n_rows"].tolist() == [2]
+    assert row["n"].tolist() == [2]
 
 
 def test_event_study_sun_abraham_unbiased_where_twfe_is_not():
@@ -131,7 +131,7 @@ def test_distance_spillovers_recovered_by_band():
     # and the bands are told apart: the near band's effect is clearly larger than the middle one's
     assert mean.loc["[0, 10) km"] - mean.loc["[10, 25) km"] > 0.4
     res = spillover_effects(_spatial(0), "output", "firm_id", "year", "programme_entry_year", bands=(0, 10, 25, 50))
-    assert res.excluded.set_index("reason").loc["participants (direct effect: use staggered_did)", "n_units"] == 60
+    assert res.excluded.set_index("reason").loc["participants (direct effect: use staggered_did)", "n"] == 60
     assert (res.exposure["band"] == "unexposed").sum() == res.effects["n_unexposed"].iloc[0]
     assert set(res.by_band) == set(res.effects["band"])
     assert np.isfinite(res.effects["twfe_coef"]).all()
@@ -162,7 +162,7 @@ def test_network_spillovers_by_share_of_links_to_participants():
     top = res.effects.set_index("band").loc["(0.5, 1] share"]
     assert top["att"] == pytest.approx(0.8, abs=4 * top["se"])
     assert abs(top["att"] - 0.8) < 0.15
-    excl = res.excluded.set_index("reason")["n_units"]
+    excl = res.excluded.set_index("reason")["n"]
     assert excl.loc["no link to a firm in the panel (exposure share undefined)"] >= 1
 
 

@@ -150,14 +150,14 @@ def test_ranking_excludes_clusters_without_se_and_counts_them(three_clusters):
     heads = synthesis.load_results(three_clusters).headlines
     ranked = synthesis.rank_clusters(heads, "member_tfp_premium", draws=2000, seed=1)
     assert ranked.order == ["aa", "bb"]
-    assert ranked.excluded.to_dict("records") == [{"reason": "no standard error recorded", "n": 1}]
+    assert ranked.excluded.to_dict("records") == [{"reason": "no standard error recorded", "n": 1, "unit": "clusters"}]
     top = ranked.ranks.iloc[0]
     # P(aa first) = Phi((0.30 - 0.10) / sqrt(0.05^2 + 0.05^2)) = Phi(2.83) = 0.9977
     assert top["p_best"] == pytest.approx(stats.norm.cdf(0.2 / np.sqrt(0.005)), abs=0.01)
     assert top["point_rank"] == 1 and ranked.ranks.iloc[1]["point_rank"] == 2
-    assert "aa first" in ranked.summary()
+    assert "aa first" in ranked.reading()
     nothing = synthesis.rank_clusters(heads, "programme_att")
-    assert nothing.order == [] and nothing.ranks.empty and "no cluster" in nothing.summary()
+    assert nothing.order == [] and nothing.ranks.empty and "no cluster" in nothing.reading()
 
 
 @pytest.mark.parametrize("gap", [0.0, 0.05, 0.1])

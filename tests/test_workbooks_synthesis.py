@@ -49,7 +49,7 @@ def test_rankings_figure_only_where_clusters_can_be_ranked_and_exclusions_counte
     ranked = steps["member_tfp_premium"]
     assert isinstance(ranked.figure.result, matplotlib.figure.Figure) and "rank interval" in ranked.figure.reading
     matplotlib.pyplot.close(ranked.figure.result)
-    assert ranked.caption == result.rankings["member_tfp_premium"].summary()
+    assert ranked.caption == result.rankings["member_tfp_premium"].reading()
     assert ranked.table.excluded["rows"].sum() == 1 and ranked.table.excluded["table"].iloc[0] == (
         "ranking member_tfp_premium")  # cc has no standard error
     empty = steps["programme_att"]

@@ -37,8 +37,10 @@ from numba import njit, prange
 from pyfixest.core.detect_singletons import detect_singletons
 from scipy import stats
 
+from agrocluster._frames import require_columns
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.geo import EARTH_RADIUS_KM, haversine_km
+from agrocluster.geo import EARTH_RADIUS_KM, chord_of_km, haversine_km, km_of_chord, unit_vectors
+from agrocluster.results import ResultProtocol, exclusions, set_exclusions, tidy_frame
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -93,19 +95,6 @@ _WEBB_BELOW_G = 12
 # --------------------------------------------------------------------------------------------------------
 # Geometry
 # --------------------------------------------------------------------------------------------------------
-def _unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    phi, lmb = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(phi) * np.cos(lmb), np.cos(phi) * np.sin(lmb), np.sin(phi)])
-
-
-def _chord(km: float) -> float:
-    return 2.0 * np.sin(min(km, np.pi * EARTH_RADIUS_KM) / (2.0 * EARTH_RADIUS_KM))
-
-
-def _chord_to_km(c: np.ndarray) -> np.ndarray:
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(c / 2.0, 0.0, 1.0))
-
-
 @njit(parallel=True, cache=True)
 def _grid_sums_kernel(xyz, w, src, cell, keys, starts, ends, m, reach, lo2, hi2, lo_zero, bartlett_km, out):
     """out[p, b, c] = Σ_{q ≠ p, src[q], chord²(p, q) in band b} K(d_pq) · w[q, c], candidates from nearby cells."""
@@ -164,8 +153,8 @@ def _neighbour_sums(
     out = np.zeros((n, len(bands), w.shape[1]))
     if n < 2:
         return out
-    lo2 = np.array([_chord(lo) ** 2 for lo, _ in bands])
-    hi2 = np.array([_chord(hi) ** 2 for _, hi in bands])
+    lo2 = np.array([chord_of_km(lo) ** 2 for lo, _ in bands])
+    hi2 = np.array([chord_of_km(hi) ** 2 for _, hi in bands])
     rmax = float(np.sqrt(hi2.max()))
     h = max(rmax / 2.0, 1e-5)  # cell side (chord units); the floor keeps cell keys inside int64
     reach = int(np.ceil(rmax / h))
@@ -206,11 +195,8 @@ def band_column(lower_km: float, upper_km: float, prefix: str = "loc_emp") -> st
 # Input checks
 # --------------------------------------------------------------------------------------------------------
 def _require(df: pd.DataFrame, cols: Sequence[str], table: str = "establishments") -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise DataContractError(f"{table}: expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataContractError(f"{table}: missing column(s) {missing}; present: {list(df.columns)}")
+    """:func:`agrocluster._frames.require_columns` with the establishment table as the default name."""
+    require_columns(df, cols, table)
 
 
 def _numeric(df: pd.DataFrame, col: str, nonneg: bool = False, table: str = "establishments") -> np.ndarray:
@@ -322,7 +308,7 @@ def localisation_measures(
     if bands is not None and {"lat", "lon"} <= set(est.columns):
         bands = _check_bands(bands)
         lat, lon = _coords(est)
-        xyz = _unit_xyz(lat, lon)
+        xyz = unit_vectors(lat, lon)
         sums = np.zeros((len(est), len(bands), 2))
         w = np.column_stack([emp, np.ones(len(est))])
         for pos in _group_positions(est[["sector", "year"]]):
@@ -375,7 +361,7 @@ def urbanisation_measures(
         if not radius_km > 0:
             raise DataContractError(f"radius_km must be > 0, got {radius_km}")
         lat, lon = _coords(est)
-        xyz = _unit_xyz(lat, lon)
+        xyz = unit_vectors(lat, lon)
         col = np.zeros(len(est))
         for pos in _group_positions(est[["year"]]):
             col[pos] = _neighbour_sums(xyz[pos], emp[pos], ((0.0, float(radius_km)),))[:, 0, 0]
@@ -427,7 +413,7 @@ def market_access(
         raise DataContractError(f"min_distance_km must be > 0, got {min_distance_km}")
     emp = _numeric(est, employment, nonneg=True)
     lat, lon = _coords(est)
-    xyz = _unit_xyz(lat, lon)
+    xyz = unit_vectors(lat, lon)
     out_v = np.zeros(len(est))
     regions = est["region"].astype(str).to_numpy()
     for pos in _group_positions(est[["year"]]):
@@ -443,7 +429,7 @@ def market_access(
         for start in range(0, len(pos), 20000):  # blocks of establishments × regions keep memory bounded
             blk = slice(start, start + 20000)
             chord = np.sqrt(np.maximum(2.0 - 2.0 * xyz[pos[blk]] @ c.T, 0.0))
-            contrib = e_r[None, :] / np.maximum(_chord_to_km(chord), min_distance_km)
+            contrib = e_r[None, :] / np.maximum(km_of_chord(chord), min_distance_km)
             contrib[np.arange(contrib.shape[0]), inv[blk]] = 0.0
             out_v[pos[blk]] = contrib.sum(axis=1)
     out = est[["firm_id", "year"]].copy()
@@ -547,7 +533,7 @@ def conley_vcov(
     X = np.asarray(X, dtype=float)
     S = X * np.asarray(u, dtype=float).reshape(-1, 1)
     meat = S.T @ S
-    xyz = _unit_xyz(np.asarray(lat, float), np.asarray(lon, float))
+    xyz = unit_vectors(np.asarray(lat, float), np.asarray(lon, float))
     groups = [np.arange(len(S))] if time is None else _group_positions(pd.Series(np.asarray(time)).to_frame())
     bart = float(cutoff_km) if kernel == "bartlett" else 0.0
     for pos in groups:
@@ -640,7 +626,7 @@ def wild_cluster_bootstrap(
 # Estimation
 # --------------------------------------------------------------------------------------------------------
 @dataclass
-class AgglomerationResult:
+class AgglomerationResult(ResultProtocol):
     """Agglomeration elasticities from one fixed-effects regression.
 
     Attributes
@@ -650,7 +636,7 @@ class AgglomerationResult:
     nobs : rows used in the regression.
     vcov_type : "CRV1(region)", "hetero" or "conley(… km, kernel, by year|pooled)".
     n_clusters : number of clusters (CRV1 / wild bootstrap), else None.
-    excluded : DataFrame (reason → n_rows) of every row not used: missing values, non-positive values
+    excluded : DataFrame (``reason, n, unit``) of every row not used: missing values, non-positive values
         under logs (``drop_nonpositive=True``), singleton fixed-effect groups dropped by pyfixest.
     formula : the pyfixest formula on the original column names (logs written ``log(col)``).
     wild : DataFrame term → t, wild_p, reps, weights, n_clusters when ``wild_bootstrap`` was asked.
@@ -682,6 +668,19 @@ class AgglomerationResult:
     r2_within: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     vcov: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """Elasticities with their standard errors, t statistics, p-values and (1 − alpha) intervals."""
+        return tidy_frame(self.coef.index, self.coef, self.se, self.tstat, self.pvalue, self.ci_low, self.ci_high)
+
+    def fixed_effects(self) -> tuple[str, ...]:
+        return tuple(self.fe)
+
+    def fit_statistics(self) -> dict[str, float]:
+        return {} if self.r2_within is None else {"R² within": float(self.r2_within)}
 
     def table(self) -> pd.DataFrame:
         """Tidy table, one row per regressor: term, coef, se, t, p, ci_low, ci_high (and wild_p)."""
@@ -792,6 +791,20 @@ def estimate_agglomeration(
     DataContractError : missing or non-numeric columns, a column in two roles, non-positive values under logs.
     EstimationError : one cluster only with clustered SEs (suggests ``vcov="hetero"``/``"conley"``),
         collinear measures or measures absorbed by the fixed effects, no rows left, bad options.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"firm_id": np.repeat(np.arange(60), 4), "year": np.tile(np.arange(4), 60)})
+    >>> df["region"] = df["firm_id"] % 10
+    >>> df["loc"] = rng.normal(size=len(df))
+    >>> df["y"] = 0.05 * df["loc"] + rng.normal(scale=0.1, size=len(df))
+    >>> res = estimate_agglomeration(df, "y", "loc", log=False)
+    >>> res.tidy()[["term", "estimate", "std_error"]].round(3)
+      term  estimate  std_error
+    0  loc     0.058       0.01
+    >>> res.nobs, res.fixed_effects()
+    (240, ('firm_id', 'year'))
     """
     loc = _as_list(localisation, "localisation")
     if not loc:
@@ -1067,7 +1080,7 @@ def estimate_agglomeration(
 # Sorting check and distance decay
 # --------------------------------------------------------------------------------------------------------
 @dataclass
-class SortingResult:
+class SortingResult(ResultProtocol):
     """Elasticities without and with firm fixed effects (Combes, Duranton & Gobillon 2008).
 
     Attributes
@@ -1081,6 +1094,26 @@ class SortingResult:
     within: AgglomerationResult
     sorting_share: pd.Series
     firm: str
+
+    def tidy(self) -> pd.DataFrame:
+        """Both fits: terms ``"<regressor> (pooled)"`` and ``"<regressor> (firm FE)"``."""
+        pooled, within = self.pooled.tidy(), self.within.tidy()
+        pooled["term"] = pooled["term"] + " (pooled)"
+        within["term"] = within["term"] + " (firm FE)"
+        return pd.concat([pooled, within], ignore_index=True)
+
+    @property
+    def nobs(self) -> int:
+        """Rows of the common sample (the firm-FE fit's)."""
+        return int(self.within.nobs)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """Rows left out of the firm-FE fit (the pooled fit uses the same sample)."""
+        return self.within.excluded
+
+    def fixed_effects(self) -> tuple[str, ...]:
+        return self.within.fixed_effects()
 
     def table(self) -> pd.DataFrame:
         """One row per regressor: coef/se pooled, coef/se with firm FE, and the sorting share."""
@@ -1121,6 +1154,19 @@ def sorting_check(
     kept) and with it, on the same sample (firms observed once, the singletons of the firm fixed effect, are dropped from
     both), and reports ``(β_pooled − β_firmFE) / β_pooled``. CDG find the density elasticity of wages
     falls by about half once worker effects are added. ``options`` go to :func:`estimate_agglomeration`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"firm_id": np.repeat(np.arange(60), 4), "year": np.tile(np.arange(4), 60)})
+    >>> df["region"] = df["firm_id"] % 10
+    >>> df["loc"] = rng.normal(size=len(df))
+    >>> df["y"] = 0.05 * df["loc"] + rng.normal(scale=0.1, size=len(df))
+    >>> res = sorting_check(df, "y", "loc", fe=("year", "firm_id"), log=False)
+    >>> res.tidy()[["term", "estimate"]].round(3)
+                term  estimate
+    0   loc (pooled)     0.058
+    1  loc (firm FE)     0.058
     """
     fe = tuple(_as_list(fe, "fe"))
     if firm not in fe:
@@ -1141,7 +1187,7 @@ def sorting_check(
 
 
 @dataclass
-class DistanceDecayResult:
+class DistanceDecayResult(ResultProtocol):
     """Localisation elasticities by distance band (for a decay plot with intervals).
 
     Attributes
@@ -1152,6 +1198,23 @@ class DistanceDecayResult:
 
     bands: pd.DataFrame
     result: AgglomerationResult
+
+    def tidy(self) -> pd.DataFrame:
+        """One elasticity per distance band (term = band label)."""
+        b = self.bands
+        return tidy_frame(b["band"], b["coef"], b["se"], None, self.result.pvalue.reindex(b["column"]).to_numpy(),
+                          b["ci_low"], b["ci_high"])
+
+    @property
+    def nobs(self) -> int:
+        return int(self.result.nobs)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        return self.result.excluded
+
+    def fixed_effects(self) -> tuple[str, ...]:
+        return self.result.fixed_effects()
 
     def table(self) -> pd.DataFrame:
         """The band table (one row per band, in distance order)."""
@@ -1192,6 +1255,18 @@ def distance_decay(
     rings are often empty, ``log_plus_one=True`` (default) uses ``log(1 + E_band)`` for the band measures,
     ``log`` of the outcome and of the urbanisation/diversity measures (all must be > 0 unless
     ``drop_nonpositive=True`` in ``options``). ``options`` go to :func:`estimate_agglomeration`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"firm_id": np.repeat(np.arange(60), 4), "year": np.tile(np.arange(4), 60)})
+    >>> df["region"] = df["firm_id"] % 10
+    >>> for band in ("0_10km", "10_25km", "25_50km"):
+    ...     df[f"loc_emp_{band}"] = np.log1p(rng.poisson(20, len(df)))
+    >>> df["y"] = 0.1 * df["loc_emp_0_10km"] + rng.normal(scale=0.1, size=len(df))
+    >>> res = distance_decay(df, "y", log=False)
+    >>> res.tidy()["term"].tolist()
+    ['0-10 km', '10-25 km', '25-50 km']
     """
     bands = _check_bands(bands)
     cols = [band_column(lo, hi, prefix) for lo, hi in bands]
@@ -1325,7 +1400,7 @@ def lagged_measures(
     if bands is not None and {"lat", "lon"} <= set(est.columns):
         bands = _check_bands(bands)
         lat, lon = _coords(est)
-        xyz = _unit_xyz(lat, lon)
+        xyz = unit_vectors(lat, lon)
         sums = np.full((len(est), len(bands)), np.nan)
         groups = {}
         for pos in _group_positions(est[["sector", "year"]]):
@@ -1358,7 +1433,7 @@ def lagged_measures(
         jj = j[hit].astype(np.int64)
         d2 = np.sum((xyz[hit] - xyz[jj]) ** 2, axis=1)
         for k, (lo, hi) in enumerate(bands):
-            inb = (d2 <= _chord(hi) ** 2) & ((lo == 0) | (d2 > _chord(lo) ** 2))
+            inb = (d2 <= chord_of_km(hi) ** 2) & ((lo == 0) | (d2 > chord_of_km(lo) ** 2))
             sums[hit[inb], k] -= emp[jj[inb]]
         for k, (lo, hi) in enumerate(bands):
             out[band_column(lo, hi, f"loc_emp_{sfx}")] = np.maximum(sums[:, k], 0.0)
@@ -1536,7 +1611,7 @@ def specification_table(
 
 
 @dataclass
-class CoreMoveGain:
+class CoreMoveGain(ResultProtocol):
     """Implied productivity gain of a firm moving from the median non-core location into the cluster core.
 
     ``gain_pct = 100 · ((M_core / M_noncore)^β − 1)``, with ``M`` the median localisation measure (the
@@ -1558,6 +1633,22 @@ class CoreMoveGain:
     gain_low_pct: float
     gain_high_pct: float
     formula: str = "gain % = 100 · ((M_core / M_noncore)^β − 1)"
+
+    def tidy(self) -> pd.DataFrame:
+        """The elasticity β (its SE) and the implied gain in per cent (delta-method SE, interval from β's)."""
+        return tidy_frame(["elasticity", "gain_pct"], [self.elasticity, self.gain_pct],
+                          [self.elasticity_se, self.gain_se_pct], None, None,
+                          [float("nan"), self.gain_low_pct], [float("nan"), self.gain_high_pct])
+
+    @property
+    def nobs(self) -> int:
+        """Establishments in and outside the core."""
+        return int(self.n_core + self.n_noncore)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """Nothing is left out here (the elasticity's own exclusions are on its result)."""
+        return exclusions()
 
     @property
     def ratio(self) -> float:
@@ -1597,6 +1688,19 @@ def core_move_gain(
     ``core`` is a boolean column name or array (True = in the cluster core); ``term`` is the regressor of
     ``result`` whose elasticity applies (default ``measure``). Rows with a missing or non-positive measure
     are left out of the medians (their log is undefined). See :class:`CoreMoveGain` for the formula.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"firm_id": np.repeat(np.arange(60), 4), "year": np.tile(np.arange(4), 60)})
+    >>> df["region"] = df["firm_id"] % 10
+    >>> df["loc"] = rng.normal(size=len(df))
+    >>> df["y"] = 0.05 * df["loc"] + rng.normal(scale=0.1, size=len(df))
+    >>> fit = estimate_agglomeration(df, "y", "loc", log=False)
+    >>> df["m"] = np.where(df["region"] < 3, 40.0, 10.0)
+    >>> gain = core_move_gain(df, "m", df["region"] < 3, fit, term="loc")
+    >>> round(gain.ratio, 1), gain.nobs
+    (4.0, 240)
     """
     term = term or measure
     if term not in result.coef.index:
@@ -1720,13 +1824,13 @@ class SpecificationSet:
         return specification_table(self.results(), labels, planted)
 
     def excluded(self) -> pd.DataFrame:
-        """Rows left out of each specification: specification, reason, n_rows."""
+        """Rows left out of each specification: reason, n, unit, specification (the protocol's columns first)."""
         parts = [
             r.excluded.assign(specification=name) for name, r in self.results().items() if len(r.excluded)
         ]
         if not parts:
-            return pd.DataFrame(columns=["specification", "reason", "n_rows"])
-        return pd.concat(parts, ignore_index=True)[["specification", "reason", "n_rows"]]
+            return exclusions().assign(specification=pd.Series(dtype="string"))
+        return pd.concat(parts, ignore_index=True)
 
 
 def agglomeration_specifications(

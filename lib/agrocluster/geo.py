@@ -22,3 +22,33 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     dlmb = np.radians(np.asarray(lon2)) - np.radians(np.asarray(lon1))
     h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def unit_vectors(lat, lon) -> np.ndarray:
+    """Points in degrees as unit vectors ``(cos φ cos λ, cos φ sin λ, sin φ)``, one row per point.
+
+    The straight-line (chord) distance between two unit vectors is a monotone function of the great-circle
+    distance (:func:`km_of_chord`), so neighbour searches can run on the vectors (k-d trees, dot products)
+    and compare chords with :func:`chord_of_km` of the distance band.
+
+    Examples
+    --------
+    >>> u = unit_vectors([0.0, 0.0], [0.0, 90.0])
+    >>> u.round(6).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    >>> round(float(km_of_chord(np.linalg.norm(u[0] - u[1]))), 1) == round(float(haversine_km(0, 0, 0, 90)), 1)
+    True
+    """
+    phi, lmb = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
+    return np.column_stack([np.cos(phi) * np.cos(lmb), np.cos(phi) * np.sin(lmb), np.sin(phi)])
+
+
+def chord_of_km(km: float) -> float:
+    """Chord on the unit sphere of a great-circle distance of ``km`` (``2 sin(d / 2R)``; capped at antipodes)."""
+    return float(2.0 * np.sin(min(km, np.pi * EARTH_RADIUS_KM) / (2.0 * EARTH_RADIUS_KM)))
+
+
+def km_of_chord(chord) -> np.ndarray:
+    """Great-circle distance in km of a chord on the unit sphere (``2R arcsin(c / 2)``), the inverse of
+    :func:`chord_of_km`."""
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.asarray(chord, dtype=float) / 2.0, 0.0, 1.0))

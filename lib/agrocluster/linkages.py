@@ -25,6 +25,7 @@ import pandas as pd
 from agrocluster._frames import describe_rows as _rows
 from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
+from agrocluster.results import NothingExcluded, ResultProtocol, indicator_tidy, tidy_frame
 
 __all__ = [
     "LINK_KINDS",
@@ -132,7 +133,7 @@ def _links(links: pd.DataFrame, establishments: pd.DataFrame, member: str, what:
 
 
 @dataclass(frozen=True)
-class LinkShares:
+class LinkShares(NothingExcluded, ResultProtocol):
     """Shares of links inside the cluster vs across its boundary, by count and by value.
 
     Attributes
@@ -149,6 +150,15 @@ class LinkShares:
     n_boundary: int
     n_outside: int
     shares: pd.DataFrame = field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """Inside shares by count and value and the link counts (descriptive: no SEs)."""
+        return indicator_tidy(self.summary().set_index("indicator")["value"].to_dict())
+
+    @property
+    def nobs(self) -> int:
+        """Links of every type."""
+        return int(self.n_inside + self.n_boundary + self.n_outside)
 
     def table(self) -> pd.DataFrame:
         return self.shares.copy()
@@ -204,6 +214,16 @@ def link_shares(
         establishment table (named), ambiguous membership.
     EstimationError
         No link involves a cluster member (the share is 0/0).
+
+    Examples
+    --------
+    >>> links = pd.DataFrame({"source": ["F1", "F1", "F2", "F3", "F4"], "target": ["F2", "F3", "F3", "F4", "F5"],
+    ...                       "year": 2020, "kind": "input_supply", "value": [10.0, 5.0, 5.0, 20.0, 8.0]})
+    >>> est = pd.DataFrame({"firm_id": ["F1", "F2", "F3", "F4", "F5"], "year": 2020,
+    ...                     "cluster_member": [True, True, True, False, False]})
+    >>> res = link_shares(links, est)
+    >>> round(res.inside_share_count, 3), round(res.inside_share_value, 3), res.nobs
+    (0.75, 0.5, 5)
     """
     what = "link_shares"
     lk = _links(links, establishments, member, what)
@@ -297,7 +317,7 @@ def brokerage_roles(edges: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class NetworkMetrics:
+class NetworkMetrics(NothingExcluded, ResultProtocol):
     """Firm network metrics for one selection of links (a year and/or kinds).
 
     Attributes
@@ -321,6 +341,15 @@ class NetworkMetrics:
     members_density: float
     members_avg_clustering: float
     nodes: pd.DataFrame = field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """The network indicators of :meth:`summary` (descriptive: no SEs)."""
+        return indicator_tidy(self.summary().set_index("indicator")["value"].to_dict())
+
+    @property
+    def nobs(self) -> int:
+        """Firms with at least one link."""
+        return int(self.n_firms)
 
     def table(self) -> pd.DataFrame:
         return self.nodes.copy()
@@ -388,6 +417,16 @@ def network_metrics(
     ``betweenness`` is networkx normalised betweenness of the directed graph (Brandes 2001), sampled on
     ``betweenness_k`` pivots with ``seed`` when given (exact otherwise; exact costs O(n m)). Brokerage:
     :func:`brokerage_roles` with groups member / non-member.
+
+    Examples
+    --------
+    >>> links = pd.DataFrame({"source": ["F1", "F1", "F2", "F3", "F4"], "target": ["F2", "F3", "F3", "F4", "F5"],
+    ...                       "year": 2020, "kind": "input_supply", "value": [10.0, 5.0, 5.0, 20.0, 8.0]})
+    >>> est = pd.DataFrame({"firm_id": ["F1", "F2", "F3", "F4", "F5"], "year": 2020,
+    ...                     "cluster_member": [True, True, True, False, False]})
+    >>> res = network_metrics(links, est)
+    >>> res.n_firms, res.n_ties, round(res.density, 3)
+    (5, 5, 0.25)
     """
     what = "network_metrics"
     lk = _links(links, establishments, member, what)
@@ -479,7 +518,7 @@ def network_over_time(
 
 
 @dataclass(frozen=True)
-class InputOutputLinkages:
+class InputOutputLinkages(NothingExcluded, ResultProtocol):
     """Rasmussen–Hirschman backward and forward linkages of the sectors of an input–output table.
 
     Attributes
@@ -494,6 +533,17 @@ class InputOutputLinkages:
     key_sectors: tuple[str, ...]
     forward_basis: str
     indices: pd.DataFrame = field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """Power of dispersion of each sector (term ``"<sector>: power_of_dispersion"``) and sensitivity of
+        dispersion (``"<sector>: sensitivity_of_dispersion"``); no SEs."""
+        s = self.indices.set_index("sector")[["power_of_dispersion", "sensitivity_of_dispersion"]].stack()
+        return tidy_frame([f"{sector}: {name}" for sector, name in s.index], s.to_numpy())
+
+    @property
+    def nobs(self) -> int:
+        """Sectors of the table."""
+        return len(self.indices)
 
     def table(self) -> pd.DataFrame:
         return self.indices.copy()
@@ -556,6 +606,17 @@ def rasmussen_hirschman(
     EstimationError
         ``I - A`` singular, or a Leontief inverse with negative entries (the table is not productive: the
         Hawkins–Simon condition fails).
+
+    Examples
+    --------
+    >>> z = pd.DataFrame([[10.0, 40.0, 5.0], [5.0, 10.0, 20.0], [10.0, 15.0, 30.0]],
+    ...                  index=["agri", "food", "services"], columns=["agri", "food", "services"])
+    >>> res = rasmussen_hirschman(z, pd.Series([200.0, 250.0, 300.0], index=z.index))
+    >>> res.summary().round(3)
+         sector  power_of_dispersion  sensitivity_of_dispersion classification
+    0      agri                0.936                      1.032        forward
+    1      food                1.065                      0.944       backward
+    2  services                0.999                      1.023        forward
     """
     what = "rasmussen_hirschman"
     if forward not in ("leontief", "ghosh"):

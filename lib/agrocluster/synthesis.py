@@ -38,7 +38,15 @@ from . import headlines as headlines_module
 from . import paths
 from .errors import DataContractError, EstimationError, ParamsError, ResultsFileError
 from .params import SynthesisParams
+from .results import ResultProtocol, exclusions, indicator_tidy, set_exclusions, tidy_frame
 from .results_file import ResultsFile, RunLedger
+
+__all__ = [
+    "FLAGS", "HEADLINE_COLUMNS", "RANK_KEYS", "SCORECARD", "RankResult", "ResultsCollection", "Synthesis",
+    "danger_flags", "load_results", "pick", "rank_clusters", "scorecard", "scorecard_dimensions", "scorecard_long",
+    "synthesise",
+    "tidy_headlines",
+]
 
 COLLECTION_FOLDER = paths.COLLECTION_ID
 
@@ -294,7 +302,7 @@ def scorecard_long(headlines: pd.DataFrame, columns: Mapping[str, str] | None = 
 
 
 @dataclass
-class RankResult:
+class RankResult(ResultProtocol):
     """Ranks of clusters on one headline number, simulated from normal draws around the estimates.
 
     Attributes
@@ -306,7 +314,7 @@ class RankResult:
     ranks : DataFrame
         ``cluster_id, value, se, point_rank, mean_rank, rank_low, rank_high, p_best``.
     excluded : DataFrame
-        ``reason, n`` for clusters left out (no estimate, no standard error).
+        ``reason, n, unit`` for clusters left out (no estimate, no standard error).
     draws, seed, level : the simulation settings.
     """
 
@@ -319,10 +327,27 @@ class RankResult:
     level: float
     higher_is_better: bool = True
 
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="clusters")
+
+    def tidy(self) -> pd.DataFrame:
+        """Each ranked cluster's estimate and standard error (term = cluster id); the ranks are in :meth:`table`."""
+        return tidy_frame(self.ranks["cluster_id"], self.ranks["value"], self.ranks["se"])
+
+    @property
+    def nobs(self) -> int:
+        """Clusters ranked."""
+        return len(self.order)
+
     def table(self) -> pd.DataFrame:
         return self.ranks
 
-    def summary(self) -> str:
+    def summary(self) -> pd.DataFrame:
+        """The ranks table (as :meth:`table`)."""
+        return self.ranks
+
+    def reading(self) -> str:
+        """One sentence: how many clusters were ranked and which comes first with what probability."""
         if not self.order:
             return f"{self.key}: no cluster has an estimate with a standard error"
         top = self.ranks.iloc[0]
@@ -344,6 +369,19 @@ def rank_clusters(headlines: pd.DataFrame, key: str, *, notebook: str | None = N
 
     Clusters without an estimate or without a standard error are left out and counted in ``excluded``;
     a negative standard error raises :class:`~agrocluster.errors.DataContractError`.
+
+    Examples
+    --------
+    >>> heads = pd.DataFrame({"cluster_id": ["aa", "bb", "cc"], "notebook": "03_productivity", "key": "member_tfp_premium",
+    ...                       "value": [0.30, 0.10, 0.20], "se": [0.05, 0.05, 0.05]})
+    >>> res = rank_clusters(heads, "member_tfp_premium", draws=1000, seed=1)
+    >>> res.order
+    ['aa', 'cc', 'bb']
+    >>> res.ranks[["cluster_id", "point_rank", "p_best"]].round(2)
+      cluster_id  point_rank  p_best
+    0         aa         1.0    0.92
+    1         cc         2.0    0.07
+    2         bb         3.0    0.00
     """
     if draws < 1:
         raise ParamsError(f"draws={draws}: must be at least 1")
@@ -429,7 +467,7 @@ def danger_flags(headlines: pd.DataFrame, params: SynthesisParams | None = None)
 
 
 @dataclass
-class Synthesis:
+class Synthesis(ResultProtocol):
     """Everything the synthesis workbook shows.
 
     Attributes
@@ -456,6 +494,22 @@ class Synthesis:
     synthetic_share: float
     missing: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def tidy(self) -> pd.DataFrame:
+        """The counts of :meth:`summary` (descriptive: no SEs)."""
+        return indicator_tidy(self.summary().set_index("item")["value"].to_dict())
+
+    @property
+    def nobs(self) -> int:
+        """Clusters compared."""
+        return int(self.n_clusters)
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """Clusters left out of a ranking, by headline key (column ``key``)."""
+        parts = [r.excluded.assign(key=k) for k, r in self.rankings.items() if len(r.excluded)]
+        return pd.concat(parts, ignore_index=True) if parts else exclusions(unit="clusters").assign(
+            key=pd.Series(dtype="string"))
+
     def table(self) -> pd.DataFrame:
         return self.scorecard.reset_index()
 
@@ -478,6 +532,19 @@ def synthesise(collection: ResultsCollection, params: SynthesisParams | None = N
 
     ``missing`` lists, per scorecard dimension, how many clusters did not record it (nothing is dropped
     silently: those cells are NaN in the scorecard).
+
+    Examples
+    --------
+    >>> heads = pd.DataFrame({"cluster_id": ["aa", "bb"], "cluster_name": ["A", "B"], "notebook": "03_productivity",
+    ...                       "key": "member_tfp_premium", "label": "TFP premium", "unit": "log points",
+    ...                       "value": [0.30, 0.10], "se": [0.05, 0.05]})
+    >>> runs = pd.DataFrame({"cluster_id": ["aa", "bb"], "notebook": "03_productivity", "started": "2026-12-01",
+    ...                      "failed_last_run": False, "file": "x.json", "sha256": "0"})
+    >>> sources = pd.DataFrame({"cluster_id": ["aa", "bb"], "notebook": "03_productivity", "table": "establishments",
+    ...                         "source": "synthetic", "kind": "synthetic"})
+    >>> result = synthesise(ResultsCollection(heads, runs, sources))
+    >>> result.nobs, result.rankings["member_tfp_premium"].order
+    (2, ['aa', 'bb'])
     """
     params = params or SynthesisParams()
     heads = collection.headlines

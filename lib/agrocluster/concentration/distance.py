@@ -27,7 +27,8 @@ from agrocluster.concentration._checks import (
     row_labels,
 )
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.geo import EARTH_RADIUS_KM
+from agrocluster.geo import EARTH_RADIUS_KM, km_of_chord, unit_vectors
+from agrocluster.results import NothingExcluded, ResultProtocol, indicator_tidy
 
 _BLOCK = 1024
 
@@ -56,8 +57,7 @@ class _Sites:
                 raise DataContractError(
                     f"points have coordinates outside [-90, 90] x [-180, 180] degrees in {row_labels(points, out, id_col)}"
                 )
-            phi, lam = np.radians(la), np.radians(lo)
-            self.u = np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+            self.u = unit_vectors(la, lo)
             self.d = None
         else:
             d = np.asarray(distances, dtype="float64")
@@ -79,7 +79,7 @@ class _Sites:
         if self.d is not None:
             return self.d[np.ix_(rows, cols)]
         chord2 = np.clip(2.0 - 2.0 * (self.u[rows] @ self.u[cols].T), 0.0, 4.0)
-        return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(chord2) / 2.0)
+        return km_of_chord(np.sqrt(chord2))
 
     def pairs(self, idx: np.ndarray) -> np.ndarray:
         """Distances of all unordered pairs within ``idx`` (condensed, i < j)."""
@@ -88,7 +88,7 @@ class _Sites:
             return self.d[idx[iu[0]], idx[iu[1]]]
         u = self.u[idx]
         chord2 = np.clip(2.0 - 2.0 * (u @ u.T)[iu], 0.0, 4.0)
-        return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(chord2) / 2.0)
+        return km_of_chord(np.sqrt(chord2))
 
     def median_pair_distance(self) -> float:
         """Median of the distances between all pairs of sites (DO 2005's default range, 180 km in the UK)."""
@@ -132,7 +132,13 @@ def _prepare(points, sector, sector_col, lat, lon, distances, weights, id_col):
 
 
 def silverman_bandwidth(d: np.ndarray) -> float:
-    """Silverman's (1986, eq. 3.31) rule of thumb, R's ``bw.nrd0``: ``0.9 min(sd, IQR/1.34) m^(-1/5)``."""
+    """Silverman's (1986, eq. 3.31) rule of thumb, R's ``bw.nrd0``: ``0.9 min(sd, IQR/1.34) m^(-1/5)``.
+
+    Examples
+    --------
+    >>> round(float(silverman_bandwidth(np.array([1.0, 2.0, 4.0, 8.0, 16.0]))), 3)
+    2.921
+    """
     sd = float(np.std(d, ddof=1)) if len(d) > 1 else 0.0
     q75, q25 = np.percentile(d, [75, 25])
     spread = min(sd, (q75 - q25) / 1.34) if q75 > q25 else sd
@@ -172,7 +178,7 @@ def _ranges(grid: np.ndarray, flag: np.ndarray) -> list[tuple[float, float]]:
 
 
 @dataclass(frozen=True)
-class KdResult:
+class KdResult(NothingExcluded, ResultProtocol):
     """Duranton–Overman K-density of one sector with its global confidence band.
 
     Attributes
@@ -206,6 +212,17 @@ class KdResult:
     dispersed: bool
     localisation_index: float
     dispersion_index: float
+
+    def tidy(self) -> pd.DataFrame:
+        """Duranton–Overman's localisation index Γ and dispersion index Ψ (no standard errors: the
+        global confidence bands are in :meth:`table`)."""
+        return indicator_tidy({"localisation_index": self.localisation_index,
+                               "dispersion_index": self.dispersion_index})
+
+    @property
+    def nobs(self) -> int:
+        """Establishments of the sector (``n_points``)."""
+        return int(self.n_points)
 
     def table(self) -> pd.DataFrame:
         """The curve and its band: ``distance, kd, lo, hi``."""
@@ -288,6 +305,16 @@ def kdensity(
         Missing columns, missing/out-of-range coordinates (rows named), bad distance matrix, several years.
     EstimationError
         A sector with a single establishment, or every site in the sector, or zero bandwidth.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> points = pd.DataFrame({"sector": ["wine"] * 20 + ["other"] * 40,
+    ...                        "lat": np.r_[rng.normal(-35, 0.05, 20), rng.uniform(-36, -34, 40)],
+    ...                        "lon": np.r_[rng.normal(-71, 0.05, 20), rng.uniform(-72, -70, 40)]})
+    >>> res = kdensity(points, "wine", n_draws=49, seed=1)
+    >>> res.localised, res.nobs
+    (True, 20)
     """
     n_grid = check_count(n_grid, "n_grid", 2)
     n_draws = check_count(n_draws, "n_draws", 19)
@@ -355,7 +382,7 @@ def kdensity(
 
 
 @dataclass(frozen=True)
-class MResult:
+class MResult(NothingExcluded, ResultProtocol):
     """Marcon–Puech M function of one sector with its global envelope.
 
     Attributes
@@ -378,6 +405,16 @@ class MResult:
     localised_ranges: list[tuple[float, float]]
     dispersed_ranges: list[tuple[float, float]]
     undefined_draws: int
+
+    def tidy(self) -> pd.DataFrame:
+        """The largest M and the radius where it is reached (the envelope is in :meth:`table`)."""
+        top = self.curve.loc[self.curve["m"].idxmax()]
+        return indicator_tidy({"max_m": float(top["m"]), "at_distance": float(top["distance"])})
+
+    @property
+    def nobs(self) -> int:
+        """Establishments of the sector (``n_points``)."""
+        return int(self.n_points)
 
     def table(self) -> pd.DataFrame:
         """The curve and its envelope: ``distance, m, lo, hi``."""
@@ -429,6 +466,16 @@ def m_function(
     weight, are permuted over the sites. The envelope is global, built as for :func:`kdensity`.
     Default radii: 50 values from the median nearest-neighbour distance between sites to the median
     distance between all sites. Memory is O(n_sites²) (one distance matrix).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> points = pd.DataFrame({"sector": ["wine"] * 20 + ["other"] * 40,
+    ...                        "lat": np.r_[rng.normal(-35, 0.05, 20), rng.uniform(-36, -34, 40)],
+    ...                        "lon": np.r_[rng.normal(-71, 0.05, 20), rng.uniform(-72, -70, 40)]})
+    >>> res = m_function(points, "wine", n_draws=49, seed=1)
+    >>> bool(res.tidy().set_index("term").loc["max_m", "estimate"] > 1)
+    True
     """
     n_draws = check_count(n_draws, "n_draws", 19)
     level = check_level(level)

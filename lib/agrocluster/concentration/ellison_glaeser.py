@@ -21,6 +21,7 @@ from agrocluster.concentration._checks import (
     require_nonnegative,
 )
 from agrocluster.errors import DataContractError, EstimationError
+from agrocluster.results import NothingExcluded, ResultProtocol, indicator_tidy
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,16 @@ def ellison_glaeser(
         Missing columns/keys, negative employment, a requested sector with no plant.
     EstimationError
         A sector with zero employment or a single establishment (H = 1), or all employment in one region.
+
+    Examples
+    --------
+    >>> plants = pd.DataFrame({"region": list("aabbccdd"), "sector": ["wine", "wine", "wine", "cork", "cork", "cork", "wine", "cork"],
+    ...                        "employment": [40, 30, 5, 10, 20, 25, 5, 5]})
+    >>> ellison_glaeser(plants).round(3)
+                G      H  gamma  n_plants  employment
+    sector                                           
+    wine    0.246  0.398 -0.013         4        80.0
+    cork    0.437  0.319  0.551         4        60.0
     """
     p = _plants(plants, region, sector, employment)
     wanted = list(pd.unique(p.sectors)) if sectors is None else list(sectors)
@@ -161,7 +172,7 @@ def ellison_glaeser(
 
 
 @dataclass(frozen=True)
-class CoagglomerationResult:
+class CoagglomerationResult(NothingExcluded, ResultProtocol):
     """Ellison–Glaeser coagglomeration of a group of sectors.
 
     Attributes
@@ -170,6 +181,7 @@ class CoagglomerationResult:
     gamma_c : the coagglomeration index γ^c.
     G, H : raw concentration and plant Herfindahl of the group pooled as one industry.
     by_sector : DataFrame indexed by sector with ``weight`` (share of group employment), ``G, H, gamma``.
+    n_plants : plants of the sectors in the group.
     """
 
     sectors: tuple[str, ...]
@@ -177,6 +189,16 @@ class CoagglomerationResult:
     G: float
     H: float
     by_sector: pd.DataFrame = field(repr=False)
+    n_plants: int = 0
+
+    def tidy(self) -> pd.DataFrame:
+        """γ^c, G and H of the pooled group (no standard errors)."""
+        return indicator_tidy({"gamma_c": self.gamma_c, "G": self.G, "H": self.H})
+
+    @property
+    def nobs(self) -> int:
+        """Plants of the sectors in the group."""
+        return int(self.n_plants)
 
     def table(self) -> pd.DataFrame:
         """Per-sector weights, G, H and γ that enter γ^c."""
@@ -204,6 +226,17 @@ def coagglomeration(
     where G and H are computed for the sectors pooled as one industry, ``w_j`` is sector j's share of
     the pooled employment, and ``γ_j``, ``H_j`` are each sector's own index and Herfindahl
     (:func:`ellison_glaeser`). γ^c > 0: the sectors co-locate beyond their own agglomeration.
+
+    Examples
+    --------
+    >>> plants = pd.DataFrame({"region": list("aabbccdd"), "sector": ["wine", "wine", "wine", "cork", "cork", "cork", "wine", "cork"],
+    ...                        "employment": [40, 30, 5, 10, 20, 25, 5, 5]})
+    >>> res = coagglomeration(plants, ["wine", "cork"])
+    >>> res.tidy()[["term", "estimate"]].round(3)
+          term  estimate
+    0  gamma_c    -0.521
+    1        G     0.000
+    2        H     0.189
     """
     labels = tuple(sectors)
     if len(labels) < 2 or len(set(labels)) != len(labels):
@@ -224,7 +257,7 @@ def coagglomeration(
     gamma_c = (
         g_pool / (1.0 - p.sum_x2) - h_pool - float(np.sum(by_sector["gamma"] * w**2 * (1.0 - by_sector["H"])))
     ) / (1.0 - float(np.sum(w**2)))
-    return CoagglomerationResult(labels, float(gamma_c), g_pool, h_pool, by_sector)
+    return CoagglomerationResult(labels, float(gamma_c), g_pool, h_pool, by_sector, n_plants=len(union))
 
 
 __all__ = ["CoagglomerationResult", "coagglomeration", "ellison_glaeser"]

@@ -23,6 +23,7 @@ import pandas as pd
 from agrocluster.concentration.specialisation import gini, hoover_index, locational_gini, shift_share
 from agrocluster.concentration.strength import eco_stars, strong_clusters
 from agrocluster.errors import DataContractError, ParamsError
+from agrocluster.results import ResultProtocol, indicator_tidy, set_exclusions
 
 __all__ = [
     "EXCLUDED_COLUMNS",
@@ -539,7 +540,7 @@ def _equals(values: pd.Series, code: str) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class ProductionStanding:
+class ProductionStanding(ResultProtocol):
     """A country's place in world production of one FAOSTAT food-balance item.
 
     Attributes
@@ -553,7 +554,7 @@ class ProductionStanding:
     series : DataFrame ``year, production, world_production, production_share`` of the country, all years.
     producers : DataFrame of the top producers and the country (see :meth:`table`).
     rca_basis : plain-language definition of the RCA used (quantity-based, basket of items).
-    excluded : rows left out of the RCA basket (``table, reason, n_rows``).
+    excluded : rows left out of the RCA basket (``reason, n, unit, table``).
     """
 
     country: str
@@ -569,6 +570,20 @@ class ProductionStanding:
     producers: pd.DataFrame = field(repr=False)
     rca_basis: str = ""
     excluded: pd.DataFrame = field(default_factory=lambda: _excluded([]), repr=False)
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """Share of world production (0–1), quantity RCA, rank and world production in ``year``."""
+        return indicator_tidy({"production_share": self.share, "rca_quantity": self.rca,
+                               "rank": np.nan if self.rank is None else self.rank,
+                               "world_production_kt": self.world_production})
+
+    @property
+    def nobs(self) -> int:
+        """Countries producing the item in ``year``."""
+        return int(self.n_producers)
 
     def table(self) -> pd.DataFrame:
         """``rank, country, area_name, production, share_pct, rca, is_country``: top producers in ``year``
@@ -607,6 +622,15 @@ def production_standing(cp: pd.DataFrame, country: str, item: str | int, *, year
     ------
     DataContractError
         Unknown country or item, or no production of the item reported by the country.
+
+    Examples
+    --------
+    >>> cp = pd.DataFrame({"country": ["CHL", "FRA", "ITA"] * 2, "item": ["2655"] * 3 + ["2620"] * 3, "year": 2020,
+    ...                    "production": [10.0, 40.0, 50.0, 30.0, 20.0, 50.0], "exports": 1.0,
+    ...                    "item_name": ["Wine"] * 3 + ["Grapes"] * 3, "area_name": ["Chile", "France", "Italy"] * 2})
+    >>> res = production_standing(cp, "CHL", 2655)
+    >>> res.share, res.rank, round(res.rca, 3)
+    (0.1, 3, 0.5)
     """
     from agrocluster.exports.markets import world_market_share
     from agrocluster.exports.product_space import revealed_comparative_advantage

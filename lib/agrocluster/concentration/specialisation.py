@@ -17,6 +17,7 @@ from scipy import special
 
 from agrocluster.concentration._checks import check_count, check_level, regional_table
 from agrocluster.errors import DataContractError, EstimationError
+from agrocluster.results import NothingExcluded, ResultProtocol, indicator_tidy
 
 
 def _describe(keys: list[str], row: pd.Series | tuple) -> str:
@@ -176,6 +177,19 @@ def location_quotient(
         Missing columns or keys, negative or missing values, bad options.
     EstimationError
         A region with zero employment or an empty sector (the LQ would be 0/0).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"region": ["a", "a", "b", "b", "c", "c"], "sector": ["wine", "other"] * 3,
+    ...                    "employment": [30, 10, 10, 50, 5, 45]})
+    >>> location_quotient(df, year=None).round(3)
+      region sector     lq
+    0      a   wine  2.500
+    1      a  other  0.357
+    2      b   wine  0.556
+    3      b  other  1.190
+    4      c   wine  0.333
+    5      c  other  1.286
     """
     setup = _lq_setup(df, region, sector, value, year, base, traded)
     columns = {k: setup.table[k].array for k in setup.keys}
@@ -255,6 +269,15 @@ def hoover_index(
     It equals the largest vertical gap between the diagonal and :func:`hoover_curve`.
 
     Returns a DataFrame ``[year,] sector, hoover``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"region": ["a", "a", "b", "b", "c", "c"], "sector": ["wine", "other"] * 3,
+    ...                    "employment": [30, 10, 10, 50, 5, 45]})
+    >>> hoover_index(df, year=None).round(3)
+      sector  hoover
+    0  other   0.171
+    1   wine   0.400
     """
     rows = []
     for tkey, mat in _matrix(df, region, sector, value, year):
@@ -280,6 +303,16 @@ def krugman_index(
     regions) and 2 (no sector in common), as EconGeo ``krugman_index`` (region vs all other regions).
 
     Returns a DataFrame ``[year,] region, krugman``. Needs at least two regions.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"region": ["a", "a", "b", "b", "c", "c"], "sector": ["wine", "other"] * 3,
+    ...                    "employment": [30, 10, 10, 50, 5, 45]})
+    >>> krugman_index(df, year=None).round(3)
+      region  krugman
+    0      a    1.227
+    1      b    0.444
+    2      c    0.600
     """
     rows = []
     for tkey, mat in _matrix(df, region, sector, value, year):
@@ -311,6 +344,16 @@ def diversity(
     1 / herfindahl`` and ``n_sectors`` with positive employment.
 
     Returns a DataFrame ``[year,] region, herfindahl, entropy, effective_sectors, n_sectors``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"region": ["a", "a", "b", "b", "c", "c"], "sector": ["wine", "other"] * 3,
+    ...                    "employment": [30, 10, 10, 50, 5, 45]})
+    >>> diversity(df, year=None).round(3)
+      region  herfindahl  entropy  effective_sectors  n_sectors
+    0      a       0.625    0.562              1.600          2
+    1      b       0.722    0.451              1.385          2
+    2      c       0.820    0.325              1.220          2
     """
     rows = []
     for tkey, mat in _matrix(df, region, sector, value, year):
@@ -366,6 +409,15 @@ def gini(
     table where the sector is absent count with zero employment.
 
     Returns a DataFrame ``[year,] sector, gini``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"region": ["a", "a", "b", "b", "c", "c"], "sector": ["wine", "other"] * 3,
+    ...                    "employment": [30, 10, 10, 50, 5, 45]})
+    >>> gini(df, year=None).round(3)
+      sector   gini
+    0  other  0.254
+    1   wine  0.370
     """
     return _gini_table(df, region, sector, value, year, locational=False)
 
@@ -386,6 +438,15 @@ def locational_gini(
     employment. This is EconGeo's ``locational_gini`` idea with the explicit employment reference.
 
     Returns a DataFrame ``[year,] sector, locational_gini``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"region": ["a", "a", "b", "b", "c", "c"], "sector": ["wine", "other"] * 3,
+    ...                    "employment": [30, 10, 10, 50, 5, 45]})
+    >>> locational_gini(df, year=None).round(3)
+      sector  locational_gini
+    0  other            0.184
+    1   wine            0.430
     """
     return _gini_table(df, region, sector, value, year, locational=True)
 
@@ -420,6 +481,17 @@ def lorenz_curve(
 
     Returns a DataFrame ``region, cum_reference, cum_sector`` starting at the origin (first row's region
     is missing). The table must hold one year (filter it first).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"region": ["a", "a", "b", "b", "c", "c"], "sector": ["wine", "other"] * 3,
+    ...                    "employment": [30, 10, 10, 50, 5, 45]})
+    >>> lorenz_curve(df, "wine", year=None).round(3)
+      region  cum_reference  cum_sector
+    0   <NA>          0.000       0.000
+    1      c          0.333       0.111
+    2      b          0.667       0.333
+    3      a          1.000       1.000
     """
     if reference not in ("regions", "employment"):
         raise DataContractError(f"reference must be 'regions' or 'employment', got {reference!r}")
@@ -451,12 +523,24 @@ def hoover_curve(
 ) -> pd.DataFrame:
     """Hoover curve of one sector (EconGeo ``hoover_curve``): its cumulative share against cumulative
     total employment, regions sorted by LQ. The largest gap to the diagonal is :func:`hoover_index`.
-    Same output as :func:`lorenz_curve` with ``reference="employment"``."""
+    Same output as :func:`lorenz_curve` with ``reference="employment"``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"region": ["a", "a", "b", "b", "c", "c"], "sector": ["wine", "other"] * 3,
+    ...                    "employment": [30, 10, 10, 50, 5, 45]})
+    >>> hoover_curve(df, "wine", year=None).round(3)
+      region  cum_reference  cum_sector
+    0   <NA>          0.000       0.000
+    1      c          0.333       0.111
+    2      b          0.733       0.333
+    3      a          1.000       1.000
+    """
     return lorenz_curve(df, sector_code, region, sector, value, reference="employment", year=year)
 
 
 @dataclass(frozen=True)
-class ShiftShareResult:
+class ShiftShareResult(NothingExcluded, ResultProtocol):
     """Shift-share decomposition of one region's employment change between two years.
 
     Attributes
@@ -476,6 +560,16 @@ class ShiftShareResult:
     industry_mix: float
     competitive: float
     by_sector: pd.DataFrame
+
+    def tidy(self) -> pd.DataFrame:
+        """The change and its three components, in jobs (an accounting identity: no standard errors)."""
+        return indicator_tidy({"change": self.change, "national_growth": self.national_growth,
+                               "industry_mix": self.industry_mix, "competitive": self.competitive})
+
+    @property
+    def nobs(self) -> int:
+        """Sectors of the region decomposed."""
+        return len(self.by_sector)
 
     def table(self) -> pd.DataFrame:
         """Per sector: ``sector, employment_start, employment_end, change, national_growth, industry_mix,
@@ -515,6 +609,21 @@ def shift_share(
     so ``NS + IM + RS = e¹_rs − e⁰_rs``. A sector absent from the region in a year counts as zero there.
 
     Raises EstimationError when the region or a sector has no national employment in ``start``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"region": ["a", "a", "b", "b"] * 2, "sector": ["wine", "other"] * 4,
+    ...                    "year": [2010] * 4 + [2020] * 4, "employment": [30, 10, 10, 50, 45, 10, 12, 60]})
+    >>> res = shift_share(df, "a", 2010, 2020)
+    >>> res.summary()
+                          jobs
+    component                 
+    change           15.000000
+    national_growth  10.800000
+    industry_mix      3.616667
+    competitive       0.583333
+    >>> res.nobs
+    2
     """
     table, keys, _ = regional_table(df, region, sector, value, year)
     if year not in keys:

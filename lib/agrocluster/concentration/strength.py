@@ -67,6 +67,19 @@ def strong_clusters(
         establishments_threshold, strong, stability`` where ``stability`` is the share of ``n_resamples``
         Poisson redraws of employment (establishments held fixed) in which ``strong`` keeps its observed
         value. A redraw that leaves a region with no employment gives its cells LQ 0.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"region": ["a", "a", "b", "b", "c", "c"], "sector": ["wine", "other"] * 3,
+    ...                    "employment": [300, 100, 100, 500, 50, 450], "establishments": [12, 8, 3, 20, 2, 15]})
+    >>> strong_clusters(df, year=None, seed=1)[["region", "sector", "lq", "strong"]].round(3)
+      region sector     lq  strong
+    0      a   wine  2.500    True
+    1      a  other  0.357   False
+    2      b   wine  0.556   False
+    3      b  other  1.190   False
+    4      c   wine  0.333   False
+    5      c  other  1.286    True
     """
     q_lq = _check_pct(lq_percentile, "lq_percentile")
     q_size = _check_pct(size_percentile, "size_percentile")
@@ -131,6 +144,19 @@ def eco_stars(
         stars`` and for each star and for ``stars`` the share of ``n_resamples`` Poisson redraws of
         employment in which it keeps its observed value (``size_stability``, ``specialisation_stability``,
         ``focus_stability``, ``stars_stability``).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"region": ["a", "a", "b", "b", "c", "c"], "sector": ["wine", "other"] * 3,
+    ...                    "employment": [300, 100, 100, 500, 50, 450], "establishments": [12, 8, 3, 20, 2, 15]})
+    >>> eco_stars(df, year=None, seed=1)[["region", "sector", "lq", "stars"]].round(3)
+      region sector     lq  stars
+    0      a   wine  2.500      3
+    1      a  other  0.357      0
+    2      b   wine  0.556      0
+    3      b  other  1.190      1
+    4      c   wine  0.333      0
+    5      c  other  1.286      1
     """
     q_size = 1.0 - _check_pct(size_top, "size_top")
     q_focus = 1.0 - _check_pct(focus_top, "focus_top")

@@ -112,7 +112,7 @@ from scipy.spatial import cKDTree
 
 from agrocluster.errors import ParamsError
 
-from ..geo import EARTH_RADIUS_KM
+from ..geo import EARTH_RADIUS_KM, chord_of_km, unit_vectors
 from .synthetic_trade import COUNTRIES, GravityOptions, generate_trade_flows
 from .truth import SyntheticTruth
 
@@ -550,16 +550,6 @@ def _to_degrees(spec: SyntheticSpec, x: np.ndarray, y: np.ndarray) -> tuple[np.n
     return np.clip(lat, -89.9, 89.9), (lon + 180.0) % 360.0 - 180.0
 
 
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
-def _chord(km: float) -> float:
-    """Chord length on the unit sphere of a great-circle distance in km (monotone, so thresholds agree)."""
-    return 2.0 * np.sin(km / (2.0 * EARTH_RADIUS_KM))
-
-
 # --------------------------------------------------------------------------------------------------
 # the establishments panel
 
@@ -714,7 +704,7 @@ def _programme(spec: SyntheticSpec, panel: dict, member: np.ndarray, alpha: np.n
     # exposure: earliest entry year of a participant within the band (great-circle), non-participants only
     exposure = np.full(n_firms_total, np.iinfo(np.int64).max)
     others = np.flatnonzero(entry < 0)
-    chord = _chord(spec.spillover_band_km)
+    chord = chord_of_km(spec.spillover_band_km)
     for cohort in cohorts:
         members_g = np.flatnonzero(entry == cohort)
         if members_g.size == 0 or others.size == 0:
@@ -896,7 +886,7 @@ def generate_cluster(spec: SyntheticSpec | None = None, seed: int = 0, **overrid
     p, firms = sim["panel"], sim["firms"]
     n_total = firms["sector"].size
     lat_f, lon_f = _to_degrees(spec, firms["x"], firms["y"])
-    firm_vec = _unit_vectors(lat_f, lon_f)
+    firm_vec = unit_vectors(lat_f, lon_f)
     member_firm = geo.member_sector[firms["sector"]] & geo.cluster_mask[firms["region"]]
     alpha = _truncated_normal(rng_prog, spec.sigma_firm_effect, n_total)
     prog = _programme(spec, p, member_firm, alpha, firm_vec, rng_prog)

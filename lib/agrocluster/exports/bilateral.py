@@ -20,6 +20,7 @@ import pandas as pd
 from agrocluster._frames import require_columns as _require
 from agrocluster.errors import EstimationError
 from agrocluster.exports._validation import hhi, numeric, trade_table
+from agrocluster.results import NothingExcluded, ResultProtocol, indicator_tidy, set_exclusions, tidy_frame
 
 __all__ = [
     "DestinationStructure",
@@ -60,7 +61,7 @@ def _exporter_year(
 
 
 @dataclass(frozen=True)
-class DestinationStructure:
+class DestinationStructure(NothingExcluded, ResultProtocol):
     """Destination structure of one exporter's exports in one year.
 
     Attributes
@@ -80,6 +81,16 @@ class DestinationStructure:
     top_market: str
     top_market_share: float
     destinations: pd.DataFrame = field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """Total exports, number of markets, HHI and the top market's share (descriptive: no SEs)."""
+        return indicator_tidy({"total_exports": self.total_exports, "n_markets": self.n_markets, "hhi": self.hhi,
+                               "top_market_share": self.top_market_share})
+
+    @property
+    def nobs(self) -> int:
+        """Destinations with positive exports."""
+        return int(self.n_markets)
 
     def table(self) -> pd.DataFrame:
         return self.destinations.copy()
@@ -107,6 +118,15 @@ def destination_structure(
         Negative values (rows named), unknown country codes.
     EstimationError
         No flows, or all-zero flows, for the exporter in that year.
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": ["CHL"] * 4 + ["FRA"] * 4, "importer": ["USA", "CHN", "GBR", "JPN"] * 2,
+    ...                       "product": "2204", "year": 2020, "value": [40.0, 30.0, 20.0, 10.0, 80.0, 60.0, 40.0, 20.0],
+    ...                       "quantity": [20.0, 10.0, 10.0, 5.0, 20.0, 20.0, 10.0, 5.0]})
+    >>> res = destination_structure(flows, "CHL", 2020)
+    >>> round(res.hhi, 3), res.top_market, res.nobs
+    (0.3, 'USA', 4)
     """
     _, by_m = _exporter_year(flows, "destination_structure", exporter_code, year, known_codes)
     total = float(by_m.sum())
@@ -129,7 +149,7 @@ def destination_structure(
 
 
 @dataclass(frozen=True)
-class ExportMargins:
+class ExportMargins(NothingExcluded, ResultProtocol):
     """Hummels–Klenow (2005) and count-based extensive and intensive margins of one exporter.
 
     Attributes
@@ -153,6 +173,17 @@ class ExportMargins:
     count_intensive: float
     n_categories_exporter: int
     n_categories_reference: int
+
+    def tidy(self) -> pd.DataFrame:
+        """The margins and relative exports (descriptive: no SEs)."""
+        return indicator_tidy({"extensive": self.extensive, "intensive": self.intensive,
+                               "relative_exports": self.relative_exports, "count_extensive": self.count_extensive,
+                               "count_intensive": self.count_intensive})
+
+    @property
+    def nobs(self) -> int:
+        """Categories with positive exports of the exporter."""
+        return int(self.n_categories_exporter)
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -201,6 +232,20 @@ def hummels_klenow(
     EstimationError
         All-zero flows for the exporter or the reference, or a reference with no exports in any category the
         exporter serves (the intensive margin is x/0).
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": ["CHL"] * 4 + ["FRA"] * 4, "importer": ["USA", "CHN", "GBR", "JPN"] * 2,
+    ...                       "product": "2204", "year": 2020, "value": [40.0, 30.0, 20.0, 10.0, 80.0, 60.0, 40.0, 20.0],
+    ...                       "quantity": [20.0, 10.0, 10.0, 5.0, 20.0, 20.0, 10.0, 5.0]})
+    >>> res = hummels_klenow(flows, "CHL", 2020, reference="FRA")
+    >>> res.table().round(3)
+               method            margin  value
+    0  hummels_klenow         extensive    1.0
+    1  hummels_klenow         intensive    0.5
+    2           count         extensive    1.0
+    3           count         intensive    0.5
+    4            both  relative_exports    0.5
     """
     what = "hummels_klenow"
     cats = list(categories)
@@ -252,18 +297,31 @@ def hummels_klenow(
 
 
 @dataclass(frozen=True)
-class UnitValues:
+class UnitValues(ResultProtocol):
     """Unit values by exporter × product × year and their ratio to the world median.
 
     Attributes
     ----------
-    excluded : DataFrame ``reason, n_rows`` of flows left out (missing or zero quantity).
+    excluded : DataFrame ``reason, n, unit`` of flows left out (missing or zero quantity).
     n_rows_used : flows that entered the unit values.
     """
 
     unit_values: pd.DataFrame = field(repr=False)
     excluded: pd.DataFrame
     n_rows_used: int
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """Median relative unit value of each exporter (term = exporter)."""
+        s = self.summary()
+        return tidy_frame(s["exporter"], s["relative_unit_value"])
+
+    @property
+    def nobs(self) -> int:
+        """Flows that entered the unit values."""
+        return int(self.n_rows_used)
 
     def table(self) -> pd.DataFrame:
         return self.unit_values.copy()
@@ -282,6 +340,16 @@ def unit_values(
     product and year (unweighted, as in the export-quality literature's "relative unit value"; e.g.
     Hallak 2006). Above 1 suggests higher quality or mark-up, also composition within the product code.
     Flows without a quantity, or with quantity 0, are excluded and counted in ``excluded``.
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": ["CHL"] * 4 + ["FRA"] * 4, "importer": ["USA", "CHN", "GBR", "JPN"] * 2,
+    ...                       "product": "2204", "year": 2020, "value": [40.0, 30.0, 20.0, 10.0, 80.0, 60.0, 40.0, 20.0],
+    ...                       "quantity": [20.0, 10.0, 10.0, 5.0, 20.0, 20.0, 10.0, 5.0]})
+    >>> unit_values(flows).summary().round(3)
+      exporter  relative_unit_value
+    0      CHL                0.759
+    1      FRA                1.241
     """
     what = "unit_values"
     f = trade_table(flows, what, known_codes)
@@ -312,7 +380,7 @@ def unit_values(
 
 
 @dataclass(frozen=True)
-class GrowthDecomposition:
+class GrowthDecomposition(NothingExcluded, ResultProtocol):
     """Export growth between two years split into new, lost and continuing markets.
 
     Attributes
@@ -339,6 +407,17 @@ class GrowthDecomposition:
     n_lost: int
     n_continuing: int
     markets: pd.DataFrame = field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """The change and its margins (an accounting identity: no SEs)."""
+        return indicator_tidy({"change": self.change, "new_markets": self.new_markets,
+                               "lost_markets": self.lost_markets, "continuing": self.continuing,
+                               "growth_rate": self.growth_rate})
+
+    @property
+    def nobs(self) -> int:
+        """Markets served in either year."""
+        return int(self.n_new + self.n_lost + self.n_continuing)
 
     def table(self) -> pd.DataFrame:
         comp = pd.DataFrame(
@@ -375,6 +454,17 @@ def growth_decomposition(
     ------
     EstimationError
         ``end_year <= start_year``; all-zero flows for the exporter in both years.
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": "CHL", "importer": ["USA", "CHN", "GBR", "USA", "CHN", "JPN"], "product": "2204",
+    ...                       "year": [2015, 2015, 2015, 2020, 2020, 2020], "value": [40.0, 10.0, 5.0, 50.0, 30.0, 8.0]})
+    >>> growth_decomposition(flows, "CHL", 2015, 2020).table().round(3)
+          component  change  n_markets  share_of_change  contribution_to_growth
+    0   new_markets     8.0          1            0.242                   0.145
+    1  lost_markets    -5.0          1           -0.152                  -0.091
+    2    continuing    30.0          2            0.909                   0.545
+    3         total    33.0          4            1.000                   0.600
     """
     what = "growth_decomposition"
     if end_year <= start_year:
@@ -422,7 +512,7 @@ def growth_decomposition(
 
 
 @dataclass(frozen=True)
-class ExportRisk:
+class ExportRisk(NothingExcluded, ResultProtocol):
     """Dependence of one exporter on its top market and top product, and exposure to one market's fall.
 
     Attributes
@@ -446,6 +536,17 @@ class ExportRisk:
     max_exposure: float
     exposure: pd.DataFrame = field(repr=False)
 
+    def tidy(self) -> pd.DataFrame:
+        """Concentration of destinations and products and the exposure to the top market (no SEs)."""
+        return indicator_tidy({"top_market_share": self.top_market_share, "market_hhi": self.market_hhi,
+                               "top_product_share": self.top_product_share, "product_hhi": self.product_hhi,
+                               "max_exposure": self.max_exposure})
+
+    @property
+    def nobs(self) -> int:
+        """Rows of the exposure table (destination markets)."""
+        return len(self.exposure)
+
     def table(self) -> pd.DataFrame:
         return self.exposure.copy()
 
@@ -464,6 +565,15 @@ def export_risk(
     each market ``m``, the share of total exports lost if its imports from the exporter fall by ``drop``:
     ``exposure_m = drop * s_m`` (first-order: no diversion of the lost sales to other markets).
     The table lists markets in decreasing share with ``share``, ``loss_value`` and ``exposure``.
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": ["CHL"] * 4 + ["FRA"] * 4, "importer": ["USA", "CHN", "GBR", "JPN"] * 2,
+    ...                       "product": "2204", "year": 2020, "value": [40.0, 30.0, 20.0, 10.0, 80.0, 60.0, 40.0, 20.0],
+    ...                       "quantity": [20.0, 10.0, 10.0, 5.0, 20.0, 20.0, 10.0, 5.0]})
+    >>> res = export_risk(flows, "CHL", 2020, drop=0.1)
+    >>> round(res.max_exposure, 3), res.top_market
+    (0.04, 'USA')
     """
     what = "export_risk"
     if not 0 < drop <= 1:
@@ -494,7 +604,7 @@ def export_risk(
 
 
 @dataclass(frozen=True)
-class StressScenario:
+class StressScenario(ResultProtocol):
     """What a collapse of one market does to cluster exports and employment.
 
     Attributes
@@ -504,8 +614,9 @@ class StressScenario:
     jobs_at_risk : employment lost under the assumptions (NaN when no employment information is given).
     employment_basis : "coefficient", "establishments" or "none".
     employment_before : cluster employment in the establishments used (NaN unless basis is establishments).
-    excluded : DataFrame ``reason, n_rows`` of establishments left out of the employment calculation.
+    excluded : DataFrame ``reason, n, unit`` of establishments left out of the employment calculation.
     assumptions : the assumptions, in words.
+    n_establishments : establishments whose employment entered ``jobs_at_risk`` (0 unless basis is establishments).
     """
 
     exporter: str
@@ -522,6 +633,20 @@ class StressScenario:
     employment_before: float
     excluded: pd.DataFrame
     assumptions: tuple[str, ...]
+    n_establishments: int = 0
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="establishments")
+
+    def tidy(self) -> pd.DataFrame:
+        """Export loss and jobs at risk under the scenario's assumptions (a projection: no SEs)."""
+        return indicator_tidy({"market_share": self.market_share, "export_loss": self.export_loss,
+                               "export_loss_share": self.export_loss_share, "jobs_at_risk": self.jobs_at_risk})
+
+    @property
+    def nobs(self) -> int:
+        """Establishments whose employment entered ``jobs_at_risk``."""
+        return int(self.n_establishments)
 
     def table(self) -> pd.DataFrame:
         names = ["market", "market_share", "drop", "exports_before", "export_loss", "exports_after",
@@ -557,6 +682,19 @@ def stress_scenario(
     Assumptions (also on the result): no diversion of the lost sales to other markets or to the domestic
     market; a proportional cut in every firm's exports (firm-level destinations unknown); fixed labour per
     unit of output (no labour hoarding); direct effects only (no input-output multiplier).
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": ["CHL"] * 4 + ["FRA"] * 4, "importer": ["USA", "CHN", "GBR", "JPN"] * 2,
+    ...                       "product": "2204", "year": 2020, "value": [40.0, 30.0, 20.0, 10.0, 80.0, 60.0, 40.0, 20.0],
+    ...                       "quantity": [20.0, 10.0, 10.0, 5.0, 20.0, 20.0, 10.0, 5.0]})
+    >>> res = stress_scenario(flows, "CHL", 2020, drop=0.5, employment_per_export=0.2)
+    >>> res.tidy()[["term", "estimate"]].round(3)
+                    term  estimate
+    0       market_share       0.4
+    1        export_loss      20.0
+    2  export_loss_share       0.2
+    3       jobs_at_risk       4.0
     """
     what = "stress_scenario"
     if not 0 < drop <= 1:
@@ -579,7 +717,7 @@ def stress_scenario(
         "direct effect only (no input-output multiplier)",
     ]
     excluded = pd.DataFrame({"reason": pd.Series([], dtype="string"), "n_rows": pd.Series([], dtype="int64")})
-    jobs, basis, emp_before = float("nan"), "none", float("nan")
+    jobs, basis, emp_before, n_establishments = float("nan"), "none", float("nan"), 0
     if employment_per_export is not None:
         if not np.isfinite(employment_per_export) or employment_per_export < 0:
             raise EstimationError(f"{what}: employment_per_export={employment_per_export} must be finite and >= 0")
@@ -609,6 +747,7 @@ def stress_scenario(
         export_share = np.minimum(exp[use] / out[use], 1.0)
         jobs = float(np.sum(lab[use] * export_share) * loss / total)
         emp_before = float(lab[use].sum())
+        n_establishments = int(use.sum())
         basis = "establishments"
         assumptions += [
             "every firm loses the same share of its exports (firm destinations unknown)",
@@ -632,4 +771,5 @@ def stress_scenario(
         employment_before=emp_before,
         excluded=excluded,
         assumptions=tuple(assumptions),
+        n_establishments=n_establishments,
     )

@@ -23,7 +23,8 @@ from statsmodels.discrete.discrete_model import Probit
 from agrocluster._frames import describe_rows as _rows
 from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.geo import EARTH_RADIUS_KM
+from agrocluster.geo import chord_of_km, unit_vectors
+from agrocluster.results import ResultProtocol, set_exclusions, tidy_frame
 
 __all__ = ["ExportPremium", "ExportSpillovers", "export_participation", "export_spillovers", "nearby_exporters"]
 
@@ -126,7 +127,7 @@ def _probit_dummy_ame(res, X: pd.DataFrame, name: str) -> tuple[float, float, fl
 
 
 @dataclass(frozen=True)
-class ExportPremium:
+class ExportPremium(ResultProtocol):
     """Export participation and intensity of cluster members vs other firms.
 
     Attributes
@@ -139,7 +140,7 @@ class ExportPremium:
     participation_members, participation_others : raw export participation rates.
     intensity_members, intensity_others : raw mean export intensity among exporters.
     n_lpm, n_probit, n_intensity : observations used by each model.
-    excluded : DataFrame ``step, reason, n_rows``.
+    excluded : DataFrame ``reason, n, unit, step`` (unit ``rows``).
     """
 
     lpm_effect: float
@@ -159,6 +160,21 @@ class ExportPremium:
     n_probit: int
     n_intensity: int
     excluded: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """Membership effect on participation (LPM, probit AME) and on intensity (NaN without output)."""
+        return tidy_frame(["lpm", "probit_ame", "intensity_ols"],
+                          [self.lpm_effect, self.probit_ame, self.intensity_effect],
+                          [self.lpm_se, self.probit_ame_se, self.intensity_se], None,
+                          [self.lpm_pvalue, self.probit_pvalue, self.intensity_pvalue])
+
+    @property
+    def nobs(self) -> int:
+        """Firm-years of the linear probability model."""
+        return int(self.n_lpm)
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -212,6 +228,22 @@ def export_participation(
         Missing columns, duplicated firm-years, negative exports or output, a non-boolean member flag.
     EstimationError
         Membership never varies within a sector-year cell, or no cell has variation in export status.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> est = pd.DataFrame({"firm_id": np.repeat(np.arange(100), 2), "year": np.tile([2019, 2020], 100),
+    ...                     "sector": "wine", "cluster_member": np.repeat(np.arange(100) < 50, 2)})
+    >>> est["exports"] = np.where(rng.random(200) < 0.3 + 0.3 * est["cluster_member"], rng.uniform(1, 5, 200), 0.0)
+    >>> est["output"] = 10.0
+    >>> res = export_participation(est)
+    >>> res.tidy()[["term", "estimate"]].round(2)
+                term  estimate
+    0            lpm      0.23
+    1     probit_ame      0.23
+    2  intensity_ols     -0.01
+    >>> res.nobs
+    200
     """
     what = "export_participation"
     cols = [member, exports, *fe, cluster] + ([output] if output else [])
@@ -298,16 +330,6 @@ def export_participation(
 # ------------------------------------------------------------------------------------------------ spillovers
 
 
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
-def _chord(radius_km: float) -> float:
-    """Chord length on the unit sphere of a great-circle (haversine) distance ``radius_km``."""
-    return 2.0 * np.sin(min(radius_km / EARTH_RADIUS_KM, np.pi) / 2.0)
-
-
 def _coords(df: pd.DataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
     lat = _float(df, "lat", what, nonneg=False)
     lon = _float(df, "lon", what, nonneg=False)
@@ -345,8 +367,8 @@ def nearby_exporters(
     lat, lon = _coords(df, what)
     x = _float(df, exports, what)
     located = ~np.isnan(lat) & ~np.isnan(lon)
-    xyz = np.where(located[:, None], _unit_vectors(np.nan_to_num(lat), np.nan_to_num(lon)), np.nan)
-    r = _chord(radius_km)
+    xyz = np.where(located[:, None], unit_vectors(np.nan_to_num(lat), np.nan_to_num(lon)), np.nan)
+    r = chord_of_km(radius_km)
     years = df["year"].to_numpy()
     fid = df["firm_id"].astype(str).to_numpy()
     n_firms = np.full(len(df), np.nan)
@@ -396,7 +418,7 @@ def nearby_exporters(
 
 
 @dataclass(frozen=True)
-class ExportSpillovers:
+class ExportSpillovers(ResultProtocol):
     """Effect of the number of nearby exporters on export participation.
 
     Attributes
@@ -407,7 +429,7 @@ class ExportSpillovers:
     nobs : firm-years in the regression.
     mean_nearby_exporters : sample mean of the regressor.
     coefficients : DataFrame of all slope coefficients (``table()``).
-    excluded : DataFrame ``reason, n_rows``.
+    excluded : DataFrame ``reason, n, unit`` (unit ``rows``).
     """
 
     effect: float
@@ -419,6 +441,14 @@ class ExportSpillovers:
     mean_nearby_exporters: float
     coefficients: pd.DataFrame = field(repr=False)
     excluded: pd.DataFrame = field(repr=False)
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """All slope coefficients with CRV1 SEs and pyfixest p-values."""
+        c = self.coefficients
+        return tidy_frame(c["term"], c["estimate"], c["se"], None, c["pvalue"])
 
     def table(self) -> pd.DataFrame:
         return self.coefficients.copy()
@@ -450,6 +480,17 @@ def export_spillovers(
 
     Rows excluded and counted: missing exports, no location, no year ``t - lag`` in the panel, missing
     productivity or controls, singleton sector-year cells.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> est = pd.DataFrame({"firm_id": np.repeat(np.arange(150), 3), "year": np.tile([2018, 2019, 2020], 150),
+    ...                     "sector": "wine", "lat": np.repeat(rng.uniform(-35.2, -35.0, 150), 3),
+    ...                     "lon": np.repeat(rng.uniform(-71.2, -71.0, 150), 3)})
+    >>> est["exports"] = np.where(rng.random(len(est)) < 0.3, 1.0, 0.0)
+    >>> res = export_spillovers(est, radius_km=5.0)
+    >>> res.nobs, res.tidy()["term"].tolist()
+    (300, ['n_nearby_exporters', 'n_nearby_firms'])
     """
     what = "export_spillovers"
     extra = ([productivity] if productivity else []) + list(controls)

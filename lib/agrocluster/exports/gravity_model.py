@@ -23,8 +23,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from agrocluster._frames import describe_rows as _rows
+from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.formulas import parse_formula
+from agrocluster.results import ResultProtocol, exclusions, set_exclusions, tidy_frame
 
 __all__ = [
     "GravityBySector",
@@ -39,24 +42,6 @@ _ISO3 = re.compile(r"^[A-Z]{3}$")
 #: Pair covariates that do not change over time (CEPII gravity / Yotov et al. 2016 data): filled along a pair
 #: when the panel is squared.
 TIME_INVARIANT_PAIR_COVARIATES = ("distance", "contiguity", "common_language", "colony")
-
-
-def _rows(df: pd.DataFrame, mask, cols: list[str], limit: int = 5) -> str:
-    mask = np.asarray(mask)
-    shown = df.loc[mask, cols].head(limit)
-    text = "; ".join(
-        f"row {idx} (" + ", ".join(f"{c}={r[c]!r}" for c in cols) + ")" for idx, r in shown.iterrows()
-    )
-    n = int(mask.sum())
-    return text + (f" and {n - limit} more" if n > limit else "")
-
-
-def _require(df: pd.DataFrame, cols: Iterable[str], what: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise DataContractError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataContractError(f"{what}: column(s) {missing} not found; the table has {list(df.columns)}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -227,7 +212,7 @@ def _square(
 
 
 @dataclass
-class GravityResult:
+class GravityResult(ResultProtocol):
     """A PPML gravity estimate.
 
     Attributes
@@ -239,7 +224,7 @@ class GravityResult:
     nobs : int
         Observations used in the estimate.
     excluded : DataFrame
-        ``reason``, ``n_rows``, ``n_groups``: every observation of the input not used, and why.
+        ``reason, n, unit`` (unit ``rows``) and ``n_groups``: every observation of the input not used, and why.
     formula, vcov : str
         The pyfixest formula and the variance estimator used (e.g. ``CRV1 by pair``).
     model : pyfixest Fepois
@@ -255,6 +240,25 @@ class GravityResult:
     formula: str
     vcov: str
     model: object = field(repr=False)
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """Coefficients with pyfixest's SEs, z statistics, p-values and 95 % intervals."""
+        t = self.table()
+        return tidy_frame(t["term"], t["estimate"], t["std_error"], t["statistic"], t["p_value"], t["conf_low"],
+                          t["conf_high"])
+
+    def fixed_effects(self) -> tuple[str, ...]:
+        """The fixed effects of the formula (after ``|``)."""
+        parts = self.formula.split("|")
+        return tuple(f.strip() for f in parts[1].split("+")) if len(parts) > 1 else ()
+
+    def fit_statistics(self) -> dict[str, float]:
+        """pyfixest's pseudo R² of the PPML fit (as its ``etable``), when the model carries it."""
+        r2 = getattr(self.model, "_pseudo_r2", None)
+        return {} if r2 is None else {"pseudo R²": float(r2)}
 
     def table(self) -> pd.DataFrame:
         """Tidy coefficient table: term, estimate, std_error, statistic, p_value, conf_low, conf_high,
@@ -277,7 +281,7 @@ class GravityResult:
         """Short table for a notebook: estimate, SE, p-value and % effect by term; nobs, excluded rows and
         the variance estimator in ``.attrs``."""
         out = self.table().set_index("term")[["estimate", "std_error", "p_value", "effect_pct"]]
-        out.attrs = {"nobs": self.nobs, "n_excluded": int(self.excluded["n_rows"].sum()), "vcov": self.vcov}
+        out.attrs = {"nobs": self.nobs, "n_excluded": int(self.excluded["n"].sum()), "vcov": self.vcov}
         return out
 
 
@@ -362,6 +366,18 @@ def gravity(
         Unknown columns in the formula, or a negative dependent variable (rows named).
     EstimationError
         Nothing left to estimate on (e.g. all flows zero), or IRLS did not converge.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> pairs = [(e, i) for e in "ABCDE" for i in "ABCDE" if e != i]
+    >>> flows = pd.DataFrame([(e, i, t) for e, i in pairs for t in (2019, 2020)], columns=["exporter", "importer", "year"])
+    >>> flows["ln_distance"] = rng.uniform(5, 9, len(flows))
+    >>> flows["value"] = np.exp(10 - 1.0 * flows["ln_distance"] + rng.normal(scale=0.1, size=len(flows)))
+    >>> res = gravity(flows, "value ~ ln_distance | exporter^year + importer^year")
+    >>> res.tidy()[["term", "estimate"]].round(1)
+              term  estimate
+    0  ln_distance      -1.0
     """
     import pyfixest as pf
 
@@ -453,7 +469,7 @@ def gravity(
 
 
 @dataclass
-class GravityBySector:
+class GravityBySector(ResultProtocol):
     """Gravity estimated sector by sector.
 
     Attributes
@@ -469,6 +485,29 @@ class GravityBySector:
     results: dict
     failed: pd.DataFrame
     by: str
+
+    def tidy(self) -> pd.DataFrame:
+        """Every sector's coefficients, term ``"<sector>: <term>"``."""
+        parts = []
+        for sector, result in self.results.items():
+            part = result.tidy()
+            part["term"] = f"{sector}: " + part["term"]
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True) if parts else tidy_frame([], [])
+
+    @property
+    def nobs(self) -> int:
+        """Observations used, summed over the sectors estimated."""
+        return int(sum(r.nobs for r in self.results.values()))
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """Rows left out in each sector (column ``sector``), then the sectors that could not be estimated."""
+        parts = [r.excluded.assign(sector=s) for s, r in self.results.items()]
+        failed = [exclusions(pd.DataFrame({"reason": [f"not estimated: {reason}"], "n": [1]}), unit="sectors")
+                  .assign(sector=s) for s, reason in zip(self.failed.get("sector", []), self.failed.get("reason", []))]
+        frames = [f for f in parts + failed if len(f)]
+        return pd.concat(frames, ignore_index=True) if frames else exclusions().assign(sector=pd.Series(dtype="string"))
 
     def table(self) -> pd.DataFrame:
         """Long table: sector, nobs and the columns of :meth:`GravityResult.table`."""
@@ -499,6 +538,21 @@ def gravity_by_sector(
     flow is positive (a product with no exporters) cannot be estimated: with ``on_error="raise"`` (default)
     it raises, naming the sector; with ``on_error="record"`` it is listed on ``result.failed`` with the
     reason, as is any other sector whose estimate fails with an agrocluster error.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> pairs = [(e, i) for e in "ABCDE" for i in "ABCDE" if e != i]
+    >>> flows = pd.DataFrame([(e, i, t, p) for e, i in pairs for t in (2019, 2020) for p in ("wine", "fruit")],
+    ...                      columns=["exporter", "importer", "year", "product"])
+    >>> flows["ln_distance"] = rng.uniform(5, 9, len(flows))
+    >>> flows["value"] = np.exp(10 - np.where(flows["product"] == "wine", 0.5, 1.5) * flows["ln_distance"])
+    >>> res = gravity_by_sector(flows, "value ~ ln_distance | exporter^year + importer^year")
+    >>> res.summary().round(2)
+    term     ln_distance
+    product
+    fruit           -1.5
+    wine            -0.5
     """
     what = "gravity_by_sector"
     if on_error not in ("raise", "record"):

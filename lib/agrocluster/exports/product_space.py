@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from agrocluster._frames import describe_rows as _row_labels
+from agrocluster._frames import require_columns as _require_columns
 from agrocluster.errors import DataContractError, EstimationError
 
 __all__ = [
@@ -19,25 +21,6 @@ __all__ = [
     "relatedness_density",
     "revealed_comparative_advantage",
 ]
-
-
-def _require_columns(df: pd.DataFrame, columns: list[str], what: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise DataContractError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataContractError(
-            f"{what}: column(s) {missing} not found; the table has columns {list(df.columns)}"
-        )
-
-
-def _row_labels(df: pd.DataFrame, mask: pd.Series | np.ndarray, keys: list[str], limit: int = 5) -> str:
-    rows = df.loc[np.asarray(mask), keys].head(limit)
-    shown = "; ".join(
-        f"row {idx} (" + ", ".join(f"{k}={row[k]!r}" for k in keys) + ")" for idx, row in rows.iterrows()
-    )
-    n = int(np.asarray(mask).sum())
-    return shown + (f" and {n - limit} more" if n > limit else "")
 
 
 def _validated_values(df: pd.DataFrame, keys: list[str], value: str, what: str) -> np.ndarray:
@@ -105,6 +88,19 @@ def revealed_comparative_advantage(
         lists the offending rows).
     EstimationError
         A country with zero total exports, or a product that no country exports, in a year: its RCA is 0/0.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"country": ["CHL", "CHL", "FRA", "FRA", "ITA", "ITA"], "product": ["wine", "copper"] * 3,
+    ...                    "exports": [5.0, 45.0, 30.0, 10.0, 20.0, 20.0]})
+    >>> revealed_comparative_advantage(df, "country", "product", "exports").round(3)
+      country product  exports    rca
+    0     CHL    wine      5.0  0.236
+    1     CHL  copper     45.0  1.560
+    2     FRA    wine     30.0  1.773
+    3     FRA  copper     10.0  0.433
+    4     ITA    wine     20.0  1.182
+    5     ITA  copper     20.0  0.867
     """
     keys = [country, product] + ([year] if year is not None else [])
     what = "revealed_comparative_advantage"
@@ -448,6 +444,13 @@ def complexity(
     EstimationError
         In a year: a country exporting nothing, a product that no country exports, a country or product with
         no presence, fewer than 2 countries or products, or a zero second eigenvalue.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"country": np.repeat(["CHL", "FRA", "ITA", "PER"], 3), "product": ["wine", "grapes", "copper"] * 4,
+    ...                    "exports": [30.0, 20.0, 50.0, 60.0, 30.0, 10.0, 10.0, 5.0, 85.0, 5.0, 40.0, 55.0]})
+    >>> complexity(df, "country", "product", "exports", None).columns.tolist()
+    ['country', 'product', 'exports', 'rca', 'M', 'diversity', 'ubiquity', 'eci', 'pci', 'density', 'coi', 'cog']
     """
     what = "complexity"
     _check_presence_options(presence, rca_threshold, presence_column, what)
@@ -536,6 +539,18 @@ def proximity(
     ------
     DataContractError, EstimationError
         As :func:`complexity`; also a product present in no country (ubiquity 0), whose proximity is 0/0.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"country": np.repeat(["CHL", "FRA", "ITA", "PER"], 3),
+    ...                    "product": ["wine", "grapes", "copper"] * 4,
+    ...                    "exports": [30.0, 20.0, 50.0, 60.0, 30.0, 10.0, 10.0, 5.0, 85.0, 5.0, 40.0, 55.0]})
+    >>> proximity(df, "country", "product", "exports").round(3)
+    product_2  copper  grapes  wine
+    product
+    copper        0.0     0.5   0.0
+    grapes        0.5     0.0   0.5
+    wine          0.0     0.5   0.0
     """
     what = "proximity"
     _check_presence_options(presence, rca_threshold, presence_column, what)
@@ -580,6 +595,27 @@ def relatedness_density(
     DataFrame
         year (if given), country, product, ``rca``, ``M``, ``relatedness_density`` (0-100) and
         ``density_percentile`` (0-100, within country and year).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"country": np.repeat(["CHL", "FRA", "ITA", "PER"], 3),
+    ...                    "product": ["wine", "grapes", "copper"] * 4,
+    ...                    "exports": [30.0, 20.0, 50.0, 60.0, 30.0, 10.0, 10.0, 5.0, 85.0, 5.0, 40.0, 55.0]})
+    >>> density = relatedness_density(df, "country", "product", "exports")
+    >>> density[["country", "product", "M", "relatedness_density"]].round(3)
+       country product  M  relatedness_density
+    0      CHL  copper  0                  0.0
+    1      CHL  grapes  0                 50.0
+    2      CHL    wine  1                  0.0
+    3      FRA  copper  0                100.0
+    4      FRA  grapes  1                 50.0
+    5      FRA    wine  1                100.0
+    6      ITA  copper  1                  0.0
+    7      ITA  grapes  0                 50.0
+    8      ITA    wine  0                  0.0
+    9      PER  copper  1                100.0
+    10     PER  grapes  1                 50.0
+    11     PER    wine  0                100.0
     """
     what = "relatedness_density"
     _check_presence_options(presence, rca_threshold, presence_column, what)

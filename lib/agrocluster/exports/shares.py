@@ -26,6 +26,7 @@ from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.exports._validation import check_codes, numeric, trade_table
 from agrocluster.exports.product_space import revealed_comparative_advantage
+from agrocluster.results import NothingExcluded, ResultProtocol, indicator_tidy
 
 __all__ = [
     "CompetitorTable",
@@ -98,6 +99,16 @@ def world_market_share(
         Missing columns, duplicated keys, negative or missing quantities, unknown country codes.
     EstimationError
         An item with zero world exports (no exporter) or zero world production in a year.
+
+    Examples
+    --------
+    >>> cp = pd.DataFrame({"country": ["CHL", "FRA", "ITA"], "item": "2655", "year": 2020,
+    ...                    "production": [10.0, 40.0, 50.0], "exports": [8.0, 15.0, 20.0], "imports": [0.5, 6.0, 3.0]})
+    >>> world_market_share(cp)[["country", "export_share", "production_share"]].round(3)
+      country  export_share  production_share
+    0     CHL         0.186               0.1
+    1     FRA         0.349               0.4
+    2     ITA         0.465               0.5
     """
     what = "world_market_share"
     out = _country_product(cp, ["exports", "production"], what, known_codes, missing)
@@ -134,6 +145,16 @@ def export_orientation(
     -------
     DataFrame
         ``country, item, year, exports, production, export_orientation``.
+
+    Examples
+    --------
+    >>> cp = pd.DataFrame({"country": ["CHL", "FRA", "ITA"], "item": "2655", "year": 2020,
+    ...                    "production": [10.0, 40.0, 50.0], "exports": [8.0, 15.0, 20.0], "imports": [0.5, 6.0, 3.0]})
+    >>> export_orientation(cp).round(3)
+      country  item  year  exports  production  export_orientation
+    0     CHL  2655  2020      8.0        10.0               0.800
+    1     FRA  2655  2020     15.0        40.0               0.375
+    2     ITA  2655  2020     20.0        50.0               0.400
     """
     what = "export_orientation"
     out = _country_product(cp, ["exports", "production"], what, known_codes, missing)
@@ -161,6 +182,17 @@ def import_dependence(
     DataFrame
         ``country, item, year, production, imports, exports, domestic_supply, domestic_supply_basis,
         import_dependence``.
+
+
+    Examples
+    --------
+    >>> cp = pd.DataFrame({"country": ["CHL", "FRA", "ITA"], "item": "2655", "year": 2020,
+    ...                    "production": [10.0, 40.0, 50.0], "exports": [8.0, 15.0, 20.0], "imports": [0.5, 6.0, 3.0]})
+    >>> import_dependence(cp)[["country", "domestic_supply", "import_dependence"]].round(3)
+      country  domestic_supply  import_dependence
+    0     CHL              2.5              0.200
+    1     FRA             31.0              0.194
+    2     ITA             33.0              0.091
     """
     what = "import_dependence"
     out = _country_product(cp, ["production", "imports", "exports"], what, known_codes, missing)
@@ -310,7 +342,7 @@ def rca_sample(
 
 
 @dataclass(frozen=True)
-class CompetitorTable:
+class CompetitorTable(NothingExcluded, ResultProtocol):
     """Top exporters of one product: shares in the end year, growth over the window.
 
     Attributes
@@ -329,6 +361,15 @@ class CompetitorTable:
     world_cagr: float
     n_exporters: int
     competitors: pd.DataFrame = field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """World exports in the end year and their compound annual growth (descriptive: no SEs)."""
+        return indicator_tidy({"world_exports": self.world_exports, "world_cagr": self.world_cagr})
+
+    @property
+    def nobs(self) -> int:
+        """Exporters with positive exports in the end year."""
+        return int(self.n_exporters)
 
     def table(self) -> pd.DataFrame:
         return self.competitors.copy()
@@ -369,6 +410,16 @@ def competitor_table(
     EstimationError
         The product has no exporter (zero world exports) in ``start_year`` or ``end_year``, or the window is
         empty (``end_year <= start_year``).
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"exporter": ["CHL", "FRA", "ITA"] * 2, "product": "2204", "year": [2015] * 3 + [2020] * 3,
+    ...                       "value": [10.0, 50.0, 40.0, 20.0, 50.0, 30.0]})
+    >>> competitor_table(flows, "2204", 2020, 2015).table()[["rank", "exporter", "share", "share_change"]].round(3)
+       rank exporter  share  share_change
+    0     1      FRA    0.5           0.0
+    1     2      ITA    0.3          -0.1
+    2     3      CHL    0.2           0.1
     """
     what = "competitor_table"
     if end_year <= start_year:

@@ -78,7 +78,12 @@ class RootScan:
         """The roots table (copy)."""
         return self.roots.copy()
 
-    def summary(self) -> str:
+    def summary(self) -> pd.DataFrame:
+        """One row per root: its coefficients, returns to scale, criterion, and whether it was chosen."""
+        keep = ["root", *self.chosen.index, "returns_to_scale", "criterion", "n_starts", "candidate", "chosen"]
+        return self.roots[[c for c in keep if c in self.roots.columns]].copy()
+
+    def reading(self) -> str:
         """One sentence for a notebook."""
         coefs = ", ".join(f"{k} {v:.3f}" for k, v in self.chosen.items())
         n_cand = int(self.roots["candidate"].sum())

@@ -25,13 +25,14 @@ from agrocluster.productivity._panel import (
     build_panel,
     check_variation,
 )
+from agrocluster.results import ResultProtocol, set_exclusions, tidy_frame
 
 METHODS = ("ols", "fe", "op", "lp", "acf", "wrdg")
 PROXY_METHODS = ("op", "lp", "acf", "wrdg")
 
 
 @dataclass
-class TFPResult:
+class TFPResult(ResultProtocol):
     """A production-function estimate and the log TFP it implies.
 
     Attributes
@@ -62,7 +63,7 @@ class TFPResult:
         ``starts_agree`` (ACF), ``caveat``, ``exits_in_probit``, ``hansen_j``, ``intercept``,
         ``bootstrap_failed``.
     excluded : pandas.DataFrame
-        ``reason`` → ``rows`` left out of the first stage or of the second stage.
+        ``reason, n, unit`` (unit ``rows``): rows left out of the first stage or of the second stage.
     vcov : pandas.DataFrame or None
         Covariance of ``coef`` (analytical or bootstrap) when available.
     bootstrap_draws : pandas.DataFrame or None
@@ -83,6 +84,14 @@ class TFPResult:
     vcov: pd.DataFrame | None
     bootstrap_draws: pd.DataFrame | None
     options: dict
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """Coefficients with ``se``, z, normal p-values and 95 % normal intervals (as :meth:`table`)."""
+        t = self.table()
+        return tidy_frame(t["term"], t["coef"], t["se"], t["z"], t["pvalue"], t["ci_low"], t["ci_high"])
 
     def table(self) -> pd.DataFrame:
         """Tidy coefficient table: term, coef, se, z, pvalue, ci_low, ci_high (normal 95 %)."""
@@ -218,6 +227,20 @@ def estimate_tfp(
         consecutive periods, collinear inputs.
     ParamsError
         An unknown method or optimiser, or an option that does not apply to the method.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"firm_id": np.repeat(np.arange(50), 5), "year": np.tile(np.arange(2016, 2021), 50)})
+    >>> df["labour"] = np.exp(rng.normal(3, 0.5, len(df)))
+    >>> df["capital"] = np.exp(rng.normal(4, 0.5, len(df)))
+    >>> df["value_added"] = df["labour"] ** 0.6 * df["capital"] ** 0.3 * np.exp(rng.normal(0, 0.1, len(df)))
+    >>> res = estimate_tfp(df, "value_added", "labour", "capital", method="ols")
+    >>> res.estimates().round(2)
+    term
+    labour     0.60
+    capital    0.28
+    Name: estimate, dtype: float64
     """
     method = str(method).lower()
     if method not in METHODS:

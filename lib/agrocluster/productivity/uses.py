@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from agrocluster.errors import DataContractError, EstimationError
+from agrocluster.results import ResultProtocol, set_exclusions, tidy_frame
 
 
 def _align_tfp(df: pd.DataFrame, tfp, what: str) -> pd.Series:
@@ -30,7 +31,7 @@ def _align_tfp(df: pd.DataFrame, tfp, what: str) -> pd.Series:
 
 
 @dataclass
-class PremiumResult:
+class PremiumResult(ResultProtocol):
     """Productivity premium of cluster members over comparable non-members.
 
     Attributes
@@ -46,7 +47,7 @@ class PremiumResult:
         the gap is growing.
     nobs : int
     excluded : DataFrame
-        ``reason`` → ``rows`` (no TFP estimate, missing membership or fixed-effect cells).
+        ``reason, n, unit`` (unit ``rows``): no TFP estimate, missing membership or fixed-effect cells.
     """
 
     premium: float
@@ -59,6 +60,15 @@ class PremiumResult:
     nobs: int
     excluded: pd.DataFrame
 
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """The member premium and its trend per period (firm-clustered SEs; t statistics and p-values of
+        pyfixest; no interval is computed)."""
+        return tidy_frame(["member premium", "premium trend per period"], [self.premium, self.trend],
+                          [self.se, self.trend_se], None, [self.pvalue, self.trend_pvalue])
+
     def table(self) -> pd.DataFrame:
         """The overall premium and trend as a tidy table."""
         return pd.DataFrame({
@@ -68,7 +78,11 @@ class PremiumResult:
             "pvalue": [self.pvalue, self.trend_pvalue],
         })
 
-    def summary(self) -> str:
+    def summary(self) -> pd.DataFrame:
+        """The premium and its trend (as :meth:`table`)."""
+        return self.table()
+
+    def reading(self) -> str:
         """One sentence for a notebook."""
         return (f"Members' TFP is {100 * (np.exp(self.premium) - 1):.1f}% higher than comparable "
                 f"non-members' (log points {self.premium:.3f}, SE {self.se:.3f}, p = {self.pvalue:.3f}; "
@@ -102,6 +116,16 @@ def productivity_premium(
         Boolean (or 0/1) membership column.
     fe : tuple of str
         Columns whose interaction defines the comparison cells; ``()`` for none.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"firm_id": np.repeat(np.arange(80), 3), "year": np.tile([2018, 2019, 2020], 80),
+    ...                    "sector": np.repeat(np.arange(80) % 2, 3), "cluster_member": np.repeat(np.arange(80) < 40, 3)})
+    >>> df["tfp"] = 0.2 * df["cluster_member"] + rng.normal(scale=0.05, size=len(df))
+    >>> res = productivity_premium(df, "tfp")
+    >>> round(res.premium, 2), res.nobs
+    (0.21, 240)
     """
     import pyfixest as pf
 
@@ -194,6 +218,13 @@ def dispersion(tfp: pd.Series, by=None) -> pd.DataFrame:
         Log TFP. Missing values are left out and counted in the ``n_missing`` column.
     by : Series, DataFrame or None
         Grouping aligned with ``tfp``'s index (e.g. ``df["sector"]`` or ``df[["sector","year"]]``).
+
+    Examples
+    --------
+    >>> tfp = pd.Series(np.log([1.0, 1.2, 1.5, 2.0, 2.5, 3.0]))
+    >>> dispersion(tfp)[["p90_p10", "ratio_90_10", "n"]].round(3)
+         p90_p10  ratio_90_10    n
+    all    0.916          2.5  6.0
     """
     if not isinstance(tfp, pd.Series):
         raise DataContractError(f"dispersion: tfp must be a pandas Series, got {type(tfp).__name__}")
@@ -227,6 +258,14 @@ def mean_within_dispersion(tfp: pd.Series, by, column: str = "p90_p10") -> tuple
     ``Σ_g n_g · D_g / Σ_g n_g`` with ``D_g`` the :func:`dispersion` column ``column`` of group ``g`` (e.g.
     the 90–10 log-TFP difference within sector-year cells, as Syverson 2004 averages within industries).
     Groups with no observed TFP (measure undefined) are left out of both sums.
+
+    Examples
+    --------
+    >>> tfp = pd.Series(np.log([1.0, 1.2, 1.5, 2.0, 2.5, 3.0]))
+    >>> sector = pd.Series(["a", "a", "a", "b", "b", "b"])
+    >>> spread, groups = mean_within_dispersion(tfp, sector)
+    >>> round(spread, 3), groups
+    (0.324, 2)
     """
     cells = dispersion(tfp, by=by)
     if column not in cells:
@@ -248,6 +287,14 @@ def olley_pakes_decomposition(df: pd.DataFrame, tfp, weight: str, time: str = "y
     Returns a DataFrame indexed by ``time`` with ``n``, ``aggregate``, ``unweighted_mean``,
     ``covariance`` and their changes since the first period (``d_aggregate``, ``d_mean``, ``d_cov``),
     plus ``excluded`` rows per period (no TFP or no weight).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"year": [2020] * 3, "omega": [0.0, 0.5, 1.0], "output": [10.0, 30.0, 60.0]})
+    >>> olley_pakes_decomposition(df, "omega", "output")[["aggregate", "unweighted_mean", "covariance"]].round(3)
+          aggregate  unweighted_mean  covariance
+    year
+    2020       0.75              0.5        0.25
     """
     for c in (weight, time):
         if c not in df.columns:

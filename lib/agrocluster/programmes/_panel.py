@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from agrocluster import _frames
 from agrocluster.errors import DataContractError, EstimationError
 
 
@@ -33,14 +34,8 @@ class Exclusions:
 
 
 def require_columns(df: pd.DataFrame, columns: list[str], table: str = "df") -> None:
-    """Raise DataContractError naming the first column of ``columns`` missing from ``df``."""
-    if not isinstance(df, pd.DataFrame):
-        raise DataContractError(f"{table} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataContractError(
-            f"{table} has no column {missing[0]!r} (needed: {columns}); columns present: {list(df.columns)}"
-        )
+    """:func:`agrocluster._frames.require_columns` with ``df`` as the default table name."""
+    _frames.require_columns(df, columns, table)
 
 
 def require_numeric(df: pd.DataFrame, column: str, role: str) -> None:

@@ -41,6 +41,7 @@ from scipy import stats
 
 from agrocluster.errors import DataContractError, EstimationError, ParamsError
 from agrocluster.programmes._panel import Exclusions, balanced_wide_panel
+from agrocluster.results import ResultProtocol, exclusions, set_exclusions, tidy_frame
 
 _TINY = np.sqrt(np.finfo(float).eps) * 10  # did's threshold for a zero standard error
 _CONTROLS = ("never_treated", "not_yet_treated")
@@ -207,13 +208,14 @@ class _Bootstrap:
 
 
 @dataclass
-class DiDAggregate:
+class DiDAggregate(ResultProtocol):
     """An aggregation of ATT(g,t) as R ``did::aggte``.
 
     Attributes: ``kind``, ``overall`` (float), ``se`` (of overall), ``ci_lower``/``ci_upper`` (pointwise
     for overall), ``table`` (DataFrame: the key column — ``group``, ``event_time`` or ``time`` — then
     att, se, ci_lower, ci_upper with uniform bands when the bootstrap and ``cband`` are on),
-    ``critical_value`` used for the bands, ``uniform`` (whether bands are simultaneous).
+    ``critical_value`` used for the bands, ``uniform`` (whether bands are simultaneous), ``n_units`` and
+    ``excluded`` (those of the :class:`StaggeredDiDResult` aggregated).
     """
 
     kind: str
@@ -225,6 +227,22 @@ class DiDAggregate:
     critical_value: float
     uniform: bool
     alpha: float
+    n_units: int = 0
+    excluded: pd.DataFrame = field(default_factory=exclusions)
+
+    def tidy(self) -> pd.DataFrame:
+        """The overall effect (term ``overall``, pointwise interval), then one row per key of ``table``
+        (term ``"<key>=<value>"``, uniform interval when the bands are uniform); did reports no p-values."""
+        key = self.table.columns[0]
+        rows = tidy_frame([f"{key}={v}" for v in self.table[key]], self.table["att"], self.table["se"], None, None,
+                          self.table["ci_lower"], self.table["ci_upper"])
+        overall = tidy_frame(["overall"], [self.overall], [self.se], None, None, [self.ci_lower], [self.ci_upper])
+        return pd.concat([overall, rows], ignore_index=True)
+
+    @property
+    def nobs(self) -> int:
+        """Units in the balanced panel."""
+        return int(self.n_units)
 
     def summary(self) -> pd.DataFrame:
         """One-row frame with the overall effect, its SE and confidence interval."""
@@ -240,7 +258,7 @@ class DiDAggregate:
 
 
 @dataclass
-class StaggeredDiDResult:
+class StaggeredDiDResult(ResultProtocol):
     """Callaway–Sant'Anna group-time effects (see :func:`staggered_did`).
 
     Attributes
@@ -251,7 +269,7 @@ class StaggeredDiDResult:
     n_units : int
         Units in the balanced panel used.
     excluded : DataFrame
-        reason → n_units left out (unbalanced units, cohorts treated in the first period, ...).
+        ``reason, n, unit`` (unit ``units``) left out (unbalanced units, cohorts treated in the first period, ...).
     pretest_stat, pretest_df, pretest_pvalue : float, int, float
         Wald pre-test of ATT(g,t) = 0 for all pre-treatment cells (NaN when there is none).
     critical_value : float
@@ -283,6 +301,21 @@ class StaggeredDiDResult:
     _unit_group: np.ndarray = field(repr=False)
     _boot: _Bootstrap | None = field(repr=False)
 
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="units")
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per ATT(g,t) (term ``"ATT(g=<group>, t=<time>)"``), as broom's ``tidy`` of R ``did``'s
+        MP object; intervals as ``att_gt`` (uniform when bootstrapped with ``cband``); no p-values."""
+        t = self.att_gt
+        terms = [f"ATT(g={g}, t={s})" for g, s in zip(t["group"], t["time"], strict=True)]
+        return tidy_frame(terms, t["att"], t["se"], None, None, t["ci_lower"], t["ci_upper"])
+
+    @property
+    def nobs(self) -> int:
+        """Units in the balanced panel."""
+        return int(self.n_units)
+
     def table(self) -> pd.DataFrame:
         """Tidy ATT(g,t) frame for plots (copy of ``att_gt`` with an event_time column)."""
         t = self.att_gt.copy()
@@ -298,7 +331,7 @@ class StaggeredDiDResult:
                 "se": [simple.se],
                 "pretest_pvalue": [self.pretest_pvalue],
                 "n_units": [self.n_units],
-                "n_excluded": [int(self.excluded["n_units"].sum())],
+                "n_excluded": [int(self.excluded["n"].sum())],
                 "control": [self.control],
                 "est_method": [self.est_method],
             }
@@ -438,7 +471,7 @@ class StaggeredDiDResult:
         return DiDAggregate(
             kind=kind, overall=overall, se=se_overall, ci_lower=overall - z * se_overall,
             ci_upper=overall + z * se_overall, table=table, critical_value=crit, uniform=uniform,
-            alpha=self.alpha,
+            alpha=self.alpha, n_units=self.n_units, excluded=self.excluded,
         )
 
 
@@ -512,6 +545,19 @@ def staggered_did(
     estimated (as did). All of these are counted in ``result.excluded``. Cohorts with fewer than
     ``len(covariates) + 5`` units trigger a warning and are listed in ``result.small_groups``; if a
     propensity score or regression cannot be fitted the error names the cohort and period.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(40), 4), "year": np.tile(np.arange(2017, 2021), 40)})
+    >>> df["first_treated"] = np.where(df["unit"] < 20, 2019, 0)
+    >>> df["y"] = rng.normal(size=len(df)) + 0.5 * ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"]))
+    >>> res = staggered_did(df, "y", "unit", "year", "first_treated", seed=1)
+    >>> res.aggregate("simple").summary().round(3)
+      aggregation    att     se  ci_lower  ci_upper
+    0      simple  1.131  0.319     0.506     1.755
+    >>> res.nobs
+    40
     """
     covariates = list(covariates or [])
     if control not in _CONTROLS:

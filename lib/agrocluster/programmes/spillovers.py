@@ -37,10 +37,11 @@ from agrocluster.errors import DataContractError, EstimationError, ParamsError
 from agrocluster.geo import haversine_km
 from agrocluster.programmes._panel import require_columns, require_numeric
 from agrocluster.programmes.did import StaggeredDiDResult, staggered_did
+from agrocluster.results import ResultProtocol, set_exclusions, tidy_frame
 
 
 @dataclass
-class SpilloverResult:
+class SpilloverResult(ResultProtocol):
     """Effects on non-participants by exposure band.
 
     Attributes
@@ -52,7 +53,7 @@ class SpilloverResult:
         One row per non-participant kept: unit, band ("unexposed" or a band label), measure (km to the
         nearest participant, or participant share of links), onset (first exposed period, 0 if never).
     excluded : DataFrame
-        reason → n_units left out (participants, missing coordinates, no links, ...).
+        ``reason, n, unit`` (unit ``units``) left out (participants, missing coordinates, no links, ...).
     by_band : dict
         band label → :class:`StaggeredDiDResult` (for dynamic plots of one band).
     design : str
@@ -64,6 +65,19 @@ class SpilloverResult:
     excluded: pd.DataFrame
     by_band: dict[str, StaggeredDiDResult] = field(repr=False)
     design: str = ""
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="units")
+
+    def tidy(self) -> pd.DataFrame:
+        """The simple ATT on non-participants of each exposure band (term = band label)."""
+        e = self.effects
+        return tidy_frame(e["band"], e["att"], e["se"], None, None, e["ci_lower"], e["ci_upper"])
+
+    @property
+    def nobs(self) -> int:
+        """Non-participants kept (exposed and unexposed)."""
+        return len(self.exposure)
 
     def table(self) -> pd.DataFrame:
         """Tidy effects by band (copy of ``effects``)."""
@@ -193,6 +207,21 @@ def spillover_effects(
         Coordinate columns (degrees) for distance exposure.
     covariates, est_method, bootstrap, seed
         Passed to :func:`staggered_did` for each band (analytic SEs by default: ``bootstrap=0``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> units = np.arange(120)
+    >>> df = pd.DataFrame({"unit": np.repeat(units, 4), "year": np.tile(np.arange(2017, 2021), 120)})
+    >>> df["entry"] = np.where(df["unit"] < 30, 2019, 0)
+    >>> df["lat"] = np.repeat(np.where(units < 60, -35.0, -36.0) + rng.normal(0, 0.02, 120), 4)
+    >>> df["lon"] = np.repeat(-71.0 + rng.normal(0, 0.02, 120), 4)
+    >>> df["y"] = rng.normal(size=len(df))
+    >>> res = spillover_effects(df, "y", "unit", "year", "entry", bands=(0.0, 25.0, 50.0))
+    >>> res.summary()[["band", "n_exposed", "n_unexposed"]]
+              band  n_exposed  n_unexposed
+    0   [0, 25) km         30           60
+    1  [25, 50) km          0           60
     """
     if exposure not in ("distance", "network"):
         raise ParamsError(f"exposure={exposure!r} is not 'distance' or 'network'")

@@ -21,16 +21,17 @@ from scipy import stats
 
 from agrocluster.errors import EstimationError, ParamsError
 from agrocluster.programmes._panel import require_columns, require_numeric
+from agrocluster.results import ResultProtocol, set_exclusions, tidy_frame
 
 
 @dataclass
-class TWFEResult:
+class TWFEResult(ResultProtocol):
     """Static TWFE DiD: ``y_it = a_i + l_t + beta·D_it (+ x_it'γ) + e_it`` with D_it = 1{t ≥ G_i > 0}.
 
     Attributes: ``coef``, ``se``, ``ci_lower``, ``ci_upper``, ``pvalue`` (of beta), ``n_obs``,
     ``n_units``, ``negative_weight_share`` (share of treated unit-periods whose implicit TWFE weight is
     negative, de Chaisemartin & D'Haultfœuille 2020), ``weights`` (DataFrame: group, time, weight, n_obs),
-    ``excluded`` (reason → n_rows), ``vcov`` (label of the variance estimator).
+    ``excluded`` (``reason, n, unit``; unit ``rows``), ``vcov`` (label of the variance estimator).
     """
 
     coef: float
@@ -44,6 +45,20 @@ class TWFEResult:
     weights: pd.DataFrame
     excluded: pd.DataFrame
     vcov: str
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """The TWFE coefficient on treatment (term ``treated``)."""
+        return tidy_frame(["treated"], [self.coef], [self.se], None, [self.pvalue], [self.ci_lower], [self.ci_upper])
+
+    @property
+    def nobs(self) -> int:
+        return int(self.n_obs)
+
+    def fixed_effects(self) -> tuple[str, ...]:
+        return ("unit", "time")
 
     def table(self) -> pd.DataFrame:
         """One-row tidy frame (term, estimate, se, ci, p-value, n)."""
@@ -67,12 +82,12 @@ class TWFEResult:
 
 
 @dataclass
-class EventStudyResult:
+class EventStudyResult(ResultProtocol):
     """Event-study coefficients by event time (``t − first_treated``), reference period set to 0.
 
     Attributes: ``method`` ("twfe" | "sun_abraham"), ``ref`` (omitted event time), ``coefficients``
     (DataFrame: event_time, estimate, se, ci_lower, ci_upper, reference), ``cohort_effects`` (Sun–Abraham
-    only: group, event_time, estimate, se, weight), ``n_obs``, ``excluded`` (reason → n_rows), ``vcov``.
+    only: group, event_time, estimate, se, weight), ``n_obs``, ``excluded`` (``reason, n, unit``; unit ``rows``), ``vcov``.
     """
 
     method: str
@@ -82,6 +97,22 @@ class EventStudyResult:
     n_obs: int
     excluded: pd.DataFrame
     vcov: str
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per event time (term ``"event_time=<e>"``); the reference period has estimate 0 and no SE."""
+        c = self.coefficients
+        return tidy_frame([f"event_time={e}" for e in c["event_time"]], c["estimate"], c["se"], None, None,
+                          c["ci_lower"], c["ci_upper"])
+
+    @property
+    def nobs(self) -> int:
+        return int(self.n_obs)
+
+    def fixed_effects(self) -> tuple[str, ...]:
+        return ("unit", "time")
 
     def table(self) -> pd.DataFrame:
         """Tidy frame for an event-study plot (copy of ``coefficients``)."""
@@ -142,6 +173,17 @@ def twfe_did(
     (default: the unit). The implicit weights are those of de Chaisemartin & D'Haultfœuille (2020): the
     residual of D_it on unit and period effects, normalised over treated cells; negative ones flag that
     TWFE subtracts some treated cells' effects.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(40), 4), "year": np.tile(np.arange(2017, 2021), 40)})
+    >>> df["first_treated"] = np.where(df["unit"] < 20, 2019, 0)
+    >>> df["y"] = rng.normal(size=len(df)) + 0.5 * ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"]))
+    >>> res = twfe_did(df, "y", "unit", "year", "first_treated")
+    >>> res.tidy().round(3)
+          term  estimate  std_error  statistic  p_value  conf_low  conf_high
+    0  treated     1.119      0.321      3.489    0.001      0.47      1.767
     """
     covariates = list(covariates or [])
     d, excluded = _prepare(df, outcome, unit, time, first_treated, covariates, cluster)
@@ -204,6 +246,20 @@ def event_study(
     treated units observed at e; standard errors by the delta method from the clustered covariance.
     Event times beyond ``min_e``/``max_e`` are binned into the end points (as is common; say so in a
     report). Standard errors are CRV1 by ``cluster`` (default the unit).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(40), 4), "year": np.tile(np.arange(2017, 2021), 40)})
+    >>> df["first_treated"] = np.where(df["unit"] < 20, 2019, 0)
+    >>> df["y"] = rng.normal(size=len(df)) + 0.5 * ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"]))
+    >>> res = event_study(df, "y", "unit", "year", "first_treated")
+    >>> res.tidy()[["term", "estimate", "std_error"]].round(3)
+                term  estimate  std_error
+    0  event_time=-2     0.024      0.402
+    1  event_time=-1     0.000      0.000
+    2   event_time=0     1.312      0.422
+    3   event_time=1     0.949      0.409
     """
     if method not in ("twfe", "sun_abraham"):
         raise ParamsError(f"method={method!r} is not 'twfe' or 'sun_abraham'")

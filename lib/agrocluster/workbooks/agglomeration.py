@@ -217,8 +217,8 @@ def excluded_rows(productivity: Specifications, wage: Specifications) -> Section
     """Establishment-years left out of each regression and why (and recorded as exclusions)."""
     table = pd.concat([productivity.specs.excluded().assign(outcome="productivity"),
                        wage.specs.excluded().assign(outcome="wage")],
-                      ignore_index=True)[["outcome", "specification", "reason", "n_rows"]]
-    excluded = [("establishments", f"{row.outcome}, {row.specification}: {row.reason}", row.n_rows)
+                      ignore_index=True)[["outcome", "specification", "reason", "n"]]
+    excluded = [("establishments", f"{row.outcome}, {row.specification}: {row.reason}", row.n)
                 for row in table.itertuples()]
     return Section(title="Excluded rows", table=table, excluded=excluded)
 

@@ -61,10 +61,11 @@ def headline_table(headlines: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
 
 
 def excluded_from(*parts: pd.DataFrame) -> pd.DataFrame:
-    """One exclusions table (``table, reason, rows``) from tables that count rows in ``rows`` or ``n_rows``
-    (the shape of :meth:`ClusterData.excluded_table` and :mod:`agrocluster.concentration.mapping`); rows
-    counting zero are left out."""
-    frames = [excluded_frame(part.rename(columns={"n_rows": "rows"})) for part in parts if len(part)]
+    """One exclusions table (``table, reason, rows``) from tables that count rows in ``rows``, ``n_rows`` (the
+    shape of :meth:`ClusterData.excluded_table` and :mod:`agrocluster.concentration.mapping`) or ``n`` (an
+    estimator's exclusions, :mod:`agrocluster.results`, with a ``table`` column); rows counting zero are left
+    out."""
+    frames = [excluded_frame(part.rename(columns={"n_rows": "rows", "n": "rows"})) for part in parts if len(part)]
     if not frames:
         return excluded_frame()
     whole = pd.concat(frames, ignore_index=True)

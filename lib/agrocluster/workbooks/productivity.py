@@ -155,8 +155,8 @@ def production_function(prepared: ProductivityData, methods: list[str], *, boots
                         main=fits.preferred())
     notes = [f"Production function: {row.method} not estimated ({row.reason})."
              for row in fits.skipped.itertuples() if row.reason != "its proxy is not in the data"]
-    excluded = [("establishments", f"{fit.method_name} estimating equation: {row.reason}", row.rows)
-                for row in fit.result.excluded.itertuples() if row.rows > 0]
+    excluded = [("establishments", f"{fit.method_name} estimating equation: {row.reason}", row.n)
+                for row in fit.result.excluded.itertuples() if row.n > 0]
     reading = (f"{'Value added' if spec.value_added else 'Gross output'}; TFP used below: {fit.method_name} "
                f"(log TFP = log output − Σ elasticity × log input, including the measurement error; "
                f"{fit.tfp.notna().sum():,} firm-periods).")
@@ -173,10 +173,10 @@ def acf_roots(fit: ProductionFit) -> Section:
         return Section.not_computed("ACF roots", needs="ACF among productivity.methods")
     notes = []
     if scan.several:
-        notes.append(f"ACF: {scan.summary()} The root reached from the OLS start (Stata prodest's default) is "
+        notes.append(f"ACF: {scan.reading()} The root reached from the OLS start (Stata prodest's default) is "
                      "listed in Table 3; no statistic can rank exact roots.")
     roots = scan.table().drop(columns=["criterion"]).rename(columns={"n_starts": "starts reaching it"})
-    return Section(title="ACF roots", result=scan, table=roots, reading=scan.summary(), notes=notes)
+    return Section(title="ACF roots", result=scan, table=roots, reading=scan.reading(), notes=notes)
 
 
 @dataclass
@@ -233,8 +233,8 @@ def member_premium(prepared: ProductivityData, fit: ProductionFit, fe: tuple[str
         premium = productivity_premium(prepared.panel, fit.tfp, member="cluster_member", fe=fe)
     except EstimationError as exc:
         return Section.not_computed(title, needs=f"comparable members and non-members ({exc})")
-    excluded = [("establishments", f"member premium: {row.reason}", row.rows) for row in premium.excluded.itertuples()]
-    return Section(title=title, result=premium, table=premium_table(premium), reading=premium.summary(),
+    excluded = [("establishments", f"member premium: {row.reason}", row.n) for row in premium.excluded.itertuples()]
+    return Section(title=title, result=premium, table=premium_table(premium), reading=premium.reading(),
                    excluded=excluded)
 
 
@@ -396,9 +396,9 @@ def programme_effects(sample: ProgrammeSample, truth: dict | None = None, *, con
     es_twfe = event_study(df, "log_outcome", "firm_id", "year", "first_treated", method="twfe")
     twfe = twfe_did(df, "log_outcome", "firm_id", "year", "first_treated")
     effects = ProgrammeEffects(sample, did, simple, dynamic, cohorts, twfe, es_twfe, truth)
-    excluded = ([("establishments", f"staggered DiD (units, not rows): {row.reason}", row.n_units)
+    excluded = ([("establishments", f"staggered DiD (units, not rows): {row.reason}", row.n)
                  for row in did.excluded.itertuples()]
-                + [("establishments", f"TWFE: {row.reason}", row.n_rows) for row in twfe.excluded.itertuples()])
+                + [("establishments", f"TWFE: {row.reason}", row.n) for row in twfe.excluded.itertuples()])
     notes = [f"Staggered DiD: {text}" for text in did.notes]
     lines = [(f"Staggered DiD, simple ATT: {simple.overall:.3f} log points (SE {simple.se:.3f}, 95% CI "
               f"{simple.ci_lower:.3f} to {simple.ci_upper:.3f}); static TWFE: {twfe.coef:.3f} (SE {twfe.se:.3f}).")]
@@ -416,7 +416,7 @@ def programme_effects(sample: ProgrammeSample, truth: dict | None = None, *, con
                       "value": [f"{did.n_units:,}", did.control.replace("_", " "), did.est_method,
                                 f"{did.bootstrap:,}", str(did.anticipation)]}),
         pd.DataFrame({"item": "left out: " + did.excluded["reason"].astype(str),
-                      "value": did.excluded["n_units"].map("{:,} units".format)}),
+                      "value": did.excluded["n"].map("{:,} units".format)}),
     ], ignore_index=True)
     return Section(title="Staggered DiD", result=effects, table=table, reading=" ".join(lines), notes=notes,
                    excluded=excluded)
@@ -450,7 +450,7 @@ def spillovers(prepared: ProductivityData, sample: ProgrammeSample, bands_km: li
                                                         "(distance to participants)")
     spill = spillover_effects(sample.data, "log_outcome", "firm_id", "year", "first_treated", exposure="distance",
                               bands=tuple(bands_km), seed=seed)
-    excluded = [("establishments", f"spillovers (units): {row.reason}", row.n_units)
+    excluded = [("establishments", f"spillovers (units): {row.reason}", row.n)
                 for row in spill.excluded.itertuples() if not row.reason.startswith("participants")]
     truth = prepared.truth_programme
     reading = (f"True spillover in the synthetic data: {truth['spillover_effect']:+.3f} log points within "

@@ -72,7 +72,7 @@ def rankings(result: Any) -> list[RankingStep]:
                 f"seed {ranking.seed})."))
         else:
             figure = Section.not_computed(title, needs="at least one cluster with an estimate and its standard error")
-        caption = ranking.summary()  # RankResult.summary() returns the sentence used as caption
+        caption = ranking.reading()
         steps.append(RankingStep(key, figure, Section(title=title, result=ranking, table=ranking.table(),
                                                       excluded=excluded), caption))
     return steps

@@ -303,7 +303,8 @@ def quantity_rca(data: Any, params: Any, market: Section) -> Section:
         usable, "country", "item", "exports", "year", basis="quantity", known_codes=r.countries
     )
     own = rca[(rca["country"] == params.country_iso3) & (rca["item"] == r.item)]
-    excluded = excluded_rows("country_product", dropped, f"quantity RCA basket {r.first_trend}-{r.latest}: ")
+    excluded = excluded_rows("country_product", dropped, f"quantity RCA basket {r.first_trend}-{r.latest}: ",
+                             count="n_rows")
     if r.latest not in set(own["year"]):
         return Section.not_computed(
             title, needs=f"an RCA of {params.country_iso3} in {r.latest}", result=result, excluded=excluded

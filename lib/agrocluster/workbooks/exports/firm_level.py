@@ -52,10 +52,10 @@ def export_premium(data: Any) -> Section:
             )
         return Section.not_computed(title, needs=reason, result=ExportPremiumStep(), notes=notes)
     premium = firms.export_participation(establishments)
-    used = premium.excluded[premium.excluded["n_rows"] > 0]
+    used = premium.excluded[premium.excluded["n"] > 0]
     excluded = [
         ("establishments", f"export premium, {s}: {r}", int(n))
-        for s, r, n in zip(used["step"], used["reason"], used["n_rows"], strict=True)
+        for s, r, n in zip(used["step"], used["reason"], used["n"], strict=True)
     ]
     step = ExportPremiumStep(
         premium=premium,
