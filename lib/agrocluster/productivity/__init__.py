@@ -10,7 +10,7 @@
 Farms: pass land as a state input (``state=["capital", "land"]``).
 """
 
-from agrocluster.productivity.tfp import METHODS, TFPResult, estimate_tfp
+from agrocluster.productivity.tfp import METHODS, AmbiguousRootWarning, TFPResult, estimate_tfp
 from agrocluster.productivity.uses import (
     PremiumResult,
     dispersion,
@@ -21,6 +21,7 @@ from agrocluster.productivity.uses import (
 
 __all__ = [
     "METHODS",
+    "AmbiguousRootWarning",
     "PremiumResult",
     "TFPResult",
     "dispersion",

@@ -17,6 +17,7 @@ from scipy import stats
 
 from agrocluster.errors import EstimationError, ParamsError
 from agrocluster.productivity import _estimators as est
+from agrocluster.productivity._estimators import AmbiguousRootWarning
 from agrocluster.productivity._panel import (
     REASON_NO_LAG_FIRST,
     REASON_NO_LAG_GAP,
@@ -132,7 +133,7 @@ def estimate_tfp(
     bootstrap: int = 0,
     seed: int = 0,
     *,
-    logs: bool = True,
+    logs: bool = False,
     controls=None,
     translog: bool = False,
     optimizer: str = "nelder-mead",
@@ -151,6 +152,13 @@ def estimate_tfp(
     - ``"lp"``: Levinsohn & Petrin (2003), intermediate-input proxy.
     - ``"acf"``: Ackerberg, Caves & Frazer (2015), Cobb-Douglas or ``translog=True``; value added or
       gross output (``value_added=False`` puts the proxy among the inputs — see the caveat below).
+      Departs from prodest, which reports the root reached from the OLS start: without ``start`` the
+      optimiser also starts from every elasticity at 0.1, 0.3 and 0.6, keeps every distinct root in
+      ``diagnostics['roots']`` and chooses by a stated rule — exact roots only, then every input
+      elasticity in (0, 1), then the smallest Hansen J of over-identified moments (lagged state inputs
+      and, for value added, the lagged proxy as extra instruments) — and says why in
+      ``diagnostics['root_choice']``; an :class:`AmbiguousRootWarning` is raised when more than one
+      admissible root remains.
     - ``"wrdg"``: Wooldridge (2009) one-step system GMM.
 
     Parameters
@@ -174,7 +182,8 @@ def estimate_tfp(
     poly_degree : int
         Degree of the first-stage polynomial in (state, proxy) (ACF: also free); default 2.
     markov_degree : int
-        Degree of the polynomial g in ω_{t−1} (default 3, as prodest's cubic).
+        Degree of the polynomial g in ω_{t−1} (default 3, as R prodest's ``G = 3``), for every method
+        and every caller (:func:`~agrocluster.productivity.workflow.fit_methods`, the parameters).
     start : sequence of float, optional
         Second-stage starting values (op/lp: state [and proxy] coefficients; acf: all coefficients
         in ``coef`` order). Default: the OLS estimates on the second-stage sample, as prodest.
@@ -187,10 +196,11 @@ def estimate_tfp(
     seed : int
         Seeds the bootstrap and ACF's extra starting values.
     logs : bool, keyword
-        True (default): output, free, state and proxy are levels and are logged here; non-positive
-        values raise :class:`EstimationError` naming the column and the count — except a non-positive
-        investment proxy for ``op``, whose rows are excluded and counted (OP's inversion needs
-        i > 0). False: the columns are already logs and are used as they are.
+        False (default): the columns are used as given — already in logs, as Stata/R prodest, pyfixest
+        and statsmodels formulas take them (the user logs). True: output, free, state and proxy are
+        levels and are logged here; non-positive values raise :class:`EstimationError` naming the
+        column and the count — except a non-positive investment proxy for ``op``, whose rows are
+        excluded and counted (OP's inversion needs i > 0).
     controls : str or list of str, keyword
         Extra regressors entering linearly, never logged (e.g. year dummies you built).
     translog : bool, keyword
@@ -198,8 +208,8 @@ def estimate_tfp(
     optimizer : str, keyword
         ``"nelder-mead"`` (default, as prodest's ``nm``), ``"bfgs"``, ``"powell"``, ``"l-bfgs-b"``.
     n_starts : int, keyword
-        ACF: number of starting values (the first is ``start``/OLS, the others add N(0, 0.2²)
-        noise); ``diagnostics['starts_agree']`` tells whether the solutions agree.
+        ACF: ``n_starts − 1`` starts that add N(0, 0.2²) noise to the first (``start``, else OLS).
+        Without ``start`` the fixed starts of the root scan are run as well (see below).
     n_jobs : int, keyword
         Worker processes for the bootstrap.
     vcov : str, keyword
