@@ -176,7 +176,7 @@ inference, inference_notes = ag.inference_options(options.vcov, n_regions, optio
                                                   options.conley_cutoff_km, has_coordinates)
 for text in inference_notes:
     rec.note(text)
-fit_options = dict(drop_nonpositive=True, seed=params.seed, **inference)
+fit_options = dict(logs=True, drop_nonpositive=True, seed=params.seed, **inference)  # measures and outcomes are levels
 prod = ag.agglomeration_specifications(df, "productivity", LOC, URB, instrument=INSTRUMENT, **fit_options)
 display(Markdown(f"Productivity is measured as **{outcome_label}**.\n\n"
                  + "\n".join(f"- {n}" for n in inference_notes + [n for n in prod.notes if n not in inference_notes])))

@@ -148,7 +148,7 @@ if fits.acf_scan is not None:
     print(scan.summary())
     if scan.several:
         rec.note(f"ACF: {scan.summary()} The root reached from the OLS start (Stata prodest's default) is "
-                 "listed in Table 3; no statistic can rank exact roots.")
+                 "listed in Table 3; the choice among exact roots is a stated rule, not a test.")
     roots = scan.table().drop(columns=["criterion"]).rename(columns={"n_starts": "starts reaching it"})
     shown = rec.table("acf-roots", roots, "ACF from several starting values: each distinct solution (root) of the "
                       "moment conditions, which starts reached it, whether it fits them as well as the best "
@@ -517,8 +517,8 @@ tables.callout("What the numbers say", " ".join(lines))
 #   premium from a cluster brand shows up as "productivity").
 # - The control-function estimators rest on timing assumptions (when labour and materials are chosen); the
 #   comparison across estimators, and with the truth when the data are synthetic, shows how much they matter.
-#   When the ACF criterion has several exact roots the choice among them is an economic prior (elasticities
-#   between 0 and 1), stated in Table 3, not a test.
+#   When the ACF criterion has several exact roots the choice among them is a stated rule (elasticities
+#   between 0 and 1, then the Hansen J of moments with lagged inputs as extra instruments), shown in Table 3.
 # - The member premium is descriptive. The programme effect is causal only under parallel trends, with no
 #   spillovers onto the comparison firms, and with cohorts large enough for the bands to mean something.
 # - Synthetic tables demonstrate and test the methods; their numbers are not findings about the real cluster.

@@ -10,7 +10,8 @@
 Farms: pass land as a state input (``state=["capital", "land"]``).
 """
 
-from agrocluster.productivity.tfp import METHODS, AmbiguousRootWarning, TFPResult, estimate_tfp
+from agrocluster.productivity._estimators import AmbiguousRootWarning
+from agrocluster.productivity.tfp import METHODS, TFPResult, estimate_tfp
 from agrocluster.productivity.uses import (
     PremiumResult,
     dispersion,
@@ -25,8 +26,8 @@ __all__ = [
     "PremiumResult",
     "TFPResult",
     "dispersion",
-    "mean_within_dispersion",
     "estimate_tfp",
+    "mean_within_dispersion",
     "olley_pakes_decomposition",
     "productivity_premium",
 ]

@@ -17,7 +17,6 @@ from scipy import stats
 
 from agrocluster.errors import EstimationError, ParamsError
 from agrocluster.productivity import _estimators as est
-from agrocluster.productivity._estimators import AmbiguousRootWarning
 from agrocluster.productivity._panel import (
     REASON_NO_LAG_FIRST,
     REASON_NO_LAG_GAP,
@@ -157,7 +156,7 @@ def estimate_tfp(
       ``diagnostics['roots']`` and chooses by a stated rule — exact roots only, then every input
       elasticity in (0, 1), then the smallest Hansen J of over-identified moments (lagged state inputs
       and, for value added, the lagged proxy as extra instruments) — and says why in
-      ``diagnostics['root_choice']``; an :class:`AmbiguousRootWarning` is raised when more than one
+      ``diagnostics['root_choice']``; an :class:`~agrocluster.productivity.AmbiguousRootWarning` is raised when more than one
       admissible root remains.
     - ``"wrdg"``: Wooldridge (2009) one-step system GMM.
 
