@@ -93,7 +93,7 @@ class AgglomerationOptions(_Strict):
 
 
 class ProductivityOptions(_Strict):
-    methods: list[Literal["ols", "fe", "op", "lp", "acf", "wrdg"]] = Field(
+    methods: list[Literal["ols", "fe", "fd", "op", "lp", "acf", "wrdg"]] = Field(
         default_factory=lambda: ["ols", "fe", "lp", "acf"]
     )
     value_added: bool = True

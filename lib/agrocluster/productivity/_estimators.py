@@ -83,24 +83,38 @@ def _concentrate(G: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------- OLS / FE
-def fit_linear(panel: Panel, spec: Spec, within: bool) -> Fit:
-    """Cobb-Douglas by OLS (``within=False``) or the within (firm fixed effects) estimator, via pyfixest."""
+def fit_linear(panel: Panel, spec: Spec, kind: str) -> Fit:
+    """Cobb-Douglas by pooled OLS (``"ols"``), the within estimator (``"fe"``) or first differences
+    (``"fd"``), via pyfixest.
+
+    ``"fd"``: Δy_it = Δx_it·β + Δu_it on rows whose previous row is the same firm one period earlier (a
+    difference across a gap is not a first difference), without a constant, as linearmodels
+    ``FirstDifferenceOLS`` (a constant in differences is a linear trend: add it as a control). Info:
+    ``r2`` (OLS: R²; FE: within R² in ``r2_within`` and overall R² in ``r2``; FD: R² of the differenced
+    equation, uncentred as no constant is fitted), and for OLS the intercept with its standard error.
+    """
     import pyfixest as pf
 
     X = np.column_stack([panel.free, panel.state, panel.controls])
     terms = panel.free_names + panel.state_names + panel.control_names
     names = [f"x{j}" for j in range(X.shape[1])]
+    y, firm = panel.y, panel.firm
+    if kind == "fd":
+        L = panel.has_lag
+        X, y, firm = X[L] - _lagged(X, L), panel.y[L] - _lagged(panel.y, L), panel.firm[L]
     data = pd.DataFrame(X, columns=names)
-    data["y"] = panel.y
-    data["firm"] = panel.firm
+    data["y"] = y
+    data["firm"] = firm
     rhs = " + ".join(names)
-    if within:
+    if kind == "fe":
         counts = np.bincount(panel.firm)
         if counts.max() < 2:
             raise EstimationError(
                 "fixed effects (within) need firms observed in at least two periods; every firm has one"
             )
         fml = f"y ~ {rhs} | firm"
+    elif kind == "fd":
+        fml = f"y ~ {rhs} - 1"
     else:
         fml = f"y ~ {rhs}"
     vcov = {"CRV1": "firm"} if spec.vcov == "CRV1" else spec.vcov
@@ -115,12 +129,15 @@ def fit_linear(panel: Panel, spec: Spec, within: bool) -> Fit:
     b = coefs.iloc[pos].to_numpy()
     # pyfixest exposes the covariance matrix only as the attribute _vcov (no public accessor in 0.60)
     V = np.asarray(fit._vcov)[np.ix_(pos, pos)]
-    info = {"vcov_kind": spec.vcov}
-    if not within:
+    # and the R² only as _r2 / _r2_within
+    info = {"vcov_kind": spec.vcov, "r2": float(fit._r2)}
+    if kind == "ols":
         info["intercept"] = float(coefs.get("Intercept", np.nan))
-    else:
+        info["intercept_se"] = float(fit.se().get("Intercept", np.nan))
+    elif kind == "fe":
+        info["r2_within"] = float(fit._r2_within)
         info["singleton_firms"] = int((np.bincount(panel.firm) == 1).sum())
-    return Fit(b, terms, panel.free.shape[1] + panel.state.shape[1], V, panel.n, info)
+    return Fit(b, terms, panel.free.shape[1] + panel.state.shape[1], V, len(y), info)
 
 
 # ------------------------------------------------------------------------------------ OP / LP

@@ -26,7 +26,7 @@ from agrocluster.productivity._panel import (
     check_variation,
 )
 
-METHODS = ("ols", "fe", "op", "lp", "acf", "wrdg")
+METHODS = ("ols", "fe", "fd", "op", "lp", "acf", "wrdg")
 PROXY_METHODS = ("op", "lp", "acf", "wrdg")
 
 
@@ -37,7 +37,7 @@ class TFPResult:
     Attributes
     ----------
     method : str
-        ``"ols" | "fe" | "op" | "lp" | "acf" | "wrdg"``.
+        ``"ols" | "fe" | "fd" | "op" | "lp" | "acf" | "wrdg"``.
     coef : pandas.Series
         Coefficients indexed by input name (translog: also ``"a^2"`` and ``"a*b"`` terms), then
         controls. No intercept: it stays inside ``tfp``.
@@ -59,7 +59,8 @@ class TFPResult:
         ``n_rows_input``, ``nobs_first_stage``, ``share_lost_missing``, ``share_lost_lags``,
         ``firms_with_gaps``, ``returns_to_scale`` (dict: sum, se, stat, pvalue for H0 sum = 1),
         and per method: ``criterion``, ``converged``, ``starts`` (DataFrame of every start),
-        ``starts_agree`` (ACF), ``caveat``, ``exits_in_probit``, ``hansen_j``, ``intercept``,
+        ``starts_agree`` (ACF), ``roots`` and ``root_choice`` (ACF), ``caveat``, ``exits_in_probit``,
+        ``hansen_j``, ``intercept`` and ``intercept_se`` (OLS), ``r2`` (OLS/FE/FD), ``r2_within`` (FE),
         ``bootstrap_failed``.
     excluded : pandas.DataFrame
         ``reason`` → ``rows`` left out of the first stage or of the second stage.
@@ -146,6 +147,8 @@ def estimate_tfp(
 
     - ``"ols"``: pooled Cobb-Douglas OLS (pyfixest).
     - ``"fe"``: within estimator with firm fixed effects (pyfixest).
+    - ``"fd"``: first differences on consecutive periods, no constant (as linearmodels
+      ``FirstDifferenceOLS``; pyfixest).
     - ``"op"``: Olley & Pakes (1996), investment proxy; ``exit=True`` adds the survival-probit
       propensity score to the Markov polynomial (prodest's ``attrition``).
     - ``"lp"``: Levinsohn & Petrin (2003), intermediate-input proxy.
@@ -173,7 +176,7 @@ def estimate_tfp(
     id, time : str
         Firm identifier and integer period columns.
     method : str
-        One of ``"ols" | "fe" | "op" | "lp" | "acf" | "wrdg"``.
+        One of ``"ols" | "fe" | "fd" | "op" | "lp" | "acf" | "wrdg"``.
     value_added : bool
         If False (gross output), ``lp``/``acf``/``wrdg`` estimate the proxy's coefficient as an
         input. Gross-output ACF under Cobb-Douglas is not identified (Gandhi, Navarro & Rivers
@@ -212,7 +215,7 @@ def estimate_tfp(
     n_jobs : int, keyword
         Worker processes for the bootstrap.
     vcov : str, keyword
-        ols/fe analytical covariance: ``"CRV1"`` (clustered by firm, default), ``"iid"``, ``"hetero"``.
+        ols/fe/fd analytical covariance: ``"CRV1"`` (clustered by firm, default), ``"iid"``, ``"hetero"``.
 
     Returns
     -------
@@ -243,7 +246,7 @@ def estimate_tfp(
         raise ParamsError(f"exit=True (attrition correction) applies to 'op' and 'lp', not {method!r}")
     if method in PROXY_METHODS and not proxy:
         raise ParamsError(f"method={method!r} needs a proxy column (investment for op, materials otherwise)")
-    if method in ("ols", "fe") and vcov not in ("CRV1", "iid", "hetero"):
+    if method in ("ols", "fe", "fd") and vcov not in ("CRV1", "iid", "hetero"):
         raise ParamsError(f"vcov={vcov!r} must be 'CRV1', 'iid' or 'hetero'")
     free_l, state_l = as_list(free, "free"), as_list(state, "state")
     ctrl_l = as_list(controls, "controls")
@@ -258,9 +261,15 @@ def estimate_tfp(
     check_variation(ctrl_l, panel.controls, "control")
     if use_proxy:
         check_variation([use_proxy], panel.proxy[:, None], "proxy")
-    dynamic = method in PROXY_METHODS
-    if dynamic:
+    dynamic = method in PROXY_METHODS or method == "fd"
+    if method in PROXY_METHODS:
         _check_lags(panel, time)
+    n_reg = len(free_l) + len(state_l) + len(ctrl_l)
+    if method == "fd" and int(panel.has_lag.sum()) <= n_reg:
+        raise EstimationError(
+            f"first differences need more than {n_reg} firm-periods with the previous period observed "
+            f"(consecutive '{time}'); found {int(panel.has_lag.sum())}"
+        )
 
     spec = est.Spec(method=method, value_added=value_added, poly_degree=int(poly_degree),
                     markov_degree=int(markov_degree), exit=exit, translog=translog, optimizer=optimizer,
@@ -282,6 +291,7 @@ def estimate_tfp(
         se = pd.Series(np.sqrt(np.diag(V)), index=fit.terms)
         se_kind = {"ols": f"analytical ({vcov}{', by firm' if vcov == 'CRV1' else ''})",
                    "fe": f"analytical ({vcov}{', by firm' if vcov == 'CRV1' else ''})",
+                   "fd": f"analytical ({vcov}{', by firm' if vcov == 'CRV1' else ''})",
                    "wrdg": "analytical (two-step GMM, firm-clustered)"}[method]
     else:
         V = None
@@ -345,10 +355,8 @@ def _check_lags(panel: Panel, time: str) -> None:
 
 
 def _fit(panel: Panel, spec: est.Spec, rng: np.random.Generator) -> est.Fit:
-    if spec.method == "ols":
-        return est.fit_linear(panel, spec, within=False)
-    if spec.method == "fe":
-        return est.fit_linear(panel, spec, within=True)
+    if spec.method in ("ols", "fe", "fd"):
+        return est.fit_linear(panel, spec, spec.method)
     if spec.method in ("op", "lp"):
         return est.fit_oplp(panel, spec)
     if spec.method == "acf":

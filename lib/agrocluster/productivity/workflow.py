@@ -26,7 +26,7 @@ from agrocluster.productivity.roots import RootScan
 from agrocluster.productivity.tfp import METHODS, TFPResult, estimate_tfp
 
 #: Display names of the estimators.
-METHOD_NAMES = {"ols": "OLS", "fe": "FE", "op": "OP", "lp": "LP", "acf": "ACF", "wrdg": "WRDG"}
+METHOD_NAMES = {"ols": "OLS", "fe": "FE", "fd": "FD", "op": "OP", "lp": "LP", "acf": "ACF", "wrdg": "WRDG"}
 #: Columns of the synthetic generator's truth for each input (``truth["production"][...]``).
 TRUTH_KEYS = {"labour": "beta_l", "capital": "beta_k", "materials": "beta_m"}
 
@@ -71,7 +71,7 @@ class ProductionSpec:
         """
         proxy = self.proxies.get(method)
         free = list(self.free)
-        if method in ("ols", "fe") and not self.value_added and "materials" in self.log_columns:
+        if method in ("ols", "fe", "fd") and not self.value_added and "materials" in self.log_columns:
             free = free + ["materials"]
         return {"output": self.output, "free": free, "state": list(self.state), "proxy": proxy,
                 "value_added": self.value_added}
@@ -117,7 +117,7 @@ def production_spec(df: pd.DataFrame, methods: Sequence[str], value_added: bool 
     for m in methods:
         if m not in METHODS:
             raise DataContractError(f"production_spec: unknown method {m!r}; methods are {METHODS}")
-        proxies[m] = None if m in ("ols", "fe") else ("investment" if m == "op" else "materials")
+        proxies[m] = None if m in ("ols", "fe", "fd") else ("investment" if m == "op" else "materials")
         if proxies[m] == "investment" and not has_i:
             proxies[m] = None
             notes.append("OP needs investment, which the data do not have: OP is skipped")
@@ -192,7 +192,7 @@ def fit_methods(
     order = [m for m in methods if m != "acf"] + (["acf"] if "acf" in methods else [])
     for m in order:
         args = spec.args(m)
-        if m not in ("ols", "fe") and args["proxy"] is None:
+        if m not in ("ols", "fe", "fd") and args["proxy"] is None:
             skipped.append({"method": METHOD_NAMES[m], "reason": "its proxy is not in the data"})
             continue
         common = {"id": id, "time": time, "poly_degree": poly_degree, "markov_degree": markov_degree, "seed": seed,
