@@ -64,7 +64,7 @@ def bench_estimation() -> None:
     logged = d.assign(ly=np.log(d["y"]), ll=np.log(d["loc"]), lu=np.log(d["urb"]))
 
     def ours():
-        return estimate_agglomeration(d, "y", "loc", urbanisation="urb")
+        return estimate_agglomeration(d, "y", "loc", urbanisation="urb", logs=True)
 
     def direct():
         with warnings.catch_warnings():

@@ -45,7 +45,8 @@ def main() -> None:
 
     df = simulate_panel(args.firms, args.years, seed=0, timing="acf")
     print(f"data: {len(df):,} plant-years ({args.firms:,} firms x {args.years} years)")
-    call = {"output": "value_added", "free": "labour", "state": "capital", "id": "firm_id", "time": "year"}
+    call = {"output": "value_added", "free": "labour", "state": "capital", "id": "firm_id", "time": "year",
+            "logs": True}  # the simulated panel holds levels
 
     estimate_tfp(df.head(500), method="ols", **call)  # warm-up: pyfixest's numba compilation
     ols, t_ols, m_ols = timed(lambda: estimate_tfp(df, method="ols", **call))

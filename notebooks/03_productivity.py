@@ -259,8 +259,8 @@ tables.callout(summary.title, summary.reading)
 #   premium from a cluster brand shows up as "productivity").
 # - The control-function estimators rest on timing assumptions (when labour and materials are chosen); the
 #   comparison across estimators, and with the truth when the data are synthetic, shows how much they matter.
-#   When the ACF criterion has several exact roots the choice among them is an economic prior (elasticities
-#   between 0 and 1), stated in Table 3, not a test.
+#   When the ACF criterion has several exact roots the choice among them is a stated rule (elasticities
+#   between 0 and 1, then the Hansen J of moments with lagged inputs as extra instruments), shown in Table 3.
 # - The member premium is descriptive. The programme effect is causal only under parallel trends, with no
 #   spillovers onto the comparison firms, and with cohorts large enough for the bands to mean something.
 # - Synthetic tables demonstrate and test the methods; their numbers are not findings about the real cluster.

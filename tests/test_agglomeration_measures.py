@@ -215,14 +215,15 @@ def test_distance_decay_recovers_band_elasticities():
                 )
             )
         d = pd.concat(rows, ignore_index=True).assign(region=lambda x: x["region"].astype(str))
-        res = distance_decay(d, "y")
+        res = distance_decay(d, "y", logs=True)
         ests.append(res.table()["coef"].to_numpy())
         tab = res.table()
         assert tab["band"].tolist() == ["0-10 km", "10-25 km", "25-50 km"]
         assert (tab["ci_low"] < tab["coef"]).all() and (tab["coef"] < tab["ci_high"]).all()
     np.testing.assert_allclose(np.mean(ests, axis=0), truth, atol=0.01)
     with pytest.raises(DataContractError, match="loc_emp_0_10km"):
-        distance_decay(d.drop(columns=cols[0]), "y")
+        distance_decay(d.drop(columns=cols[0]), "y", logs=True)
+
 
 
 def test_exporters_nearby_is_the_lagged_count_of_exports_firms():

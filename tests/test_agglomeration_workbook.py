@@ -175,9 +175,9 @@ def panel(seed: int, beta: float = 0.05, n_regions: int = 12, firms: int = 10, y
 
 def test_specifications_table_and_iv():
     df = panel(1)
-    spec = agglomeration_specifications(df, "y", "loc", instrument="z", wild_bootstrap=199, seed=1)
+    spec = agglomeration_specifications(df, "y", "loc", instrument="z", wild_bootstrap=199, seed=1, logs=True)
     assert list(spec.results()) == list(spec.names)
-    direct = estimate_agglomeration(df, "y", "loc", fe=("firm_id", "sector^year"))
+    direct = estimate_agglomeration(df, "y", "loc", fe=("firm_id", "sector^year"), logs=True)
     assert spec.within.coef["loc"] == pytest.approx(direct.coef["loc"])
     tab = spec.table({"loc": "localisation"}, planted={"loc": 0.05})
     assert list(tab["term"].unique()) == ["localisation"]
@@ -186,7 +186,7 @@ def test_specifications_table_and_iv():
     assert np.isfinite(tab.loc[tab["specification"] == spec.names[2], "first_stage_F"]).all()
     assert any("IV" in n and "analytical" in n for n in spec.notes)
     # no instrument: IV reported in notes, not raised
-    spec = agglomeration_specifications(df, "y", "loc")
+    spec = agglomeration_specifications(df, "y", "loc", logs=True)
     assert spec.iv is None and any("IV not estimated" in n for n in spec.notes)
     assert "first_stage_F" not in spec.table().columns
     ex = spec.excluded()
@@ -194,14 +194,14 @@ def test_specifications_table_and_iv():
 
 
 def test_specification_table_planted_dash():
-    res = estimate_agglomeration(panel(2), "y", "loc")
+    res = estimate_agglomeration(panel(2), "y", "loc", logs=True)
     tab = specification_table({"a": res}, planted={"other": 1.0})
     assert np.isnan(tab["planted"].item()) and tab["interval_covers_planted"].item() == "–"
 
 
 def test_core_move_gain_formula_and_delta_method():
     df = panel(3)
-    res = estimate_agglomeration(df, "y", "loc")
+    res = estimate_agglomeration(df, "y", "loc", logs=True)
     last = pd.DataFrame({"m": [100.0, 200.0, 300.0, 1000.0, 2000.0], "core": [False, False, False, True, True]})
     g = core_move_gain(last, "m", "core", res, term="loc")
     b = res.coef["loc"]
@@ -219,11 +219,11 @@ def test_core_move_gain_formula_and_delta_method():
 
 
 def test_elasticity_sentence():
-    res = estimate_agglomeration(panel(4, beta=0.05), "y", "loc")
+    res = estimate_agglomeration(panel(4, beta=0.05), "y", "loc", logs=True)
     text = elasticity_sentence(res, "loc", "employment nearby", "productivity")
     eff = 100 * (1.1 ** res.coef["loc"] - 1)
     assert f"{eff:.2f}% higher productivity" in text
     assert "not distinguishable" not in text
-    res0 = estimate_agglomeration(panel(4, beta=0.0), "y", "loc")
+    res0 = estimate_agglomeration(panel(4, beta=0.0), "y", "loc", logs=True)
     if res0.ci_low["loc"] <= 0 <= res0.ci_high["loc"]:
         assert "not distinguishable from zero" in elasticity_sentence(res0, "loc", "x", "y")

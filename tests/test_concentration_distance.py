@@ -158,3 +158,19 @@ def test_distance_bad_inputs_name_the_culprit():
         kdensity(pts, "wine", distances=np.ones((3, 3)), n_draws=19)
     with pytest.raises(DataContractError, match="'labour' is negative"):
         kdensity(pts.assign(labour=-1.0), "wine", weights="labour", n_draws=19)
+
+
+def test_kd_pair_weights_product_as_dbmss_and_sum_as_duranton_overman():
+    """Issue 11 item 8: three plants, weights 1, 2, 4; pair weights w_i·w_j (dbmss Kemp, default) or
+    w_i + w_j (Duranton & Overman 2005, K_emp). Kd is the weighted mix of the three pair kernels."""
+    d = np.array([[0, 2.05, 6.05, 9], [2.05, 0, 4.05, 9], [6.05, 4.05, 0, 9], [9, 9, 9, 0]], dtype=float)
+    pts = pd.DataFrame({"firm_id": list("abcd"), "sector": ["wine"] * 3 + ["x"], "emp": [1.0, 2.0, 4.0, 1.0]})
+    grid = np.arange(11.0)
+    kern = [norm.pdf(grid - dij) + norm.pdf(grid + dij) for dij in (2.05, 6.05, 4.05)]  # pairs ab, ac, bc
+    for how, omega in (("product", [2.0, 4.0, 8.0]), ("sum", [3.0, 5.0, 6.0])):
+        res = kdensity(pts, "wine", distances=d, weights="emp", pair_weight=how, bandwidth=1.0,
+                       max_distance=10.0, n_grid=11, n_draws=19, seed=0)
+        expected = sum(o * k for o, k in zip(omega, kern)) / sum(omega)
+        np.testing.assert_allclose(res.table()["kd"], expected, rtol=1e-9, atol=1e-12)
+    with pytest.raises(DataContractError, match="pair_weight"):
+        kdensity(pts, "wine", distances=d, weights="emp", pair_weight="max", n_draws=19)

@@ -218,3 +218,19 @@ def test_bad_inputs_name_the_culprit(small):
         location_quotient(small, base="traded")
     with pytest.raises(DataContractError, match="year 2030"):
         shift_share(small.assign(year=2020), "A", 2020, 2030)
+
+
+def test_krugman_and_locational_gini_other_package_conventions(small):
+    """Issue 11 item 8: REAT krugman.spec2 (rest of the country, default) vs EconGeo krugman_index (nation
+    including the region); the Gini-scale locational Gini (default) vs EconGeo's half scale."""
+    k = krugman_index(small, reference="nation").set_index("region")["krugman"]
+    # A: (.25, .75) against the nation (x 30/100, y 70/100), as EconGeo's rowSums(|share - colSums/sum|)
+    assert k["A"] == pytest.approx(abs(0.25 - 0.3) + abs(0.75 - 0.7))
+    assert k["A"] < krugman_index(small).set_index("region")["krugman"]["A"]
+    full = locational_gini(small).set_index("sector")["locational_gini"]
+    half = locational_gini(small, scale="half").set_index("sector")["locational_gini"]
+    np.testing.assert_allclose(half.to_numpy(), full.to_numpy() / 2)
+    with pytest.raises(DataContractError, match="reference"):
+        krugman_index(small, reference="world")
+    with pytest.raises(DataContractError, match="scale"):
+        locational_gini(small, scale="double")

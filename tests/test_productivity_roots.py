@@ -8,8 +8,11 @@ import pytest
 
 from agrocluster.data.synthetic import generate_cluster
 from agrocluster.errors import EstimationError, ParamsError
-from agrocluster.productivity import estimate_tfp
-from agrocluster.productivity.roots import acf_root_scan, choose_root
+from agrocluster.productivity import AmbiguousRootWarning, estimate_tfp
+from agrocluster.productivity._estimators import choose_acf_root
+from agrocluster.productivity.roots import RootScan, acf_root_scan, choose_root
+
+from .test_productivity import simulate_panel
 
 
 def _roots(rows):
@@ -49,7 +52,7 @@ def test_scan_finds_the_second_root_of_the_synthetic_cluster_that_the_ols_start_
     c = generate_cluster(seed=0, n_firms=800, n_years=6)
     e = c.establishments
     truth = c.truth["production"]["value_added"]
-    scan = acf_root_scan(e, "value_added", "labour", "capital", "materials", markov_degree=1)
+    scan = acf_root_scan(e, "value_added", "labour", "capital", "materials", markov_degree=1, logs=True)
     assert scan.several
     assert scan.starts["start"].tolist() == ["OLS (prodest default)", "every elasticity 0.1",
                                             "every elasticity 0.3", "every elasticity 0.6"]
@@ -61,14 +64,21 @@ def test_scan_finds_the_second_root_of_the_synthetic_cluster_that_the_ols_start_
     assert "2 roots" in scan.reading()
     # estimate_tfp started at the chosen root stays there (what the notebook bootstraps)
     r = estimate_tfp(e, "value_added", "labour", "capital", "materials", method="acf", markov_degree=1,
-                     start=scan.chosen_start, n_starts=1)
+                     start=scan.chosen_start, n_starts=1, logs=True)
     np.testing.assert_allclose(r.coef.to_numpy(), scan.chosen.to_numpy(), atol=1e-4)
+    # the default call scans by itself, records both roots and picks the same one; RootScan reads it back
+    d = estimate_tfp(e, "value_added", "labour", "capital", "materials", method="acf", markov_degree=1,
+                     logs=True)
+    np.testing.assert_allclose(d.coef.to_numpy(), scan.chosen.to_numpy(), atol=1e-4)
+    assert d.diagnostics["roots"]["candidate"].sum() == 2 and "(0, 1)" in d.diagnostics["root_choice"]
+    back = RootScan.from_result(d)
+    assert back.several and back.chosen.equals(d.coef) and "returns_to_scale" in back.roots
 
 
 def test_scan_with_named_starts_and_bad_options():
     c = generate_cluster(seed=1, n_firms=300, n_years=5)
     e = c.establishments
-    scan = acf_root_scan(e, "value_added", "labour", "capital", "materials", starts={"mine": [0.5, 0.2]},
+    scan = acf_root_scan(e, "value_added", "labour", "capital", "materials", starts={"mine": [0.5, 0.2]}, logs=True,
                          fixed_starts=(), include_ols=False, markov_degree=1)
     assert scan.starts["start"].tolist() == ["mine"] and not scan.several
     assert scan.starts["start_values"].iloc[0] == [0.5, 0.2]
@@ -79,3 +89,72 @@ def test_scan_with_named_starts_and_bad_options():
         acf_root_scan(e, "value_added", "labour", "capital", "materials", bootstrap=5)
     with pytest.raises(ParamsError, match="at least one start"):
         acf_root_scan(e, "value_added", "labour", "capital", "materials", fixed_starts=(), include_ols=False)
+
+
+def _acf_roots(rows):
+    return pd.DataFrame(rows, columns=["root", "criterion", "converged", "admissible", "hansen_j", "first_start"])
+
+
+def test_estimator_root_rule_exact_then_admissible_then_hansen_j():
+    """The default rule of estimate_tfp(method='acf') on hand-made root tables."""
+    # exact roots only: a root with a larger criterion is never chosen, however admissible
+    pick, reason, t = choose_acf_root(_acf_roots([(1, 0.0, True, False, 9.0, 0), (2, 0.5, True, True, 0.1, 1)]))
+    assert pick == 0 and "only root at the minimum" in reason and t["candidate"].tolist() == [True, False]
+    # two exact roots, one admissible: the admissible one, whatever its J
+    pick, reason, _ = choose_acf_root(_acf_roots([(1, 0.0, True, False, 0.1, 0), (2, 0.0, True, True, 50.0, 1)]))
+    assert pick == 1 and "(0, 1)" in reason
+    # two admissible exact roots: the smaller Hansen J of the over-identified moments
+    pick, reason, _ = choose_acf_root(_acf_roots([(1, 0.0, True, True, 7.0, 0), (2, 1e-9, True, True, 0.4, 1)]))
+    assert pick == 1 and "Hansen J" in reason
+    # none admissible: J among all exact roots, and it says so
+    pick, reason, _ = choose_acf_root(_acf_roots([(1, 0.0, True, False, 3.0, 0), (2, 0.0, True, False, 1.0, 1)]))
+    assert pick == 1 and reason.startswith("no exact root")
+    # J not available: the earliest start (OLS first)
+    pick, reason, _ = choose_acf_root(_acf_roots([(1, 0.0, True, True, np.nan, 2), (2, 0.0, True, True, np.nan, 0)]))
+    assert pick == 1 and "earliest start" in reason
+    # a root that did not converge is no candidate while another converged
+    _, _, t = choose_acf_root(_acf_roots([(1, 0.0, False, True, 0.1, 0), (2, 0.2, True, True, 0.1, 1)]))
+    assert t["candidate"].tolist() == [False, True]
+
+
+def _two_root_world(seed: int, n_firms: int = 300, n_years: int = 6) -> pd.DataFrame:
+    """Our own DGP with two exact ACF roots: a textbook ACF world (labour chosen half a period before
+    production from ω at t−b, AR(1) ω, Leontief materials m = y − ε, predetermined capital), small
+    enough that the value-added criterion has a second exact root beside the one near the truth
+    (β_l, β_k) = (0.6, 0.4): seed 3 has one, checked in the test."""
+    return simulate_panel(n_firms, n_years, seed, "acf")
+
+
+def test_default_acf_keeps_every_root_and_warns_when_two_are_admissible():
+    """On our two-root world the default call runs the scan, keeps both exact roots, warns (both lie in
+    (0, 1)) and picks the one with the smaller Hansen J; the bootstrap-style call from a given start
+    runs that start only."""
+    d = _two_root_world(3)
+    with pytest.warns(AmbiguousRootWarning, match="2 exact roots"):
+        r = estimate_tfp(d, "value_added", "labour", "capital", "materials", method="acf", logs=True,
+                         markov_degree=3, n_starts=1)
+    roots = r.diagnostics["roots"]
+    assert roots["candidate"].sum() == 2 and roots["admissible"].all() and roots["chosen"].sum() == 1
+    chosen = roots[roots["chosen"]].iloc[0]
+    assert chosen["hansen_j"] == roots.loc[roots["candidate"], "hansen_j"].min()
+    assert r.coef["labour"] == pytest.approx(chosen["labour"]) and "Hansen J" in r.diagnostics["root_choice"]
+    assert r.coef["labour"] == pytest.approx(0.6, abs=0.1) and r.coef["capital"] == pytest.approx(0.4, abs=0.1)
+    assert r.diagnostics["hansen_j"]["df"] == 2  # k_{t-1} and m_{t-1} added to (l_{t-1}, k_t)
+    other = roots[~roots["chosen"]].iloc[0]
+    one = estimate_tfp(d, "value_added", "labour", "capital", "materials", method="acf", logs=True,
+                       markov_degree=3, n_starts=1, start=[other["labour"], other["capital"]])
+    assert len(one.diagnostics["starts"]) == 1 and one.coef["labour"] == pytest.approx(other["labour"], abs=1e-3)
+
+
+def test_default_acf_choice_on_the_generator_across_seeds_is_the_admissible_root():
+    """The library's generator (two exact roots: labour ≈ 1, capital ≈ 0 beside one near the truth):
+    the OLS start alone (prodest's default) lands on the inadmissible root for every seed; the default
+    call chooses the admissible one for every seed."""
+    for seed in range(3):
+        e = generate_cluster(seed=seed, n_firms=800, n_years=6).establishments
+        r = estimate_tfp(e, "value_added", "labour", "capital", "materials", method="acf", logs=True,
+                         markov_degree=1, n_starts=1)
+        ols_run = r.diagnostics["starts"].iloc[0]
+        assert ols_run["start"] == "OLS (prodest default)" and ols_run["estimate"][0] > 0.9
+        assert 0 < r.coef["capital"] < 1 and 0 < r.coef["labour"] < 0.7
+        assert r.diagnostics["roots"]["candidate"].sum() == 2

@@ -59,8 +59,9 @@ def test_fit_methods_tables_and_truth(small):
     spec = workflow.production_spec(est, ["ols", "acf", "fe"])
     fits = workflow.fit_methods(est, spec, ["ols", "acf", "fe"], bootstrap=3, seed=1)
     assert list(fits.results) == ["ols", "acf", "fe"] and fits.skipped.empty
-    # ACF started from the OLS start, fixed starts and the OLS and FE estimates, then bootstrapped at the root
-    assert {"OLS estimates", "FE estimates"} <= set(fits.acf_scan.starts["start"])
+    # ACF runs the estimator's own root scan (OLS start, fixed starts), then bootstraps at the chosen root
+    assert fits.acf_scan.starts["start"].tolist()[:2] == ["OLS (prodest default)", "every elasticity 0.1"]
+    assert fits.results["acf"].options["markov_degree"] == 3 and fits.results["acf"].options["logs"]
     np.testing.assert_allclose(fits.results["acf"].coef.to_numpy(), fits.acf_scan.chosen.to_numpy(), atol=1e-4)
     assert fits.results["acf"].se_kind.startswith("block bootstrap")
     assert fits.preferred() == "acf"

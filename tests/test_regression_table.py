@@ -92,8 +92,8 @@ def test_two_real_fits_side_by_side():
     df["urb"] = rng.normal(size=len(df))
     df["y"] = 0.05 * df["loc"] + 0.02 * df["urb"] + rng.normal(scale=0.3, size=firms)[df["firm_id"]] \
         + rng.normal(scale=0.1, size=len(df))
-    one = estimate_agglomeration(df, "y", "loc", fe=("firm_id", "year"), cluster="region", log=False)
-    two = estimate_agglomeration(df, "y", "loc", "urb", fe=("year",), cluster="region", log=False)
+    one = estimate_agglomeration(df, "y", "loc", fe=("firm_id", "year"), cluster="region")
+    two = estimate_agglomeration(df, "y", "loc", "urb", fe=("year",), cluster="region")
     table = regression_table({"firm FE": one, "year FE": two}, stars=True)
     cells = table.frame.set_index("term")
     assert cells.loc["loc", "firm FE"].rstrip("*") == f"{one.coef['loc']:.3f}"

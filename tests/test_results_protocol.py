@@ -135,7 +135,7 @@ def _sector(cluster):
 
 
 def _agg(est):
-    return ag.estimate_agglomeration(est, "log_va", "loc", fe=("firm_id", "year"), cluster="region", log=False)
+    return ag.estimate_agglomeration(est, "log_va", "loc", fe=("firm_id", "year"), cluster="region")
 
 
 CASES = {
@@ -153,7 +153,7 @@ CASES = {
     .production_standing(_food(), "CHL", 2655),
     "estimate_agglomeration": lambda c: _agg(_est(c)),
     "sorting_check": lambda c: ag.sorting_check(
-        _est(c), "log_va", "loc", fe=("year", "firm_id"), log=False),
+        _est(c), "log_va", "loc", fe=("year", "firm_id")),
     "core_move_gain": lambda c: ag.core_move_gain(
         _est(c).assign(m=lambda d: np.exp(d["loc"]), core=lambda d: d["cluster_member"].astype(bool)),
         "m", "core", _agg(_est(c)), term="loc"),
@@ -263,7 +263,7 @@ def test_derived_results_follow_the_protocol(cluster):
     rng = np.random.default_rng(0)
     for band in ("0_10km", "10_25km", "25_50km"):
         est[f"loc_emp_{band}"] = np.log1p(rng.poisson(20, len(est)))
-    decay = ag.distance_decay(est, "log_va", log=False)
+    decay = ag.distance_decay(est, "log_va")
     check_protocol(decay)
     assert type(decay).__name__ == "DistanceDecayResult"
 

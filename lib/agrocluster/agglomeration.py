@@ -82,7 +82,7 @@ _R = EARTH_RADIUS_KM
 #: in the spirit of the concentric rings of Rosenthal & Strange (2003, *REStat* 85(2)).
 DEFAULT_BANDS: tuple[tuple[float, float], ...] = ((0.0, 10.0), (10.0, 25.0), (25.0, 50.0))
 
-_VCOV_TYPES = ("CRV1", "hetero", "conley")
+_VCOV_TYPES = ("CRV1", "hetero", "iid", "conley")
 _KERNELS = ("uniform", "bartlett")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Webb (2014) six-point weights: ±sqrt(1/2), ±1, ±sqrt(3/2), each with probability 1/6.
@@ -511,6 +511,7 @@ def conley_vcov(
     time: np.ndarray | None = None,
     bread: np.ndarray | None = None,
     ssc: float = 1.0,
+    unit: np.ndarray | None = None,
 ) -> np.ndarray:
     """Conley (1999, *J. Econometrics* 92) spatial HAC covariance of an OLS/2SLS estimate.
 
@@ -518,9 +519,16 @@ def conley_vcov(
     or, for 2SLS, of the projected design X̂), ``B = (XᵀX)⁻¹`` unless ``bread`` is given, and kernel
     ``K(d) = 1[d <= cutoff]`` (uniform, as Stata ``acreg``/Hsiang's ``ols_spatial_HAC``) or
     ``K(d) = (1 − d/cutoff)·1[d <= cutoff]`` (Bartlett). ``d_ij`` is the haversine distance. With
-    ``time`` given, only pairs in the same period are correlated (cross-sectional dependence, as
-    ``ols_spatial_HAC`` without serial lags); without it all pairs are pooled. ``K(d_ii) = 1``, so with a
-    cutoff near zero and distinct locations ``V`` is the White (HC0) sandwich times ``ssc``.
+    ``time`` given, only pairs in the same period are spatially correlated; without it all pairs are
+    pooled. ``K(d_ii) = 1``, so with a cutoff near zero and distinct locations ``V`` is the White (HC0)
+    sandwich times ``ssc``.
+
+    Panel form (``time`` and ``unit`` given): pairs of the same unit in different periods are correlated
+    too, with weight 1 at every lag — Conley (1999)'s panel HAC as Stata ``acreg`` (Colella, Lalive,
+    Sakalli & Thoenig 2019) computes it with ``id()``, ``time()`` and a lag cutoff covering the panel, and
+    as Hsiang's ``ols_spatial_HAC`` with ``lagcutoff`` ≥ T but a uniform (not Bartlett) time weight. The
+    meat adds ``Σ_u (Σ_t s_ut)(Σ_t s_ut)ᵀ − Σ_ut s_ut s_utᵀ`` (the same-period terms are already in the
+    spatial part). With ``unit=None`` errors are independent across periods (cross-section only).
 
     Written by hand because pyfixest 0.60 has no Conley errors (pyfixest issue #500; PRs #1318/#1373 open).
     Pairs are summed by the compiled grid of :func:`_neighbour_sums` (no pair is stored), so the cost grows
@@ -539,6 +547,11 @@ def conley_vcov(
     for pos in groups:
         ks = _neighbour_sums(xyz[pos], S[pos], ((0.0, float(cutoff_km)),), bartlett_km=bart)[:, 0, :]
         meat += S[pos].T @ ks
+    if unit is not None and time is not None:
+        codes = pd.factorize(pd.Series(np.asarray(unit)))[0]
+        su = np.zeros((codes.max() + 1, S.shape[1]))
+        np.add.at(su, codes, S)
+        meat += su.T @ su - S.T @ S
     B = np.linalg.inv(X.T @ X) if bread is None else bread
     return ssc * B @ meat @ B
 
@@ -634,7 +647,7 @@ class AgglomerationResult(ResultProtocol):
     coef, se, tstat, pvalue : Series indexed by regressor (the input column names).
     ci_low, ci_high : Series, (1 − alpha) intervals from the t distribution of pyfixest (or normal for Conley).
     nobs : rows used in the regression.
-    vcov_type : "CRV1(region)", "hetero" or "conley(… km, kernel, by year|pooled)".
+    vcov_type : "CRV1(region)", "hetero", "iid" or "conley(… km, kernel, by year|pooled[ + within firm_id across years])".
     n_clusters : number of clusters (CRV1 / wild bootstrap), else None.
     excluded : DataFrame (``reason, n, unit``) of every row not used: missing values, non-positive values
         under logs (``drop_nonpositive=True``), singleton fixed-effect groups dropped by pyfixest.
@@ -744,12 +757,13 @@ def estimate_agglomeration(
     cluster: str | None = "region",
     *,
     other_measures: Sequence[str] = (),
-    log: bool = True,
+    logs: bool = False,
     drop_nonpositive: bool = False,
     vcov: str = "CRV1",
     conley_cutoff_km: float | None = None,
     conley_kernel: str = "uniform",
     conley_by_time: str | None = "year",
+    conley_unit: str | None = "firm_id",
     wild_bootstrap: int | None = None,
     wild_weights: str = "auto",
     iv: str | Sequence[str] | None = None,
@@ -762,23 +776,28 @@ def estimate_agglomeration(
     through :func:`pyfixest.feols`, the standard specification of Combes & Gobillon (2015, eq. 5.1) and of
     Combes, Duranton & Gobillon (2008, *J. Urban Econ.* 63) with firm fixed effects.
 
-    Logs. With ``log=True`` (default) the function takes logs inside: of ``outcome``, of every measure
-    (``localisation``, ``urbanisation``, ``diversity``, ``other_measures`` such as ``ma_harris`` or
-    ``n_exporters_25km``) and of the ``iv`` instruments; controls enter as given. So β are elasticities.
+    Logs. Columns enter as given by default (``logs=False``), as pyfixest/fixest, Stata and statsmodels
+    formulas take them: the user logs. With ``logs=True`` the function takes logs inside: of ``outcome``, of
+    every measure (``localisation``, ``urbanisation``, ``diversity``, ``other_measures`` such as
+    ``ma_harris`` or ``n_exporters_25km``) and of the ``iv`` instruments; controls enter as given. Either way
+    β are elasticities only when outcome and measures are in logs.
     Rows where a logged column is <= 0 are not dropped silently: a
     :class:`~agrocluster.errors.DataContractError` names the column and the count, unless
     ``drop_nonpositive=True``, which excludes them and reports them on ``result.excluded``. (Use
-    ``log1p``-transformed columns with ``log=False`` when zeros are meaningful, e.g. empty distance bands.)
+    ``log1p``-transformed columns with ``logs=False`` when zeros are meaningful, e.g. empty distance bands.)
 
     Rows with a missing (or infinite) value in any used column are excluded and counted. Singleton
     fixed-effect groups are dropped as pyfixest's ``fixef_rm="singleton"`` and ``reghdfe`` do (iteratively,
     with pyfixest's own detector); their count is in ``excluded`` too.
 
     Standard errors (``vcov``): ``"CRV1"`` clustered by ``cluster`` (default region, as pyfixest/fixest
-    CRV1 with its small-sample factor), ``"hetero"`` (HC1) or ``"conley"`` (Conley 1999 spatial HAC with
-    ``conley_cutoff_km``, ``conley_kernel`` "uniform"|"bartlett", correlation within each ``conley_by_time``
-    period or pooled over all periods when None; needs ``lat``/``lon``; see :func:`conley_vcov`, written by
-    hand because pyfixest lacks it, issue #500). With ``wild_bootstrap=reps`` the table also reports WCR
+    CRV1 with its small-sample factor), ``"hetero"`` (HC1), ``"iid"`` (classical, pyfixest's ``"iid"``) or
+    ``"conley"`` (Conley 1999 spatial HAC with ``conley_cutoff_km``, ``conley_kernel`` "uniform"|"bartlett",
+    spatial correlation within each ``conley_by_time`` period or pooled over all periods when None, and by
+    default — ``conley_unit="firm_id"`` — correlation of the same unit across all periods, the panel form of
+    Stata ``acreg`` (Colella et al. 2019) with ``id()``/``time()``; ``conley_unit=None`` drops correlation
+    across periods, which over-rejects when errors persist within firms; needs ``lat``/``lon``; see
+    :func:`conley_vcov`, written by hand because pyfixest lacks it, issue #500). With ``wild_bootstrap=reps`` the table also reports WCR
     wild cluster bootstrap p-values (:func:`wild_cluster_bootstrap`; ``wild_weights="auto"`` uses Webb
     weights below 12 clusters, Rademacher otherwise; seeded by ``seed``).
 
@@ -799,7 +818,7 @@ def estimate_agglomeration(
     >>> df["region"] = df["firm_id"] % 10
     >>> df["loc"] = rng.normal(size=len(df))
     >>> df["y"] = 0.05 * df["loc"] + rng.normal(scale=0.1, size=len(df))
-    >>> res = estimate_agglomeration(df, "y", "loc", log=False)
+    >>> res = estimate_agglomeration(df, "y", "loc")
     >>> res.tidy()[["term", "estimate", "std_error"]].round(3)
       term  estimate  std_error
     0  loc     0.058       0.01
@@ -844,6 +863,7 @@ def estimate_agglomeration(
         if conley_kernel not in _KERNELS:
             raise EstimationError(f"conley_kernel must be one of {_KERNELS}, got {conley_kernel!r}")
         extra += ["lat", "lon"] + ([conley_by_time] if conley_by_time else [])
+        extra += [conley_unit] if conley_unit and conley_by_time else []
     used = list(dict.fromkeys(roles + fe_cols + extra))
     _require(df, used, table="df")
     for c in [outcome] + regressors + ivz:
@@ -862,7 +882,7 @@ def estimate_agglomeration(
         if miss.any():
             excluded[f"missing or non-finite value in '{c}'"] = int(miss.sum())
             keep &= ~miss
-    logged_cols = [outcome] + measures + ivz if log else []
+    logged_cols = [outcome] + measures + ivz if logs else []
     for c in logged_cols:
         v = work[c].to_numpy(dtype=float, na_value=np.nan)
         bad = keep & ~(v > 0)
@@ -870,7 +890,7 @@ def estimate_agglomeration(
             if not drop_nonpositive:
                 raise DataContractError(
                     f"column '{c}' has {int(bad.sum())} row(s) <= 0 (first at row {int(np.flatnonzero(bad)[0])}); "
-                    "its log is undefined. Pass drop_nonpositive=True to exclude and count them, or log=False "
+                    "its log is undefined. Pass drop_nonpositive=True to exclude and count them, or logs=False "
                     "with your own transformation (e.g. log1p)"
                 )
             excluded[f"non-positive '{c}' (log undefined)"] = int(bad.sum())
@@ -904,15 +924,15 @@ def estimate_agglomeration(
     # ---- safe names for the formula ----------------------------------------------------------------------
     names: dict[str, str] = {}
     data = pd.DataFrame(index=pd.RangeIndex(len(work)))
-    data["y__"] = np.log(work[outcome].to_numpy(float)) if log else work[outcome].to_numpy(float)
+    data["y__"] = np.log(work[outcome].to_numpy(float)) if logs else work[outcome].to_numpy(float)
     for k, c in enumerate(measures):
-        data[f"m{k}__"] = np.log(work[c].to_numpy(float)) if log else work[c].to_numpy(float)
+        data[f"m{k}__"] = np.log(work[c].to_numpy(float)) if logs else work[c].to_numpy(float)
         names[f"m{k}__"] = c
     for k, c in enumerate(ctl):
         data[f"c{k}__"] = work[c].to_numpy(float)
         names[f"c{k}__"] = c
     for k, c in enumerate(ivz):
-        data[f"z{k}__"] = np.log(work[c].to_numpy(float)) if log else work[c].to_numpy(float)
+        data[f"z{k}__"] = np.log(work[c].to_numpy(float)) if logs else work[c].to_numpy(float)
     # fixed effects and clusters go to pyfixest as integer codes (an interaction a^b as one code), which
     # spares pyfixest factorising strings again
     for k in range(len(fe)):
@@ -931,7 +951,7 @@ def estimate_agglomeration(
         fml += f" | {endog} ~ {' + '.join(f'z{k}__' for k in range(len(ivz)))}"
     else:
         fml = f"y__ ~ {' + '.join(safe_reg)}" + (f" | {fe_part}" if fe else "")
-    lg = (lambda c: f"log({c})") if log else (lambda c: c)
+    lg = (lambda c: f"log({c})") if logs else (lambda c: c)
     shown = f"{lg(outcome)} ~ " + " + ".join(
         [lg(c) for c in measures if not (ivz and c == loc[0])] + ctl or ["1"]
     )
@@ -944,7 +964,7 @@ def estimate_agglomeration(
             "clustered standard errors and the wild cluster bootstrap are impossible with one region. "
             "Use vcov='hetero' or vcov='conley' (with conley_cutoff_km), or cluster on a finer unit"
         )
-    pf_vcov = {"CRV1": "cl__"} if vcov == "CRV1" else "hetero"
+    pf_vcov = {"CRV1": "cl__"} if vcov == "CRV1" else "iid" if vcov == "iid" else "hetero"
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -993,6 +1013,7 @@ def estimate_agglomeration(
             None if conley_by_time is None else kd[conley_by_time].to_numpy(),
             bread=bread,
             ssc=float(np.ravel(fit._ssc)[0]),
+            unit=kd[conley_unit].to_numpy() if conley_unit and conley_by_time else None,
         )
         var = np.diag(V)
         neg = [t for t, v in zip(terms, var, strict=True) if v < 0]
@@ -1006,7 +1027,9 @@ def estimate_agglomeration(
         crit = stats.norm.ppf(1 - alpha / 2)
         pvalue = pd.Series(2 * stats.norm.sf(np.abs(tstat)), index=terms)
         ci_low, ci_high = coef - crit * se, coef + crit * se
-        vlabel = f"conley({float(conley_cutoff_km):g} km, {conley_kernel}, {'by ' + conley_by_time if conley_by_time else 'pooled'})"
+        serial = f" + within {conley_unit} across {conley_by_time}s" if conley_unit and conley_by_time else ""
+        vlabel = (f"conley({float(conley_cutoff_km):g} km, {conley_kernel}, "
+                  f"{'by ' + conley_by_time if conley_by_time else 'pooled'}{serial})")
     else:
         V = np.asarray(fit._vcov, float)
         se = pd.Series(np.asarray(fit.se(), float), index=terms, name="se")
@@ -1015,7 +1038,7 @@ def estimate_agglomeration(
         crit = stats.t.ppf(1 - alpha / 2, df_t)
         pvalue = pd.Series(2 * stats.t.sf(np.abs(tstat), df_t), index=terms)
         ci_low, ci_high = coef - crit * se, coef + crit * se
-        vlabel = f"CRV1({cluster})" if vcov == "CRV1" else "hetero"
+        vlabel = f"CRV1({cluster})" if vcov == "CRV1" else vcov if vcov == "iid" else "hetero"
 
     wild = None
     if wild_bootstrap is not None:
@@ -1064,7 +1087,7 @@ def estimate_agglomeration(
         formula=shown,
         outcome=outcome,
         fe=fe,
-        logged=log,
+        logged=logs,
         alpha=alpha,
         wild=wild,
         first_stage=first_stage,
@@ -1162,7 +1185,7 @@ def sorting_check(
     >>> df["region"] = df["firm_id"] % 10
     >>> df["loc"] = rng.normal(size=len(df))
     >>> df["y"] = 0.05 * df["loc"] + rng.normal(scale=0.1, size=len(df))
-    >>> res = sorting_check(df, "y", "loc", fe=("year", "firm_id"), log=False)
+    >>> res = sorting_check(df, "y", "loc", fe=("year", "firm_id"))
     >>> res.tidy()[["term", "estimate"]].round(3)
                 term  estimate
     0   loc (pooled)     0.058
@@ -1252,9 +1275,11 @@ def distance_decay(
     As Rosenthal & Strange (2003, *REStat* 85): all band measures enter one regression, so each coefficient
     is the effect of employment at that distance holding the other rings fixed; attenuation with distance
     is the spatial decay. Band columns are those of :func:`localisation_measures` (``band_column``). Since
-    rings are often empty, ``log_plus_one=True`` (default) uses ``log(1 + E_band)`` for the band measures,
-    ``log`` of the outcome and of the urbanisation/diversity measures (all must be > 0 unless
-    ``drop_nonpositive=True`` in ``options``). ``options`` go to :func:`estimate_agglomeration`.
+    rings are often empty, with ``logs=True`` in ``options`` (levels, as :func:`localisation_measures` makes
+    them) ``log_plus_one=True`` (default) uses ``log(1 + E_band)`` for the band measures, ``log`` of the
+    outcome and of the urbanisation/diversity measures (all must be > 0 unless ``drop_nonpositive=True``).
+    ``logs`` defaults to False as in :func:`estimate_agglomeration`: columns enter as given.
+    ``options`` go to :func:`estimate_agglomeration`.
 
     Examples
     --------
@@ -1264,7 +1289,7 @@ def distance_decay(
     >>> for band in ("0_10km", "10_25km", "25_50km"):
     ...     df[f"loc_emp_{band}"] = np.log1p(rng.poisson(20, len(df)))
     >>> df["y"] = 0.1 * df["loc_emp_0_10km"] + rng.normal(scale=0.1, size=len(df))
-    >>> res = distance_decay(df, "y", log=False)
+    >>> res = distance_decay(df, "y")
     >>> res.tidy()["term"].tolist()
     ['0-10 km', '10-25 km', '25-50 km']
     """
@@ -1272,8 +1297,8 @@ def distance_decay(
     cols = [band_column(lo, hi, prefix) for lo, hi in bands]
     _require(df, cols + [outcome], table="df")
     work = df.copy()
-    log = options.pop("log", True)
-    if log and log_plus_one:
+    logs = options.pop("logs", False)
+    if logs and log_plus_one:
         shifted = {}
         for c in cols:
             v = _numeric(work, c, nonneg=True, table="df")
@@ -1281,7 +1306,7 @@ def distance_decay(
         for c, v in shifted.items():
             work[c] = v
     res = estimate_agglomeration(
-        work, outcome, cols, urbanisation, diversity, controls, fe, cluster, log=log, **options
+        work, outcome, cols, urbanisation, diversity, controls, fe, cluster, logs=logs, **options
     )
     tab = pd.DataFrame(
         {
@@ -1696,7 +1721,7 @@ def core_move_gain(
     >>> df["region"] = df["firm_id"] % 10
     >>> df["loc"] = rng.normal(size=len(df))
     >>> df["y"] = 0.05 * df["loc"] + rng.normal(scale=0.1, size=len(df))
-    >>> fit = estimate_agglomeration(df, "y", "loc", log=False)
+    >>> fit = estimate_agglomeration(df, "y", "loc")
     >>> df["m"] = np.where(df["region"] < 3, 40.0, 10.0)
     >>> gain = core_move_gain(df, "m", df["region"] < 3, fit, term="loc")
     >>> round(gain.ratio, 1), gain.nobs
@@ -1744,7 +1769,7 @@ def estimated_log_tfp(
     method: str = "acf",
     value_added: bool = True,
     poly_degree: int = 2,
-    markov_degree: int = 1,
+    markov_degree: int = 3,
     seed: int = 0,
 ) -> tuple[pd.Series, str, pd.DataFrame]:
     """Log TFP of each establishment-year from :func:`agrocluster.productivity.estimate_tfp`.
@@ -1774,6 +1799,7 @@ def estimated_log_tfp(
         poly_degree=poly_degree,
         markov_degree=markov_degree,
         seed=seed,
+        logs=True,  # the establishments contract holds levels
     )
     coefs = ", ".join(f"{k} {v:.3f}" for k, v in res.coef.items())
     label = f"log TFP, {method.upper()} on {output} ({coefs})"

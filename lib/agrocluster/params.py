@@ -120,12 +120,12 @@ class AgglomerationOptions(_Strict):
 
 
 class ProductivityOptions(_Strict):
-    methods: list[Literal["ols", "fe", "op", "lp", "acf", "wrdg"]] = Field(
+    methods: list[Literal["ols", "fe", "fd", "op", "lp", "acf", "wrdg"]] = Field(
         default_factory=lambda: ["ols", "fe", "lp", "acf"]
     )
     value_added: bool = True
     poly_degree: int = Field(2, ge=1, le=6)
-    markov_degree: int = Field(1, ge=1, le=4)
+    markov_degree: int = Field(3, ge=1, le=4)
     bootstrap: int = Field(20, ge=0, le=10_000)
     exit: bool = False
 

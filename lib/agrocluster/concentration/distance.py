@@ -257,6 +257,7 @@ def kdensity(
     lon: str = "lon",
     distances=None,
     weights: str | None = None,
+    pair_weight: str = "product",
     bandwidth: float | None = None,
     max_distance: float | None = None,
     n_grid: int = 201,
@@ -267,10 +268,13 @@ def kdensity(
 ) -> KdResult:
     """Duranton–Overman (2005) K-density of ``sector`` with DO global confidence bands.
 
-    ``Kd(d) = 1 / (h Σ_{i<j} w_i w_j) Σ_{i<j} w_i w_j [φ((d − d_ij)/h) + φ((d + d_ij)/h)]`` over pairs of
+    ``Kd(d) = 1 / (h Σ_{i<j} ω_ij) Σ_{i<j} ω_ij [φ((d − d_ij)/h) + φ((d + d_ij)/h)]`` over pairs of
     the sector's establishments, with ``φ`` the standard normal density, reflection at 0 (Silverman
     1986, as DO 2005), ``h`` Silverman's rule of thumb on the observed pair distances (R ``bw.nrd0``, as
-    dbmss ``Kdhat``) and ``w = 1`` (count Kd) or employment weights (DO's ``K_emp``). Evaluated on
+    dbmss ``Kdhat``) and pair weights ``ω_ij = 1`` (count Kd). With employment ``weights``:
+    ``pair_weight="product"`` (default) ``ω_ij = w_i w_j``, the convention of dbmss ``Kdhat`` with
+    weights (its ``Kemp``); ``pair_weight="sum"`` ``ω_ij = w_i + w_j``, Duranton & Overman's (2005, eq. 4)
+    employment-weighted ``K_emp``, for users who reproduce DO. Evaluated on
     ``n_grid`` points from 0 to ``max_distance`` (default: the median distance between all sites, as DO
     2005's 180 km).
 
@@ -296,6 +300,8 @@ def kdensity(
         replaces ``lat``/``lon``.
     weights : str, optional
         Column of employment weights.
+    pair_weight : {"product", "sum"}
+        How two establishments' weights weight their pair (see above); unused without ``weights``.
     seed : int, optional
         Seed of ``numpy.random.default_rng``.
 
@@ -323,7 +329,10 @@ def kdensity(
     n = len(idx)
     iu = _triu(n)
     w_sec = w[idx]
-    pair_w = None if weights is None else np.outer(w_sec, w_sec)[iu]
+    if pair_weight not in ("product", "sum"):
+        raise DataContractError(f"pair_weight must be 'product' (dbmss Kemp) or 'sum' (DO 2005), got {pair_weight!r}")
+    combine = np.multiply if pair_weight == "product" else np.add
+    pair_w = None if weights is None else combine.outer(w_sec, w_sec)[iu]
     d_obs = sites.pairs(idx)
     h = silverman_bandwidth(d_obs) if bandwidth is None else float(bandwidth)
     if not np.isfinite(h) or h <= 0:

@@ -73,22 +73,42 @@ def _sector_stats(
     return g, h, gamma
 
 
-def _null_gammas(p: _Plants, idx: np.ndarray, n_sim: int, rng: np.random.Generator) -> np.ndarray:
-    """γ̂ of the sector's plants dropped at random into regions with probabilities x (EG's dartboard)."""
+def _null_gammas(p: _Plants, idx: np.ndarray, n_sim: int, rng: np.random.Generator, label: str) -> np.ndarray:
+    """γ̂ under random location, with the regional shares x recomputed in every draw.
+
+    The sector's plants (keeping their employment) fall in region r with probability ``x_r^(−k)``, the
+    region's share of the employment of every *other* plant (EG's dartboard drawn against the rest of the
+    economy); then x = (1 − w)·x^(−k) + w·s with w the sector's share of all employment, as the observed
+    statistic computes it from data that include the sector. G = Σ(s − x)² = (1 − w)² Σ(s − x^(−k))².
+    Holding x at its observed value instead would make the null hug the observed s for a large sector
+    (x contains it), so the test would almost never reject.
+    """
     z = p.emp[idx] / p.emp[idx].sum()
     h = float(np.sum(z**2))
     n, r = len(z), len(p.x)
+    other = np.ones(len(p.emp), dtype=bool)
+    other[idx] = False
+    e_other = np.bincount(p.region_codes[other], weights=p.emp[other], minlength=r)
+    if e_other.sum() <= 0:
+        raise EstimationError(
+            f"sector {label!r} holds all the employment: the random-location null draws against the other "
+            "plants' regional shares, and there are none"
+        )
+    x_o = e_other / e_other.sum()
+    w = float(p.emp[idx].sum() / p.emp.sum())
     out = np.empty(n_sim)
     chunk = max(1, min(n_sim, 5_000_000 // max(n, r)))
-    cdf = np.cumsum(p.x)
+    cdf = np.cumsum(x_o)
     cdf[-1] = 1.0
     for start in range(0, n_sim, chunk):
         m = min(chunk, n_sim - start)
         loc = np.searchsorted(cdf, rng.random((m, n)), side="right")
         key = (np.arange(m)[:, None] * r + loc).ravel()
         s = np.bincount(key, weights=np.tile(z, m), minlength=m * r).reshape(m, r)
-        g = np.sum((s - p.x) ** 2, axis=1)
-        out[start : start + m] = (g - (1.0 - p.sum_x2) * h) / ((1.0 - p.sum_x2) * (1.0 - h))
+        x = (1.0 - w) * x_o + w * s
+        g = np.sum((s - x) ** 2, axis=1)
+        one_minus = 1.0 - np.sum(x**2, axis=1)
+        out[start : start + m] = (g - one_minus * h) / (one_minus * (1.0 - h))
     return out
 
 
@@ -122,7 +142,10 @@ def ellison_glaeser(
         Sectors to report (default: every sector present). Each must have plants with employment.
     simulate : int, optional
         Number of draws of the null of random location (EG's dartboard, γ = 0): the sector's plants,
-        keeping their employment, fall in region r with probability ``x_r``. Adds ``gamma_p`` (one-sided
+        keeping their employment, fall in region r with probability equal to r's share of the employment
+        of all *other* plants, and x is recomputed in each draw from the drawn locations (so the null
+        holds its size for a sector that is a large part of x — e.g. the cluster's own sector). Adds
+        ``gamma_p`` (one-sided
         p-value ``(1 + #{γ_sim ≥ γ̂}) / (simulate + 1)``) and ``gamma_null_lo, gamma_null_hi`` (the
         central ``level`` interval of γ̂ under the null).
     seed : int, optional
@@ -163,7 +186,7 @@ def ellison_glaeser(
         g, h, gamma = _sector_stats(p, idx, label, sector, employment)
         row = {"G": g, "H": h, "gamma": gamma, "n_plants": len(idx), "employment": float(p.emp[idx].sum())}
         if simulate is not None:
-            null = _null_gammas(p, idx, simulate, rng)
+            null = _null_gammas(p, idx, simulate, rng, label)
             row["gamma_p"] = (1 + np.sum(null >= gamma)) / (simulate + 1)
             row["gamma_null_lo"] = float(np.quantile(null, (1 - level) / 2))
             row["gamma_null_hi"] = float(np.quantile(null, (1 + level) / 2))

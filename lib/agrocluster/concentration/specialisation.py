@@ -296,11 +296,16 @@ def krugman_index(
     value: str = "employment",
     *,
     year: str | None = "year",
+    reference: str = "rest",
 ) -> pd.DataFrame:
-    """Krugman (1991) specialisation index of every region against the rest of the country.
+    """Krugman (1991) specialisation index of every region.
 
-    ``K_r = Σ_s |e_rs / e_r − (e_s − e_rs) / (e − e_r)|``, between 0 (same structure as the other
-    regions) and 2 (no sector in common), as EconGeo ``krugman_index`` (region vs all other regions).
+    ``reference="rest"`` (default): against the rest of the country,
+    ``K_r = Σ_s |e_rs / e_r − (e_s − e_rs) / (e − e_r)|``, between 0 (same structure as the other regions)
+    and 2 (no sector in common) — the convention of REAT's ``krugman.spec2`` (Krugman 1991's comparison of
+    a region with the others). ``reference="nation"``: against the nation *including* the region,
+    ``K_r = Σ_s |e_rs / e_r − e_s / e|``, as EconGeo's ``krugman_index`` — smaller for a large region,
+    which weighs in its own reference.
 
     Returns a DataFrame ``[year,] region, krugman``. Needs at least two regions.
 
@@ -314,6 +319,8 @@ def krugman_index(
     1      b    0.444
     2      c    0.600
     """
+    if reference not in ("rest", "nation"):
+        raise DataContractError(f"reference must be 'rest' (REAT) or 'nation' (EconGeo), got {reference!r}")
     rows = []
     for tkey, mat in _matrix(df, region, sector, value, year):
         _check_totals(mat, tkey, region, sector, value)
@@ -323,7 +330,7 @@ def krugman_index(
             )
         m = mat.to_numpy()
         e_r = m.sum(axis=1, keepdims=True)
-        rest = m.sum(axis=0, keepdims=True) - m
+        rest = m.sum(axis=0, keepdims=True) - (m if reference == "rest" else 0)
         k = np.abs(m / e_r - rest / rest.sum(axis=1, keepdims=True)).sum(axis=1)
         rows.append(pd.DataFrame({**tkey, region: mat.index, "krugman": k}))
     return pd.concat(rows, ignore_index=True)
@@ -429,13 +436,16 @@ def locational_gini(
     value: str = "employment",
     *,
     year: str | None = "year",
+    scale: str = "full",
 ) -> pd.DataFrame:
     """Krugman (1991) locational Gini of every sector.
 
     The Lorenz curve of the sector's regional shares against the regions' shares of total employment,
     regions sorted by LQ ascending; ``G = 1 − Σ_k (X_k − X_{k−1})(Y_k + Y_{k−1})`` with ``X`` cumulative
-    share of total employment and ``Y`` cumulative share of the sector. 0 when the sector is spread like
-    employment. This is EconGeo's ``locational_gini`` idea with the explicit employment reference.
+    share of total employment and ``Y`` cumulative share of the sector: twice the area between the
+    Lorenz curve and the diagonal, 0 when the sector is spread like employment, up to 1 (Krugman 1991,
+    Appendix D; the usual Gini scale). ``scale="half"`` returns the area itself (maximum 0.5), the
+    convention of EconGeo's ``locational_gini``, for users who compare with it.
 
     Returns a DataFrame ``[year,] sector, locational_gini``.
 
@@ -448,7 +458,12 @@ def locational_gini(
     0  other            0.184
     1   wine            0.430
     """
-    return _gini_table(df, region, sector, value, year, locational=True)
+    if scale not in ("full", "half"):
+        raise DataContractError(f"scale must be 'full' (Gini scale) or 'half' (EconGeo), got {scale!r}")
+    out = _gini_table(df, region, sector, value, year, locational=True)
+    if scale == "half":
+        out["locational_gini"] = out["locational_gini"] / 2
+    return out
 
 
 def _gini_table(df, region, sector, value, year, locational: bool) -> pd.DataFrame:

@@ -5,11 +5,13 @@ fixed effects absorbed, singleton groups dropped and a separation check. This mo
 analysis needs around it, following Yotov, Piermartini, Monteiro & Larch (2016), *An Advanced Guide to
 Trade Policy Analysis: The Structural Gravity Model* (WTO/UNCTAD), chapters 1-2:
 
-- :func:`prepare_gravity_data`: exporter-year, importer-year and (directional) pair identifiers, ln distance
+- :func:`prepare_gravity_data`: exporter-year, importer-year, directional pair and symmetric country-pair
+  identifiers, ln distance
   (intra-national flows keep their own internal distance), the international-border dummy ``intl`` and its
   year interactions, a square panel with explicit zeros, RTA lags and leads (phasing-in);
-- :func:`gravity`: PPML with an accounting of every excluded observation (missing values, all-zero
-  fixed-effect groups such as a pair that never trades, separation, singletons) and clustered SEs by pair;
+- :func:`gravity`: PPML (or ``method="ols"``, the log-linear benchmark on positive flows) with an accounting
+  of every excluded observation (missing values, zero flows under OLS, all-zero fixed-effect groups such as
+  a pair that never trades, separation, singletons) and SEs clustered by the symmetric country pair;
 - :func:`gravity_by_sector` and :func:`coefficient_table`.
 """
 
@@ -63,18 +65,22 @@ def prepare_gravity_data(
     rta_lags: Iterable[int] = (),
     rta_leads: Iterable[int] = (),
     border_year_dummies: bool = False,
+    years: Iterable[int] | None = None,
 ) -> pd.DataFrame:
     """Build the variables of a structural gravity regression from a trade-flows table.
 
     As Yotov et al. (2016), ch. 1-2: ``exp_year`` and ``imp_year`` identify the outward and inward
     multilateral-resistance fixed effects, ``pair`` the directional exporter-importer pair
-    (``"CHL_USA"`` differs from ``"USA_CHL"``); ``ln_distance = ln(distance)`` for every flow, intra-national
+    (``"CHL_USA"`` differs from ``"USA_CHL"``), ``country_pair`` the symmetric pair (``"CHL_USA"`` for both
+    directions: the default cluster of :func:`gravity`); ``ln_distance = ln(distance)`` for every flow, intra-national
     ones (exporter == importer) using the internal distance given in the data; ``intl = 1`` for
     international flows and 0 for intra-national ones; with ``border_year_dummies``, ``intl_<year>`` =
     intl x 1[year], for every year but the last (the reference), to trace globalisation over time
     (Yotov et al. ch. 1, "distance puzzle" and "regional trade agreements" exercises). ``rta_lag<k>`` is
     the RTA dummy of the same pair (and product) ``k`` years before, ``rta_lead<k>`` ``k`` years after
-    (phasing-in and the strict-exogeneity test); NA when that year is not in the data.
+    (phasing-in and the strict-exogeneity test); NA when that year is not in the data. Lags and leads are
+    computed on the full panel given, and only then are the rows restricted to ``years`` (e.g. every
+    fourth year, Yotov et al.'s practice): a lag comes from the full data, not from the kept years only.
 
     Parameters
     ----------
@@ -83,6 +89,8 @@ def prepare_gravity_data(
         distance (km, > 0), contiguity, common_language, colony, rta.
     exporter, importer, year, value : str
         Column names.
+    years : iterable of int, optional
+        Keep only these years, after lags and leads are computed (default: all).
     product : str, optional
         Product column: identifiers stay country-year / country-pair, and the square grid is per product.
     square : bool, default False
@@ -154,6 +162,8 @@ def prepare_gravity_data(
     df["exp_year"] = exp_s + "_" + year_s
     df["imp_year"] = imp_s + "_" + year_s
     df["pair"] = exp_s + "_" + imp_s
+    first = exp_s.where(exp_s <= imp_s, imp_s)
+    df["country_pair"] = first + "_" + exp_s.where(exp_s > imp_s, imp_s)
     df["intl"] = (df[exporter] != df[importer]).astype("int8")
     if distance in df.columns:
         df["ln_distance"] = np.log(pd.to_numeric(df[distance], errors="coerce").astype("float64"))
@@ -166,6 +176,12 @@ def prepare_gravity_data(
         shifted = df[[*pair_keys, year, rta]].copy()
         shifted[year] = shifted[year] + sign * k
         df = df.merge(shifted.rename(columns={rta: name}), on=[*pair_keys, year], how="left")
+    if years is not None:
+        keep = [int(y) for y in years]
+        absent = sorted(set(keep) - set(df[year].astype(int)))
+        if absent:
+            raise DataContractError(f"{what}: years {absent} are not in the data")
+        df = df[df[year].astype(int).isin(keep)]
     return df.sort_values([*pair_keys, year], ignore_index=True)
 
 
@@ -311,6 +327,8 @@ def _parse_formula(formula: str, df: pd.DataFrame, what: str) -> tuple[str, list
 
 
 def _default_vcov(df: pd.DataFrame, fe_terms: list[list[str]]):
+    if "country_pair" in df.columns:
+        return {"CRV1": "country_pair"}
     if "pair" in df.columns or any(t == ["pair"] for t in fe_terms):
         return {"CRV1": "pair"}
     return "hetero"
@@ -327,6 +345,8 @@ def gravity(
     formula: str,
     vcov=None,
     *,
+    method: str = "ppml",
+    ssc: dict | None = None,
     separation_check: bool = True,
     iwls_maxiter: int = 25,
 ) -> GravityResult:
@@ -348,9 +368,21 @@ def gravity(
     formula : str
         pyfixest formula ``y ~ x1 + x2 | fe1 + fe2`` (``a^b`` interacts fixed effects).
     vcov : str or dict, optional
-        pyfixest variance (``"hetero"``, ``{"CRV1": "pair"}``...). Default: clustered by pair
-        (``{"CRV1": "pair"}``) when the data have a ``pair`` column, as is standard for panel gravity
-        (Yotov et al. 2016); otherwise heteroskedasticity-robust (``"hetero"``).
+        pyfixest variance (``"hetero"``, ``{"CRV1": "pair"}``...). Default: clustered by the symmetric
+        country pair (``{"CRV1": "country_pair"}``, CHL-USA = USA-CHL, as Yotov et al. 2016) when the data
+        have that column (:func:`prepare_gravity_data` makes it); else by the directional ``pair`` when
+        present; otherwise heteroskedasticity-robust (``"hetero"``).
+    method : {"ppml", "ols"}
+        ``"ppml"`` (default): Poisson PML, zeros included. ``"ols"``: the log-linear gravity
+        ``ln y = x'b + FE + e`` by OLS (``pyfixest.feols``) with the same formula on the positive flows
+        only (zero flows are excluded and counted) — the benchmark column of the OLS-versus-PPML table
+        (Santos Silva & Tenreyro 2006; Yotov et al. 2016, ch. 1).
+    ssc : dict, optional
+        Small-sample correction passed to pyfixest (``pyfixest.ssc(...)``); default pyfixest's, which is
+        fixest's: ``ssc(k_adj=True, k_fixef="nonnested", G_adj=True)``. That setting — fixed effects
+        nested in the cluster variable not counted in K, (N−1)/(N−K)·G/(G−1) — is the one that reproduces
+        Stata ``reghdfe``/``ppmlhdfe`` clustered SEs; pass ``pyfixest.ssc(k_adj=False, G_adj=False)``
+        for the uncorrected sandwich.
     separation_check : bool, default True
         Run the all-zero-group and iterative-rectifier separation checks.
     iwls_maxiter : int, default 25
@@ -386,6 +418,8 @@ def gravity(
         raise DataContractError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
     y, reg_cols, fe_terms = _parse_formula(formula, df, what)
     formula = parse_formula(formula, where=what).text
+    if method not in ("ppml", "ols"):
+        raise DataContractError(f"{what}: method must be 'ppml' or 'ols', got {method!r}")
     vcov = _default_vcov(df, fe_terms) if vcov is None else vcov
     cluster_cols = []
     if isinstance(vcov, dict):
@@ -408,7 +442,11 @@ def gravity(
             missing |= ~np.isfinite(data[c].to_numpy(dtype="float64", na_value=np.nan))
     excluded.append(("missing or non-finite value in a formula variable", int(missing.sum()), np.nan))
     data = data.loc[~missing]
-    if separation_check:
+    if method == "ols":
+        zero = data[y].to_numpy(dtype="float64") <= 0
+        excluded.append((f"zero {y!r}: its log is undefined (OLS on positive flows)", int(zero.sum()), np.nan))
+        data = data.loc[~zero].assign(**{y: np.log(data.loc[~zero, y].astype("float64"))})
+    if separation_check and method == "ppml":
         # Dropping all-zero rows leaves every other group's total unchanged, so one pass over the terms
         # finds them all; a row is attributed to the first term whose group is all zero.
         drop = np.zeros(len(data), dtype=bool)
@@ -428,23 +466,28 @@ def gravity(
             drop |= zero
         if drop.any():
             data = data.loc[~drop]
-    if len(data) == 0 or not (data[y] > 0).any():
+    if len(data) == 0 or (method == "ppml" and not (data[y] > 0).any()):
         raise EstimationError(
             f"{what}: no observation with a positive {y!r} is left after exclusions "
             f"({', '.join(f'{r}: {n}' for r, n, _ in excluded if n)}); nothing to estimate"
         )
     n_in = len(data)
+    extra = {} if ssc is None else {"ssc": ssc}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*singleton fixed effect.*")
         warnings.filterwarnings("ignore", message=r".*removed because of separation.*")
-        fit = pf.fepois(
-            formula,
-            data=data.reset_index(drop=True),
-            vcov=vcov,
-            separation_check=["ir"] if separation_check and fe_terms else [],
-            iwls_maxiter=iwls_maxiter,
-        )
-    if not fit.convergence:
+        if method == "ols":
+            fit = pf.feols(formula, data=data.reset_index(drop=True), vcov=vcov, fixef_rm="singleton", **extra)
+        else:
+            fit = pf.fepois(
+                formula,
+                data=data.reset_index(drop=True),
+                vcov=vcov,
+                separation_check=["ir"] if separation_check and fe_terms else [],
+                iwls_maxiter=iwls_maxiter,
+                **extra,
+            )
+    if method == "ppml" and not fit.convergence:
         raise EstimationError(
             f"{what}: IRLS did not converge in {iwls_maxiter} iterations; raise iwls_maxiter"
         )

@@ -10,6 +10,7 @@
 Farms: pass land as a state input (``state=["capital", "land"]``).
 """
 
+from agrocluster.productivity._estimators import AmbiguousRootWarning
 from agrocluster.productivity.tfp import METHODS, TFPResult, estimate_tfp
 from agrocluster.productivity.uses import (
     PremiumResult,
@@ -21,11 +22,12 @@ from agrocluster.productivity.uses import (
 
 __all__ = [
     "METHODS",
+    "AmbiguousRootWarning",
     "PremiumResult",
     "TFPResult",
     "dispersion",
-    "mean_within_dispersion",
     "estimate_tfp",
+    "mean_within_dispersion",
     "olley_pakes_decomposition",
     "productivity_premium",
 ]

@@ -19,6 +19,16 @@ from agrocluster.errors import EstimationError, ParamsError
 from agrocluster.productivity._panel import Panel
 
 OPTIMIZERS = {"nelder-mead": "Nelder-Mead", "bfgs": "BFGS", "powell": "Powell", "l-bfgs-b": "L-BFGS-B"}
+#: ACF root scan: fixed starts (every input elasticity set to the value, higher terms and controls 0).
+ACF_FIXED_STARTS = (0.1, 0.3, 0.6)
+#: ACF solutions whose coefficients differ by less than this (max abs) are one root.
+SAME_ROOT_TOL = 1e-3
+#: An ACF root is a candidate when its criterion N·m'Wm (chi-square scale) is within this of the smallest.
+ROOT_CRIT_TOL = 1e-3
+
+
+class AmbiguousRootWarning(UserWarning):
+    """More than one economically admissible exact root of the ACF criterion remains."""
 
 
 @dataclass
@@ -73,24 +83,38 @@ def _concentrate(G: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------- OLS / FE
-def fit_linear(panel: Panel, spec: Spec, within: bool) -> Fit:
-    """Cobb-Douglas by OLS (``within=False``) or the within (firm fixed effects) estimator, via pyfixest."""
+def fit_linear(panel: Panel, spec: Spec, kind: str) -> Fit:
+    """Cobb-Douglas by pooled OLS (``"ols"``), the within estimator (``"fe"``) or first differences
+    (``"fd"``), via pyfixest.
+
+    ``"fd"``: Δy_it = Δx_it·β + Δu_it on rows whose previous row is the same firm one period earlier (a
+    difference across a gap is not a first difference), without a constant, as linearmodels
+    ``FirstDifferenceOLS`` (a constant in differences is a linear trend: add it as a control). Info:
+    ``r2`` (OLS: R²; FE: within R² in ``r2_within`` and overall R² in ``r2``; FD: R² of the differenced
+    equation, uncentred as no constant is fitted), and for OLS the intercept with its standard error.
+    """
     import pyfixest as pf
 
     X = np.column_stack([panel.free, panel.state, panel.controls])
     terms = panel.free_names + panel.state_names + panel.control_names
     names = [f"x{j}" for j in range(X.shape[1])]
+    y, firm = panel.y, panel.firm
+    if kind == "fd":
+        L = panel.has_lag
+        X, y, firm = X[L] - _lagged(X, L), panel.y[L] - _lagged(panel.y, L), panel.firm[L]
     data = pd.DataFrame(X, columns=names)
-    data["y"] = panel.y
-    data["firm"] = panel.firm
+    data["y"] = y
+    data["firm"] = firm
     rhs = " + ".join(names)
-    if within:
+    if kind == "fe":
         counts = np.bincount(panel.firm)
         if counts.max() < 2:
             raise EstimationError(
                 "fixed effects (within) need firms observed in at least two periods; every firm has one"
             )
         fml = f"y ~ {rhs} | firm"
+    elif kind == "fd":
+        fml = f"y ~ {rhs} - 1"
     else:
         fml = f"y ~ {rhs}"
     vcov = {"CRV1": "firm"} if spec.vcov == "CRV1" else spec.vcov
@@ -105,12 +129,15 @@ def fit_linear(panel: Panel, spec: Spec, within: bool) -> Fit:
     b = coefs.iloc[pos].to_numpy()
     # pyfixest exposes the covariance matrix only as the attribute _vcov (no public accessor in 0.60)
     V = np.asarray(fit._vcov)[np.ix_(pos, pos)]
-    info = {"vcov_kind": spec.vcov}
-    if not within:
+    # and the R² only as _r2 / _r2_within
+    info = {"vcov_kind": spec.vcov, "r2": float(fit._r2)}
+    if kind == "ols":
         info["intercept"] = float(coefs.get("Intercept", np.nan))
-    else:
+        info["intercept_se"] = float(fit.se().get("Intercept", np.nan))
+    elif kind == "fe":
+        info["r2_within"] = float(fit._r2_within)
         info["singleton_firms"] = int((np.bincount(panel.firm) == 1).sum())
-    return Fit(b, terms, panel.free.shape[1] + panel.state.shape[1], V, panel.n, info)
+    return Fit(b, terms, panel.free.shape[1] + panel.state.shape[1], V, len(y), info)
 
 
 # ------------------------------------------------------------------------------------ OP / LP
@@ -156,10 +183,12 @@ def fit_oplp(panel: Panel, spec: Spec) -> Fit:
     """Olley-Pakes (1996) and Levinsohn-Petrin (2003) two-step estimators, as Stata prodest op/lp.
 
     First stage: y = free·β_f + controls·β_c + φ(state, proxy) + ε with φ a polynomial of
-    ``poly_degree``. Second stage on rows with a true lag: with ω(θ) = φ̂ − state·θ_s (− proxy·θ_m for
-    gross-output LP),
-    y − free·β_f − controls·β_c = state·θ_s [+ proxy·θ_m] + g(ω_{t−1}(θ) [, P_t]) + ξ + ε,
-    g a polynomial of ``markov_degree`` concentrated out by least squares. Value added / OP: θ minimises
+    ``poly_degree``. Second stage on rows with a true lag, as prodest (Stata ``prodest``'s ``op``/``lp``;
+    R ``prodest``'s ``finalOPLP``/``gOPLP``): with ω(θ) = φ̂ − state·θ_s (− proxy·θ_m for gross-output
+    LP), the Markov polynomial ĝ of ``markov_degree`` (constant included; default 3, R prodest's
+    ``G = 3``) is fitted by least squares of ω_t(θ) on ω_{t−1}(θ) [and P_t], and the residual is
+    ξ + ε = y − free·β_f − controls·β_c − state·θ_s [− proxy·θ_m] − ĝ(ω_{t−1}(θ) [, P_t]).
+    Fitting g on y − free·β_f − state·θ_s instead (which still carries ε) is not prodest's form. Value added / OP: θ minimises
     the sum of squared residuals (NLS, as OP 1996). Gross-output LP: θ solves the GMM moments
     E[(ξ+ε)·(state_t, proxy_{t−1})] = 0 (LP 2003 §4), identity-scaled weight (Z'Z)^{-1}.
     """
@@ -170,7 +199,7 @@ def fit_oplp(panel: Panel, spec: Spec) -> Fit:
     S = panel.state if not go else np.column_stack([panel.state, panel.proxy])
     S_now = S[L]
     S_lag = _lagged(S, L)
-    phi_lag = _lagged(phi, L)
+    phi_now, phi_lag = phi[L], _lagged(phi, L)
     propensity, n_exits = (None, 0)
     if spec.exit:
         propensity, n_exits = _exit_propensity(panel, spec)
@@ -183,7 +212,8 @@ def fit_oplp(panel: Panel, spec: Spec) -> Fit:
         w_lag = phi_lag - S_lag @ theta
         G = poly(w_lag[:, None] if propensity is None else np.column_stack([w_lag, propensity]),
                  spec.markov_degree)
-        return _concentrate(G, ytil - S_now @ theta)
+        omega = phi_now - S_now @ theta
+        return ytil - S_now @ theta - (omega - _concentrate(G, omega))
 
     def crit(theta):
         e = resid(theta)
@@ -195,11 +225,12 @@ def fit_oplp(panel: Panel, spec: Spec) -> Fit:
     start = spec.start if spec.start is not None else _ols(np.column_stack([np.ones(n), S_now]), ytil)[1:]
     if len(start) != S.shape[1]:
         raise ParamsError(f"start has {len(start)} values; {spec.method} estimates {S.shape[1]} in stage two")
-    best = _minimise(crit, np.asarray(start, float), spec, seed_starts=None)
-    theta = best["theta"]
+    theta, criterion, converged = _minimise_one(crit, np.asarray(start, float), spec)
+    if not np.isfinite(criterion):
+        raise EstimationError("the second-stage criterion is not finite at the starting value")
     terms_inputs = panel.free_names + panel.state_names + ([panel.proxy_name] if go else [])
     coef = np.r_[b_free, theta, b_ctrl]
-    info = {"criterion": best["criterion"], "converged": best["converged"], "nobs_first_stage": panel.n,
+    info = {"criterion": criterion, "converged": converged, "nobs_first_stage": panel.n,
             "first_stage_resid": fs_resid}
     if spec.exit:
         info["exits_in_probit"] = n_exits
@@ -221,7 +252,7 @@ def production_terms(free: np.ndarray, state: np.ndarray, proxy: np.ndarray | No
 
 
 def fit_acf(panel: Panel, spec: Spec, rng: np.random.Generator) -> Fit:
-    """Ackerberg, Caves & Frazer (2015) two-step GMM, with prodest's conventions.
+    """Ackerberg, Caves & Frazer (2015) two-step GMM, with prodest's conventions and a root scan.
 
     First stage: y = φ(free, state, proxy) + controls·γ + ε, φ a polynomial of ``poly_degree``
     (nothing is identified here; it only purges ε). Second stage on rows with a true lag: for θ,
@@ -230,6 +261,18 @@ def fit_acf(panel: Panel, spec: Spec, rng: np.random.Generator) -> Fit:
     minimises N·m'Wm, m = Z'ξ/N, W = (Z'Z/N)^{-1}, Z = x with free inputs replaced by their lags
     (state inputs current; gross output: the proxy lagged; translog: products of those). Controls
     enter x and are their own instruments.
+
+    Roots. The Cobb-Douglas criterion is exactly identified and can have several exact roots (Kim,
+    Luo & Su 2019, JAE 34(4)). Without ``spec.start`` the optimiser runs from the OLS estimates
+    (prodest's start), from every input elasticity at each of :data:`ACF_FIXED_STARTS` and from
+    ``n_starts − 1`` perturbations of OLS (N(0, 0.2²)); solutions within :data:`SAME_ROOT_TOL` are one
+    root. The rule (:func:`choose_acf_root`): (1) candidates are converged roots whose criterion is
+    within :data:`ROOT_CRIT_TOL` of the smallest; (2) prefer those with every input elasticity in (0, 1)
+    (at the sample means under translog); (3) among them, the smallest Hansen J of the
+    over-identified moments that add lagged state inputs (and, for value added, the lagged proxy) to Z —
+    valid instruments under ACF's timing, E[ξ_t | I_{t−1}] = 0 — with the firm-clustered weight;
+    (4) ties: the earlier start. ``info['roots']`` lists every root. With ``spec.start`` given (e.g. the
+    bootstrap, restarting at the point estimate) only that start and its perturbations are run.
 
     Gross output with a materials proxy under Cobb-Douglas is not identified (Gandhi, Navarro &
     Rivers 2020): the moment on m_{t−1} has no power beyond the flexible-input first-order condition.
@@ -259,67 +302,160 @@ def fit_acf(panel: Panel, spec: Spec, rng: np.random.Generator) -> Fit:
         raise EstimationError("ACF instruments are collinear (an input or its lag does not vary)")
     W = np.linalg.inv(ZtZ)
 
-    def crit(theta):
+    def xi(theta):
         omega = phi_now - X_now @ theta
         w_lag = phi_lag - X_lag @ theta
-        xi = _concentrate(poly(w_lag[:, None], spec.markov_degree), omega)
-        m = Z.T @ xi / n
+        return _concentrate(poly(w_lag[:, None], spec.markov_degree), omega)
+
+    def crit(theta):
+        m = Z.T @ xi(theta) / n
         return float(n * m @ W @ m)
 
+    extra = [_lagged(panel.state, L)] + ([] if go else [_lagged(panel.proxy, L)[:, None]])
+    Z_over = np.column_stack([Z, *extra])
+    firm = panel.firm[L]
+
+    def hansen(theta) -> tuple[float, int]:
+        return _clustered_j(Z_over, xi(theta), firm, Z_over.shape[1] - Z.shape[1])
+
     ols_start = _ols(np.column_stack([np.ones(n), X_now]), panel.y[L])[1:]
-    start = spec.start if spec.start is not None else ols_start
-    if len(start) != X.shape[1]:
-        raise ParamsError(f"start has {len(start)} values; ACF estimates {X.shape[1]} ({terms + panel.control_names})")
-    best = _minimise(crit, np.asarray(start, float), spec, seed_starts=rng)
-    info = {"criterion": best["criterion"], "converged": best["converged"], "starts": best["starts"],
-            "starts_agree": best["agree"], "nobs_first_stage": panel.n, "first_stage_resid": panel.y - fitted,
-            "ols_start": ols_start}
+    if spec.start is not None and len(spec.start) != X.shape[1]:
+        raise ParamsError(f"start has {len(spec.start)} values; ACF estimates {X.shape[1]} ({terms + panel.control_names})")
+    plan = [("OLS (prodest default)", ols_start)] if spec.start is None else [("given start", spec.start)]
+    if spec.start is None:
+        for v in ACF_FIXED_STARTS:
+            plan.append((f"every elasticity {v:g}",
+                         np.r_[np.full(len(input_names), v), np.zeros(X.shape[1] - len(input_names))]))
+    centre = plan[0][1]
+    for j in range(max(spec.n_starts, 1) - 1):
+        plan.append((f"{plan[0][0]} + noise {j + 1}", centre + rng.normal(0.0, 0.2, size=centre.shape)))
+    runs = [(label, s, *_minimise_one(crit, np.asarray(s, float), spec)) for label, s in plan]
+    x_means = np.column_stack([panel.free, panel.state] + ([panel.proxy[:, None]] if go else [])).mean(axis=0)
+    roots, starts_df = _group_roots(runs, terms + panel.control_names)
+    roots["admissible"] = [_admissible(r, terms, input_names, x_means, spec.translog)
+                           for r in roots["estimate"]]
+    js = [hansen(np.asarray(r, float)) for r in roots["estimate"]]
+    roots["hansen_j"] = [j for j, _ in js]
+    roots["hansen_df"] = [d for _, d in js]
+    roots["hansen_pvalue"] = [float(stats.chi2.sf(j, d)) if d > 0 and np.isfinite(j) else np.nan for j, d in js]
+    pick, reason, roots = choose_acf_root(roots)
+    chosen = roots.loc[pick]
+    theta = np.asarray(chosen["estimate"], float)
+    conv = starts_df[starts_df["converged"]]
+    agree = bool(len(conv)) and all(np.max(np.abs(np.asarray(e) - theta)) < SAME_ROOT_TOL for e in conv["estimate"])
+    info = {"criterion": float(chosen["criterion"]), "converged": bool(chosen["converged"]), "starts": starts_df,
+            "starts_agree": agree, "roots": roots.drop(columns=["estimate"]), "root_choice": reason,
+            "hansen_j": {"J": float(chosen["hansen_j"]), "df": int(chosen["hansen_df"]),
+                         "pvalue": float(chosen["hansen_pvalue"])},
+            "nobs_first_stage": panel.n, "first_stage_resid": panel.y - fitted, "ols_start": ols_start}
+    n_adm = int((roots["candidate"] & roots["admissible"]).sum())
+    if n_adm > 1:
+        warnings.warn(
+            f"ACF: {n_adm} exact roots of the criterion have every input elasticity in (0, 1); chosen by "
+            f"{reason}. Report them all (diagnostics['roots'])", AmbiguousRootWarning, stacklevel=4)
     if go and not spec.translog:
         info["caveat"] = (
             "gross-output ACF with a materials proxy under Cobb-Douglas is not identified "
             "(Gandhi, Navarro & Rivers 2020, JPE): the materials coefficient comes only from the "
             "m_{t-1} moment; estimated as Stata prodest does - prefer value added or a GNR-type estimator"
         )
-    return Fit(best["theta"], terms + panel.control_names, len(terms), None, n, info)
+    return Fit(theta, terms + panel.control_names, len(terms), None, n, info)
 
 
-def _minimise(crit, start: np.ndarray, spec: Spec, seed_starts: np.random.Generator | None) -> dict:
-    """Minimise ``crit`` from ``start`` and, for ACF, from ``n_starts - 1`` perturbed starts.
+def _clustered_j(Z: np.ndarray, e: np.ndarray, firm: np.ndarray, df: int) -> tuple[float, int]:
+    """Hansen J = N·ḡ'S⁻¹ḡ at a fixed θ, ḡ = Z'e/N, S the firm-clustered covariance of the moments."""
+    n = len(e)
+    g = Z * e[:, None]
+    gf = pd.DataFrame(g).groupby(firm).sum().to_numpy()
+    S = gf.T @ gf / n
+    gbar = g.sum(axis=0) / n
+    return float(n * gbar @ np.linalg.pinv(S) @ gbar), int(df)
 
-    Perturbed starts are start + N(0, 0.2²) per coefficient, drawn from the seeded generator. The
-    reported solution is the first start's (``start`` or OLS, as prodest) unless another start reaches
-    a criterion lower by more than 1e-6·(1 + min): an exactly identified ACF criterion can have several
-    exact roots (criterion ≈ 0), and then no criterion value can rank them. ``agree`` says whether every
-    converged run landed within 1e-3 (max abs difference) of the reported solution.
-    """
-    method = OPTIMIZERS[spec.optimizer]
-    starts = [start]
-    if seed_starts is not None:
-        for _ in range(max(spec.n_starts, 1) - 1):
-            starts.append(start + seed_starts.normal(0.0, 0.2, size=start.shape))
-    rows = []
-    for s in starts:
-        opts = {"maxiter": 5000 * len(s)}
-        if method == "Nelder-Mead":
-            opts.update(xatol=1e-8, fatol=1e-12, adaptive=len(s) > 3)
-        res = optimize.minimize(crit, s, method=method, options=opts)
-        rows.append((s, res.x, float(res.fun), bool(res.success)))
-    crits = np.array([r[2] for r in rows])
-    if not np.isfinite(crits).any():
-        raise EstimationError("the second-stage criterion is not finite at any starting value")
-    low = float(np.nanmin(crits))
-    k = 0 if np.isfinite(crits[0]) and crits[0] - low <= 1e-6 * (1 + low) else int(np.nanargmin(crits))
-    theta = rows[k][1]
-    conv = [r for r in rows if r[3]]
-    agree = bool(conv) and all(np.max(np.abs(r[1] - theta)) < 1e-3 for r in conv)
+
+def _admissible(est: list, terms: list[str], inputs: list[str], x_means: np.ndarray, translog: bool) -> bool:
+    """Every input elasticity in (0, 1): the coefficients, or under translog at the sample means."""
+    b = dict(zip(terms, est))
+    if not translog:
+        el = np.array([b[nm] for nm in inputs])
+    else:
+        el = np.array([b[nj] + 2 * b[f"{nj}^2"] * x_means[j]
+                       + sum(b[f"{nj}*{nk}" if f"{nj}*{nk}" in b else f"{nk}*{nj}"] * x_means[k]
+                             for k, nk in enumerate(inputs) if k != j)
+                       for j, nj in enumerate(inputs)])
+    return bool(np.all((el > 0) & (el < 1)))
+
+
+def _group_roots(runs: list, names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Starts table and one row per distinct converged solution (within SAME_ROOT_TOL), in start order."""
+    reps, root_of = [], []
+    for _, _, x, f, ok in runs:
+        rid = np.nan
+        if ok and np.isfinite(f):
+            rid = next((j + 1 for j, r in enumerate(reps) if np.max(np.abs(x - r)) < SAME_ROOT_TOL), np.nan)
+            if np.isnan(rid):
+                reps.append(x)
+                rid = len(reps)
+        root_of.append(rid)
     starts_df = pd.DataFrame({
-        "start": [np.round(r[0], 6).tolist() for r in rows],
-        "estimate": [r[1].tolist() for r in rows],
-        "criterion": crits,
-        "converged": [r[3] for r in rows],
+        "start": [r[0] for r in runs],
+        "start_values": [np.round(np.asarray(r[1], float), 6).tolist() for r in runs],
+        "estimate": [r[2].tolist() for r in runs],
+        "criterion": [r[3] for r in runs],
+        "converged": [r[4] for r in runs],
+        "root": root_of,
     })
-    return {"theta": theta, "criterion": float(crits[k]), "converged": rows[k][3],
-            "starts": starts_df, "agree": agree}
+    if not np.isfinite(starts_df["criterion"]).any():
+        raise EstimationError("the second-stage criterion is not finite at any starting value")
+    if not reps:  # nothing converged: keep the best run, flagged as not converged
+        k = int(np.nanargmin(starts_df["criterion"]))
+        starts_df.loc[k, "root"] = 1
+        reps.append(np.asarray(runs[k][2]))
+    rows = []
+    for j, rep in enumerate(reps, start=1):
+        hit = starts_df[starts_df["root"] == j]
+        rows.append({"root": j, **dict(zip(names, rep.tolist())), "estimate": rep.tolist(),
+                     "criterion": float(hit["criterion"].min()), "converged": bool(hit["converged"].any()),
+                     "n_starts": len(hit), "reached_from": "; ".join(hit["start"]),
+                     "first_start": int(hit.index[0])})
+    return pd.DataFrame(rows), starts_df
+
+
+def choose_acf_root(roots: pd.DataFrame) -> tuple[int, str, pd.DataFrame]:
+    """The root rule of :func:`fit_acf`: (row label of the chosen root, why, table with flags added).
+
+    ``roots`` needs ``criterion``, ``converged``, ``admissible``, ``hansen_j`` and ``first_start``;
+    ``candidate`` and ``chosen`` are added.
+    """
+    out = roots.copy()
+    ok = out["converged"] if out["converged"].any() else pd.Series(True, index=out.index)
+    low = float(out.loc[ok, "criterion"].min())
+    out["candidate"] = ok & (out["criterion"] <= low + ROOT_CRIT_TOL)
+    cand = out[out["candidate"]]
+    pool = cand[cand["admissible"]]
+    if len(cand) == 1:
+        pick, reason = cand.index[0], "the only root at the minimum of the criterion"
+    elif len(pool) == 1:
+        pick, reason = pool.index[0], "the only exact root with every input elasticity in (0, 1)"
+    else:
+        why = ("several exact roots have every input elasticity in (0, 1)" if len(pool) else
+               "no exact root has every input elasticity in (0, 1)")
+        pool = pool if len(pool) else cand
+        ranked = pool.sort_values(["hansen_j", "first_start"], na_position="last")
+        pick = ranked.index[0]
+        reason = (f"{why}; the smallest Hansen J of the over-identified moments (lagged inputs as extra "
+                  f"instruments)" if np.isfinite(ranked["hansen_j"].iloc[0]) else f"{why}; the earliest start")
+    out["chosen"] = out.index == pick
+    return pick, reason, out
+
+
+def _minimise_one(crit, start: np.ndarray, spec: Spec) -> tuple[np.ndarray, float, bool]:
+    """One run of the optimiser from ``start``: (solution, criterion, converged)."""
+    method = OPTIMIZERS[spec.optimizer]
+    opts = {"maxiter": 5000 * len(start)}
+    if method == "Nelder-Mead":
+        opts.update(xatol=1e-8, fatol=1e-12, adaptive=len(start) > 3)
+    res = optimize.minimize(crit, start, method=method, options=opts)
+    return np.asarray(res.x, float), float(res.fun), bool(res.success)
 
 
 # ------------------------------------------------------------------------------------------ WRDG

@@ -1,5 +1,9 @@
 """Several roots of the ACF criterion: run Ackerberg-Caves-Frazer from named starting values and choose.
 
+:func:`~agrocluster.productivity.estimate_tfp` (``method="acf"``) now runs a root scan itself by default
+and records it; :meth:`RootScan.from_result` reads that record. :func:`acf_root_scan` remains for scans
+from starts of the user's choice (e.g. other estimators' answers), with the rule below.
+
 The Cobb-Douglas ACF second stage is exactly identified (one moment per coefficient), so its GMM criterion
 is zero at every root of the moment equations, and there can be more than one. Stata ``prodest`` and
 :func:`~agrocluster.productivity.estimate_tfp` start from the OLS estimates and report the root the
@@ -33,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from agrocluster.errors import EstimationError, ParamsError
-from agrocluster.productivity.tfp import estimate_tfp
+from agrocluster.productivity.tfp import TFPResult, estimate_tfp
 
 #: Fixed starting values tried by default (every input elasticity set to the value, controls to 0).
 DEFAULT_FIXED_STARTS = (0.1, 0.3, 0.6)
@@ -73,6 +77,23 @@ class RootScan:
     several: bool
     reason: str
     inputs: list
+
+    @classmethod
+    def from_result(cls, result: TFPResult) -> RootScan:
+        """The root scan that :func:`estimate_tfp` (``method="acf"``, no ``start``) ran and recorded.
+
+        Its rule (exact roots, then elasticities in (0, 1), then the smallest Hansen J of the
+        over-identified moments) is :func:`agrocluster.productivity._estimators.choose_acf_root`.
+        """
+        if result.method != "acf" or "roots" not in result.diagnostics:
+            raise ParamsError("RootScan.from_result needs an ACF result (estimate_tfp(method='acf'))")
+        inputs = list(result.elasticities.columns)
+        roots = result.diagnostics["roots"].drop(columns=["first_start"])
+        roots.insert(1 + len(result.coef), "returns_to_scale", roots[inputs].sum(axis=1))
+        chosen = result.coef.copy()
+        return cls(starts=result.diagnostics["starts"], roots=roots, chosen=chosen, chosen_start=chosen.tolist(),
+                   several=int(roots["candidate"].sum()) > 1, reason=result.diagnostics["root_choice"],
+                   inputs=inputs)
 
     def table(self) -> pd.DataFrame:
         """The roots table (copy)."""
@@ -191,9 +212,10 @@ def acf_root_scan(
         r = estimate_tfp(df, output, free, state, proxy, method="acf", start=values, n_starts=1, bootstrap=0,
                          **kwargs)
         names = list(r.coef.index)
+        run = r.diagnostics["starts"].iloc[0]  # without start= this is the OLS start's run of the default scan
         rows.append({"start": label, "start_values": [] if values is None else values,
-                     **r.coef.to_dict(), "criterion": float(r.diagnostics["criterion"]),
-                     "converged": bool(r.diagnostics["converged"])})
+                     **dict(zip(names, run["estimate"])), "criterion": float(run["criterion"]),
+                     "converged": bool(run["converged"])})
     starts_df = pd.DataFrame(rows)
     inputs = names[: _n_coefs(free, state, kwargs)[0]]
 

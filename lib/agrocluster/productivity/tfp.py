@@ -27,7 +27,7 @@ from agrocluster.productivity._panel import (
 )
 from agrocluster.results import ResultProtocol, set_exclusions, tidy_frame
 
-METHODS = ("ols", "fe", "op", "lp", "acf", "wrdg")
+METHODS = ("ols", "fe", "fd", "op", "lp", "acf", "wrdg")
 PROXY_METHODS = ("op", "lp", "acf", "wrdg")
 
 
@@ -38,7 +38,7 @@ class TFPResult(ResultProtocol):
     Attributes
     ----------
     method : str
-        ``"ols" | "fe" | "op" | "lp" | "acf" | "wrdg"``.
+        ``"ols" | "fe" | "fd" | "op" | "lp" | "acf" | "wrdg"``.
     coef : pandas.Series
         Coefficients indexed by input name (translog: also ``"a^2"`` and ``"a*b"`` terms), then
         controls. No intercept: it stays inside ``tfp``.
@@ -60,7 +60,8 @@ class TFPResult(ResultProtocol):
         ``n_rows_input``, ``nobs_first_stage``, ``share_lost_missing``, ``share_lost_lags``,
         ``firms_with_gaps``, ``returns_to_scale`` (dict: sum, se, stat, pvalue for H0 sum = 1),
         and per method: ``criterion``, ``converged``, ``starts`` (DataFrame of every start),
-        ``starts_agree`` (ACF), ``caveat``, ``exits_in_probit``, ``hansen_j``, ``intercept``,
+        ``starts_agree`` (ACF), ``roots`` and ``root_choice`` (ACF), ``caveat``, ``exits_in_probit``,
+        ``hansen_j``, ``intercept`` and ``intercept_se`` (OLS), ``r2`` (OLS/FE/FD), ``r2_within`` (FE),
         ``bootstrap_failed``.
     excluded : pandas.DataFrame
         ``reason, n, unit`` (unit ``rows``): rows left out of the first stage or of the second stage.
@@ -141,7 +142,7 @@ def estimate_tfp(
     bootstrap: int = 0,
     seed: int = 0,
     *,
-    logs: bool = True,
+    logs: bool = False,
     controls=None,
     translog: bool = False,
     optimizer: str = "nelder-mead",
@@ -155,11 +156,20 @@ def estimate_tfp(
 
     - ``"ols"``: pooled Cobb-Douglas OLS (pyfixest).
     - ``"fe"``: within estimator with firm fixed effects (pyfixest).
+    - ``"fd"``: first differences on consecutive periods, no constant (as linearmodels
+      ``FirstDifferenceOLS``; pyfixest).
     - ``"op"``: Olley & Pakes (1996), investment proxy; ``exit=True`` adds the survival-probit
       propensity score to the Markov polynomial (prodest's ``attrition``).
     - ``"lp"``: Levinsohn & Petrin (2003), intermediate-input proxy.
     - ``"acf"``: Ackerberg, Caves & Frazer (2015), Cobb-Douglas or ``translog=True``; value added or
       gross output (``value_added=False`` puts the proxy among the inputs — see the caveat below).
+      Departs from prodest, which reports the root reached from the OLS start: without ``start`` the
+      optimiser also starts from every elasticity at 0.1, 0.3 and 0.6, keeps every distinct root in
+      ``diagnostics['roots']`` and chooses by a stated rule — exact roots only, then every input
+      elasticity in (0, 1), then the smallest Hansen J of over-identified moments (lagged state inputs
+      and, for value added, the lagged proxy as extra instruments) — and says why in
+      ``diagnostics['root_choice']``; an :class:`~agrocluster.productivity.AmbiguousRootWarning` is raised when more than one
+      admissible root remains.
     - ``"wrdg"``: Wooldridge (2009) one-step system GMM.
 
     Parameters
@@ -175,7 +185,7 @@ def estimate_tfp(
     id, time : str
         Firm identifier and integer period columns.
     method : str
-        One of ``"ols" | "fe" | "op" | "lp" | "acf" | "wrdg"``.
+        One of ``"ols" | "fe" | "fd" | "op" | "lp" | "acf" | "wrdg"``.
     value_added : bool
         If False (gross output), ``lp``/``acf``/``wrdg`` estimate the proxy's coefficient as an
         input. Gross-output ACF under Cobb-Douglas is not identified (Gandhi, Navarro & Rivers
@@ -183,7 +193,8 @@ def estimate_tfp(
     poly_degree : int
         Degree of the first-stage polynomial in (state, proxy) (ACF: also free); default 2.
     markov_degree : int
-        Degree of the polynomial g in ω_{t−1} (default 3, as prodest's cubic).
+        Degree of the polynomial g in ω_{t−1} (default 3, as R prodest's ``G = 3``), for every method
+        and every caller (:func:`~agrocluster.productivity.workflow.fit_methods`, the parameters).
     start : sequence of float, optional
         Second-stage starting values (op/lp: state [and proxy] coefficients; acf: all coefficients
         in ``coef`` order). Default: the OLS estimates on the second-stage sample, as prodest.
@@ -196,10 +207,11 @@ def estimate_tfp(
     seed : int
         Seeds the bootstrap and ACF's extra starting values.
     logs : bool, keyword
-        True (default): output, free, state and proxy are levels and are logged here; non-positive
-        values raise :class:`EstimationError` naming the column and the count — except a non-positive
-        investment proxy for ``op``, whose rows are excluded and counted (OP's inversion needs
-        i > 0). False: the columns are already logs and are used as they are.
+        False (default): the columns are used as given — already in logs, as Stata/R prodest, pyfixest
+        and statsmodels formulas take them (the user logs). True: output, free, state and proxy are
+        levels and are logged here; non-positive values raise :class:`EstimationError` naming the
+        column and the count — except a non-positive investment proxy for ``op``, whose rows are
+        excluded and counted (OP's inversion needs i > 0).
     controls : str or list of str, keyword
         Extra regressors entering linearly, never logged (e.g. year dummies you built).
     translog : bool, keyword
@@ -207,12 +219,12 @@ def estimate_tfp(
     optimizer : str, keyword
         ``"nelder-mead"`` (default, as prodest's ``nm``), ``"bfgs"``, ``"powell"``, ``"l-bfgs-b"``.
     n_starts : int, keyword
-        ACF: number of starting values (the first is ``start``/OLS, the others add N(0, 0.2²)
-        noise); ``diagnostics['starts_agree']`` tells whether the solutions agree.
+        ACF: ``n_starts − 1`` starts that add N(0, 0.2²) noise to the first (``start``, else OLS).
+        Without ``start`` the fixed starts of the root scan are run as well (see below).
     n_jobs : int, keyword
         Worker processes for the bootstrap.
     vcov : str, keyword
-        ols/fe analytical covariance: ``"CRV1"`` (clustered by firm, default), ``"iid"``, ``"hetero"``.
+        ols/fe/fd analytical covariance: ``"CRV1"`` (clustered by firm, default), ``"iid"``, ``"hetero"``.
 
     Returns
     -------
@@ -235,7 +247,7 @@ def estimate_tfp(
     >>> df["labour"] = np.exp(rng.normal(3, 0.5, len(df)))
     >>> df["capital"] = np.exp(rng.normal(4, 0.5, len(df)))
     >>> df["value_added"] = df["labour"] ** 0.6 * df["capital"] ** 0.3 * np.exp(rng.normal(0, 0.1, len(df)))
-    >>> res = estimate_tfp(df, "value_added", "labour", "capital", method="ols")
+    >>> res = estimate_tfp(df, "value_added", "labour", "capital", method="ols", logs=True)  # levels: log inside
     >>> res.estimates().round(2)
     term
     labour     0.60
@@ -257,7 +269,7 @@ def estimate_tfp(
         raise ParamsError(f"exit=True (attrition correction) applies to 'op' and 'lp', not {method!r}")
     if method in PROXY_METHODS and not proxy:
         raise ParamsError(f"method={method!r} needs a proxy column (investment for op, materials otherwise)")
-    if method in ("ols", "fe") and vcov not in ("CRV1", "iid", "hetero"):
+    if method in ("ols", "fe", "fd") and vcov not in ("CRV1", "iid", "hetero"):
         raise ParamsError(f"vcov={vcov!r} must be 'CRV1', 'iid' or 'hetero'")
     free_l, state_l = as_list(free, "free"), as_list(state, "state")
     ctrl_l = as_list(controls, "controls")
@@ -272,9 +284,15 @@ def estimate_tfp(
     check_variation(ctrl_l, panel.controls, "control")
     if use_proxy:
         check_variation([use_proxy], panel.proxy[:, None], "proxy")
-    dynamic = method in PROXY_METHODS
-    if dynamic:
+    dynamic = method in PROXY_METHODS or method == "fd"
+    if method in PROXY_METHODS:
         _check_lags(panel, time)
+    n_reg = len(free_l) + len(state_l) + len(ctrl_l)
+    if method == "fd" and int(panel.has_lag.sum()) <= n_reg:
+        raise EstimationError(
+            f"first differences need more than {n_reg} firm-periods with the previous period observed "
+            f"(consecutive '{time}'); found {int(panel.has_lag.sum())}"
+        )
 
     spec = est.Spec(method=method, value_added=value_added, poly_degree=int(poly_degree),
                     markov_degree=int(markov_degree), exit=exit, translog=translog, optimizer=optimizer,
@@ -296,6 +314,7 @@ def estimate_tfp(
         se = pd.Series(np.sqrt(np.diag(V)), index=fit.terms)
         se_kind = {"ols": f"analytical ({vcov}{', by firm' if vcov == 'CRV1' else ''})",
                    "fe": f"analytical ({vcov}{', by firm' if vcov == 'CRV1' else ''})",
+                   "fd": f"analytical ({vcov}{', by firm' if vcov == 'CRV1' else ''})",
                    "wrdg": "analytical (two-step GMM, firm-clustered)"}[method]
     else:
         V = None
@@ -359,10 +378,8 @@ def _check_lags(panel: Panel, time: str) -> None:
 
 
 def _fit(panel: Panel, spec: est.Spec, rng: np.random.Generator) -> est.Fit:
-    if spec.method == "ols":
-        return est.fit_linear(panel, spec, within=False)
-    if spec.method == "fe":
-        return est.fit_linear(panel, spec, within=True)
+    if spec.method in ("ols", "fe", "fd"):
+        return est.fit_linear(panel, spec, spec.method)
     if spec.method in ("op", "lp"):
         return est.fit_oplp(panel, spec)
     if spec.method == "acf":

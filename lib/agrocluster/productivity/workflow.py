@@ -6,9 +6,9 @@ Given an ``establishments`` table (the data contract) and the ``productivity`` o
   (firms: value added on labour and capital; farms: gross output on labour, land and materials) and says
   why, so a report can print it;
 - :func:`fit_methods` runs :func:`~agrocluster.productivity.estimate_tfp` for every requested method with
-  bootstrap standard errors, ACF through :func:`~agrocluster.productivity.roots.acf_root_scan` (several
-  starting values, a stated rule among exact roots) so that its reported root is not an accident of the
-  OLS start, and keeps what it skipped and why;
+  bootstrap standard errors (ACF with the estimator's own root scan: several starting values, a stated
+  rule among exact roots, so that its reported root is not an accident of the OLS start), and keeps what
+  it skipped and why;
 - :func:`method_table`, :func:`coefficient_frame` and :func:`diagnostics_table` lay the results side by
   side, with the synthetic truth beside them when there is one (:func:`truth_coefficients`).
 """
@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.productivity.roots import RootScan, acf_root_scan
+from agrocluster.productivity.roots import RootScan
 from agrocluster.productivity.tfp import METHODS, TFPResult, estimate_tfp
 
 #: Display names of the estimators.
-METHOD_NAMES = {"ols": "OLS", "fe": "FE", "op": "OP", "lp": "LP", "acf": "ACF", "wrdg": "WRDG"}
+METHOD_NAMES = {"ols": "OLS", "fe": "FE", "fd": "FD", "op": "OP", "lp": "LP", "acf": "ACF", "wrdg": "WRDG"}
 #: Columns of the synthetic generator's truth for each input (``truth["production"][...]``).
 TRUTH_KEYS = {"labour": "beta_l", "capital": "beta_k", "materials": "beta_m"}
 
@@ -71,7 +71,7 @@ class ProductionSpec:
         """
         proxy = self.proxies.get(method)
         free = list(self.free)
-        if method in ("ols", "fe") and not self.value_added and "materials" in self.log_columns:
+        if method in ("ols", "fe", "fd") and not self.value_added and "materials" in self.log_columns:
             free = free + ["materials"]
         return {"output": self.output, "free": free, "state": list(self.state), "proxy": proxy,
                 "value_added": self.value_added}
@@ -117,7 +117,7 @@ def production_spec(df: pd.DataFrame, methods: Sequence[str], value_added: bool 
     for m in methods:
         if m not in METHODS:
             raise DataContractError(f"production_spec: unknown method {m!r}; methods are {METHODS}")
-        proxies[m] = None if m in ("ols", "fe") else ("investment" if m == "op" else "materials")
+        proxies[m] = None if m in ("ols", "fe", "fd") else ("investment" if m == "op" else "materials")
         if proxies[m] == "investment" and not has_i:
             proxies[m] = None
             notes.append("OP needs investment, which the data do not have: OP is skipped")
@@ -168,18 +168,21 @@ def fit_methods(
     bootstrap: int = 0,
     seed: int = 0,
     poly_degree: int = 2,
-    markov_degree: int = 1,
+    markov_degree: int = 3,
     exit: bool = False,
+    logs: bool = True,
     id: str = "firm_id",
     time: str = "year",
 ) -> MethodFits:
     """Estimate every method of ``methods`` on ``df`` as ``spec`` says, with block-bootstrap SEs.
 
     ``df`` must already hold only rows with positive ``spec.log_columns`` (see
-    :func:`agrocluster.data.contracts.positive_for_logs`). ACF: :func:`acf_root_scan` from the OLS start,
-    fixed starts and the estimates of the other methods already fitted (ols, fe, ... in the order of
-    ``methods``; methods after ACF in the list are fitted before it), then
-    ``estimate_tfp(start=<chosen root>, n_starts=1, bootstrap=bootstrap)``. ``exit`` applies to op and lp
+    :func:`agrocluster.data.contracts.positive_for_logs`): the ``establishments`` contract holds levels,
+    so ``logs=True`` here (set False for columns already in logs). ``markov_degree`` defaults to 3, as
+    :func:`estimate_tfp`. ACF: :func:`estimate_tfp`'s default root scan (OLS start, fixed starts, the rule
+    of :func:`agrocluster.productivity._estimators.choose_acf_root`), read back as
+    :meth:`RootScan.from_result` in ``acf_scan``; its bootstrap replications restart from the chosen root.
+    ``exit`` applies to op and lp
     only (attrition correction); it is ignored for the others. A method that fails with an
     :class:`EstimationError` is skipped and its message kept.
     """
@@ -189,17 +192,15 @@ def fit_methods(
     order = [m for m in methods if m != "acf"] + (["acf"] if "acf" in methods else [])
     for m in order:
         args = spec.args(m)
-        if m not in ("ols", "fe") and args["proxy"] is None:
+        if m not in ("ols", "fe", "fd") and args["proxy"] is None:
             skipped.append({"method": METHOD_NAMES[m], "reason": "its proxy is not in the data"})
             continue
-        common = {"id": id, "time": time, "poly_degree": poly_degree, "markov_degree": markov_degree, "seed": seed}
+        common = {"id": id, "time": time, "poly_degree": poly_degree, "markov_degree": markov_degree, "seed": seed,
+                  "logs": logs}
         try:
             if m == "acf":
-                starts = _starts_from(results, args)
-                scan = acf_root_scan(df, args["output"], args["free"], args["state"], args["proxy"], starts=starts,
-                                     value_added=args["value_added"], **common)
-                results[m] = estimate_tfp(df, method="acf", start=scan.chosen_start, n_starts=1,
-                                          bootstrap=bootstrap, **args, **common)
+                results[m] = estimate_tfp(df, method="acf", n_starts=1, bootstrap=bootstrap, **args, **common)
+                scan = RootScan.from_result(results[m])
             else:
                 results[m] = estimate_tfp(df, method=m, bootstrap=bootstrap, exit=exit and m in ("op", "lp"),
                                           **args, **common)
@@ -208,16 +209,6 @@ def fit_methods(
     ordered = {m: results[m] for m in methods if m in results}
     return MethodFits(results=ordered, skipped=pd.DataFrame(skipped, columns=["method", "reason"]),
                       acf_scan=scan, spec=spec)
-
-
-def _starts_from(results: Mapping[str, TFPResult], acf_args: dict) -> dict[str, list[float]]:
-    """Other methods' coefficients rearranged in ACF's coefficient order (when they have every input)."""
-    names = acf_args["free"] + acf_args["state"] + ([] if acf_args["value_added"] else [acf_args["proxy"]])
-    starts = {}
-    for m, r in results.items():
-        if all(n in r.coef.index for n in names):
-            starts[f"{METHOD_NAMES[m]} estimates"] = [float(r.coef[n]) for n in names]
-    return starts
 
 
 def truth_coefficients(truth: Mapping | None, spec: ProductionSpec) -> dict[str, float]:

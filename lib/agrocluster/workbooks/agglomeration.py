@@ -155,7 +155,7 @@ def _inference(prepared: AgglomerationData, options: Any, seed: int) -> tuple[di
     inference, notes = ag.inference_options(options.vcov, prepared.n_regions, options.wild_bootstrap,
                                             options.conley_cutoff_km, prepared.has_coordinates)
     # the outcomes and measures are levels: the regressions take their logs (elasticities)
-    return dict(log=True, drop_nonpositive=True, seed=seed, **inference), notes
+    return dict(logs=True, drop_nonpositive=True, seed=seed, **inference), notes
 
 
 def productivity_specifications(data: Any, prepared: AgglomerationData, measured: Measures, options: Any,

@@ -141,7 +141,7 @@ class ProductionFit:
 
 
 def production_function(prepared: ProductivityData, methods: list[str], *, bootstrap: int = 0, seed: int = 0,
-                        poly_degree: int = 2, markov_degree: int = 1, exit: bool = False) -> Section:
+                        poly_degree: int = 2, markov_degree: int = 3, exit: bool = False) -> Section:
     """Every estimator of ``methods`` side by side (as Stata ``prodest``), and the TFP used downstream.
 
     The table is :func:`~agrocluster.productivity.workflow.method_table` (with the planted values for
@@ -174,7 +174,7 @@ def acf_roots(fit: ProductionFit) -> Section:
     notes = []
     if scan.several:
         notes.append(f"ACF: {scan.reading()} The root reached from the OLS start (Stata prodest's default) is "
-                     "listed in Table 3; no statistic can rank exact roots.")
+                     "listed in Table 3; the choice among exact roots is a stated rule, not a test.")
     roots = scan.table().drop(columns=["criterion"]).rename(columns={"n_starts": "starts reaching it"})
     return Section(title="ACF roots", result=scan, table=roots, reading=scan.reading(), notes=notes)
 
