@@ -99,8 +99,8 @@ rec.table("feasibility", check.table(),
 
 # %%
 regional = data["regional_employment"]
-lq_args = cmap.lq_options(options, regional)
-lq = conc.location_quotient(regional, **lq_args, seed=params.seed)
+lq_args = cmap.lq_options(options, regional, data["establishments"])
+lq = cmap.location_quotients(regional, data["establishments"], lq_args, n_boot=options.lq_draws, seed=params.seed)
 last_year = int(regional["year"].max())
 lq_last = lq[lq["year"] == last_year]
 core, core_basis = cmap.core_regions(lq_last, sector, params.regions)
@@ -142,7 +142,7 @@ rec.figure("lq-heatmap", fig, f"Location quotients of every region (rows) and se
 # estimates: the LQ the location model implies, and whether the generator planted the cluster there.
 
 # %%
-interval = lq_args["interval"]  # "poisson", "bootstrap" or None
+interval = lq_args["interval"]  # "establishments", "poisson", "bootstrap" or None
 lq_sector = lq_last[lq_last["sector"] == sector].drop(columns=["year", "sector"])
 lq_sector = lq_sector.merge(regional[(regional["year"] == last_year) & (regional["sector"] == sector)]
                             [["region", "employment", "establishments"]], on="region", how="left")
@@ -316,19 +316,21 @@ shown
 # counts are above their 25th percentiles. The European Cluster Observatory gives up to three **stars**:
 # size (top 10 % of regions by employment), specialisation (LQ ≥ 2) and focus (top 10 % by the sector's
 # share of the region's employment). Both are thresholds on noisy counts, so each comes with its
-# *stability*: the share of Poisson redraws of employment in which it keeps its value (0.5 is a coin toss).
+# *stability*: the share of redraws in which it keeps its value (0.5 is a coin toss) — plants resampled
+# within their region when the establishments add up to the regional table, as for the LQ interval.
 
 # %%
 regional_last = regional[regional["year"] == last_year]
 strength = cmap.cluster_strength(regional_last, sector, core, n_resamples=options.strength_resamples,
-                                 seed=params.seed, base=lq_args["base"], traded=lq_args.get("traded"))
+                                 seed=params.seed, base=lq_args["base"], traded=lq_args.get("traded"),
+                                 establishments=data["establishments"], resample=lq_args["interval"])
 strength = strength.round({"employment": 0}).astype({"employment": "int64", "establishments": "int64"})
 strong_core = bool(strength.loc[strength["core"], "strong"].any())
 rec.headline("strong_cluster", int(strong_core), label=f"any core region a strong cluster in sector {sector}, "
              f"{last_year} (1 = yes)", unit="flag")
 rec.table("strength", strength,
           f"Strong-cluster flag and stars of sector {sector} in every region, {last_year} (highest LQ first), with "
-          f"their stability over {options.strength_resamples} Poisson redraws of employment.")
+          f"their stability and probability over {options.strength_resamples} redraws ({lq_args['interval']} design).")
 
 # %%
 core_rows = strength[strength["core"]]

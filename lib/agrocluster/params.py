@@ -75,12 +75,15 @@ class Programme(_Strict):
 
 class ConcentrationOptions(_Strict):
     lq_base: Literal["all", "traded"] = "all"
-    lq_interval: Literal["poisson", "bootstrap", "none"] = "poisson"
+    # "establishments": resample plants within region (needs plants that add up to the regional table,
+    # else Poisson); "poisson"/"bootstrap" treat workers as independent draws
+    lq_interval: Literal["establishments", "poisson", "bootstrap", "none"] = "establishments"
+    lq_draws: int = Field(999, ge=99, le=100_000)  # bootstrap draws of an LQ interval (percentiles need 999)
     interval_level: float = Field(0.95, gt=0.5, lt=1.0)
     eg_simulations: int = Field(199, ge=0, le=100_000)
     kd_draws: int = Field(1000, ge=19, le=100_000)
     kd_max_points: int = Field(3000, ge=50, le=100_000)
-    strength_resamples: int = Field(200, ge=0, le=100_000)
+    strength_resamples: int = Field(999, ge=0, le=100_000)
     shift_share_base_year: int | None = None
 
 
