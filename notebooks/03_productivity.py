@@ -60,7 +60,7 @@ from agrocluster.productivity import (
     productivity_premium,
     workflow,
 )
-from agrocluster.programmes import event_study, spillover_effects, staggered_did, twfe_did
+from agrocluster.programmes import credibility_reading, event_study, spillover_effects, staggered_did, twfe_did
 from agrocluster.programmes.prepare import programme_panel, treatment_exits
 
 figures.use_theme()
@@ -119,7 +119,7 @@ if params.table_source("establishments").source == "rice_farms":
 # proxy that reacts to productivity: Levinsohn–Petrin (LP, materials), Olley–Pakes (OP, investment) and
 # Ackerberg–Caves–Frazer (ACF, materials, robust to labour being chosen before the period's shock), with
 # Wooldridge's one-step GMM (WRDG) as a variant. Standard errors come from a block bootstrap over firms
-# (`productivity.bootstrap` replications: raise it for publication). ACF is started from several points
+# (`productivity.bootstrap` replications, 199 by default: enough for standard errors). ACF is started from several points
 # because its criterion can have more than one exact solution; Table 3 lists what each start reached.
 
 # %%
@@ -294,7 +294,9 @@ rec.table("olley-pakes", op_all[["group", "year", "n", "aggregate", "unweighted_
 # among comparison firms (`programme.control`: never treated, or not yet treated), period by period, and
 # then averages these comparisons. Its assumption is **parallel trends**: without the programme, participants
 # would have evolved like the comparison firms. Pre-entry estimates near zero support it; the pre-trend test
-# checks them jointly. Bands around the event-time estimates are **uniform**: they cover all event times
+# checks them jointly, with a small-sample reference that keeps its size in cohorts of a few firms (R did's Wald
+# test rejects far too often there). When it rejects, the estimate is not credible as a causal effect and the
+# synthesis does not rank it. Each cohort's minimum detectable effect says how large an effect it could see. Bands around the event-time estimates are **uniform**: they cover all event times
 # together 95% of the time. The outcome is the log of `programme.outcome`; the design uses a balanced panel
 # (units seen in every period), as R's `did` does.
 
@@ -330,6 +332,7 @@ for text in did.notes:
 cohorts = did.att_gt.groupby("group", as_index=False)["n_treated"].max()
 cohorts = cohorts.merge(group_agg.table, on="group", how="left")
 cohorts["group"] = cohorts["group"].astype(str)
+cohorts = cohorts.merge(did.power()[["cohort", "mde"]], left_on="group", right_on="cohort").drop(columns="cohort")
 rec.table("did-sample", pd.concat([
     pd.DataFrame({"item": ["units in the balanced panel", "comparison group", "estimator",
                            "multiplier-bootstrap draws", "anticipation periods"],
@@ -341,8 +344,8 @@ rec.table("did-sample", pd.concat([
 
 # %%
 rec.table("did-cohorts", cohorts.rename(columns={"group": "cohort (entry period)", "n_treated": "units"}),
-          "Effect by cohort (average over its post-entry periods, log points) with uniform bands; cohorts with few "
-          "units give wide bands.")
+          "Effect by cohort (average over its post-entry periods, log points) with uniform bands and the minimum "
+          "detectable effect (mde: 80% power, 5% size); cohorts with few units give wide bands and large mde.")
 
 # %%
 es_twfe = event_study(prog_df, "log_outcome", "firm_id", "year", "first_treated", method="twfe")
@@ -364,7 +367,11 @@ comparison = pd.DataFrame([
     {"estimate": "static TWFE coefficient", "value": twfe.coef, "se": twfe.se, "ci_lower": twfe.ci_lower,
      "ci_upper": twfe.ci_upper},
     {"estimate": "TWFE: share of treated cells with negative weight", "value": twfe.negative_weight_share},
-    {"estimate": "pre-trend test p-value (Wald, all pre-entry ATT(g,t) = 0)", "value": did.pretest_pvalue},
+    {"estimate": "minimum detectable effect of the simple ATT (80% power, 5% size)",
+     "value": did.summary()["mde"].iloc[0]},
+    {"estimate": "pre-trend test p-value (sup-t, small-sample t reference)", "value": did.pretrend_pvalue},
+    {"estimate": "pre-trend test p-value (Wald as R did; over-rejects with small cohorts)",
+     "value": did.pretest_pvalue},
 ])
 if truth_prog and prog.outcome == "output":
     comparison = pd.concat([comparison, pd.DataFrame([{"estimate": "true simple ATT (synthetic generator)",
@@ -376,29 +383,11 @@ rec.table("did-vs-twfe", comparison, "Programme effect (log points): staggered D
 # %%
 for row in twfe.excluded.itertuples():
     rec.add_excluded("establishments", f"TWFE: {row.reason}", row.n_rows)
-pre = did.pretest_pvalue
 print(f"Staggered DiD, simple ATT: {simple.overall:.3f} log points (SE {simple.se:.3f}, 95% CI "
       f"{simple.ci_lower:.3f} to {simple.ci_upper:.3f}); static TWFE: {twfe.coef:.3f} (SE {twfe.se:.3f}).")
-print("Pre-trend test: " + ("no pre-entry period to test." if np.isnan(pre) else
-      f"p = {pre:.3f} over {did.pretest_df} pre-entry cells" + (" — parallel trends are in doubt." if pre < 0.05 else ".")))
-small = did.small_groups
-if len(small):
-    txt = ", ".join(f"{int(r.group)} ({r.n_units} units)" for r in small.itertuples())
-    print(f"Small cohorts (fewer than 5 units): {txt}; their estimates are imprecise.")
-    rec.note(f"Staggered DiD: small cohorts ({txt}): wide bands, weak pre-trend test.")
-pre_band = dynamic.table[dynamic.table["event_time"] < 0]
-pre_cover = bool(((pre_band["ci_lower"] <= 0) & (pre_band["ci_upper"] >= 0)).all()) if len(pre_band) else True
-few = int(cohorts["n_treated"].min()) < 20
-if few and not np.isnan(pre) and pre < 0.05:
-    print(f"Cohorts have {int(cohorts['n_treated'].min())}–{int(cohorts['n_treated'].max())} units: the pre-trend "
-          "Wald test uses a covariance estimated from so few units and rejects too often in such samples; "
-          + ("the uniform bands contain zero at every pre-entry period." if pre_cover else
-             "the uniform bands exclude zero at some pre-entry period."))
-if not np.isnan(pre) and pre < 0.05:
-    rec.note(f"Programme: the pre-trend test rejects parallel trends (p = {pre:.3f})"
-             + (f"; with cohorts of {int(cohorts['n_treated'].min())}–{int(cohorts['n_treated'].max())} units the "
-                "test is unreliable" + (" and the uniform pre-entry bands all contain zero" if pre_cover else "")
-                if few else "") + "; read the ATT with caution.")
+credibility = credibility_reading(did)
+print(credibility)
+rec.note(f"Programme: {credibility}")
 
 # %% [markdown]
 # ### 4.1 Spillovers to firms that did not take part
@@ -459,7 +448,12 @@ else:
     rec.note("ACF is not among productivity.methods: acf_beta_l, acf_beta_k and returns_to_scale are not recorded.")
 heads.append(("tfp_dispersion_9010", disp_9010, None,
               f"90–10 log-TFP difference within sector-year ({workflow.METHOD_NAMES[main]})", "log points", None))
-heads.append(("programme_pretrend_pvalue", None if np.isnan(pre) else pre, None, "pre-trend test p-value", None, None))
+heads.append(("programme_pretrend_pvalue", None if np.isnan(did.pretrend_pvalue) else did.pretrend_pvalue, None,
+              "pre-trend test p-value (sup-t)", None, None))
+heads.append(("programme_credible", None if did.credible is None else int(did.credible), None,
+              "programme ATT credible as a causal effect (pre-trend test not rejected; 1 = yes)", "flag", None))
+heads.append(("programme_mde", did.summary()["mde"].iloc[0], None,
+              "minimum detectable programme effect (80% power, 5% size)", "log points", None))
 for key, value, se, label, unit, note in heads:
     rec.headline(key, None if value is None else float(value),
                  se=None if se is None or not np.isfinite(se) else float(se), label=label, unit=unit, note=note)
@@ -493,17 +487,8 @@ if exits is not None:
     prog_txt += ", an intention-to-treat effect of having entered (many participants leave again)"
 if truth_prog and prog.outcome == "output":
     prog_txt += f"; the generator planted {truth_prog['att_simple']:.3f}"
-if not np.isnan(pre) and few and pre >= 0.05:
-    prog_txt += (f". The pre-trend test does not reject parallel trends (p = {pre:.2f}), though cohorts of "
-                 f"{int(cohorts['n_treated'].min())}–{int(cohorts['n_treated'].max())} units make it a weak check")
-elif not np.isnan(pre) and few:
-    prog_txt += (f". With cohorts of {int(cohorts['n_treated'].min())}–{int(cohorts['n_treated'].max())} units the "
-                 f"pre-trend test (p = {pre:.3f}) is unreliable; "
-                 + ("the uniform pre-entry bands all contain zero" if pre_cover else "some uniform pre-entry bands exclude zero"))
-elif not np.isnan(pre):
-    prog_txt += (f". The pre-trend test rejects parallel trends (p = {pre:.3f}), so the estimate is doubtful" if pre < 0.05
-                 else f". The pre-trend test does not reject parallel trends (p = {pre:.2f})")
-prog_txt += f". Two-way fixed effects gives {twfe.coef:.3f}" + (
+prog_txt += ". " + credibility
+prog_txt += f" Two-way fixed effects gives {twfe.coef:.3f}" + (
     f", with {100 * twfe.negative_weight_share:.0f}% of treated cells weighted negatively" if twfe.negative_weight_share > 0
     else "") + "."
 lines.append(prog_txt)
