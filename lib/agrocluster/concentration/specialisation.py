@@ -139,6 +139,21 @@ def _lq_setup(
     return _LQSetup(table, keys, e, g_reg, g_sec, g_all, lq, e_r, e_s, e_tot)
 
 
+def _column_quantiles(a: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
+    """Per-column quantiles ignoring NaN (linear interpolation, as ``np.nanquantile``), in one sort."""
+    ordered = np.sort(a, axis=0)  # NaN last
+    n = np.isfinite(ordered).sum(axis=0)
+    out = []
+    for q in qs:
+        pos = q * np.maximum(n - 1, 0)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+        low = np.take_along_axis(ordered, lo[None, :], axis=0)[0]
+        high = np.take_along_axis(ordered, hi[None, :], axis=0)[0]
+        out.append(np.where(n > 0, low + (pos - lo) * (high - low), np.nan))
+    return out
+
+
 @dataclass(frozen=True)
 class _Plants:
     """Establishments behind the cells of an :class:`_LQSetup`, sorted by stratum (region × year)."""
@@ -303,8 +318,7 @@ def location_quotient(
         draws = _lq_draws(rng.poisson(np.broadcast_to(setup.e, (n_boot, len(setup.e)))).astype("float64"),
                           setup.g_reg, setup.g_sec, setup.g_all)
         defined = np.isfinite(draws)
-        out["lq_lo"] = np.nanquantile(draws, alpha / 2, axis=0)
-        out["lq_hi"] = np.nanquantile(draws, 1 - alpha / 2, axis=0)
+        out["lq_lo"], out["lq_hi"] = _column_quantiles(np.where(defined, draws, np.nan), (alpha / 2, 1 - alpha / 2))
         out["boot_defined"] = defined.sum(axis=0)
     elif interval == "establishments":
         n_boot = check_count(n_boot, "n_boot", 2)
@@ -321,8 +335,9 @@ def location_quotient(
                 t.append(np.where(lq_b == setup.lq, 0.0, (lq_b - setup.lq) / se_b))
         t = np.concatenate(t)
         t[~np.isfinite(t)] = np.nan
-        out["lq_lo"] = np.maximum(setup.lq - np.nanquantile(t, 1 - alpha / 2, axis=0) * se, 0.0)
-        out["lq_hi"] = setup.lq - np.nanquantile(t, alpha / 2, axis=0) * se
+        t_lo, t_hi = _column_quantiles(t, (alpha / 2, 1 - alpha / 2))
+        out["lq_lo"] = np.maximum(setup.lq - t_hi * se, 0.0)
+        out["lq_hi"] = setup.lq - t_lo * se
         out["lq_se"] = se
         out["boot_defined"] = np.isfinite(t).sum(axis=0)
     else:
