@@ -406,13 +406,14 @@ if has_coords:
         if not row.reason.startswith("participants"):
             rec.add_excluded("establishments", f"spillovers (units): {row.reason}", row.n_units)
     cap = (f"Effects on non-participants by distance to the nearest participant ({outcome_txt}): staggered DiD "
-           "(simple ATT, analytic SE) and pooled TWFE, against non-participants beyond "
+           "(simple ATT, analytic SE, minimum detectable effect, sup-t pre-trend p-value and whether it lets the "
+           "estimate stand as causal) and pooled TWFE, against non-participants beyond "
            f"{prog.spillover_bands_km[-1]:g} km.")
     if truth_prog:
         cap += (f" True spillover in the synthetic data: {truth_prog['spillover_effect']:+.3f} log points within "
                 f"{truth_prog['spillover_band_km']:g} km of a participant, from its entry.")
-    shown = rec.table("spillovers", spill.table()[["band", "att", "se", "ci_lower", "ci_upper", "pretest_pvalue",
-                                                   "n_exposed", "n_unexposed", "twfe_coef", "twfe_se"]], cap)
+    shown = rec.table("spillovers", spill.table()[["band", "att", "se", "ci_lower", "ci_upper", "mde", "pretrend_pvalue",
+                                                   "credible", "n_exposed", "n_unexposed", "twfe_coef", "twfe_se"]], cap)
 else:
     rec.note("Spillovers: the data have no coordinates, so distance to participants cannot be measured.")
     shown = tables.callout("No spillover estimate", "The establishments have no latitude/longitude: exposure to "
