@@ -60,7 +60,13 @@ from agrocluster.productivity import (
     productivity_premium,
     workflow,
 )
-from agrocluster.programmes import credibility_reading, event_study, spillover_effects, staggered_did, twfe_did
+from agrocluster.programmes import (
+    credibility_reading,
+    event_study,
+    spillover_effects,
+    staggered_did,
+    twfe_did,
+)
 from agrocluster.programmes.prepare import programme_panel, treatment_exits
 
 figures.use_theme()
