@@ -8,6 +8,11 @@ Target (issue 6): ACF ≤ 10 s per point estimate on 100k plant-years.
 block bootstrap of every method at the size of a demo cluster (``estimate_tfp(..., bootstrap=B)``, minus
 the point estimate), per draw and in total, and the spread of the draws (the SEs).
 
+Measured 2026-12-01 on the shared 2-core machine (3,000 firms × 8 years, all five methods), before and
+after issue 12's fast draws (LM polish from the chosen root, numpy OLS/FE, vectorised resampling, one BLAS
+thread per draw): 20 draws took 82.2 s before (ms/draw: ols 397, fe 523, op 1392, lp 1127, acf 674);
+199 draws take 46.5 s after (ols 7, fe 7, op 72, lp 64, acf 84), with the same SEs to 3 decimals.
+
 Baselines, timed in the same run on the same data:
 - ``estimate_tfp(method="ols")`` (pyfixest, after a warm-up fit so numba compilation is not counted);
 - a bare numpy least-squares fit of log value added on log labour and capital.
