@@ -86,7 +86,7 @@ rec.section("feasibility", sites, f"What the establishments of year {sites.resul
 
 # %%
 regional = data["regional_employment"]
-lqs = mapping.location_quotients(regional, params)
+lqs = mapping.location_quotients(regional, params, data["establishments"])
 lq = lqs.result
 rec.section("core-regions", lqs, "Core regions of the cluster")
 
@@ -172,13 +172,15 @@ common.show_figure(rec, "kd", mapping.kd_figure(kd, sites, params))
 # counts are above their 25th percentiles. The European Cluster Observatory gives up to three **stars**:
 # size (top 10 % of regions by employment), specialisation (LQ ≥ 2) and focus (top 10 % by the sector's
 # share of the region's employment). Both are thresholds on noisy counts, so each comes with its
-# *stability*: the share of Poisson redraws of employment in which it keeps its value (0.5 is a coin toss).
+# *probability* (the share of redraws in which it is on) and *stability* (the share in which it keeps its
+# value; 0.5 is a coin toss), the redraws being the LQ interval's: plants resampled within their region,
+# or Poisson redraws of employment when the plants do not add up to the regional table.
 
 # %%
 strength = mapping.cluster_strength(regional, lqs, params)
 rec.section("strength", strength, f"Strong-cluster flag and stars of sector {sector} in every region, {lq.year} "
-            f"(highest LQ first), with their stability over {params.concentration.strength_resamples} Poisson "
-            "redraws of employment.")
+            f"(highest LQ first), with their probability and stability over "
+            f"{params.concentration.strength_resamples} redraws ({lq.arguments['interval']} design).")
 
 # %% [markdown]
 # ## 7. Own dynamism or the sector's? Shift-share of the core regions

@@ -12,6 +12,7 @@ from agrocluster import concentration as conc
 from agrocluster.concentration import mapping as cmap
 from agrocluster.data.synthetic import generate_cluster
 from agrocluster.errors import DataContractError, ParamsError
+from agrocluster.params import ConcentrationOptions
 from agrocluster.tables import format_number
 
 # ------------------------------------------------------------------------------------------------ fixtures
@@ -325,3 +326,38 @@ def test_production_standing_options_and_errors(food):
 def test_report_tables_show_numpy_bools_as_yes_no():
     assert format_number(np.bool_(True)) == "yes" and format_number(np.bool_(False)) == "no"
     assert format_number(True) == "yes" and format_number(np.int64(3)) == "3"
+
+
+def _plants_of(regional: pd.DataFrame) -> pd.DataFrame:
+    """Split every cell of the regional table into plants of 10 jobs (and a remainder)."""
+    rows = []
+    for r in regional.itertuples():
+        jobs = float(r.employment)
+        sizes = [10.0] * int(jobs // 10) + ([jobs % 10] if jobs % 10 else [])
+        rows += [(r.year, r.region, r.sector, s) for s in sizes]
+    return pd.DataFrame(rows, columns=["year", "region", "sector", "labour"])
+
+
+def test_location_quotients_use_the_plants_when_they_add_up(regional):
+    plants = _plants_of(regional)
+    options = ConcentrationOptions(lq_interval="establishments")
+    assert cmap.plants_add_up(regional, plants)
+    args = cmap.lq_options(options, regional, plants)
+    assert args["interval"] == "establishments"
+    out = cmap.location_quotients(regional, plants, args, n_boot=199, seed=1)
+    np.testing.assert_allclose(out["lq"], conc.location_quotient(regional)["lq"])
+    assert (out["lq_lo"] <= out["lq"]).all() and (out["lq"] <= out["lq_hi"]).all() and "lq_se" in out
+    # plants that do not add up to the table (a sample, another source): the Poisson interval, said so
+    assert not cmap.plants_add_up(regional, plants.iloc[1:])
+    assert cmap.lq_options(options, regional, plants.iloc[1:])["interval"] == "poisson"
+    assert cmap.lq_options(options, regional)["interval"] == "poisson"
+    last = regional[regional["year"] == 2020]
+    strength = cmap.cluster_strength(last, "w", ["A"], n_resamples=99, seed=0, establishments=plants,
+                                     resample="establishments")
+    poisson = cmap.cluster_strength(last, "w", ["A"], n_resamples=99, seed=0)
+    # the same LQs; establishment counts are the plants' (10 jobs each), not the table's
+    pd.testing.assert_frame_equal(strength[["region", "lq", "stars"]], poisson[["region", "lq", "stars"]])
+    assert strength["establishments"].tolist() == [6.0, 1.0, 1.0]
+    assert strength["strong_probability"].between(0, 1).all()
+    with pytest.raises(DataContractError, match="adds up"):
+        cmap.cluster_strength(last, "w", establishments=plants.iloc[:-1], resample="establishments")

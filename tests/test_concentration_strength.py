@@ -109,3 +109,43 @@ def test_strength_is_seeded_and_validates(hand):
         strong_clusters(hand, lq_percentile=175)
     with pytest.raises(DataContractError, match="n_resamples"):
         eco_stars(hand, n_resamples=0)
+
+
+def _plants_world(seed: int, n_regions: int = 12, per_region: int = 60) -> pd.DataFrame:
+    """One row per plant: region r00 is planted with wine plants; plant sizes are lognormal."""
+    rng = np.random.default_rng(seed)
+    sectors = np.array(["wine", "a", "b", "c"])
+    rows = []
+    for r in range(n_regions):
+        p = np.array([0.7, 0.1, 0.1, 0.1]) if r == 0 else np.full(4, 0.25)
+        sec = rng.choice(sectors, size=per_region, p=p)
+        emp = np.round(np.exp(rng.normal(2.5, 1.0, size=per_region))) + 1
+        rows.append(pd.DataFrame({"region": f"r{r:02d}", "sector": sec, "employment": emp}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_establishment_resampling_counts_plants_and_carries_the_lq_uncertainty():
+    plants = _plants_world(0)
+    cells = plants.groupby(["region", "sector"], as_index=False).agg(
+        employment=("employment", "sum"), establishments=("employment", "size"))
+    by_plant = strong_clusters(plants, resample="establishments", n_resamples=199, seed=1)
+    by_cell = strong_clusters(cells, resample="poisson", n_resamples=199, seed=1)
+    # same point flags, counts and thresholds whichever the design
+    cols = ["region", "sector", "employment", "establishments", "lq", "strong"]
+    pd.testing.assert_frame_equal(by_plant[cols], by_cell[cols], check_dtype=False)
+    wine = by_plant.set_index(["region", "sector"])
+    assert wine.loc[("r00", "wine"), "strong"]
+    assert wine.loc[("r00", "wine"), "strong_probability"] >= 0.9
+    # resampling whole plants moves the flags more than Poisson redraws of independent workers
+    unstable_plants = (by_plant["stability"] < 0.9).sum()
+    unstable_workers = (by_cell["stability"] < 0.9).sum()
+    assert unstable_plants > unstable_workers
+    prob, stab, strong = by_plant["strong_probability"], by_plant["stability"], by_plant["strong"]
+    np.testing.assert_allclose(np.where(strong, prob, 1 - prob), stab)
+    stars = eco_stars(plants, resample="establishments", n_resamples=199, seed=1)
+    assert {"size_star_probability", "specialisation_star_probability", "focus_star_probability"} <= set(stars)
+    r00 = stars.set_index(["region", "sector"]).loc[("r00", "wine")]
+    assert r00["specialisation_star"] and r00["specialisation_star_probability"] > 0.5
+    pd.testing.assert_frame_equal(stars, eco_stars(plants, resample="establishments", n_resamples=199, seed=1))
+    with pytest.raises(DataContractError, match="resample must be"):
+        eco_stars(plants, resample="workers")

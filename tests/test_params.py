@@ -22,7 +22,7 @@ def test_merge_order_defaults_cluster_override(project):
     effective = P.resolve("chile_wine", ["concentration.kd_draws=99"])
     assert effective.params.seed == 152011  # cluster file beats defaults
     assert effective.params.concentration.kd_draws == 99  # override beats defaults
-    assert effective.params.concentration.eg_simulations == 199  # defaults kept where nothing overrides
+    assert effective.params.concentration.eg_simulations == 999  # defaults kept where nothing overrides
     assert effective.source_of("seed") == "params/clusters/chile_wine.yaml"
     assert effective.source_of("concentration.kd_draws") == "override"
     assert effective.source_of("concentration.eg_simulations") == "params/defaults.yaml"

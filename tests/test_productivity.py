@@ -238,7 +238,7 @@ def test_first_differences_by_hand_and_gaps_are_not_differenced():
     assert r.nobs == 4
     V = res[0] / (4 - 2) * np.linalg.inv(diff.loc[ok, ["l", "k"]].T.to_numpy() @ diff.loc[ok, ["l", "k"]].to_numpy())
     np.testing.assert_allclose(r.se.to_numpy(), np.sqrt(np.diag(V)), rtol=1e-8)
-    ex = r.excluded.set_index("reason")["rows"]
+    ex = r.excluded.set_index("reason")["n"]
     assert ex.sum() == 4 and r.se_kind.startswith("analytical (iid")
     np.testing.assert_allclose(r.tfp.to_numpy(), d.y - d[["l", "k"]].to_numpy() @ b, atol=1e-10)
 

@@ -135,6 +135,12 @@ def test_distance_spillovers_recovered_by_band():
     assert (res.exposure["band"] == "unexposed").sum() == res.effects["n_unexposed"].iloc[0]
     assert set(res.by_band) == set(res.effects["band"])
     assert np.isfinite(res.effects["twfe_coef"]).all()
+    # each band reports what it could detect and whether its pre-trend test lets it stand
+    np.testing.assert_allclose(res.effects["mde"], 2.801585 * res.effects["se"], rtol=1e-6)
+    for band, did in res.by_band.items():
+        row = res.effects.set_index("band").loc[band]
+        assert row["pretrend_pvalue"] == did.pretrend_pvalue
+        assert (pd.isna(row["credible"]) and did.credible is None) or row["credible"] == did.credible
 
 
 def test_network_spillovers_by_share_of_links_to_participants():

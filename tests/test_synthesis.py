@@ -291,3 +291,20 @@ def test_flags_read_shares_recorded_in_percent():
     assert bool(flags.loc[("aa", "one-market dependence"), "raised"])
     assert not bool(flags.loc[("bb", "one-market dependence"), "raised"])
     assert not bool(flags.loc[("aa", "links only inside"), "raised"])
+
+
+def test_non_credible_programme_effect_is_neither_ranked_nor_flagged(tmp_path, monkeypatch):
+    docs = [
+        results_doc("aa", "03_productivity", {"programme_att": (0.30, 0.05), "programme_credible": 0}),
+        results_doc("bb", "03_productivity", {"programme_att": (0.10, 0.05), "programme_credible": 1}),
+        results_doc("cc", "03_productivity", {"programme_att": (0.20, 0.05)}),  # no pre-test recorded
+    ]
+    heads = synthesis.load_results(write_results(tmp_path / "outputs", docs)).headlines
+    ranked = synthesis.rank_clusters(heads, "programme_att", draws=500, seed=1)
+    assert ranked.order == ["cc", "bb"]
+    assert ranked.excluded.to_dict("records") == [
+        {"reason": "pre-trend test rejects: not credible as a causal effect", "n": 1, "unit": "clusters"}]
+    # a flag on a causal estimate (none ships yet) is missing, not raised, for the non-credible cluster
+    monkeypatch.setitem(synthesis.FLAGS, "programme hurts", ("programme_att", ">", "top_market_share_threshold"))
+    flags = synthesis.danger_flags(heads).query("flag == 'programme hurts'").set_index("cluster_id")["raised"]
+    assert flags.isna()["aa"] and not flags.isna()["bb"]

@@ -75,7 +75,10 @@ def test_location_quotients_hand_case_and_core_chosen_on_the_outcome(params):
     assert "biased upwards" in lqs.notes[0] and lqs.reading.startswith("Core regions of the cluster: A, B")
     assert lqs.result.interval == "poisson" and lqs.result.interval_text.startswith("95% Poisson interval")
     named = mapping.location_quotients(_regional(), params.model_copy(update={"regions": ["B"]}))
-    assert named.result.core == ["B"] and named.notes == []
+    assert named.result.core == ["B"]
+    # the default establishments interval falls back to Poisson without plants, and says so
+    assert named.notes == ["LQ intervals are Poisson, valid only if workers locate independently: the establishments "
+                           "do not add up to the regional employment table, so plants cannot be resampled."]
 
 
 def test_lq_arguments_is_the_one_place_of_the_interval_choice(params):

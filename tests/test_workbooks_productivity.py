@@ -47,24 +47,32 @@ def test_participation_column_is_found_by_its_suffix_not_a_dataset_name():
     assert wb.participation_column(pd.DataFrame(columns=["firm_id", "programme_entry_year"])) is None
 
 
-def test_pretrend_reading_hand_cases():
-    big, small = pd.Series([40, 60]), pd.Series([6, 12])
-    text, note, clause = wb.pretrend_reading(0.40, 8, big, True)
-    assert text == "Pre-trend test: p = 0.400 over 8 pre-entry cells." and note is None
-    assert clause == ". The pre-trend test does not reject parallel trends (p = 0.40)"
-    text, note, clause = wb.pretrend_reading(0.40, 8, small, True)
-    assert note is None and clause.endswith("though cohorts of 6–12 units make it a weak check")
-    text, note, clause = wb.pretrend_reading(0.01, 8, big, True)
-    assert text.endswith("parallel trends are in doubt.")
-    assert note == "Programme: the pre-trend test rejects parallel trends (p = 0.010); read the ATT with caution."
-    assert clause.endswith("so the estimate is doubtful")
-    text, note, clause = wb.pretrend_reading(0.01, 8, small, False)
-    assert "rejects too often" in text and text.endswith("exclude zero at some pre-entry period.")
-    assert "with cohorts of 6–12 units the test is unreliable;" in note
-    assert clause.endswith("is unreliable; some uniform pre-entry bands exclude zero")
-    text, note, clause = wb.pretrend_reading(0.01, 8, small, True)
-    assert "and the uniform pre-entry bands all contain zero" in note
-    assert wb.pretrend_reading(np.nan, 0, big, True) == ("Pre-trend test: no pre-entry period to test.", None, "")
+def _staggered(pre_trend: float, seed: int = 0):
+    """A staggered panel of 60 treated (two cohorts) and 60 never-treated units; treated units drift by
+    ``pre_trend`` per period before entry (0: parallel trends)."""
+    from agrocluster.programmes import staggered_did
+
+    rng = np.random.default_rng(seed)
+    units, years = 120, np.arange(2001, 2009)
+    first = np.where(np.arange(units) < 30, 2005, np.where(np.arange(units) < 60, 2006, 0))
+    rows = []
+    for i in range(units):
+        for t in years:
+            drift = pre_trend * (t - years[0]) if first[i] else 0.0
+            effect = 0.3 if first[i] and t >= first[i] else 0.0
+            rows.append((i, t, first[i], drift + effect + rng.normal(scale=0.1)))
+    df = pd.DataFrame(rows, columns=["unit", "year", "g", "y"])
+    return staggered_did(df, "y", "unit", "year", "g", seed=seed, bootstrap=99)
+
+
+def test_pretrend_wording_says_whether_the_effect_is_credible():
+    parallel = wb.ProgrammeEffects(None, _staggered(0.0), None, None, pd.DataFrame(), None, None, None)
+    text, note, clause = parallel.pretrend()
+    assert "Parallel trends are not rejected." in text and note == f"Programme: {text}" and clause == f". {text}"
+    drifting = wb.ProgrammeEffects(None, _staggered(0.2), None, None, pd.DataFrame(), None, None, None)
+    text, _, _ = drifting.pretrend()
+    assert "not credible as a causal effect" in text and drifting.pretest < 0.05
+    assert "detects (80% power, 5% size) effects of at least" in text
 
 
 def _premium(value: float, se: float) -> PremiumResult:
@@ -162,7 +170,7 @@ def test_synthetic_demo_run(synthetic_run):
     heads = wb.headlines(fit, spread.result, premium, did)
     keys = [h["key"] for h in heads.result]
     assert keys == ["member_tfp_premium", "programme_att", "acf_beta_l", "acf_beta_k", "returns_to_scale",
-                    "tfp_dispersion_9010", "programme_pretrend_pvalue"]
+                    "tfp_dispersion_9010", "programme_pretrend_pvalue", "programme_credible", "programme_mde"]
     by_key = {h["key"]: h for h in heads.result}
     assert by_key["acf_beta_l"]["value"] == pytest.approx(fit.fits.results["acf"].coef["labour"])
     assert by_key["programme_att"]["value"] == pytest.approx(did.simple.overall)

@@ -86,7 +86,7 @@ class Programme(_Strict):
     outcome: Literal["output", "value_added", "tfp", "labour", "exports"] = "output"
     control: Literal["never_treated", "not_yet_treated"] = "never_treated"
     anticipation: int = Field(0, ge=0, le=5)
-    bootstrap: int = Field(499, ge=0, le=100_000)
+    bootstrap: int = Field(999, ge=0, le=100_000)  # multiplier draws: a 95 % band quantile needs 999
     spillover_bands_km: list[float] = Field(default_factory=lambda: [0.0, 10.0, 25.0])
 
     @field_validator("spillover_bands_km")
@@ -97,12 +97,15 @@ class Programme(_Strict):
 
 class ConcentrationOptions(_Strict):
     lq_base: Literal["all", "traded"] = "all"
-    lq_interval: Literal["poisson", "bootstrap", "none"] = "poisson"
+    # "establishments": resample plants within region (needs plants that add up to the regional table,
+    # else Poisson); "poisson"/"bootstrap" treat workers as independent draws
+    lq_interval: Literal["establishments", "poisson", "bootstrap", "none"] = "establishments"
+    lq_draws: int = Field(999, ge=99, le=100_000)  # bootstrap draws of an LQ interval (percentiles need 999)
     interval_level: float = Field(0.95, gt=0.5, lt=1.0)
-    eg_simulations: int = Field(199, ge=0, le=100_000)
+    eg_simulations: int = Field(999, ge=0, le=100_000)  # p-value and null band: 999 draws
     kd_draws: int = Field(1000, ge=19, le=100_000)
     kd_max_points: int = Field(3000, ge=50, le=100_000)
-    strength_resamples: int = Field(200, ge=0, le=100_000)
+    strength_resamples: int = Field(999, ge=0, le=100_000)
     shift_share_base_year: int | None = None
 
 
@@ -126,7 +129,7 @@ class ProductivityOptions(_Strict):
     value_added: bool = True
     poly_degree: int = Field(2, ge=1, le=6)
     markov_degree: int = Field(3, ge=1, le=4)
-    bootstrap: int = Field(20, ge=0, le=10_000)
+    bootstrap: int = Field(199, ge=0, le=10_000)  # block bootstrap for SEs: 199 draws
     exit: bool = False
 
 

@@ -82,6 +82,19 @@ def scorecard_dimensions(columns: Mapping[str, str] | None = None) -> pd.DataFra
 
 HEADLINE_COLUMNS = ["cluster_id", "cluster_name", "notebook", "key", "label", "unit", "value", "se", "origin"]
 
+#: Causal estimates → the headline flag (1 credible, 0 not) that says whether the cluster's pre-trend test
+#: let the estimate stand as a causal effect. A cluster recording 0 is neither ranked nor flagged on it.
+CREDIBILITY: dict[str, str] = {"programme_att": "programme_credible"}
+
+
+def _not_credible(headlines: pd.DataFrame, key: str) -> set:
+    """Clusters whose credibility headline for ``key`` is recorded as 0 (pre-trend test rejected)."""
+    flag = CREDIBILITY.get(key)
+    if flag is None:
+        return set()
+    rows = headlines[(headlines["key"] == flag) & (headlines["value"] == 0)]
+    return set(rows["cluster_id"].tolist())
+
 
 # ---------------------------------------------------------------------------------------------------------
 # Reading the results
@@ -367,7 +380,9 @@ def rank_clusters(headlines: pd.DataFrame, key: str, *, notebook: str | None = N
     P(c first) → Φ((m_c − m_other) / sqrt(s_c² + s_other²)). Independence across clusters is assumed
     (the estimates come from different samples).
 
-    Clusters without an estimate or without a standard error are left out and counted in ``excluded``;
+    Clusters without an estimate or without a standard error, and clusters whose credibility flag
+    (:data:`CREDIBILITY`, e.g. ``programme_credible`` = 0 for ``programme_att``) says the pre-trend test
+    rejected, are left out and counted in ``excluded``;
     a negative standard error raises :class:`~agrocluster.errors.DataContractError`.
 
     Examples
@@ -388,17 +403,20 @@ def rank_clusters(headlines: pd.DataFrame, key: str, *, notebook: str | None = N
     if not 0 < level < 1:
         raise ParamsError(f"level={level}: must be strictly between 0 and 1")
     picked = pick(headlines, key, notebook)
-    no_value = picked["value"].isna()
-    no_se = ~no_value & picked["se"].isna()
+    doubtful = picked["cluster_id"].isin(_not_credible(headlines, key))
+    picked = picked.assign(value=picked["value"].mask(doubtful))
+    no_value = picked["value"].isna() & ~doubtful
+    no_se = ~no_value & ~doubtful & picked["se"].isna()
     negative = picked["se"] < 0
     if negative.any():
         bad = picked.loc[negative].iloc[0]
         raise DataContractError(f"headline {key!r} of cluster {bad['cluster_id']!r}: standard error "
                                 f"{bad['se']} is negative")
-    excluded = pd.DataFrame({"reason": ["no estimate recorded", "no standard error recorded"],
-                             "n": [int(no_value.sum()), int(no_se.sum())]})
+    excluded = pd.DataFrame({"reason": ["no estimate recorded", "no standard error recorded",
+                                        "pre-trend test rejects: not credible as a causal effect"],
+                             "n": [int(no_value.sum()), int(no_se.sum()), int(doubtful.sum())]})
     excluded = excluded[excluded["n"] > 0].reset_index(drop=True)
-    use = picked[~no_value & ~no_se].reset_index(drop=True)
+    use = picked[~no_value & ~no_se & ~doubtful].reset_index(drop=True)
     columns = ["cluster_id", "value", "se", "point_rank", "mean_rank", "rank_low", "rank_high", "p_best"]
     if use.empty:
         return RankResult(key, [], pd.DataFrame(columns=columns), excluded, draws, seed, level, higher_is_better)
@@ -441,7 +459,8 @@ def danger_flags(headlines: pd.DataFrame, params: SynthesisParams | None = None)
     Shares recorded in percent (unit ``"%"``) are divided by 100 first: the thresholds are shares (0-1).
     Columns ``cluster_id, flag, indicator, value, rule, raised``; ``raised`` is a nullable boolean that is
     missing (``<NA>``) when the cluster did not record the indicator, so an absent number never reads as
-    "no danger".
+    "no danger", and when the indicator is a causal estimate that the cluster's pre-trend test made not
+    credible (:data:`CREDIBILITY`).
     """
     params = params or SynthesisParams()
     _check_headlines(headlines)
@@ -450,6 +469,7 @@ def danger_flags(headlines: pd.DataFrame, params: SynthesisParams | None = None)
     for flag, (key, op, attribute) in FLAGS.items():
         threshold = float(getattr(params, attribute))
         picked = pick(headlines, key).set_index("cluster_id").reindex(clusters)
+        picked.loc[picked.index.isin(_not_credible(headlines, key)), "value"] = np.nan  # no flag from it
         percent = picked["unit"].fillna("").astype(str).str.strip().eq("%")
         values = picked["value"].where(~percent, picked["value"] / 100)  # thresholds are shares (0-1)
         raised = values > threshold if op == ">" else values < threshold

@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from agrocluster.concentration.specialisation import gini, hoover_index, locational_gini, shift_share
+from agrocluster.concentration.specialisation import (
+    gini,
+    hoover_index,
+    location_quotient,
+    locational_gini,
+    shift_share,
+)
 from agrocluster.concentration.strength import eco_stars, strong_clusters
 from agrocluster.errors import DataContractError, ParamsError
 from agrocluster.results import ResultProtocol, indicator_tidy, set_exclusions
@@ -39,7 +45,9 @@ __all__ = [
     "kd_ranges",
     "kd_subsample",
     "latest_cross_section",
+    "location_quotients",
     "lq_options",
+    "plants_add_up",
     "production_standing",
     "region_centres",
     "sector_roles",
@@ -290,16 +298,46 @@ def kd_subsample(points: pd.DataFrame, sector_code: str, max_points: int, *, see
 # --------------------------------------------------------------------------------------- specialisation
 
 
-def lq_options(options: Any, regional: pd.DataFrame, *, traded_column: str = "traded") -> dict[str, Any]:
+def plants_add_up(regional: pd.DataFrame, establishments: pd.DataFrame | None, *, employment: str = "labour",
+                  region: str = "region", sector: str = "sector", year: str = "year") -> bool:
+    """Whether ``establishments`` (one row per plant) hold every job of the regional table.
+
+    True when the plants have region, sector, year and employment ``employment`` in every row of the
+    regional table's years and their sums equal the table's employment in every cell (relative error
+    below 1e-6). Only then can an interval from resampling plants stand beside the table's LQs.
+    """
+    cols = [region, sector, year, employment]
+    if establishments is None or any(c not in establishments.columns for c in cols):
+        return False
+    years = set(regional[year].tolist()) if year in regional.columns else None
+    plants = establishments if years is None else establishments[establishments[year].isin(years)]
+    if len(plants) == 0 or plants[cols].isna().to_numpy().any():
+        return False
+    keys = [k for k in (year, region, sector) if k in regional.columns]
+    cells = regional.groupby(keys, observed=True)["employment"].sum()
+    by_plant = plants.groupby(keys, observed=True)[employment].sum()
+    if not by_plant.index.isin(cells.index).all():
+        return False
+    sums = by_plant.reindex(cells.index, fill_value=0.0).to_numpy(dtype="float64")
+    return bool(np.allclose(sums, cells.to_numpy(dtype="float64"), rtol=1e-6, atol=1e-9))
+
+
+def lq_options(options: Any, regional: pd.DataFrame, establishments: pd.DataFrame | None = None, *,
+               traded_column: str = "traded", employment: str = "labour") -> dict[str, Any]:
     """Keyword arguments of :func:`location_quotient` from ``params.concentration``.
 
     ``lq_base="traded"`` needs to know which sectors are traded: the regional table must carry a boolean
     column ``traded_column``; otherwise this raises :class:`ParamsError` naming the value. ``lq_interval``
-    ``"none"`` means no interval.
+    ``"none"`` means no interval. ``lq_interval="establishments"`` (the default) resamples plants, which
+    needs the establishments whose employment (column ``employment``) adds up to the regional table
+    (:func:`plants_add_up`); without them the interval falls back to ``"poisson"``, and the returned
+    ``interval`` says which one is used.
     """
     base = options.lq_base
-    kwargs: dict[str, Any] = {"base": base, "level": options.interval_level,
-                              "interval": None if options.lq_interval == "none" else options.lq_interval}
+    interval = None if options.lq_interval == "none" else options.lq_interval
+    if interval == "establishments" and not plants_add_up(regional, establishments, employment=employment):
+        interval = "poisson"
+    kwargs: dict[str, Any] = {"base": base, "level": options.interval_level, "interval": interval}
     if base == "traded":
         if traded_column not in regional.columns:
             raise ParamsError(
@@ -309,6 +347,32 @@ def lq_options(options: Any, regional: pd.DataFrame, *, traded_column: str = "tr
             )
         kwargs["traded"] = traded_column
     return kwargs
+
+
+def location_quotients(regional: pd.DataFrame, establishments: pd.DataFrame | None, lq_args: Mapping[str, Any],
+                       *, n_boot: int = 999, seed: int | None = None, employment: str = "labour") -> pd.DataFrame:
+    """LQ of every cell of the regional table with the interval ``lq_args`` names (from :func:`lq_options`).
+
+    With ``interval="establishments"`` the interval comes from resampling the plants of ``establishments``
+    within their region (:func:`location_quotient`); cells of the regional table without plants keep LQ 0
+    with interval 0–0. Otherwise this is ``location_quotient(regional, **lq_args)``.
+    """
+    if lq_args.get("interval") != "establishments":
+        return location_quotient(regional, **lq_args, n_boot=n_boot, seed=seed)
+    keys = [k for k in ("year", "region", "sector") if k in regional.columns]
+    traded = lq_args.get("traded")
+    plants = establishments.loc[establishments["year"].isin(set(regional["year"].tolist()))] \
+        if "year" in keys else establishments
+    if isinstance(traded, str):
+        flags = regional[["sector", traded]].drop_duplicates("sector")
+        plants = plants.merge(flags, on="sector", how="left", validate="many_to_one")
+    by_plant = location_quotient(plants, value=employment, **lq_args, n_boot=n_boot, seed=seed)
+    point = location_quotient(regional, **{**lq_args, "interval": None})
+    out = point.merge(by_plant.drop(columns="lq"), on=keys, how="left", validate="one_to_one")
+    empty = out["lq_lo"].isna().to_numpy()
+    out.loc[empty, ["lq_lo", "lq_hi", "lq_se"]] = 0.0
+    out["boot_defined"] = out["boot_defined"].fillna(n_boot).astype("int64")
+    return out
 
 
 def core_regions(lq_latest: pd.DataFrame, sector_code: str, declared: Sequence[str] = (), n: int = 3, *,
@@ -371,24 +435,43 @@ def concentration_indices(regional: pd.DataFrame, sectors: Sequence[str], years:
 
 
 def cluster_strength(regional_year: pd.DataFrame, sector_code: str, core: Sequence[str] = (), *,
-                     n_resamples: int = 200, seed: int | None = None, region: str = "region",
-                     sector: str = "sector", base: str = "all", traded: Any = None) -> pd.DataFrame:
+                     n_resamples: int = 999, seed: int | None = None, region: str = "region",
+                     sector: str = "sector", base: str = "all", traded: Any = None,
+                     establishments: pd.DataFrame | None = None, resample: str | None = "poisson",
+                     employment: str = "labour") -> pd.DataFrame:
     """US Cluster Mapping "strong cluster" flag and European Cluster Observatory stars of one sector.
 
     Runs :func:`strong_clusters` and :func:`eco_stars` on one year of the regional table (all sectors, as
     their percentiles and LQs need) and keeps the sector's cells: ``region, core, employment,
     establishments, lq, strong, strong_stability, stars, stars_stability, size_star,
-    specialisation_star, focus_star`` sorted by LQ (highest first). Stabilities are the share of
-    ``n_resamples`` Poisson redraws of employment in which the flag keeps its observed value (NaN when
-    ``n_resamples`` is 0).
+    specialisation_star, focus_star, strong_probability`` sorted by LQ (highest first). Stabilities are the
+    share of ``n_resamples`` draws in which the flag keeps its observed value (NaN when ``n_resamples`` is
+    0), ``strong_probability`` the share in which the cell is strong.
+
+    ``resample="establishments"`` (the value of ``lq_options(...)["interval"]`` when the plants add up to
+    the regional table) draws from ``establishments`` of the table's year, resampling plants within their
+    region, so the flags carry the same uncertainty as the LQ interval; any other value (``"poisson"``,
+    ``"bootstrap"``, ``None``) redraws employment as Poisson counts.
     """
     years = regional_year["year"].nunique() if "year" in regional_year.columns else 1
     if years > 1:
         raise DataContractError(f"cluster_strength reads one year; the table holds {years}: filter one first")
     opts = {"region": region, "sector": sector, "base": base, "traded": traded,
             "n_resamples": max(int(n_resamples), 1), "seed": seed}
-    strong = strong_clusters(regional_year, **opts)
-    stars = eco_stars(regional_year, **opts)
+    table = regional_year
+    if resample == "establishments":
+        if not plants_add_up(regional_year, establishments, employment=employment, region=region, sector=sector):
+            raise DataContractError(
+                "cluster_strength(resample='establishments') needs establishments whose "
+                f"'{employment}' adds up to the regional table's employment in every cell")
+        table = establishments.loc[establishments["year"].isin(set(regional_year["year"].tolist()))] \
+            if "year" in regional_year.columns else establishments
+        table = table.rename(columns={employment: "employment"})
+        if isinstance(traded, str):
+            table = table.merge(regional_year[[sector, traded]].drop_duplicates(sector), on=sector, how="left")
+        opts["resample"] = "establishments"
+    strong = strong_clusters(table, **opts)
+    stars = eco_stars(table, **opts)
     keys = [k for k in ("year", region, sector) if k in strong.columns]
     merged = strong.merge(
         stars[[*keys, "stars", "stars_stability", "size_star", "specialisation_star", "focus_star"]],
@@ -399,9 +482,9 @@ def cluster_strength(regional_year: pd.DataFrame, sector_code: str, core: Sequen
     out.insert(out.columns.get_loc(region) + 1, "core", out[region].astype(str).isin([str(r) for r in core]))
     out = out.rename(columns={"stability": "strong_stability"})
     if int(n_resamples) == 0:  # no resampling asked for: no stability to report
-        out[["strong_stability", "stars_stability"]] = np.nan
+        out[["strong_stability", "stars_stability", "strong_probability"]] = np.nan
     cols = [region, "core", "employment", "establishments", "lq", "strong", "strong_stability", "stars",
-            "stars_stability", "size_star", "specialisation_star", "focus_star"]
+            "stars_stability", "size_star", "specialisation_star", "focus_star", "strong_probability"]
     return out.sort_values(["lq", region], ascending=[False, True], kind="stable")[cols].reset_index(drop=True)
 
 

@@ -1,9 +1,14 @@
 """Cluster strength flags: US Cluster Mapping "strong cluster" and European Cluster Observatory stars.
 
-Both flags are thresholds on noisy counts, so each comes with how often it survives resampling: the
-employment of every region × sector cell is redrawn as ``Poisson(e_rs)`` (seeded), LQs, shares and the
-across-region percentiles are recomputed, and ``stability`` is the share of draws in which the flag takes
-the value observed in the data. A flag with stability near 0.5 is a coin toss.
+Both flags are thresholds on noisy counts, so each comes with how often it survives resampling. With
+``resample="establishments"`` the input has one row per establishment (plant, farm) and every draw
+resamples establishments within their region, as :func:`~agrocluster.concentration.location_quotient`'s
+``interval="establishments"`` does — the same uncertainty as the LQ interval, valid when employment comes
+in plants of unequal size. ``resample="poisson"`` redraws every region × sector cell as ``Poisson(e_rs)``,
+valid only when workers locate independently. LQs, shares and the across-region percentiles are
+recomputed in every draw; ``<flag>_probability`` is the share of draws in which the flag is on and
+``stability`` the share in which it takes the value observed in the data. A flag with stability near 0.5
+is a coin toss.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from agrocluster.concentration._checks import check_count
-from agrocluster.concentration.specialisation import _lq_core, _lq_setup
+from agrocluster.concentration.specialisation import _lq_core, _lq_setup, _LQSetup, _plant_draws, _plants
 from agrocluster.errors import DataContractError
 
 
@@ -29,6 +34,19 @@ def _group_quantile(values: np.ndarray, groups: np.ndarray, q: float) -> np.ndar
     hi = np.ceil(pos).astype(np.int64)
     per_group = sorted_vals[lo] + (pos - lo) * (sorted_vals[hi] - sorted_vals[lo])
     return per_group[groups]
+
+
+def _redraws(df: pd.DataFrame, setup: _LQSetup, value: str, resample: str, n: int, seed: int | None):
+    """Yield ``(employment, establishments or None)`` per cell for each of ``n`` draws of ``resample``."""
+    if resample == "poisson":
+        rng = np.random.default_rng(seed)
+        for _ in range(n):
+            yield rng.poisson(setup.e).astype("float64"), None
+    elif resample == "establishments":
+        for emp, _, count in _plant_draws(_plants(df, setup, value), len(setup.e), n, seed):
+            yield from zip(emp, count, strict=True)
+    else:
+        raise DataContractError(f"resample must be 'establishments' or 'poisson', got {resample!r}")
 
 
 def _check_pct(p: float, name: str) -> float:
@@ -49,7 +67,8 @@ def strong_clusters(
     traded: Collection[str] | str | None = None,
     lq_percentile: float = 75,
     size_percentile: float = 25,
-    n_resamples: int = 200,
+    resample: str = "poisson",
+    n_resamples: int = 999,
     seed: int | None = None,
 ) -> pd.DataFrame:
     """US Cluster Mapping Project "strong cluster" flag of every region × sector cell.
@@ -60,13 +79,26 @@ def strong_clusters(
     percentiles across regions. Percentiles are taken over the regions where the sector has a row
     (numpy linear interpolation). ``base="traded"`` uses traded employment as LQ denominator, as USCMP.
 
+    Parameters
+    ----------
+    df : DataFrame
+        With ``resample="poisson"``: a region × sector (× year) table with employment and the count of
+        establishments (column ``establishments``). With ``resample="establishments"``: one row per
+        establishment; the count is the number of rows of the cell and ``establishments`` is ignored.
+    resample : {"poisson", "establishments"}
+        How the flag's uncertainty is drawn (see the module docstring): Poisson redraws of employment
+        with establishment counts held fixed, or establishments resampled within region.
+    n_resamples : int
+        Draws; 999 keeps the Monte Carlo SE of a share of draws below 0.016.
+
     Returns
     -------
     DataFrame
         ``[year,] region, sector, <value>, <establishments>, lq, lq_threshold, employment_threshold,
-        establishments_threshold, strong, stability`` where ``stability`` is the share of ``n_resamples``
-        Poisson redraws of employment (establishments held fixed) in which ``strong`` keeps its observed
-        value. A redraw that leaves a region with no employment gives its cells LQ 0.
+        establishments_threshold, strong, strong_probability, stability``: ``strong_probability`` is the
+        share of the ``n_resamples`` draws in which the cell is strong, ``stability`` the share in which
+        ``strong`` keeps its observed value. A draw that leaves a region with no employment gives its
+        cells LQ 0.
 
     Examples
     --------
@@ -84,29 +116,35 @@ def strong_clusters(
     q_lq = _check_pct(lq_percentile, "lq_percentile")
     q_size = _check_pct(size_percentile, "size_percentile")
     n_resamples = check_count(n_resamples, "n_resamples")
-    setup = _lq_setup(df, region, sector, value, year, base, traded, extra=(establishments,))
-    est = setup.table[establishments].to_numpy(dtype="float64")
-    est_thr = _group_quantile(est, setup.g_sec, q_size)
+    if resample == "establishments":
+        setup = _lq_setup(df, region, sector, value, year, base, traded)
+        est = np.bincount(_plants(df, setup, value).cell, minlength=len(setup.e)).astype("float64")
+    else:
+        setup = _lq_setup(df, region, sector, value, year, base, traded, extra=(establishments,))
+        est = setup.table[establishments].to_numpy(dtype="float64")
 
-    def flags(e: np.ndarray) -> tuple[np.ndarray, ...]:
+    def flags(e: np.ndarray, n_est: np.ndarray) -> tuple[np.ndarray, ...]:
         lq = np.nan_to_num(_lq_core(e, setup.g_reg, setup.g_sec, setup.g_all)[0], nan=0.0)
         lq_thr = _group_quantile(lq, setup.g_sec, q_lq)
         e_thr = _group_quantile(e, setup.g_sec, q_size)
-        strong = (lq >= lq_thr) & (lq >= 1.0) & (e > e_thr) & (est > est_thr)
-        return strong, lq, lq_thr, e_thr
+        est_thr = _group_quantile(n_est, setup.g_sec, q_size)
+        strong = (lq >= lq_thr) & (lq >= 1.0) & (e > e_thr) & (n_est > est_thr)
+        return strong, lq, lq_thr, e_thr, est_thr
 
-    strong, lq, lq_thr, e_thr = flags(setup.e)
-    rng = np.random.default_rng(seed)
-    agree = np.zeros(len(strong))
-    for _ in range(n_resamples):
-        agree += flags(rng.poisson(setup.e).astype("float64"))[0] == strong
-    out = setup.table[[*setup.keys, value, establishments]].copy()
+    strong, lq, lq_thr, e_thr, est_thr = flags(setup.e, est)
+    on = np.zeros(len(strong))
+    for e_b, est_b in _redraws(df, setup, value, resample, n_resamples, seed):
+        on += flags(e_b, est if est_b is None else est_b)[0]
+    out = setup.table[list(setup.keys)].copy()
+    out[value] = setup.e
+    out[establishments] = est
     out["lq"] = lq
     out["lq_threshold"] = lq_thr
     out["employment_threshold"] = e_thr
     out["establishments_threshold"] = est_thr
     out["strong"] = strong
-    out["stability"] = agree / n_resamples
+    out["strong_probability"] = on / n_resamples
+    out["stability"] = np.where(strong, on, n_resamples - on) / n_resamples
     return out.reset_index(drop=True)
 
 
@@ -122,7 +160,8 @@ def eco_stars(
     size_top: float = 10,
     lq_min: float = 2.0,
     focus_top: float = 10,
-    n_resamples: int = 200,
+    resample: str = "poisson",
+    n_resamples: int = 999,
     seed: int | None = None,
 ) -> pd.DataFrame:
     """European Cluster Observatory stars (0–3) of every region × sector cell.
@@ -136,14 +175,17 @@ def eco_stars(
       regions for that sector.
 
     Percentiles are across the regions where the sector has a row (numpy linear interpolation).
+    ``df``, ``resample`` and ``n_resamples`` are as in :func:`strong_clusters` (with
+    ``resample="establishments"``, one row per establishment).
 
     Returns
     -------
     DataFrame
         ``[year,] region, sector, <value>, lq, focus_share, size_star, specialisation_star, focus_star,
-        stars`` and for each star and for ``stars`` the share of ``n_resamples`` Poisson redraws of
-        employment in which it keeps its observed value (``size_stability``, ``specialisation_stability``,
-        ``focus_stability``, ``stars_stability``).
+        stars``; for each star the share of ``n_resamples`` draws in which it is awarded
+        (``size_star_probability``, ``specialisation_star_probability``, ``focus_star_probability``);
+        for each star and for ``stars`` the share in which it keeps its observed value
+        (``size_stability``, ``specialisation_stability``, ``focus_stability``, ``stars_stability``).
 
     Examples
     --------
@@ -177,23 +219,24 @@ def eco_stars(
 
     size, spec, focus, lq, share = stars(setup.e)
     total = size.astype(int) + spec + focus
-    rng = np.random.default_rng(seed)
-    agree = np.zeros((4, len(total)))
-    for _ in range(n_resamples):
-        b_size, b_spec, b_focus, _, _ = stars(rng.poisson(setup.e).astype("float64"))
-        agree[0] += b_size == size
-        agree[1] += b_spec == spec
-        agree[2] += b_focus == focus
-        agree[3] += (b_size.astype(int) + b_spec + b_focus) == total
-    out = setup.table[[*setup.keys, value]].copy()
+    on = np.zeros((3, len(total)))
+    same_total = np.zeros(len(total))
+    for e_b, _ in _redraws(df, setup, value, resample, n_resamples, seed):
+        b_size, b_spec, b_focus, _, _ = stars(e_b)
+        on += np.stack([b_size, b_spec, b_focus])
+        same_total += (b_size.astype(int) + b_spec + b_focus) == total
+    out = setup.table[list(setup.keys)].copy()
+    out[value] = setup.e
     out["lq"] = lq
     out["focus_share"] = share
     out["size_star"] = size
     out["specialisation_star"] = spec
     out["focus_star"] = focus
     out["stars"] = total
-    for i, name in enumerate(["size", "specialisation", "focus", "stars"]):
-        out[f"{name}_stability"] = agree[i] / n_resamples
+    for i, (name, observed) in enumerate([("size", size), ("specialisation", spec), ("focus", focus)]):
+        out[f"{name}_star_probability"] = on[i] / n_resamples
+        out[f"{name}_stability"] = np.where(observed, on[i], n_resamples - on[i]) / n_resamples
+    out["stars_stability"] = same_total / n_resamples
     return out.reset_index(drop=True)
 
 

@@ -53,13 +53,18 @@ class Spec:
     n_starts: int
     vcov: str
     start: np.ndarray | None = None
+    local: bool = False  # bootstrap draws: polish from ``start`` by least squares on the moment vector
 
 
 def poly(X: np.ndarray, degree: int, const: bool = True) -> np.ndarray:
     """All monomials of the columns of ``X`` of total degree 1..degree (and a constant)."""
     n, k = X.shape
-    if k == 1:  # the Markov polynomial in ω_{t-1}: same columns, one call
-        V = np.vander(X[:, 0], degree + 1, increasing=True)
+    if k == 1:  # the Markov polynomial in ω_{t-1}, evaluated at every step of the second stage
+        x = X[:, 0]
+        V = np.empty((n, degree + 1))
+        V[:, 0] = 1.0
+        for d in range(1, degree + 1):
+            np.multiply(V[:, d - 1], x, out=V[:, d])
         return V if const else V[:, 1:]
     cols = [np.ones(n)] if const else []
     for d in range(1, degree + 1):
@@ -92,11 +97,16 @@ def fit_linear(panel: Panel, spec: Spec, kind: str) -> Fit:
     ``FirstDifferenceOLS`` (a constant in differences is a linear trend: add it as a control). Info:
     ``r2`` (OLS: R²; FE: within R² in ``r2_within`` and overall R² in ``r2``; FD: R² of the differenced
     equation, uncentred as no constant is fitted), and for OLS the intercept with its standard error.
+
+    Bootstrap draws (``spec.local``, OLS and FE) need only the coefficients: the same least squares in numpy
+    (firm means swept out for the within estimator), without pyfixest's formula and covariance machinery.
     """
     import pyfixest as pf
 
     X = np.column_stack([panel.free, panel.state, panel.controls])
     terms = panel.free_names + panel.state_names + panel.control_names
+    if spec.local and kind != "fd":
+        return _linear_coefficients(panel, X, terms, kind == "fe")
     names = [f"x{j}" for j in range(X.shape[1])]
     y, firm = panel.y, panel.firm
     if kind == "fd":
@@ -138,6 +148,19 @@ def fit_linear(panel: Panel, spec: Spec, kind: str) -> Fit:
         info["r2_within"] = float(fit._r2_within)
         info["singleton_firms"] = int((np.bincount(panel.firm) == 1).sum())
     return Fit(b, terms, panel.free.shape[1] + panel.state.shape[1], V, len(y), info)
+
+
+def _linear_coefficients(panel: Panel, X: np.ndarray, terms: list[str], within: bool) -> Fit:
+    """OLS (with a constant) or within-firm least squares coefficients only."""
+    y = panel.y
+    if within:
+        counts = np.bincount(panel.firm).astype(float)
+        X = X - (np.stack([np.bincount(panel.firm, weights=col) for col in X.T], axis=1) / counts[:, None])[panel.firm]
+        y = y - (np.bincount(panel.firm, weights=y) / counts)[panel.firm]
+        b = _ols(X, y)
+    else:
+        b = _ols(np.column_stack([np.ones(len(y)), X]), y)[1:]
+    return Fit(b, terms, panel.free.shape[1] + panel.state.shape[1], None, panel.n, {})
 
 
 # ------------------------------------------------------------------------------------ OP / LP
@@ -222,10 +245,20 @@ def fit_oplp(panel: Panel, spec: Spec) -> Fit:
             return float(n * m @ W @ m)
         return float(e @ e / n)
 
+    root_w = np.linalg.cholesky(W) if go else None
+
+    def vector(theta):  # crit = |vector|²
+        e = resid(theta)
+        return np.sqrt(n) * root_w.T @ (Z.T @ e / n) if go else e / np.sqrt(n)
+
     start = spec.start if spec.start is not None else _ols(np.column_stack([np.ones(n), S_now]), ytil)[1:]
     if len(start) != S.shape[1]:
         raise ParamsError(f"start has {len(start)} values; {spec.method} estimates {S.shape[1]} in stage two")
-    theta, criterion, converged = _minimise_one(crit, np.asarray(start, float), spec)
+    if spec.local:  # a bootstrap draw: polish the full-sample solution locally
+        best = _polish(crit, vector, np.asarray(start, float))
+        theta, criterion, converged = best["theta"], best["criterion"], best["converged"]
+    else:
+        theta, criterion, converged = _minimise_one(crit, np.asarray(start, float), spec)
     if not np.isfinite(criterion):
         raise EstimationError("the second-stage criterion is not finite at the starting value")
     terms_inputs = panel.free_names + panel.state_names + ([panel.proxy_name] if go else [])
@@ -311,6 +344,11 @@ def fit_acf(panel: Panel, spec: Spec, rng: np.random.Generator) -> Fit:
         m = Z.T @ xi(theta) / n
         return float(n * m @ W @ m)
 
+    root_w = np.linalg.cholesky(W)
+
+    def vector(theta):  # crit = |vector|²
+        return np.sqrt(n) * root_w.T @ (Z.T @ xi(theta) / n)
+
     extra = [_lagged(panel.state, L)] + ([] if go else [_lagged(panel.proxy, L)[:, None]])
     Z_over = np.column_stack([Z, *extra])
     firm = panel.firm[L]
@@ -319,40 +357,47 @@ def fit_acf(panel: Panel, spec: Spec, rng: np.random.Generator) -> Fit:
         return _clustered_j(Z_over, xi(theta), firm, Z_over.shape[1] - Z.shape[1])
 
     ols_start = _ols(np.column_stack([np.ones(n), X_now]), panel.y[L])[1:]
-    if spec.start is not None and len(spec.start) != X.shape[1]:
-        raise ParamsError(f"start has {len(spec.start)} values; ACF estimates {X.shape[1]} ({terms + panel.control_names})")
-    plan = [("OLS (prodest default)", ols_start)] if spec.start is None else [("given start", spec.start)]
-    if spec.start is None:
-        for v in ACF_FIXED_STARTS:
-            plan.append((f"every elasticity {v:g}",
-                         np.r_[np.full(len(input_names), v), np.zeros(X.shape[1] - len(input_names))]))
-    centre = plan[0][1]
-    for j in range(max(spec.n_starts, 1) - 1):
-        plan.append((f"{plan[0][0]} + noise {j + 1}", centre + rng.normal(0.0, 0.2, size=centre.shape)))
-    runs = [(label, s, *_minimise_one(crit, np.asarray(s, float), spec)) for label, s in plan]
-    x_means = np.column_stack([panel.free, panel.state] + ([panel.proxy[:, None]] if go else [])).mean(axis=0)
-    roots, starts_df = _group_roots(runs, terms + panel.control_names)
-    roots["admissible"] = [_admissible(r, terms, input_names, x_means, spec.translog)
-                           for r in roots["estimate"]]
-    js = [hansen(np.asarray(r, float)) for r in roots["estimate"]]
-    roots["hansen_j"] = [j for j, _ in js]
-    roots["hansen_df"] = [d for _, d in js]
-    roots["hansen_pvalue"] = [float(stats.chi2.sf(j, d)) if d > 0 and np.isfinite(j) else np.nan for j, d in js]
-    pick, reason, roots = choose_acf_root(roots)
-    chosen = roots.loc[pick]
-    theta = np.asarray(chosen["estimate"], float)
-    conv = starts_df[starts_df["converged"]]
-    agree = bool(len(conv)) and all(np.max(np.abs(np.asarray(e) - theta)) < SAME_ROOT_TOL for e in conv["estimate"])
-    info = {"criterion": float(chosen["criterion"]), "converged": bool(chosen["converged"]), "starts": starts_df,
-            "starts_agree": agree, "roots": roots.drop(columns=["estimate"]), "root_choice": reason,
-            "hansen_j": {"J": float(chosen["hansen_j"]), "df": int(chosen["hansen_df"]),
-                         "pvalue": float(chosen["hansen_pvalue"])},
-            "nobs_first_stage": panel.n, "first_stage_resid": panel.y - fitted, "ols_start": ols_start}
-    n_adm = int((roots["candidate"] & roots["admissible"]).sum())
-    if n_adm > 1:
-        warnings.warn(
-            f"ACF: {n_adm} exact roots of the criterion have every input elasticity in (0, 1); chosen by "
-            f"{reason}. Report them all (diagnostics['roots'])", AmbiguousRootWarning, stacklevel=4)
+    if spec.local and spec.start is not None:  # a bootstrap draw: polish the chosen root locally
+        best = _polish(crit, vector, np.asarray(spec.start, float))
+        theta = best["theta"]
+        info = {"criterion": best["criterion"], "converged": best["converged"], "starts": best["starts"],
+                "starts_agree": True, "nobs_first_stage": panel.n, "first_stage_resid": panel.y - fitted,
+                "ols_start": ols_start}
+    else:
+        if spec.start is not None and len(spec.start) != X.shape[1]:
+            raise ParamsError(f"start has {len(spec.start)} values; ACF estimates {X.shape[1]} ({terms + panel.control_names})")
+        plan = [("OLS (prodest default)", ols_start)] if spec.start is None else [("given start", spec.start)]
+        if spec.start is None:
+            for v in ACF_FIXED_STARTS:
+                plan.append((f"every elasticity {v:g}",
+                             np.r_[np.full(len(input_names), v), np.zeros(X.shape[1] - len(input_names))]))
+        centre = plan[0][1]
+        for j in range(max(spec.n_starts, 1) - 1):
+            plan.append((f"{plan[0][0]} + noise {j + 1}", centre + rng.normal(0.0, 0.2, size=centre.shape)))
+        runs = [(label, s, *_minimise_one(crit, np.asarray(s, float), spec)) for label, s in plan]
+        x_means = np.column_stack([panel.free, panel.state] + ([panel.proxy[:, None]] if go else [])).mean(axis=0)
+        roots, starts_df = _group_roots(runs, terms + panel.control_names)
+        roots["admissible"] = [_admissible(r, terms, input_names, x_means, spec.translog)
+                               for r in roots["estimate"]]
+        js = [hansen(np.asarray(r, float)) for r in roots["estimate"]]
+        roots["hansen_j"] = [j for j, _ in js]
+        roots["hansen_df"] = [d for _, d in js]
+        roots["hansen_pvalue"] = [float(stats.chi2.sf(j, d)) if d > 0 and np.isfinite(j) else np.nan for j, d in js]
+        pick, reason, roots = choose_acf_root(roots)
+        chosen = roots.loc[pick]
+        theta = np.asarray(chosen["estimate"], float)
+        conv = starts_df[starts_df["converged"]]
+        agree = bool(len(conv)) and all(np.max(np.abs(np.asarray(e) - theta)) < SAME_ROOT_TOL for e in conv["estimate"])
+        info = {"criterion": float(chosen["criterion"]), "converged": bool(chosen["converged"]), "starts": starts_df,
+                "starts_agree": agree, "roots": roots.drop(columns=["estimate"]), "root_choice": reason,
+                "hansen_j": {"J": float(chosen["hansen_j"]), "df": int(chosen["hansen_df"]),
+                             "pvalue": float(chosen["hansen_pvalue"])},
+                "nobs_first_stage": panel.n, "first_stage_resid": panel.y - fitted, "ols_start": ols_start}
+        n_adm = int((roots["candidate"] & roots["admissible"]).sum())
+        if n_adm > 1:
+            warnings.warn(
+                f"ACF: {n_adm} exact roots of the criterion have every input elasticity in (0, 1); chosen by "
+                f"{reason}. Report them all (diagnostics['roots'])", AmbiguousRootWarning, stacklevel=4)
     if go and not spec.translog:
         info["caveat"] = (
             "gross-output ACF with a materials proxy under Cobb-Douglas is not identified "
@@ -418,6 +463,22 @@ def _group_roots(runs: list, names: list[str]) -> tuple[pd.DataFrame, pd.DataFra
                      "n_starts": len(hit), "reached_from": "; ".join(hit["start"]),
                      "first_start": int(hit.index[0])})
     return pd.DataFrame(rows), starts_df
+
+
+def _polish(crit, vector, start: np.ndarray) -> dict:
+    """Local minimum of ``crit = |vector|²`` from ``start`` by Levenberg–Marquardt (MINPACK through
+    ``scipy.optimize.least_squares``): a few evaluations per step instead of a simplex's hundreds.
+
+    Used for bootstrap draws, which start at the full-sample solution (the chosen root) and only need
+    the nearby solution of the resampled criterion.
+    """
+    k = len(start)
+    method = "lm" if len(vector(start)) >= k else "trf"
+    res = optimize.least_squares(vector, start, method=method, xtol=1e-10, ftol=1e-12, gtol=1e-12)
+    value = float(crit(res.x))
+    starts = pd.DataFrame({"start": [np.round(start, 6).tolist()], "estimate": [res.x.tolist()],
+                           "criterion": [value], "converged": [bool(res.success)]})
+    return {"theta": res.x, "criterion": value, "converged": bool(res.success), "starts": starts, "agree": True}
 
 
 def choose_acf_root(roots: pd.DataFrame) -> tuple[int, str, pd.DataFrame]:

@@ -69,11 +69,12 @@ class Panel:
     def resample(self, firms: np.ndarray) -> Panel:
         """The panel made of the given firm blocks (with repetition), each drawn block a new firm."""
         bounds = self.firm_starts()
-        rows = np.concatenate([np.arange(bounds[f], bounds[f + 1]) for f in firms])
         sizes = bounds[firms + 1] - bounds[firms]
+        first = np.r_[0, np.cumsum(sizes)[:-1]]
+        # row j of the new panel is row (start of its block) + (j − first row of its block)
+        rows = np.repeat(bounds[firms] - first, sizes) + np.arange(int(sizes.sum()))
         new_firm = np.repeat(np.arange(len(firms)), sizes)
         has_lag = self.has_lag[rows].copy()
-        first = np.r_[0, np.cumsum(sizes)[:-1]]
         has_lag[first] = False
         return Panel(
             y=self.y[rows], free=self.free[rows], state=self.state[rows],

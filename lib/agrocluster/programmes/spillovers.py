@@ -37,6 +37,7 @@ from agrocluster.errors import DataContractError, EstimationError, ParamsError
 from agrocluster.geo import haversine_km
 from agrocluster.programmes._panel import require_columns, require_numeric
 from agrocluster.programmes.did import StaggeredDiDResult, staggered_did
+from agrocluster.programmes.power import minimum_detectable_effect
 from agrocluster.results import ResultProtocol, set_exclusions, tidy_frame
 
 
@@ -47,8 +48,10 @@ class SpilloverResult(ResultProtocol):
     Attributes
     ----------
     effects : DataFrame
-        band, lower, upper, att (Callaway–Sant'Anna simple ATT), se, ci_lower, ci_upper, pretest_pvalue,
-        n_exposed, n_unexposed, twfe_coef, twfe_se (pooled TWFE, CRV1 by unit).
+        band, lower, upper, att (Callaway–Sant'Anna simple ATT), se, ci_lower, ci_upper, mde (80 % power,
+        5 % size), pretest_pvalue (did's Wald), pretrend_pvalue (sup-t with small-sample marginals, correct
+        size in the tiny late cohorts that exposure onset creates), credible (pre-trend not rejected;
+        missing when untested), n_exposed, n_unexposed, twfe_coef, twfe_se (pooled TWFE, CRV1 by unit).
     exposure : DataFrame
         One row per non-participant kept: unit, band ("unexposed" or a band label), measure (km to the
         nearest participant, or participant share of links), onset (first exposed period, 0 if never).
@@ -262,7 +265,8 @@ def spillover_effects(
     for (lo, hi), lab in zip(pairwise(edges), labels):
         n_exp = int((expo["band"] == lab).sum())
         row = {"band": lab, "lower": lo, "upper": hi, "att": np.nan, "se": np.nan, "ci_lower": np.nan,
-               "ci_upper": np.nan, "pretest_pvalue": np.nan, "n_exposed": n_exp, "n_unexposed": n_unexposed,
+               "ci_upper": np.nan, "mde": np.nan, "pretest_pvalue": np.nan, "pretrend_pvalue": np.nan,
+               "credible": None, "n_exposed": n_exp, "n_unexposed": n_unexposed,
                "twfe_coef": twfe.get(lab, (np.nan, np.nan))[0], "twfe_se": twfe.get(lab, (np.nan, np.nan))[1]}
         if n_exp > 0:
             sub = d[d["_band"].isin([lab, "unexposed"])]
@@ -270,12 +274,14 @@ def spillover_effects(
                                 covariates=covariates, seed=seed, est_method=est_method, bootstrap=bootstrap)
             agg = res.aggregate("simple")
             row.update(att=agg.overall, se=agg.se, ci_lower=agg.ci_lower, ci_upper=agg.ci_upper,
-                       pretest_pvalue=res.pretest_pvalue)
+                       mde=minimum_detectable_effect(agg.se), pretest_pvalue=res.pretest_pvalue,
+                       pretrend_pvalue=res.pretrend_pvalue, credible=res.credible)
             by_band[lab] = res
         rows.append(row)
     excl = pd.DataFrame({"reason": list(excluded), "n_units": list(excluded.values())})
     excl = excl[excl["n_units"] > 0].reset_index(drop=True)
-    return SpilloverResult(effects=pd.DataFrame(rows), exposure=expo, excluded=excl, by_band=by_band,
+    effects = pd.DataFrame(rows).astype({"credible": "boolean"})
+    return SpilloverResult(effects=effects, exposure=expo, excluded=excl, by_band=by_band,
                            design=design)
 
 

@@ -92,14 +92,16 @@ def cross_section(data: Any, params: Any) -> Section:
 # --------------------------------------------------------------------------------------- location quotients
 
 
-def lq_arguments(params: Any, regional: pd.DataFrame) -> dict[str, Any]:
+def lq_arguments(params: Any, regional: pd.DataFrame, establishments: pd.DataFrame | None = None) -> dict[str, Any]:
     """The keyword arguments of :func:`agrocluster.concentration.location_quotient` for this workbook.
 
     The one place that turns ``params.concentration`` (``lq_base``, ``lq_interval``, ``interval_level``)
     into the LQ call: base (all or traded employment), interval kind and level, and the seed. Switch the
-    interval here and every LQ of the workbook follows.
+    interval here and every LQ of the workbook follows. ``lq_interval="establishments"`` (the default)
+    resamples the plants of ``establishments`` within their region when their employment adds up to the
+    regional table, and falls back to ``"poisson"`` otherwise (:func:`~agrocluster.concentration.mapping.lq_options`).
     """
-    return {**cmap.lq_options(params.concentration, regional), "seed": params.seed}
+    return {**cmap.lq_options(params.concentration, regional, establishments), "seed": params.seed}
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ class LocationQuotients:
     core: list[str]
     core_basis: str
     arguments: dict[str, Any]
+    establishments: pd.DataFrame | None = None
 
     @property
     def interval(self) -> str | None:
@@ -134,21 +137,27 @@ class LocationQuotients:
         return f"{self.arguments['level']:.0%} {str(self.interval).capitalize()} interval (lq_lo–lq_hi)"
 
 
-def location_quotients(regional: pd.DataFrame, params: Any) -> Section:
+def location_quotients(regional: pd.DataFrame, params: Any, establishments: pd.DataFrame | None = None) -> Section:
     """LQs of the regional employment table (as :func:`lq_arguments` says) and the core regions.
 
     The core is the regions the cluster names (``params.regions``) or, when it names none, the three
     with the highest LQ of the cluster sector in the last year (then a note says so: chosen on the
     outcome, their LQ is biased upwards).
     """
-    arguments = lq_arguments(params, regional)
-    lq = conc.location_quotient(regional, **arguments)
+    arguments = lq_arguments(params, regional, establishments)
+    options = {k: v for k, v in arguments.items() if k != "seed"}
+    lq = cmap.location_quotients(regional, establishments, options, n_boot=params.concentration.lq_draws,
+                                 seed=params.seed)
     year = int(regional["year"].max())
     latest = lq[lq["year"] == year]
     core, basis = cmap.core_regions(latest, params.cluster_sector, params.regions)
     notes = [] if params.regions else [f"The cluster names no core region: the core is {basis}."]
     reading = f"Core regions of the cluster: {', '.join(core)} ({basis})."
-    return Section(title="Location quotients", result=LocationQuotients(lq, year, latest, core, basis, arguments),
+    if params.concentration.lq_interval == "establishments" and arguments["interval"] == "poisson":
+        notes.append("LQ intervals are Poisson, valid only if workers locate independently: the establishments do "
+                     "not add up to the regional employment table, so plants cannot be resampled.")
+    return Section(title="Location quotients",
+                   result=LocationQuotients(lq, year, latest, core, basis, arguments, establishments),
                    reading=reading, notes=notes)
 
 
@@ -426,13 +435,16 @@ class Strength:
 
 def cluster_strength(regional: pd.DataFrame, lqs: Section, params: Any) -> Section:
     """US Cluster Mapping strong-cluster flag and European Cluster Observatory stars of the cluster sector in
-    every region of the last year, with their stability over ``strength_resamples`` Poisson redraws; the
+    every region of the last year, with the probability and stability of each over ``strength_resamples``
+    draws of the same design as the LQ interval (plants resampled within region, or Poisson redraws); the
     LQ base follows :func:`lq_arguments`. Headline ``strong_cluster``: 1 when any core region is strong."""
     res: LocationQuotients = lqs.result
     options, sector = params.concentration, params.cluster_sector
+    resample = "establishments" if res.arguments.get("interval") == "establishments" else "poisson"
     table = cmap.cluster_strength(regional[regional["year"] == res.year], sector, res.core,
                                   n_resamples=options.strength_resamples, seed=params.seed,
-                                  base=res.arguments["base"], traded=res.arguments.get("traded"))
+                                  base=res.arguments["base"], traded=res.arguments.get("traded"),
+                                  establishments=res.establishments, resample=resample)
     table = table.round({"employment": 0}).astype({"employment": "int64", "establishments": "int64"})
     strong = int(bool(table.loc[table["core"], "strong"].any()))
     heads = (Headline("strong_cluster", strong, note=f"sector {sector}, {res.year}"),)

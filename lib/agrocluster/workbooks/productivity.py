@@ -34,7 +34,7 @@ from agrocluster.productivity import (
 from agrocluster.productivity.tfp import TFPResult
 from agrocluster.productivity.uses import PremiumResult
 from agrocluster.productivity.workflow import METHOD_NAMES, MethodFits, ProductionSpec
-from agrocluster.programmes import event_study, spillover_effects, staggered_did, twfe_did
+from agrocluster.programmes import credibility_reading, event_study, spillover_effects, staggered_did, twfe_did
 from agrocluster.programmes.prepare import programme_panel, treatment_exits
 from agrocluster.sections import Section, excluded_frame
 from agrocluster.workbooks.common import has_coordinates, interval_text, loader_excluded, span_text
@@ -316,17 +316,25 @@ class ProgrammeEffects:
 
     @property
     def pretest(self) -> float:
-        return float(self.did.pretest_pvalue)
+        """p-value of the pre-trend test that keeps its size in small cohorts (sup-t, small-sample t reference)."""
+        return float(self.did.pretrend_pvalue)
+
+    @property
+    def credibility(self) -> str:
+        """:func:`~agrocluster.programmes.credibility_reading`: the pre-trend verdict and the minimum
+        detectable effect, in words."""
+        return credibility_reading(self.did)
 
     @property
     def pre_bands_cover_zero(self) -> bool:
         pre = self.dynamic.table[self.dynamic.table["event_time"] < 0]
         return bool(((pre["ci_lower"] <= 0) & (pre["ci_upper"] >= 0)).all()) if len(pre) else True
 
-    def pretrend(self) -> tuple[str, str | None, str]:
-        """:func:`pretrend_reading` of this DiD."""
-        return pretrend_reading(self.pretest, self.did.pretest_df, self.cohorts["n_treated"],
-                                self.pre_bands_cover_zero)
+    def pretrend(self) -> tuple[str, str, str]:
+        """(the sentence under the DiD table, the caveat note, the clause of the closing summary), all from
+        :attr:`credibility`: when the pre-trend test rejects, the estimate is not credible as a causal effect."""
+        text = self.credibility
+        return text, f"Programme: {text}", f". {text}"
 
     @property
     def band(self) -> str:
@@ -343,42 +351,6 @@ class ProgrammeEffects:
         return self.cohorts.rename(columns={"group": "cohort (entry period)", "n_treated": "units"})
 
 
-def pretrend_reading(pvalue: float, n_cells: int, cohort_sizes: pd.Series,
-                     bands_cover_zero: bool) -> tuple[str, str | None, str]:
-    """What the pre-trend test (Wald, all pre-entry ATT(g,t) = 0, as R ``did``) says, three ways.
-
-    Returns (the sentence under the DiD table, the caveat note when the test rejects at 5% or None, the
-    clause of the closing summary). With cohorts of fewer than :data:`FEW_UNITS` units the test's covariance
-    rests on few units and rejects too often, which the wording says, together with whether the uniform
-    pre-entry bands (``bands_cover_zero``) all contain zero.
-    """
-    if np.isnan(pvalue):
-        return "Pre-trend test: no pre-entry period to test.", None, ""
-    few = int(cohort_sizes.min()) < FEW_UNITS
-    sizes = f"{int(cohort_sizes.min())}–{int(cohort_sizes.max())}"
-    bands = ("the uniform pre-entry bands all contain zero" if bands_cover_zero
-             else "some uniform pre-entry bands exclude zero")
-    rejects = pvalue < 0.05
-    text = (f"Pre-trend test: p = {pvalue:.3f} over {n_cells} pre-entry cells"
-            + (" — parallel trends are in doubt." if rejects else "."))
-    if not rejects:
-        clause = (f". The pre-trend test does not reject parallel trends (p = {pvalue:.2f})"
-                  + (f", though cohorts of {sizes} units make it a weak check" if few else ""))
-        return text, None, clause
-    if few:
-        text += (f" Cohorts have {sizes} units: the pre-trend Wald test uses a covariance estimated from so few units "
-                 "and rejects too often in such samples; "
-                 + ("the uniform bands contain zero at every pre-entry period." if bands_cover_zero else
-                    "the uniform bands exclude zero at some pre-entry period."))
-        note = (f"Programme: the pre-trend test rejects parallel trends (p = {pvalue:.3f}); with cohorts of {sizes} "
-                "units the test is unreliable" + (" and the uniform pre-entry bands all contain zero"
-                                                  if bands_cover_zero else "") + "; read the ATT with caution.")
-        clause = f". With cohorts of {sizes} units the pre-trend test (p = {pvalue:.3f}) is unreliable; {bands}"
-        return text, note, clause
-    note = f"Programme: the pre-trend test rejects parallel trends (p = {pvalue:.3f}); read the ATT with caution."
-    return text, note, f". The pre-trend test rejects parallel trends (p = {pvalue:.3f}), so the estimate is doubtful"
-
-
 def programme_effects(sample: ProgrammeSample, truth: dict | None = None, *, control: str = "never_treated",
                       seed: int = 0, anticipation: int = 0, bootstrap: int = 999) -> Section:
     """Staggered DiD (Callaway & Sant'Anna 2021, as R ``did::att_gt``) with TWFE beside it.
@@ -393,6 +365,7 @@ def programme_effects(sample: ProgrammeSample, truth: dict | None = None, *, con
     cohorts = did.att_gt.groupby("group", as_index=False)["n_treated"].max().merge(group_agg.table, on="group",
                                                                                     how="left")
     cohorts["group"] = cohorts["group"].astype(str)
+    cohorts = cohorts.merge(did.power()[["cohort", "mde"]], left_on="group", right_on="cohort").drop(columns="cohort")
     es_twfe = event_study(df, "log_outcome", "firm_id", "year", "first_treated", method="twfe")
     twfe = twfe_did(df, "log_outcome", "firm_id", "year", "first_treated")
     effects = ProgrammeEffects(sample, did, simple, dynamic, cohorts, twfe, es_twfe, truth)
@@ -409,7 +382,7 @@ def programme_effects(sample: ProgrammeSample, truth: dict | None = None, *, con
         notes.append(f"Staggered DiD: small cohorts ({txt}): wide bands, weak pre-trend test.")
     pre_text, pre_note, _ = effects.pretrend()
     lines.insert(1, pre_text)
-    notes += [pre_note] if pre_note else []
+    notes.append(pre_note)
     table = pd.concat([
         pd.DataFrame({"item": ["units in the balanced panel", "comparison group", "estimator",
                                "multiplier-bootstrap draws", "anticipation periods"],
@@ -433,7 +406,11 @@ def did_vs_twfe(effects: ProgrammeEffects) -> Section:
         {"estimate": "static TWFE coefficient", "value": twfe.coef, "se": twfe.se, "ci_lower": twfe.ci_lower,
          "ci_upper": twfe.ci_upper},
         {"estimate": "TWFE: share of treated cells with negative weight", "value": twfe.negative_weight_share},
-        {"estimate": "pre-trend test p-value (Wald, all pre-entry ATT(g,t) = 0)", "value": effects.pretest},
+        {"estimate": "minimum detectable effect of the simple ATT (80% power, 5% size)",
+         "value": effects.did.summary()["mde"].iloc[0]},
+        {"estimate": "pre-trend test p-value (sup-t, small-sample t reference)", "value": effects.pretest},
+        {"estimate": "pre-trend test p-value (Wald as R did; over-rejects with small cohorts)",
+         "value": effects.did.pretest_pvalue},
     ]
     if effects.true_event_study is not None:
         rows.append({"estimate": "true simple ATT (synthetic generator)", "value": effects.truth["att_simple"]})
@@ -455,8 +432,8 @@ def spillovers(prepared: ProductivityData, sample: ProgrammeSample, bands_km: li
     truth = prepared.truth_programme
     reading = (f"True spillover in the synthetic data: {truth['spillover_effect']:+.3f} log points within "
                f"{truth['spillover_band_km']:g} km of a participant, from its entry." if truth else "")
-    table = spill.table()[["band", "att", "se", "ci_lower", "ci_upper", "pretest_pvalue", "n_exposed",
-                           "n_unexposed", "twfe_coef", "twfe_se"]]
+    table = spill.table()[["band", "att", "se", "ci_lower", "ci_upper", "mde", "pretrend_pvalue", "credible",
+                           "n_exposed", "n_unexposed", "twfe_coef", "twfe_se"]]
     return Section(title="Spillovers", result=spill, table=table, reading=reading, excluded=excluded)
 
 
@@ -468,7 +445,7 @@ def headlines(fit: ProductionFit, dispersion_9010: float, premium: Section, effe
     """The headline numbers of workbook 03; ``result`` is a list of keyword dicts for ``Recorder.headline``.
 
     Keys: member_tfp_premium, programme_att, acf_beta_l, acf_beta_k, returns_to_scale (ACF only),
-    tfp_dispersion_9010, programme_pretrend_pvalue.
+    tfp_dispersion_9010, programme_pretrend_pvalue, programme_credible, programme_mde.
     """
     heads, notes = [], []
     if premium.computed:
@@ -500,8 +477,13 @@ def headlines(fit: ProductionFit, dispersion_9010: float, premium: Section, effe
     heads.append(("tfp_dispersion_9010", dispersion_9010, None,
                   f"90–10 log-TFP difference within sector-year ({fit.method_name})", "log points", None))
     pre = effects.pretest
-    heads.append(("programme_pretrend_pvalue", None if np.isnan(pre) else pre, None, "pre-trend test p-value", None,
-                  None))
+    heads.append(("programme_pretrend_pvalue", None if np.isnan(pre) else pre, None, "pre-trend test p-value (sup-t)",
+                  None, None))
+    credible = effects.did.credible
+    heads.append(("programme_credible", None if credible is None else int(credible), None,
+                  "programme ATT credible as a causal effect (1 = yes)", "flag", None))
+    heads.append(("programme_mde", effects.did.summary()["mde"].iloc[0], None,
+                  "minimum detectable programme effect (80% power, 5% size)", "log points", None))
     records = [{"key": k, "value": None if v is None else float(v), "se": None if s is None else _finite(s),
                 "note": n} for k, v, s, lab, u, n in heads]
     table = pd.DataFrame([{"key": k, "value": v, "se": s, "unit": u or "", "meaning": lab}
