@@ -37,7 +37,9 @@ def test_notebook_is_clean_and_has_one_parameters_cell(path):
     names = {line.split("=")[0].strip() for line in cell.source.splitlines() if "=" in line}
     assert {"output_dir"} <= names and ("cluster_id" in names or "results_dir" in names)
     following = nb.cells[tagged[0] + 1].source
-    assert "agrocluster.params.load(" in following or "synthesis" in path.stem, \
+    from agrocluster.runner import COLLECTION_NOTEBOOKS
+
+    assert "agrocluster.params.load(" in following or path.stem in COLLECTION_NOTEBOOKS, \
         "the cell after the parameters cell must validate them through agrocluster.params.load"
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "first cell: '# Title'"
 
@@ -92,7 +94,7 @@ def test_make_help_lists_the_targets():
     result = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0
     for target in ("report", "test", "install", "benchmarks"):
-        assert re.search(rf"^\s+{target}\s", result.stdout, re.M), result.stdout
+        assert re.search(rf"^\s+{target}\s", result.stdout, re.MULTILINE), result.stdout
 
 
 def test_console_script_is_installed():
