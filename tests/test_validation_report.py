@@ -68,3 +68,18 @@ def test_params_refuse_unknown_options():
     with pytest.raises(ValidationError):
         workbook.ValidationParams(coverage_fle="x")
     assert isinstance(reference.grunfeld(), pd.DataFrame)
+
+
+def test_validation_runs_once_and_reruns_when_the_coverage_study_changes(project):
+    from agrocluster import runner
+
+    tasks = runner.build_matrix(["chile_wine"], ["00_cluster_overview", "90_validation"])
+    assert [(t.cluster_id, t.notebook) for t in tasks] == [("chile_wine", "00_cluster_overview"),
+                                                           ("synthesis", "90_validation")]
+    memo = runner.HashMemo(project / "outputs" / ".cache" / "hashes.json")
+    study = project / "data" / "validation" / "coverage.csv"
+    study.parent.mkdir(parents=True)
+    study.write_text("# provenance: {}\na\n1\n", encoding="utf-8")
+    before = runner.cache_key(tasks[1], memo, "lib")
+    study.write_text("# provenance: {}\na\n2\n", encoding="utf-8")
+    assert runner.cache_key(tasks[1], memo, "lib") != before
