@@ -664,6 +664,18 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def combine(studies: Sequence[CoverageStudy]) -> CoverageStudy:
+    """One study from studies of disjoint checks run with the same worlds and seed (provenance of the first)."""
+    first = studies[0]
+    for other in studies[1:]:
+        if (other.params["worlds"], other.params["seed"]) != (first.params["worlds"], first.params["seed"]):
+            raise ParamsError("combine: the studies differ in worlds or seed")
+    params = {**first.params, "checks": [k for s in studies for k in s.params["checks"]]}
+    return CoverageStudy(pd.concat([s.table for s in studies], ignore_index=True),
+                         pd.concat([s.failures for s in studies], ignore_index=True), params,
+                         {k: v for s in studies for k, v in s.seconds.items()}, first.started)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m agrocluster.validation.coverage [--worlds N] [--seed S] [--jobs J] [--check KEY ...]``."""
     from agrocluster import paths
@@ -677,10 +689,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="append", choices=sorted(CHECKS), help="run only this check (repeatable)")
     parser.add_argument("--output", default=None, help="CSV path (default data/validation/coverage.csv)")
     args = parser.parse_args(argv)
-    study = run_study(args.worlds, args.seed, args.check, args.jobs)
     target = Path(args.output) if args.output else paths.project_root() / "data" / "validation" / "coverage.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(target, to_csv_text(study))
+    studies = []
+    for key in args.check or list(CHECKS):  # the file is rewritten after each check: a long run keeps its progress
+        studies.append(run_study(args.worlds, args.seed, [key], args.jobs))
+        study = combine(studies)
+        atomic_write_text(target, to_csv_text(study))
+        print(f"{key}: {study.seconds[key]:.0f} s", file=sys.stderr, flush=True)
     print(markdown_table(study.table))
     print(f"\nwritten: {target}")
     for row in study.failures.itertuples():
