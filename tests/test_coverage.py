@@ -125,3 +125,18 @@ def test_bad_options_are_refused():
         coverage.run_study(worlds=3, checks=["nope"])
     with pytest.raises(ParamsError, match="at least 2 worlds"):
         coverage.run_study(worlds=1)
+
+
+def test_merge_replaces_the_rerun_checks_and_records_their_run(tmp_path):
+    base = coverage.run_study(worlds=3, seed=2, checks=["lq-independent", "eg-dartboard"])
+    rerun = coverage.run_study(worlds=4, seed=3, checks=["lq-independent"])
+    for name, study in (("base.csv", base), ("rerun.csv", rerun)):
+        (tmp_path / name).write_text(coverage.to_csv_text(study), encoding="utf-8")
+    merged = tmp_path / "merged.csv"
+    merged.write_text(coverage.merge_text(coverage.read_study(tmp_path / "base.csv"),
+                                          coverage.read_study(tmp_path / "rerun.csv")), encoding="utf-8")
+    table, meta = coverage.read_study(merged)
+    assert table["check"].tolist() == ["lq-independent", "lq-independent", "eg-dartboard"]
+    assert table.loc[table["check"] == "lq-independent", "worlds"].tolist() == [4, 4]
+    assert table.loc[table["check"] == "eg-dartboard", "worlds"].tolist() == [3]
+    assert meta["params"]["seed"] == 2 and meta["updated_checks"]["lq-independent"]["params"]["seed"] == 3

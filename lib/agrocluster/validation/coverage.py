@@ -656,6 +656,22 @@ def read_study(path: str | Path) -> tuple[pd.DataFrame, dict]:
     return table, meta
 
 
+def merge_text(base: tuple[pd.DataFrame, dict], update: tuple[pd.DataFrame, dict]) -> str:
+    """A study file whose rows of ``update``'s checks replace ``base``'s (both as read by :func:`read_study`).
+
+    The provenance stays ``base``'s, with ``updated_checks`` recording, per replaced check, the provenance of the
+    run that produced its rows (parameters, code version, date, seconds, failed worlds).
+    """
+    (old, old_meta), (new, new_meta) = base, update
+    checks = list(dict.fromkeys(new["check"]))
+    order = {key: i for i, key in enumerate([*CHECKS, *old["check"]])}
+    table = pd.concat([old[~old["check"].isin(checks)], new], ignore_index=True)
+    table = table.sort_values("check", key=lambda col: col.map(order), kind="stable", ignore_index=True)
+    run = {k: v for k, v in new_meta.items() if k != "updated_checks"}
+    meta = {**old_meta, "updated_checks": {**old_meta.get("updated_checks", {}), **dict.fromkeys(checks, run)}}
+    return "# provenance: " + json.dumps(meta, sort_keys=True) + "\n" + table.to_csv(index=False, float_format="%.4f")
+
+
 def markdown_table(table: pd.DataFrame) -> str:
     """The coverage table as Markdown (for README.md): per cent with MC SE, misses explained."""
     lines = ["| Method | DGP | Worlds | Nominal | Coverage / size (MC SE) | Verdict | Note |",
@@ -690,6 +706,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--check", action="append", choices=sorted(CHECKS), help="run only this check (repeatable)")
     parser.add_argument("--output", default=None, help="CSV path (default data/validation/coverage.csv)")
+    parser.add_argument("--merge-into", default=None,
+                        help="after the run, replace these checks' rows in this existing study file")
     args = parser.parse_args(argv)
     target = Path(args.output) if args.output else paths.project_root() / "data" / "validation" / "coverage.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -699,6 +717,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         study = combine(studies)
         atomic_write_text(target, to_csv_text(study))
         print(f"{key}: {study.seconds[key]:.0f} s", file=sys.stderr, flush=True)
+    if args.merge_into:
+        atomic_write_text(Path(args.merge_into), merge_text(read_study(args.merge_into), read_study(target)))
+        print(f"merged into: {args.merge_into}", file=sys.stderr)
     print(markdown_table(study.table))
     print(f"\nwritten: {target}")
     for row in study.failures.itertuples():
