@@ -551,7 +551,7 @@ class CoverageStudy:
         """The table as a report shows it: coverage and MC SE in per cent."""
         out = self.table[["method", "dgp", "worlds", "nominal", "coverage", "mc_se", "verdict", "note"]].copy()
         for col in ("nominal", "coverage", "mc_se"):
-            out[col] = (100 * out[col]).round(1)
+            out[col] = (100 * out[col]).map("{:.1f}".format)
         return out.rename(columns={"nominal": "nominal %", "coverage": "coverage or size %", "mc_se": "MC SE %"})
 
 
