@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.agrocluster-installed
 JOBS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install report test notebooks-sync benchmarks clean-outputs
+.PHONY: help install report test notebooks-sync benchmarks coverage clean-outputs
 
 help: ## Show the targets and what they do
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ notebooks-sync: $(STAMP) ## Re-pair notebooks/*.py with their .ipynb (jupytext) 
 
 benchmarks: $(STAMP) ## Run every script in benchmarks/ and print their timings and ratios
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+coverage: $(STAMP) ## Rerun the coverage study (200 worlds a check, ~20 min on 2 cores) into data/validation/coverage.csv
+	$(BIN)/python -m agrocluster.validation.coverage --worlds 200 --jobs 2
 
 clean-outputs: ## Remove generated reports (outputs/ is rebuilt by `make report`)
 	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

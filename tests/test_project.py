@@ -38,7 +38,9 @@ def test_notebook_is_clean_and_has_one_parameters_cell(path):
     names = {line.split("=")[0].strip() for line in cell.source.splitlines() if "=" in line}
     assert {"output_dir"} <= names and ("cluster_id" in names or "results_dir" in names)
     following = nb.cells[tagged[0] + 1].source
-    assert "agrocluster.params.load(" in following or "synthesis" in path.stem, \
+    from agrocluster.runner import COLLECTION_NOTEBOOKS
+
+    assert "agrocluster.params.load(" in following or path.stem in COLLECTION_NOTEBOOKS, \
         "the cell after the parameters cell must validate them through agrocluster.params.load"
     if "synthesis" not in path.stem:  # the runner passes the resolved parameters once, as JSON
         assert {"cluster_id", "overrides", "params_json"} <= names, "parameters cell: cluster_id, overrides, params_json"
@@ -100,7 +102,7 @@ def test_make_help_lists_the_targets():
     result = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0
     for target in ("report", "test", "install", "benchmarks"):
-        assert re.search(rf"^\s+{target}\s", result.stdout, re.M), result.stdout
+        assert re.search(rf"^\s+{target}\s", result.stdout, re.MULTILINE), result.stdout
 
 
 def test_console_script_is_installed():

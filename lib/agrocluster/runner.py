@@ -19,7 +19,7 @@ The task matrix is notebook × cluster. Each task
 Tasks run in a bounded local process pool (``jobs``, default the number of cores) or, given a
 ``scheduler`` address, on an existing Dask distributed cluster whose workers have the project installed.
 Kernel start-up is retried (parallel kernels can race for ports). Collection notebooks (the cross-cluster
-synthesis) run after the per-cluster tasks.
+synthesis, the cluster-independent validation report) run once each, after the per-cluster tasks.
 """
 
 from __future__ import annotations
@@ -46,7 +46,11 @@ from .errors import ParamsError, ResultsFileError, RunError
 from .results_file import _FILE_MODE, ResultsFile, RunLedger, atomic_write_bytes, atomic_write_text
 
 KERNEL = "python3"
-COLLECTION_NOTEBOOKS = ("05_synthesis",)
+# Notebooks that run once, not per cluster, after the per-cluster tasks, into outputs/synthesis/: the
+# cross-cluster synthesis (reads every cluster's results) and the validation report (cluster-independent).
+COLLECTION_NOTEBOOKS = ("05_synthesis", "90_validation")
+# Files a collection notebook reads besides the clusters' results (the coverage study of 90_validation).
+COLLECTION_INPUTS = ("data/validation/*.csv",)
 COLLECTION_FOLDER = paths.COLLECTION_ID
 KERNEL_START_ATTEMPTS = 3
 #: The kernel logs only critical errors: its start-up warning about TCP transport (the kernel listens on
@@ -262,6 +266,10 @@ def cache_key(task: Task, memo: HashMemo, library: str, params: Any = None) -> s
         parts["results"] = {name: entry.sha256 for name, entry in sorted(_ledger().tasks.items())
                             if entry.cluster_id != COLLECTION_FOLDER}
         parts["overrides"] = [list(o) for o in task.overrides]
+        parts["collection_inputs"] = {
+            str(p.relative_to(paths.project_root())): memo.sha256(p)
+            for pattern in COLLECTION_INPUTS for p in sorted(paths.project_root().glob(pattern))
+        }
     else:
         parts["params"] = params.model_dump(mode="json")
         parts["inputs"] = {name: memo.sha256(path) for name, path in input_files(params).items()}
