@@ -31,14 +31,22 @@ __all__ = [
     "InputOutputLinkages",
     "LinkShares",
     "NetworkMetrics",
+    "LINK_ORIENTATION",
+    "LinkOrientation",
     "brokerage_roles",
+    "link_orientation",
     "link_shares",
+    "random_mixing_share",
     "network_metrics",
     "network_over_time",
     "rasmussen_hirschman",
 ]
 
 LINK_KINDS = ("input_supply", "sales", "cooperation", "knowledge")
+#: Kind of link → orientation in the FAO study's terms (Gálvez-Nogales 2010): links along the value chain
+#: (buying inputs, selling output) are vertical, links among producers (cooperation, knowledge) horizontal.
+LINK_ORIENTATION = {"input_supply": "vertical", "sales": "vertical", "cooperation": "horizontal",
+                    "knowledge": "horizontal"}
 ROLES = ("coordinator", "itinerant", "representative", "gatekeeper", "liaison")
 
 
@@ -611,3 +619,140 @@ def rasmussen_hirschman(
         forward_basis=forward,
         indices=table,
     )
+
+
+# ------------------------------------------------------------------------------ orientation and mixing
+
+
+@dataclass(frozen=True)
+class LinkOrientation:
+    """Inside shares of the members' vertical and horizontal links against random mixing.
+
+    Attributes
+    ----------
+    shares : DataFrame
+        One row per orientation (``vertical``, ``horizontal``, ``all``) and per kind: ``n_inside,
+        n_boundary, inside_share, std_error, conf_low, conf_high`` (member-clustered bootstrap, percentile
+        interval), ``benchmark`` (random mixing), ``excess`` (= share - benchmark), ``ratio``
+        (= share / benchmark) and ``verdict`` (``above chance``, ``below chance``, ``as chance``: whether the
+        interval lies above, below or around the benchmark).
+    member_share : float, members over firms (mean over the years with links).
+    draws, level, seed : the bootstrap.
+    """
+
+    shares: pd.DataFrame
+    member_share: float
+    draws: int
+    level: float
+    seed: int
+
+    def table(self) -> pd.DataFrame:
+        return self.shares.copy()
+
+    def summary(self) -> pd.DataFrame:
+        return self.shares[self.shares["kind"] == "all"].reset_index(drop=True)
+
+    def tidy(self) -> pd.DataFrame:
+        """Excess inside share (share − benchmark) per orientation, in the tidy protocol."""
+        rows = self.summary()
+        z = rows["excess"] / rows["std_error"]
+        return pd.DataFrame({"term": rows["orientation"], "estimate": rows["excess"], "std_error": rows["std_error"],
+                             "statistic": z, "p_value": 2 * (1 - _normal_cdf(np.abs(z))),
+                             "conf_low": rows["conf_low"] - rows["benchmark"],
+                             "conf_high": rows["conf_high"] - rows["benchmark"]})
+
+
+def _normal_cdf(x):
+    from scipy.stats import norm
+
+    return norm.cdf(x)
+
+
+def random_mixing_share(n_members: np.ndarray, n_firms: np.ndarray) -> np.ndarray:
+    """Inside share expected when links join uniformly random pairs of distinct firms.
+
+    With ``M`` members among ``N`` firms, a random pair holds two members with probability
+    ``M(M-1)/(N(N-1))`` and exactly one with ``2M(N-M)/(N(N-1))``, so the share of member links that stay
+    inside is ``(M-1) / ((M-1) + 2(N-M))`` (about ``p / (2 - p)`` for a member share ``p`` of firms).
+    """
+    m, n = np.asarray(n_members, dtype=float), np.asarray(n_firms, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (m - 1) / ((m - 1) + 2 * (n - m))
+
+
+def link_orientation(
+    links: pd.DataFrame,
+    establishments: pd.DataFrame,
+    member: str = "cluster_member",
+    draws: int = 499,
+    level: float = 0.95,
+    seed: int = 0,
+) -> LinkOrientation:
+    """Vertical and horizontal links of cluster members: inside shares against a random-mixing benchmark.
+
+    Kinds map to orientations by :data:`LINK_ORIENTATION`. For the members' links of an orientation (inside
+    or boundary, counted as :func:`link_shares`) the inside share ``s = L_in / (L_in + L_b)`` is compared
+    with the share random mixing gives, ``b = sum_t w_t (M_t - 1)/((M_t - 1) + 2(N_t - M_t))`` with the
+    members ``M_t`` and firms ``N_t`` of the establishment table in year ``t`` and ``w_t`` the year's share
+    of the member links (:func:`random_mixing_share`; the baseline of Coleman's 1958 homophily index and of
+    the "inbreeding" ratio, ``s / b``). ``s > b`` beyond sampling error means links stay inside more than
+    chance: for horizontal links the FAO study's "too much inward cooperation", for vertical links its
+    "neglected links outside the cluster" (suppliers and buyers found inside only).
+
+    Uncertainty: bootstrap over member firms (``draws`` resamples, seeded). Firm ``i`` holds ``a_i`` inside
+    and ``c_i`` boundary link ends; ``s = (sum a / 2) / (sum a / 2 + sum c)`` is recomputed on each resample,
+    so links of the same firm move together; percentile interval at ``level``.
+
+    Raises
+    ------
+    DataContractError
+        As :func:`link_shares` (kinds, values, unknown firms, membership).
+    EstimationError
+        No link involves a cluster member.
+    """
+    what = "link_orientation"
+    lk = _links(links, establishments, member, what)
+    if not (lk["link_type"] != "outside").any():
+        raise EstimationError(f"{what}: no link involves a cluster member ({member!r} true)")
+    est = establishments[["firm_id", "year", member]].copy()
+    est["firm_id"] = est["firm_id"].astype(str)
+    est = est.drop_duplicates(["firm_id", "year"])
+    per_year = est.groupby("year")[member].agg(n_members=lambda m: int(m.astype(bool).sum()), n_firms="size")
+    lk["orientation"] = lk["kind"].map(LINK_ORIENTATION)
+    rng = np.random.default_rng(seed)
+    mem = lk[lk["link_type"] != "outside"]
+    firms = pd.Index(sorted(set(mem.loc[mem["m_source"], "source"]) | set(mem.loc[mem["m_target"], "target"])))
+    weights = rng.multinomial(len(firms), np.full(len(firms), 1 / len(firms)), size=draws).astype(float)
+    alpha = (1 - level) / 2
+    rows = []
+    groups = [("all", "all", mem)]
+    groups += [(o, "all", mem[mem["orientation"] == o]) for o in ("vertical", "horizontal")]
+    groups += [(LINK_ORIENTATION[k], k, mem[mem["kind"] == k]) for k in LINK_KINDS]
+    for orientation, kind, part in groups:
+        inside = part["link_type"] == "inside"
+        n_in, n_b = int(inside.sum()), int((~inside).sum())
+        row = {"orientation": orientation, "kind": kind, "n_inside": n_in, "n_boundary": n_b}
+        if n_in + n_b == 0:
+            rows.append(row)
+            continue
+        ends = pd.concat([part.loc[part["m_source"], ["source"]].rename(columns={"source": "firm"}).assign(inside=inside),
+                          part.loc[part["m_target"], ["target"]].rename(columns={"target": "firm"}).assign(inside=inside)])
+        a = ends[ends["inside"]].groupby("firm").size().reindex(firms, fill_value=0).to_numpy(dtype=float)
+        c = ends[~ends["inside"]].groupby("firm").size().reindex(firms, fill_value=0).to_numpy(dtype=float)
+        share = n_in / (n_in + n_b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            boot = (weights @ a / 2) / (weights @ a / 2 + weights @ c)
+        boot = boot[np.isfinite(boot)]
+        year_w = part.groupby("year").size()
+        years = per_year.reindex(year_w.index)
+        bench = float(np.sum(year_w.to_numpy() * random_mixing_share(years["n_members"], years["n_firms"]))
+                      / year_w.sum())
+        lo, hi = np.quantile(boot, [alpha, 1 - alpha])
+        verdict = "above chance" if lo > bench else "below chance" if hi < bench else "as chance"
+        row.update({"inside_share": share, "std_error": float(boot.std(ddof=1)), "conf_low": lo, "conf_high": hi,
+                    "benchmark": bench, "excess": share - bench, "ratio": share / bench if bench > 0 else np.nan,
+                    "verdict": verdict})
+        rows.append(row)
+    shares = pd.DataFrame(rows)
+    member_share = float((per_year["n_members"] / per_year["n_firms"]).mean())
+    return LinkOrientation(shares, member_share, draws, level, seed)
