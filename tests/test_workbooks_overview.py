@@ -155,3 +155,17 @@ def test_availability_of_the_demo_clusters(cluster_id, allowed, not_allowed):
     assert not_allowed <= set(found.missing())
     assert not found.allows("country_series")  # country_product not loaded here
     assert found.synthetic == tuple(t for t in data.tables if data.is_synthetic(t))
+
+
+def test_cluster_profile_names_isic_codes_and_cites_sources(params):
+    step = overview.cluster_profile(params)
+    assert step.computed
+    table = step.table.set_index("aspect")["profile"]
+    assert "1102 Manufacture of wines (cluster sector)" in table["ISIC rev.4 activities"]
+    assert "Giuliani" in step.reading and step.reading.startswith("Sources: [1]")
+
+
+def test_cluster_profile_not_computed_without_profile(params):
+    bare = params.model_copy(update={"profile": type(params.profile)()})
+    step = overview.cluster_profile(bare)
+    assert not step.computed and "profile" in step.reason
