@@ -363,9 +363,9 @@ def regional_intensity(params: Any) -> Section:
     title = "Intensity against the world mean (PN18 regional means)"
     opts = params.links_risks
     if opts.pn18_product is None or opts.pn18_region is None:
-        return Section.not_computed(title, needs="links_risks.pn18_product and links_risks.pn18_region in the "
-                                    "cluster's parameters (PN18 covers Asia, Europe, Latin America & Caribbean, "
-                                    "North America and Oceania)")
+        return Section.not_computed(title, needs="a PN18 product and world region for the cluster "
+                                    "(links_risks.pn18_product, links_risks.pn18_region); PN18's regional means "
+                                    "cover only Asia, Europe, Latin America & Caribbean, North America and Oceania")
     table = env.regional_intensity(sources.pn18_regional_factors(), opts.pn18_product, opts.pn18_region)
     g = table.set_index("impact").loc["ghg"]
     if not np.isfinite(g["ratio"]):
