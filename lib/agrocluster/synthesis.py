@@ -54,6 +54,17 @@ SCORECARD: dict[str, tuple[str, str, str]] = {
     "market dependence": ("04_export_links", "top_market_share", "share of exports to the largest destination"),
     "inside-link share": ("04_export_links", "inside_link_share",
                           "share of the members' business links that stay inside the cluster"),
+    "inward cooperation": ("06_cluster_links_risks", "horizontal_inward_excess",
+                           "members' horizontal links kept inside minus the share random mixing gives"),
+    "joint action": ("06_cluster_links_risks", "joint_action_tfp",
+                     "log TFP per joint-action link of a member, within firm"),
+    "GHG of production": ("06_cluster_links_risks", "ghg_production_kt",
+                          "greenhouse gases of the country's production of the product, latest year (kt CO2e, "
+                          "FAOSTAT x Poore & Nemecek 2018)"),
+    "footprint growth": ("06_cluster_links_risks", "ghg_growth_pct",
+                         "growth of that footprint over the footprint window (%)"),
+    "collapse exposure": ("06_cluster_links_risks", "worst_collapse_output_share",
+                          "largest share of output at risk among replayed real collapse episodes"),
 }
 
 #: Headline keys ranked with uncertainty by default (all have standard errors; higher is better).
