@@ -98,6 +98,9 @@ rec.section("adoption", adoption, "Share of farms growing high-yielding varietie
             "village, with binomial standard errors (real data).")
 
 # %%
+common.show_figure(rec, "adoption", wb.adoption_figure(adoption))
+
+# %%
 peers = wb.peer_adoption_real(data)
 rec.section("peer-adoption", peers, "Adoption on the village's lagged leave-one-out adoption and the farm's own lag "
             "(linear probability, season effects, with and without village effects; SE clustered by farm).")
@@ -138,6 +141,9 @@ rec.section("joint-action", joint, "Log TFP (OLS Cobb–Douglas) and export part
 fp = wb.footprint(data, params)
 rec.section("footprint", fp, "Footprint of production and exports in the latest FAOSTAT year: quantities (kt), "
             "factors per kg and totals (kt CO2e, km², million m³, t PO4e).")
+
+# %%
+common.show_figure(rec, "footprint", wb.footprint_figure(fp, params))
 
 # %%
 growth = wb.magnification(fp, opts.footprint_base_year)

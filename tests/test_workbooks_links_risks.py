@@ -103,3 +103,17 @@ def test_tea_footprint_says_pn18_has_no_item_factor():
     step = wb.footprint(load_cluster(bare, tables=["country_product"]), bare)
     assert not step.computed and "2635" in step.reason
     assert not wb.regional_intensity(p).computed
+
+
+def test_figure_steps_draw_or_pass_not_computed_through(wine, rice):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    p, data = wine
+    fig = wb.footprint_figure(wb.footprint(data, p), p)
+    assert fig.computed and len(fig.result.axes[0].lines) == 3 and "kt CO2e" in fig.reading  # two series, the 2010 mark
+    absent = wb.adoption_real(data)
+    assert wb.adoption_figure(absent) is absent
+    rp, rdata = rice
+    curves = wb.adoption_figure(wb.adoption_real(rdata))
+    assert len(curves.result.axes[0].lines) == 7                   # six villages and all villages

@@ -30,7 +30,7 @@ from agrocluster.sections import Section
 from agrocluster.workbooks.common import Headline
 
 __all__ = ["Network", "adoption_real", "collapse_exposure", "diffusion_synthetic", "footprint", "input_use",
-           "impact_inputs", "joint_action", "link_mixing", "magnification", "network", "peer_adoption_real", "regional_intensity"]
+           "adoption_figure", "footprint_figure", "impact_inputs", "joint_action", "link_mixing", "magnification", "network", "peer_adoption_real", "regional_intensity"]
 
 SYNTHETIC_TAG = "SYNTHETIC"
 #: Varieties of the rice panel counted as adoption of high-yielding varieties (``mixed``: some HYV on the farm).
@@ -192,6 +192,20 @@ def adoption_real(data: Any) -> Section:
     return Section(title=title, result=Step(table, heads), table=table.round(4), reading=reading)
 
 
+def adoption_figure(adoption: Section) -> Section:
+    """The figure step of :func:`adoption_real` (passes "not computed" through)."""
+    if not adoption.computed:
+        return adoption
+    from agrocluster import figures
+    from agrocluster.figures import links_risks as fl
+
+    fig, ax = figures.new_figure(height=3.8)
+    fl.adoption_curves(ax, adoption.result.value, title="Farms growing high-yielding varieties")
+    return Section(title=adoption.title, result=fig, reading=(
+        "Share of farms growing high-yielding (or mixed) rice varieties by season: all villages (thick, with a "
+        "95% band) and each village (real data)."))
+
+
 def peer_adoption_real(data: Any) -> Section:
     """Does a farm's adoption follow its village's lagged adoption? (:func:`agrocluster.diffusion.peer_adoption`,
     with and without village effects), read with Manski's (1993) reflection caveat. Headline
@@ -327,6 +341,21 @@ def footprint(data: Any, params: Any) -> Section:
                       f"exports {year}", unit="kt CO2e"))
     notes = [origin] if "instead" in origin or fp.missing else []
     return Section(title=title, result=Step(fp, heads), table=latest.round(3), reading=reading, notes=notes)
+
+
+def footprint_figure(fp_step: Section, params: Any) -> Section:
+    """The figure step of :func:`footprint`: greenhouse gases of production and exports by year."""
+    if not fp_step.computed:
+        return fp_step
+    from agrocluster import figures
+    from agrocluster.figures import links_risks as fl
+
+    fig, ax = figures.new_figure(height=3.8)
+    fl.footprint_series(ax, fp_step.result.value.table, "ghg", title=f"GHG of {params.product}, {params.country_iso3}")
+    return Section(title=fp_step.title, result=fig, reading=(
+        f"Greenhouse gases of the production of {params.product} in {params.country_iso3} and embodied in its exports "
+        "(kt CO2e; FAOSTAT quantities × Poore & Nemecek 2018, IPCC 2013 factors); dotted: FAOSTAT's 2010 change of "
+        "food-balance method."))
 
 
 def magnification(fp_step: Section, base_year: int | None) -> Section:
