@@ -47,3 +47,9 @@ def test_replay_errors_named():
     with pytest.raises(EstimationError, match="no exports"):
         collapse.replay(dest.assign(value=0.0), [{"name": "x", "change": -0.5, "source": "s"}])
     assert np.isnan(collapse.replay(dest, [{"name": "x", "change": -0.5, "source": "s"}])["output_share_at_risk"][0])
+
+
+def test_worst_falls_skip_falls_from_tiny_levels():
+    s = pd.DataFrame({"year": [2000, 2001, 2002, 2003], "x": [1.0, 0.0, 100.0, 80.0]})
+    assert collapse.worst_falls(s, "x")["year"].tolist() == [2001, 2003]
+    assert collapse.worst_falls(s, "x", min_share_of_peak=0.05)["year"].tolist() == [2003]   # 1 < 5% of 100

@@ -62,7 +62,7 @@ def test_wine_collapse_replays_faostat_falls_and_cited_episode(wine):
 
 
 def test_wine_real_farm_steps_are_not_computed_with_reasons(wine):
-    p, data = wine
+    _p, data = wine
     for step in (wb.adoption_real(data), wb.peer_adoption_real(data), wb.input_use(data)):
         assert not step.computed and step.reason.startswith("needs farm-level records")
 
@@ -114,6 +114,6 @@ def test_figure_steps_draw_or_pass_not_computed_through(wine, rice):
     assert fig.computed and len(fig.result.axes[0].lines) == 3 and "kt CO2e" in fig.reading  # two series, the 2010 mark
     absent = wb.adoption_real(data)
     assert wb.adoption_figure(absent) is absent
-    rp, rdata = rice
+    _rp, rdata = rice
     curves = wb.adoption_figure(wb.adoption_real(rdata))
     assert len(curves.result.axes[0].lines) == 7                   # six villages and all villages

@@ -19,6 +19,7 @@ diffusion hazards through firm links and distance.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.geo import EARTH_RADIUS_KM
 
-__all__ = ["DiffusionFit", "REFLECTION_CAVEAT", "adoption_curve", "diffusion_hazard", "exposures", "peer_adoption"]
+__all__ = ["REFLECTION_CAVEAT", "DiffusionFit", "adoption_curve", "diffusion_hazard", "exposures", "peer_adoption"]
 
 #: The caveat every peer-adoption reading carries (Manski 1993, Review of Economic Studies 60(3), 531-542).
 REFLECTION_CAVEAT = (
@@ -183,7 +184,7 @@ def exposures(adoption: pd.DataFrame, establishments: pd.DataFrame, links: pd.Da
     out = []
     chord = 2 * np.sin(band_km / (2 * EARTH_RADIUS_KM))
     years = sorted(est["year"].unique())
-    for prev_year, year in zip(years[:-1], years[1:]):
+    for prev_year, year in itertools.pairwise(years):
         before = est[est["year"] == prev_year].reset_index(drop=True)
         now = est[est["year"] == year][["firm_id", "year"]].reset_index(drop=True)
         status = before.set_index("firm_id")["adopted"]

@@ -28,19 +28,19 @@ from agrocluster.errors import DataContractError, EstimationError
 
 __all__ = [
     "LINK_KINDS",
+    "LINK_ORIENTATION",
     "InputOutputLinkages",
+    "JointAction",
+    "LinkOrientation",
     "LinkShares",
     "NetworkMetrics",
-    "LINK_ORIENTATION",
-    "LinkOrientation",
-    "JointAction",
     "brokerage_roles",
     "joint_action",
     "link_orientation",
     "link_shares",
-    "random_mixing_share",
     "network_metrics",
     "network_over_time",
+    "random_mixing_share",
     "rasmussen_hirschman",
 ]
 

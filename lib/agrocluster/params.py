@@ -199,6 +199,7 @@ class LinksRisksOptions(_Strict):
     pn18_product: str | None = None
     pn18_region: Literal["Asia", "Europe", "L. America & Caribbean", "North America", "Oceania"] | None = None
     worst_falls: int = Field(3, ge=1, le=20)
+    fall_min_share_of_peak: float = Field(0.05, ge=0, lt=1)
     episodes: list[CollapseEpisode] = Field(default_factory=list)
 
 

@@ -31,11 +31,14 @@ REPLAY_ASSUMPTIONS = ("the episode's change applies to the value of exports to t
                       "direct effect only (no input-output multiplier)")
 
 
-def worst_falls(series: pd.DataFrame, value: str, n: int = 3, label: str = "") -> pd.DataFrame:
+def worst_falls(series: pd.DataFrame, value: str, n: int = 3, label: str = "", min_share_of_peak: float = 0.0
+                ) -> pd.DataFrame:
     """The ``n`` largest year-on-year falls of ``value``: ``change = X_t / X_{t-1} - 1`` over consecutive years.
 
-    Years with a missing or zero previous value are skipped (no change defined). Returns ``episode, year,
-    before, after, change`` sorted from the largest fall; only falls (change < 0) are listed.
+    Years with a missing or zero previous value are skipped (no change defined), and so are falls from a level
+    ``X_{t-1}`` below ``min_share_of_peak`` times the series' maximum (a trade too small to be a market: a
+    country's first few tonnes). Returns ``episode, year, before, after, change`` sorted from the largest
+    fall; only falls (change < 0) are listed.
 
     Raises
     ------
@@ -52,7 +55,7 @@ def worst_falls(series: pd.DataFrame, value: str, n: int = 3, label: str = "") -
     prev = s[value].shift()
     consecutive = s["year"].diff() == 1
     change = s[value] / prev - 1
-    ok = consecutive & (prev > 0) & s[value].notna()
+    ok = consecutive & (prev > 0) & s[value].notna() & (prev >= min_share_of_peak * s[value].max())
     out = pd.DataFrame({"year": s["year"], "before": prev, "after": s[value], "change": change})[ok]
     out = out[out["change"] < 0].nsmallest(n, "change")
     out.insert(0, "episode", [f"{label}{int(y) - 1}–{int(y)}".strip() for y in out["year"]])

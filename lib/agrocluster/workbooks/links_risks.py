@@ -29,8 +29,23 @@ from agrocluster.exports.markets import destination_structure
 from agrocluster.sections import Section
 from agrocluster.workbooks.common import Headline
 
-__all__ = ["Network", "adoption_real", "collapse_exposure", "diffusion_synthetic", "footprint", "input_use",
-           "adoption_figure", "footprint_figure", "impact_inputs", "joint_action", "link_mixing", "magnification", "network", "peer_adoption_real", "regional_intensity"]
+__all__ = [
+    "Network",
+    "adoption_figure",
+    "adoption_real",
+    "collapse_exposure",
+    "diffusion_synthetic",
+    "footprint",
+    "footprint_figure",
+    "impact_inputs",
+    "input_use",
+    "joint_action",
+    "link_mixing",
+    "magnification",
+    "network",
+    "peer_adoption_real",
+    "regional_intensity",
+]
 
 SYNTHETIC_TAG = "SYNTHETIC"
 #: Varieties of the rice panel counted as adoption of high-yielding varieties (``mixed``: some HYV on the farm).
@@ -88,8 +103,8 @@ def network(data: Any, params: Any) -> Section:
                           "value": [f"{len(est):,}", f"{est['firm_id'].nunique():,}", f"{len(links):,}",
                                     f"{est['cluster_member'].mean():.3f}" if "cluster_member" in est else "n/a",
                                     origin]})
-    notes = [f"Link, diffusion (synthetic part) and joint-action steps use {origin}; their numbers demonstrate "
-             "and check the methods, not findings about the real cluster."] if synthetic else []
+    notes = [(f"Link, diffusion (synthetic part) and joint-action steps use {origin}; their numbers demonstrate "
+             "and check the methods, not findings about the real cluster.")] if synthetic else []
     return Section(title=title, result=Network(est, links, truth, origin, synthetic), table=table,
                    reading=f"Firms and links from {origin}.", notes=notes)
 
@@ -312,8 +327,8 @@ def _factors(params: Any) -> tuple[dict[str, float], str]:
     if world.empty:
         return {}, f"PN18 has no factor for FAOSTAT item {row['item']} nor for product {product!r}"
     return ({i: float(world.iloc[0][i]) for i in env.IMPACTS if i in world.columns},
-            f"PN18 has no factor for FAOSTAT item {row['item']} {row['item_name']}: the world mean of PN18's "
-            f"product {product!r} is used instead")
+            (f"PN18 has no factor for FAOSTAT item {row['item']} {row['item_name']}: the world mean of PN18's "
+            f"product {product!r} is used instead"))
 
 
 def footprint(data: Any, params: Any) -> Section:
@@ -454,8 +469,9 @@ def collapse_exposure(data: Any, params: Any) -> Section:
     year = int(flows.loc[flows["exporter"].astype(str) == params.country_iso3, "year"].max())
     dest = destination_structure(flows, params.country_iso3, year).destinations
     world = collapse.worst_falls(sources.world_totals(params.faostat_item_code), "exports", opts.worst_falls,
-                                 label="world exports ")
-    own = collapse.worst_falls(q, "exports", opts.worst_falls, label=f"{params.country_iso3} exports ")
+                                 label="world exports ", min_share_of_peak=opts.fall_min_share_of_peak)
+    own = collapse.worst_falls(q, "exports", opts.worst_falls, label=f"{params.country_iso3} exports ",
+                               min_share_of_peak=opts.fall_min_share_of_peak)
     episodes = [{"name": r.episode, "change": r.change, "markets": [], "kind": "FAOSTAT world exports",
                  "source": "FAOSTAT food balances (agrifoodpy-data)"} for r in world.itertuples()]
     episodes += [{"name": r.episode, "change": r.change, "markets": [], "kind": "FAOSTAT country exports",
@@ -470,12 +486,13 @@ def collapse_exposure(data: Any, params: Any) -> Section:
                f"an export orientation of {orientation:.0%} (FAOSTAT {int(last['year'])}), the worst episode, "
                f"{worst['episode']} ({worst['kind']}), would cut exports by {worst['loss_share']:.0%} and put "
                f"{worst['output_share_at_risk']:.0%} of output at risk. "
+               + f"FAOSTAT falls from exports below {opts.fall_min_share_of_peak:.0%} of the series' peak are not counted. "
                + ("" if opts.episodes else "No cited episode is given for this cluster (links_risks.episodes). ")
                + "; ".join(collapse.REPLAY_ASSUMPTIONS).capitalize() + ".")
     heads = (Headline("worst_collapse_output_share", float(worst["output_share_at_risk"]),
                       label="largest share of output at risk among replayed collapse episodes", unit="share",
                       note="synthetic destinations" if synthetic else None),)
-    notes = [f"Collapse replay: destinations from {SYNTHETIC_TAG} trade flows; FAOSTAT falls and cited episodes "
-             "are real."] if synthetic else []
+    notes = [(f"Collapse replay: destinations from {SYNTHETIC_TAG} trade flows; FAOSTAT falls and cited episodes "
+             "are real.")] if synthetic else []
     return Section(title=title, result=Step(table, heads), table=table.round(4), reading=reading, notes=notes)
 
