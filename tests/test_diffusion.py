@@ -89,3 +89,18 @@ def test_bad_adoption_values_named():
         diffusion.adoption_curve(d, "a", "t")
     with pytest.raises(EstimationError, match="fewer than two periods"):
         diffusion.peer_adoption(pd.DataFrame({"u": ["x", "y"], "t": [1, 1], "g": "g", "a": [0, 1]}), "a", "u", "t", "g")
+
+
+def test_generate_adoption_is_seeded_absorbing_and_checks_options():
+    from agrocluster.errors import ParamsError
+
+    c = generate_cluster(seed=3, n_firms=400)
+    a1, t1 = generate_adoption(c.establishments, c.firm_links, seed=3)
+    a2, _ = generate_adoption(c.establishments, c.firm_links, seed=3)
+    pd.testing.assert_frame_equal(a1, a2)
+    wide = a1.pivot(index="firm_id", columns="year", values="adopted").astype("float")
+    steps = wide.diff(axis=1).iloc[:, 1:]
+    assert not (steps < 0).any().any()                            # once adopted, always adopted
+    assert t1["adopters_by_year"][max(t1["adopters_by_year"])] == int(a1.loc[a1["year"] == a1["year"].max(), "adopted"].sum())
+    with pytest.raises(ParamsError, match="band_km"):
+        generate_adoption(c.establishments, c.firm_links, band_km=0)
