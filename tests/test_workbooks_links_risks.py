@@ -99,6 +99,7 @@ def test_tea_footprint_says_pn18_has_no_item_factor():
     data = load_cluster(p, tables=["country_product"])
     fp = wb.footprint(data, p)
     assert fp.computed and any("no factor for FAOSTAT item 2635" in n for n in fp.notes)
+    assert "re-exports" in fp.reading                              # Kenya exports more tea than it grows (Mombasa)
     bare = params_module.load("kenya_tea", {**SMALL, "links_risks.pn18_product": None})
     step = wb.footprint(load_cluster(bare, tables=["country_product"]), bare)
     assert not step.computed and "2635" in step.reason

@@ -354,6 +354,9 @@ def footprint(data: Any, params: Any) -> Section:
                       f"production {year} (PN18, IPCC 2013)", unit="kt CO2e"),
              Headline("ghg_exports_kt", float(g["footprint_exports"]), label=f"GHG embodied in {params.product} "
                       f"exports {year}", unit="kt CO2e"))
+    if g["exports"] > g["production"]:
+        reading += (" Exports exceed production (re-exports of imported product): the exports' footprint is partly "
+                    "incurred abroad.")
     notes = [origin] if "instead" in origin or fp.missing else []
     return Section(title=title, result=Step(fp, heads), table=latest.round(3), reading=reading, notes=notes)
 
