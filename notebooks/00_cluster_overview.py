@@ -49,6 +49,10 @@ from agrocluster.workbooks import common, overview
 identity = tables.identity_table(params)
 rec.table("identity", identity, f"What defines the {params.name} in this analysis.")
 
+# %%
+rec.section("profile", overview.cluster_profile(params), "The cluster's actors, institutions, history and governance, "
+            "and its activities by ISIC rev.4 class (cited sentences from the cluster's parameters).")
+
 # %% [markdown]
 # ## 2. Data inventory
 #

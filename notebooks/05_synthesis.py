@@ -72,7 +72,10 @@ rec.section("runs", workbook.runs(collection, result),
 # Ellison–Glaeser gamma, the agglomeration elasticity the localisation elasticity of productivity, the
 # member premium the TFP gap of members (ACF), the programme effect the staggered-DiD ATT, export orientation
 # exports over production, market dependence the share of the largest destination and the inside-link
-# share the share of members' links that stay in the cluster. A dash means the cluster did not record it.
+# share the share of members' links that stay in the cluster. From workbook 06: inward cooperation (horizontal
+# links kept inside beyond random mixing), joint action (TFP per cooperation link), the greenhouse gases of the
+# country's production of the product and their growth (real data), and the collapse exposure (largest share of
+# output at risk among replayed real episodes). A dash means the cluster did not record it.
 
 # %%
 rec.table("scorecard", result.table(), "Scorecard: headline numbers of every cluster, side by side.")

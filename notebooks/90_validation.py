@@ -94,10 +94,8 @@ study = workbook.coverage_section(params.coverage_file)
 display(rec.section("coverage", study, "Coverage of the 95% intervals and size of the 5% tests in simulated worlds."))
 
 # %%
-rec.headline("published_reproduced", int(summary.table["agree"].sum()) if summary.computed else None,
-             label="published numbers reproduced within their printed precision")
-rec.headline("coverage_within", int((study.result["verdict"] == "within").sum()) if study.computed else None,
-             label="intervals and tests within 93–97% coverage (3–7% size)")
+rec.headline("published_reproduced", int(summary.table["agree"].sum()) if summary.computed else None)
+rec.headline("coverage_within", int((study.result["verdict"] == "within").sum()) if study.computed else None)
 
 # %% [markdown]
 # ## Summary

@@ -19,7 +19,7 @@ SOURCES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")) + sorted(
 RECORDED = re.compile(r'(?:rec\.headline|Headline|_head)\(\s*"(\w+)"|heads\.append\(\(\s*"(\w+)"')
 WORKBOOK_NOTEBOOK = {"overview": "00_cluster_overview", "mapping": "01_cluster_mapping",
                      "agglomeration": "02_agglomeration", "productivity": "03_productivity",
-                     "exports": "04_export_links", "synthesis": "05_synthesis"}
+                     "exports": "04_export_links", "synthesis": "05_synthesis", "links_risks": "06_cluster_links_risks"}
 
 
 def recorded_keys() -> dict[str, set[str]]:

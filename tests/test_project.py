@@ -42,7 +42,7 @@ def test_notebook_is_clean_and_has_one_parameters_cell(path):
 
     assert "agrocluster.params.load(" in following or path.stem in COLLECTION_NOTEBOOKS, \
         "the cell after the parameters cell must validate them through agrocluster.params.load"
-    if "synthesis" not in path.stem:  # the runner passes the resolved parameters once, as JSON
+    if path.stem not in COLLECTION_NOTEBOOKS:  # the runner passes the resolved parameters once, as JSON
         assert {"cluster_id", "overrides", "params_json"} <= names, "parameters cell: cluster_id, overrides, params_json"
         assert re.search(r"agrocluster\.params\.load\(cluster_id, overrides, params_json\)", following), \
             "validate the runner's params_json: agrocluster.params.load(cluster_id, overrides, params_json)"

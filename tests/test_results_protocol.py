@@ -196,6 +196,9 @@ CASES = {
     "network_metrics": lambda c: lk.network_metrics(
         c.firm_links, c.establishments),
     "rasmussen_hirschman": lambda c: lk.rasmussen_hirschman(*_io()),
+    "link_orientation": lambda c: lk.link_orientation(c.firm_links, c.establishments, draws=49, seed=1),
+    "joint_action": lambda c: lk.joint_action(
+        c.firm_links, _est(c).assign(log_tfp=lambda d: d["log_va"]), ("log_tfp",)),
     "rank_clusters": lambda c: syn.rank_clusters(
         _headlines(), "member_tfp_premium", draws=200, seed=1),
     "synthesise": lambda c: syn.synthesise(_collection()),

@@ -166,3 +166,17 @@ def test_excluded_table_reads_the_recorders_typed_entries(project, tmp_path):
     rec.add_excluded("establishments", "zero output", 3)
     table = common.excluded_table(rec.excluded)
     assert table.to_dict("records") == [{"table": "establishments", "reason": "zero output", "rows": 3}]
+
+
+def test_cluster_profile_names_isic_codes_and_cites_sources(params):
+    step = overview.cluster_profile(params)
+    assert step.computed
+    table = step.table.set_index("aspect")["profile"]
+    assert "1102 Manufacture of wines (cluster sector)" in table["ISIC rev.4 activities"]
+    assert "Giuliani" in step.reading and step.reading.startswith("Sources: [1]")
+
+
+def test_cluster_profile_not_computed_without_profile(params):
+    bare = params.model_copy(update={"profile": type(params.profile)()})
+    step = overview.cluster_profile(bare)
+    assert not step.computed and "profile" in step.reason

@@ -25,21 +25,31 @@ import pandas as pd
 from agrocluster._frames import describe_rows as _rows
 from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.results import NothingExcluded, ResultProtocol, indicator_tidy, tidy_frame
+from agrocluster.results import NothingExcluded, ResultProtocol, indicator_tidy, set_exclusions, tidy_frame
 
 __all__ = [
     "LINK_KINDS",
+    "LINK_ORIENTATION",
     "InputOutputLinkages",
+    "JointAction",
+    "LinkOrientation",
     "LinkShares",
     "NetworkMetrics",
     "brokerage_roles",
+    "joint_action",
+    "link_orientation",
     "link_shares",
     "network_metrics",
     "network_over_time",
+    "random_mixing_share",
     "rasmussen_hirschman",
 ]
 
 LINK_KINDS = ("input_supply", "sales", "cooperation", "knowledge")
+#: Kind of link → orientation in the FAO study's terms (Gálvez-Nogales 2010): links along the value chain
+#: (buying inputs, selling output) are vertical, links among producers (cooperation, knowledge) horizontal.
+LINK_ORIENTATION = {"input_supply": "vertical", "sales": "vertical", "cooperation": "horizontal",
+                    "knowledge": "horizontal"}
 ROLES = ("coordinator", "itinerant", "representative", "gatekeeper", "liaison")
 
 
@@ -672,3 +682,281 @@ def rasmussen_hirschman(
         forward_basis=forward,
         indices=table,
     )
+
+
+# ------------------------------------------------------------------------------ orientation and mixing
+
+
+@dataclass(frozen=True)
+class LinkOrientation(NothingExcluded, ResultProtocol):
+    """Inside shares of the members' vertical and horizontal links against random mixing.
+
+    Attributes
+    ----------
+    shares : DataFrame
+        One row per orientation (``vertical``, ``horizontal``, ``all``) and per kind: ``n_inside,
+        n_boundary, inside_share, std_error, conf_low, conf_high`` (member-clustered bootstrap, percentile
+        interval), ``benchmark`` (random mixing), ``excess`` (= share - benchmark), ``ratio``
+        (= share / benchmark) and ``verdict`` (``above chance``, ``below chance``, ``as chance``: whether the
+        interval lies above, below or around the benchmark).
+    member_share : float, members over firms (mean over the years with links).
+    draws, level, seed : the bootstrap.
+    """
+
+    shares: pd.DataFrame
+    member_share: float
+    draws: int
+    level: float
+    seed: int
+
+    def table(self) -> pd.DataFrame:
+        return self.shares.copy()
+
+    def summary(self) -> pd.DataFrame:
+        return self.shares[self.shares["kind"] == "all"].reset_index(drop=True)
+
+    @property
+    def nobs(self) -> int:
+        """Members' links classified (inside or across the boundary), all orientations."""
+        every = self.shares[(self.shares["orientation"] == "all") & (self.shares["kind"] == "all")]
+        return int((every["n_inside"] + every["n_boundary"]).sum())
+
+    def tidy(self) -> pd.DataFrame:
+        """Excess inside share (share − benchmark) per orientation, in the tidy protocol."""
+        rows = self.summary()
+        z = rows["excess"] / rows["std_error"]
+        return pd.DataFrame({"term": rows["orientation"], "estimate": rows["excess"], "std_error": rows["std_error"],
+                             "statistic": z, "p_value": 2 * (1 - _normal_cdf(np.abs(z))),
+                             "conf_low": rows["conf_low"] - rows["benchmark"],
+                             "conf_high": rows["conf_high"] - rows["benchmark"]})
+
+
+def _normal_cdf(x):
+    from scipy.stats import norm
+
+    return norm.cdf(x)
+
+
+def random_mixing_share(n_members: np.ndarray, n_firms: np.ndarray) -> np.ndarray:
+    """Inside share expected when links join uniformly random pairs of distinct firms.
+
+    With ``M`` members among ``N`` firms, a random pair holds two members with probability
+    ``M(M-1)/(N(N-1))`` and exactly one with ``2M(N-M)/(N(N-1))``, so the share of member links that stay
+    inside is ``(M-1) / ((M-1) + 2(N-M))`` (about ``p / (2 - p)`` for a member share ``p`` of firms).
+    """
+    m, n = np.asarray(n_members, dtype=float), np.asarray(n_firms, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (m - 1) / ((m - 1) + 2 * (n - m))
+
+
+def link_orientation(
+    links: pd.DataFrame,
+    establishments: pd.DataFrame,
+    member: str = "cluster_member",
+    draws: int = 499,
+    level: float = 0.95,
+    seed: int = 0,
+) -> LinkOrientation:
+    """Vertical and horizontal links of cluster members: inside shares against a random-mixing benchmark.
+
+    Kinds map to orientations by :data:`LINK_ORIENTATION`. For the members' links of an orientation (inside
+    or boundary, counted as :func:`link_shares`) the inside share ``s = L_in / (L_in + L_b)`` is compared
+    with the share random mixing gives, ``b = sum_t w_t (M_t - 1)/((M_t - 1) + 2(N_t - M_t))`` with the
+    members ``M_t`` and firms ``N_t`` of the establishment table in year ``t`` and ``w_t`` the year's share
+    of the member links (:func:`random_mixing_share`; the baseline of Coleman's 1958 homophily index and of
+    the "inbreeding" ratio, ``s / b``). ``s > b`` beyond sampling error means links stay inside more than
+    chance: for horizontal links the FAO study's "too much inward cooperation", for vertical links its
+    "neglected links outside the cluster" (suppliers and buyers found inside only).
+
+    Uncertainty: bootstrap over member firms (``draws`` resamples, seeded). Firm ``i`` holds ``a_i`` inside
+    and ``c_i`` boundary link ends; ``s = (sum a / 2) / (sum a / 2 + sum c)`` is recomputed on each resample,
+    so links of the same firm move together; percentile interval at ``level``.
+
+    Raises
+    ------
+    DataContractError
+        As :func:`link_shares` (kinds, values, unknown firms, membership).
+    EstimationError
+        No link involves a cluster member.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"firm_id": list("abcdef"), "year": 2020,
+    ...                     "cluster_member": [True, True, True, False, False, False]})
+    >>> links = pd.DataFrame({"source": list("aabcd"), "target": list("bdcee"), "year": 2020, "value": 1.0,
+    ...                       "kind": ["cooperation", "sales", "knowledge", "input_supply", "cooperation"]})
+    >>> res = link_orientation(links, est, draws=99, seed=1)
+    >>> res.summary()[["orientation", "n_inside", "n_boundary", "inside_share", "benchmark"]]
+      orientation  n_inside  n_boundary  inside_share  benchmark
+    0         all         2           2           0.5       0.25
+    1    vertical         0           2           0.0       0.25
+    2  horizontal         2           0           1.0       0.25
+    """
+    what = "link_orientation"
+    lk = _links(links, establishments, member, what)
+    if not (lk["link_type"] != "outside").any():
+        raise EstimationError(f"{what}: no link involves a cluster member ({member!r} true)")
+    est = establishments[["firm_id", "year", member]].copy()
+    est["firm_id"] = est["firm_id"].astype(str)
+    est = est.drop_duplicates(["firm_id", "year"])
+    per_year = est.groupby("year")[member].agg(n_members=lambda m: int(m.astype(bool).sum()), n_firms="size")
+    lk["orientation"] = lk["kind"].map(LINK_ORIENTATION)
+    rng = np.random.default_rng(seed)
+    mem = lk[lk["link_type"] != "outside"]
+    firms = pd.Index(sorted(set(mem.loc[mem["m_source"], "source"]) | set(mem.loc[mem["m_target"], "target"])))
+    weights = rng.multinomial(len(firms), np.full(len(firms), 1 / len(firms)), size=draws).astype(float)
+    alpha = (1 - level) / 2
+    rows = []
+    groups = [("all", "all", mem)]
+    groups += [(o, "all", mem[mem["orientation"] == o]) for o in ("vertical", "horizontal")]
+    groups += [(LINK_ORIENTATION[k], k, mem[mem["kind"] == k]) for k in LINK_KINDS]
+    for orientation, kind, part in groups:
+        inside = part["link_type"] == "inside"
+        n_in, n_b = int(inside.sum()), int((~inside).sum())
+        row = {"orientation": orientation, "kind": kind, "n_inside": n_in, "n_boundary": n_b}
+        if n_in + n_b == 0:
+            rows.append(row)
+            continue
+        ends = pd.concat([part.loc[part["m_source"], ["source"]].rename(columns={"source": "firm"}).assign(inside=inside),
+                          part.loc[part["m_target"], ["target"]].rename(columns={"target": "firm"}).assign(inside=inside)])
+        a = ends[ends["inside"]].groupby("firm").size().reindex(firms, fill_value=0).to_numpy(dtype=float)
+        c = ends[~ends["inside"]].groupby("firm").size().reindex(firms, fill_value=0).to_numpy(dtype=float)
+        share = n_in / (n_in + n_b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            boot = (weights @ a / 2) / (weights @ a / 2 + weights @ c)
+        boot = boot[np.isfinite(boot)]
+        year_w = part.groupby("year").size()
+        years = per_year.reindex(year_w.index)
+        bench = float(np.sum(year_w.to_numpy() * random_mixing_share(years["n_members"], years["n_firms"]))
+                      / year_w.sum())
+        lo, hi = np.quantile(boot, [alpha, 1 - alpha])
+        verdict = "above chance" if lo > bench else "below chance" if hi < bench else "as chance"
+        row.update({"inside_share": share, "std_error": float(boot.std(ddof=1)), "conf_low": lo, "conf_high": hi,
+                    "benchmark": bench, "excess": share - bench, "ratio": share / bench if bench > 0 else np.nan,
+                    "verdict": verdict})
+        rows.append(row)
+    shares = pd.DataFrame(rows)
+    member_share = float((per_year["n_members"] / per_year["n_firms"]).mean())
+    return LinkOrientation(shares, member_share, draws, level, seed)
+
+
+# ------------------------------------------------------------------------------------------ joint action
+
+
+@dataclass(frozen=True)
+class JointAction(ResultProtocol):
+    """Outcomes of members with horizontal (cooperation, knowledge) links to other members.
+
+    Attributes
+    ----------
+    effects : DataFrame
+        Tidy rows, one per outcome × specification: ``outcome, specification, term, estimate, std_error,
+        statistic, p_value, conf_low, conf_high, nobs``. ``pooled``: members compared within sector × year;
+        ``within firm``: firm and year effects (the same firm in years with more and fewer such links).
+        ``estimate`` is the gap per additional joint-action link.
+    share_cooperating : float, share of member firm-years with at least one such link.
+    mean_links : float, mean number of such links per member-year.
+    excluded : DataFrame ``reason, n, unit, table`` (the protocol's exclusions, with the table they come from).
+    """
+
+    effects: pd.DataFrame
+    share_cooperating: float
+    mean_links: float
+    excluded: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        set_exclusions(self, unit="rows")
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per outcome × specification; ``term`` reads ``outcome (specification)``."""
+        e = self.effects
+        return tidy_frame(e["outcome"] + " (" + e["specification"] + ")", e["estimate"], e["std_error"],
+                          e["statistic"], e["p_value"], e["conf_low"], e["conf_high"])
+
+    def summary(self) -> pd.DataFrame:
+        return self.effects.copy()
+
+    @property
+    def nobs(self) -> int:
+        """Member firm-years in the largest of the regressions."""
+        return int(self.effects["nobs"].max()) if len(self.effects) else 0
+
+
+def joint_action(
+    links: pd.DataFrame,
+    establishments: pd.DataFrame,
+    outcomes: tuple[str, ...],
+    member: str = "cluster_member",
+    kinds: tuple[str, ...] = ("cooperation", "knowledge"),
+) -> JointAction:
+    """Do members engaged in joint action do better? Within-cluster comparisons, as ``pyfixest.feols``.
+
+    ``joint_it`` = number of links of ``kinds`` member ``i`` has with other members in year ``t`` (Schmitz
+    1995's joint action: deliberate cooperation among producers, the active part of collective efficiency;
+    a count, since in dense clusters nearly every member has at least one such link). For each outcome ``y`` (e.g. log TFP, an export dummy), over members only:
+
+    * pooled: ``y_it = d joint_it + (sector × year) effects + e_it``;
+    * within firm: ``y_it = d joint_it + firm effects + year effects + e_it``;
+
+    both with SEs clustered by firm (CRV1). ``d`` is a descriptive gap: firms choose to cooperate, and
+    better firms may be sought as partners (selection); the within-firm version removes selection on
+    permanent firm traits only. Rows with a missing outcome are left out and counted.
+
+    Raises
+    ------
+    DataContractError
+        As :func:`link_shares`; outcome or ``sector`` column missing; unknown kinds.
+    EstimationError
+        No member, or no variation of ``joint`` among members.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"firm_id": list("abcdabcd"), "year": [2019] * 4 + [2020] * 4, "cluster_member": True,
+    ...                     "sector": "1102", "log_tfp": [0.1, 0.2, 0.0, 0.3, 0.2, 0.25, 0.1, 0.35]})
+    >>> links = pd.DataFrame({"source": list("abacb"), "target": list("bccdd"), "year": [2019, 2019, 2020, 2020, 2020],
+    ...                       "kind": "cooperation", "value": 1.0})
+    >>> res = joint_action(links, est, ("log_tfp",))
+    >>> res.summary()[["outcome", "specification", "estimate", "nobs"]].round(3)
+       outcome specification  estimate  nobs
+    0  log_tfp        pooled    -0.033     8
+    1  log_tfp   within firm     0.000     8
+    """
+    import pyfixest as pf
+
+    what = "joint_action"
+    bad = [k for k in kinds if k not in LINK_KINDS]
+    if bad:
+        raise DataContractError(f"{what}: kinds {bad} not in {LINK_KINDS}")
+    _require(establishments, ["firm_id", "year", "sector", member, *outcomes], what)
+    lk = _links(links, establishments, member, what)
+    inside = lk[(lk["link_type"] == "inside") & lk["kind"].isin(kinds)]
+    ends = pd.concat([inside[["source", "year"]].rename(columns={"source": "firm_id"}),
+                      inside[["target", "year"]].rename(columns={"target": "firm_id"})])
+    joint = ends.groupby(["firm_id", "year"]).size().rename("joint").reset_index()
+    est = establishments[establishments[member].astype(bool)].copy()
+    if est.empty:
+        raise EstimationError(f"{what}: no cluster member ({member!r} true)")
+    est["firm_id"] = est["firm_id"].astype(str)
+    est["year"] = est["year"].astype("int64")
+    joint["year"] = joint["year"].astype("int64")
+    est = est.merge(joint, on=["firm_id", "year"], how="left")
+    est["joint"] = est["joint"].fillna(0).astype(float)
+    if est["joint"].nunique() < 2:
+        raise EstimationError(f"{what}: every member-year has the same number of joint-action links: nothing to compare")
+    est["sector_year"] = est["sector"].astype(str) + ":" + est["year"].astype(str)
+    rows, excluded = [], []
+    for y in outcomes:
+        d = est[["firm_id", "year", "sector_year", "joint"]].assign(y=pd.to_numeric(est[y], errors="coerce")
+                                                                   .astype("float64"))
+        miss = d["y"].isna() | ~np.isfinite(d["y"].fillna(0))
+        excluded.append((what, f"{y} missing", int(miss.sum())))
+        d = d[~miss]
+        for spec, fe in (("pooled", "sector_year"), ("within firm", "firm_id + year")):
+            fit = pf.feols(f"y ~ joint | {fe}", data=d, vcov={"CRV1": "firm_id"})
+            t = fit.tidy().loc["joint"]
+            rows.append({"outcome": y, "specification": spec, "term": "joint", "estimate": float(t["Estimate"]),
+                         "std_error": float(t["Std. Error"]), "statistic": float(t["t value"]),
+                         "p_value": float(t["Pr(>|t|)"]), "conf_low": float(t["2.5%"]),
+                         "conf_high": float(t["97.5%"]), "nobs": int(fit._N)})
+    return JointAction(pd.DataFrame(rows), float((est["joint"] > 0).mean()), float(est["joint"].mean()),
+                       pd.DataFrame(excluded, columns=["table", "reason", "rows"]))

@@ -149,6 +149,63 @@ class ExportOptions(_Strict):
     betweenness_pivots: int = Field(100, ge=0, le=100_000)  # sampled pivots for firm betweenness; 0 = exact
 
 
+class ClusterProfile(_Strict):
+    """The cluster's profile for the overview page, in the style of the FAO case studies (Gálvez-Nogales 2010):
+    a few sentences each on its actors, institutions, history and governance, the ISIC rev.4 codes of its
+    activities with their names, and the sources these sentences rest on (every sentence must be citable)."""
+
+    actors: str = ""
+    institutions: str = ""
+    history: str = ""
+    governance: str = ""
+    isic: dict[str, str] = Field(default_factory=dict)  # ISIC rev.4 code → class name
+    sources: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cited(self) -> ClusterProfile:
+        text = any((self.actors, self.institutions, self.history, self.governance))
+        if text and not self.sources:
+            raise ValueError("profile: give the sources (citations) of the profile's sentences in profile.sources")
+        bad = [c for c in self.isic if not re.fullmatch(r"[0-9]{4}", c)]
+        if bad:
+            raise ValueError(f"profile.isic: codes {bad} are not four-digit ISIC rev.4 classes")
+        return self
+
+
+class CollapseEpisode(_Strict):
+    """A cited market-collapse episode replayed on the cluster's destinations (workbook 06).
+
+    ``change`` is the fall as a fraction (-0.97 = a 97 % fall) of the value of exports (or of the price, when
+    ``kind`` says so) to ``markets`` (ISO3 codes; empty = every market). ``source`` is the citation."""
+
+    name: str = Field(min_length=1)
+    change: float = Field(ge=-1, le=0)
+    markets: list[str] = Field(default_factory=list)
+    kind: str = "cited episode"
+    source: str = Field(min_length=1)
+
+    @field_validator("markets")
+    @classmethod
+    def _iso3_markets(cls, value: list[str]) -> list[str]:
+        bad = [m for m in value if not re.fullmatch(r"[A-Z]{3}", m)]
+        if bad:
+            raise ValueError(f"episode markets {bad} must be ISO 3166-1 alpha-3 codes")
+        return value
+
+
+class LinksRisksOptions(_Strict):
+    """Options of workbook 06 (links, diffusion, joint action, environment, collapse exposure)."""
+
+    link_draws: int = Field(499, ge=0, le=100_000)
+    diffusion_band_km: float = Field(5.0, gt=0, le=500)
+    footprint_base_year: int | None = Field(None, ge=1961, le=2100)
+    pn18_product: str | None = None
+    pn18_region: Literal["Asia", "Europe", "L. America & Caribbean", "North America", "Oceania"] | None = None
+    worst_falls: int = Field(3, ge=1, le=20)
+    fall_min_share_of_peak: float = Field(0.05, ge=0, lt=1)
+    episodes: list[CollapseEpisode] = Field(default_factory=list)
+
+
 class ClusterParams(_Strict):
     """Everything that defines one cluster analysis. See ``params/defaults.yaml`` for documented defaults."""
 
@@ -174,6 +231,8 @@ class ClusterParams(_Strict):
     agglomeration: AgglomerationOptions = Field(default_factory=AgglomerationOptions)
     productivity: ProductivityOptions = Field(default_factory=ProductivityOptions)
     exports: ExportOptions = Field(default_factory=ExportOptions)
+    profile: ClusterProfile = Field(default_factory=ClusterProfile)
+    links_risks: LinksRisksOptions = Field(default_factory=LinksRisksOptions)
 
     @field_validator("cluster_id")
     @classmethod

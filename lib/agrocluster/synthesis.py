@@ -61,6 +61,11 @@ SCORECARD: dict[str, str] = {
     "export orientation": "export_orientation",
     "market dependence": "top_market_share",
     "inside-link share": "inside_link_share",
+    "inward cooperation": "horizontal_inward_excess",
+    "joint action": "joint_action_tfp",
+    "GHG of production": "ghg_production_kt",
+    "footprint growth": "ghg_growth_pct",
+    "collapse exposure": "worst_collapse_output_share",
 }
 
 #: Headline keys ranked with uncertainty by default (all have standard errors; the direction of each

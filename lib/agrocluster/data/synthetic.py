@@ -88,6 +88,14 @@ Trade flows and firm links
     ``link_kind_shares``; values lognormal. Links are distinct by (source, target, year, kind); the
     realised inside share is recorded.
 
+Innovation diffusion (:func:`generate_adoption`, on a generated cluster's establishments and links)
+    A share ``initial_share`` of the first year's plants (and of each year's entrants) has adopted an
+    innovation. Each later year a plant present the year before that had not adopted adopts with probability
+    ``expit(base + link_effect L_it + near_effect D_it)``: ``L_it`` the share of the distinct plants it was
+    linked to in t - 1 (any kind, either direction) that had adopted by t - 1 (0 without links), ``D_it`` the
+    share of the other plants of t - 1 within ``band_km`` (great-circle) that had adopted (0 when none).
+    Adoption is absorbing.
+
 Units: output, materials, value added, capital, investment, wage bill, exports and link values in thousand
 USD; labour in full-time workers (a float); trade values in thousand USD, quantities in tonnes.
 """
@@ -116,7 +124,7 @@ from ..geo import EARTH_RADIUS_KM, chord_of_km, unit_vectors
 from .synthetic_trade import COUNTRIES, GravityOptions, generate_trade_flows
 from .truth import SyntheticTruth
 
-__all__ = ["LINK_KINDS", "OTHER_SECTORS", "SyntheticCluster", "SyntheticSpec", "generate_cluster"]
+__all__ = ["LINK_KINDS", "OTHER_SECTORS", "SyntheticCluster", "SyntheticSpec", "generate_adoption", "generate_cluster"]
 
 #: Kinds of firm links, in the order of ``SyntheticSpec.link_kind_shares``.
 LINK_KINDS = ("input_supply", "sales", "cooperation", "knowledge")
@@ -1106,3 +1114,70 @@ def _truth(spec, seed, geo, sim, prog, p, est, regional, trade_truth, inside, li
             **links_counts,
         },
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# innovation diffusion (additive: built on a generated cluster, drawn from its own seed)
+
+
+def generate_adoption(establishments: pd.DataFrame, firm_links: pd.DataFrame, seed: int = 0, *,
+                      base: float = -3.0, link_effect: float = 2.5, near_effect: float = 2.0,
+                      band_km: float = 5.0, initial_share: float = 0.05) -> tuple[pd.DataFrame, dict]:
+    """Plant an adoption process on a cluster's plants and links (model in the module docstring).
+
+    Returns
+    -------
+    (DataFrame, dict)
+        ``firm_id, year, adopted`` (bool, absorbing) for every row of ``establishments``, and the truth:
+        the planted parameters and the adopters by year.
+    """
+    for name, value in (("initial_share", initial_share),):
+        if not 0 <= value < 1:
+            raise ParamsError(f"generate_adoption: {name}={value} must be in [0, 1)")
+    if band_km <= 0:
+        raise ParamsError(f"generate_adoption: band_km={band_km} must be positive")
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0xAD0]))
+    est = establishments[["firm_id", "year", "lat", "lon"]].astype({"firm_id": str}).reset_index(drop=True)
+    years = sorted(est["year"].unique())
+    adopted = np.zeros(len(est), dtype=bool)
+    status: dict[str, bool] = {}
+    chord = chord_of_km(band_km)
+    counts = {}
+    for i, year in enumerate(years):
+        rows = np.flatnonzero(est["year"].to_numpy() == year)
+        firms = est["firm_id"].to_numpy()[rows]
+        had = np.array([status.get(f) for f in firms], dtype=object)
+        new = np.array([h is None for h in had])
+        now = np.zeros(rows.size, dtype=bool)
+        now[new] = rng.random(int(new.sum())) < initial_share
+        old = ~new
+        if i > 0 and old.any():
+            prev = est[est["year"] == years[i - 1]]
+            prev_ids = prev["firm_id"].to_numpy()
+            prev_adopted = np.array([status[f] for f in prev_ids])
+            by_id = dict(zip(prev_ids, prev_adopted))
+            lk = firm_links[firm_links["year"] == years[i - 1]]
+            src, tgt = lk["source"].astype(str).to_numpy(), lk["target"].astype(str).to_numpy()
+            ends = pd.DataFrame({"i": np.concatenate([src, tgt]), "j": np.concatenate([tgt, src])}).drop_duplicates()
+            ends["a"] = ends["j"].map(by_id).astype(float)
+            link_share = ends.groupby("i")["a"].mean()
+            tree = cKDTree(unit_vectors(prev["lat"].to_numpy(), prev["lon"].to_numpy()))
+            pos = {f: k for k, f in enumerate(prev_ids)}
+            k_old = np.array([pos[f] for f in firms[old]])
+            hits = tree.query_ball_point(unit_vectors(prev["lat"].to_numpy()[k_old], prev["lon"].to_numpy()[k_old]),
+                                         r=chord)
+            near = np.array([prev_adopted[[h for h in hit if h != own]].mean() if len(hit) > 1 else 0.0
+                             for own, hit in zip(k_old, hits)])
+            link = pd.Series(firms[old]).map(link_share).fillna(0.0).to_numpy()
+            p = special.expit(base + link_effect * link + near_effect * near)
+            was = np.array([bool(h) for h in had[old]])
+            now[old] = was | (rng.random(int(old.sum())) < p)
+        adopted[rows] = now
+        status.update(zip(firms, now))
+        counts[int(year)] = int(now.sum())
+    frame = pd.DataFrame({"firm_id": establishments["firm_id"].to_numpy(), "year": est["year"].to_numpy(),
+                          "adopted": adopted})
+    truth = {"model": "P(adopt_t | not adopted by t-1) = expit(base + link_effect L + near_effect D), exposures in t-1",
+             "base": base, "link_effect": link_effect, "near_effect": near_effect, "band_km": band_km,
+             "initial_share": initial_share, "adopters_by_year": counts}
+    return frame, truth

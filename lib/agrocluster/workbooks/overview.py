@@ -7,7 +7,8 @@ the tables and their columns, never from the name of a data set; every workbook 
     allowed.allows("distance")        # every establishment has coordinates
     allowed.reason("member_premium")  # why not, in words
 
-:func:`inventory` is the data step every workbook starts with, :func:`country_series` the overview's
+:func:`cluster_profile` is the cluster's profile (actors, institutions, history, governance, ISIC codes)
+from the cited ``profile`` of its parameters. :func:`inventory` is the data step every workbook starts with, :func:`country_series` the overview's
 country-level step (real FAOSTAT food balances).
 """
 
@@ -22,7 +23,8 @@ import pandas as pd
 from agrocluster.sections import Section
 from agrocluster.workbooks.common import Headline, excluded_from
 
-__all__ = ["ANALYSES", "Availability", "availability", "country_figure", "country_series", "inventory", "synthetic_note"]
+__all__ = ["ANALYSES", "Availability", "availability", "cluster_profile", "country_figure", "country_series", "inventory",
+           "synthetic_note"]
 
 #: The analyses :class:`Availability` decides, with what each needs (the sentence of a "no").
 ANALYSES = {
@@ -224,3 +226,25 @@ def country_figure(series: Section, params: Any) -> Section:
     caption = (f"Production, exports and imports of {params.product}, FAOSTAT food balances. The methodology "
                "changed in 2010: the series joins the old and new food balances.")
     return Section(title=series.title, result=fig, reading=caption)
+
+
+def cluster_profile(params: Any) -> Section:
+    """The cluster's profile, as the FAO case studies open (Gálvez-Nogales 2010): actors and institutions,
+    history and governance in a few cited sentences from ``params.profile``, the ISIC rev.4 classes of its
+    activities named, and the sources as the reading. Not computed when the parameters hold no profile."""
+    title = f"Profile of the {params.name}"
+    prof = params.profile
+    parts = [("Actors", prof.actors), ("Institutions", prof.institutions), ("History", prof.history),
+             ("Governance", prof.governance)]
+    rows = [(aspect, " ".join(text.split())) for aspect, text in parts if text]
+    if not rows:
+        return Section.not_computed(title, needs="a profile (actors, institutions, history, governance) with its "
+                                    "sources in params/clusters/<id>.yaml (key profile)")
+    roles = {params.cluster_sector: "cluster sector", **{c: "related sector" for c in params.related_sectors}}
+    codes = {**{c: "" for c in roles}, **prof.isic}
+    isic = "; ".join(f"{code} {name or '(name not given)'} ({roles.get(code, 'activity')})"
+                     for code, name in codes.items())
+    rows.append(("ISIC rev.4 activities", isic))
+    table = pd.DataFrame(rows, columns=["aspect", "profile"])
+    reading = "Sources: " + " ".join(f"[{i}] {src}" for i, src in enumerate(prof.sources, start=1))
+    return Section(title=title, result=prof, table=table, reading=reading)
