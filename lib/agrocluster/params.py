@@ -789,3 +789,78 @@ def load_synthesis_params(overrides: Mapping[str, Any] | None = None) -> Synthes
 def cluster_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     """The overrides that are per-cluster parameters (not ``synthesis.*``): the synthesis does not use them."""
     return {k: v for k, v in (overrides or {}).items() if not k.startswith(SYNTHESIS_PREFIX)}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A new cluster's parameter file
+# ---------------------------------------------------------------------------------------------------------
+
+_SCAFFOLD_HEAD = """\
+# {cluster_id}: parameters of a new cluster, made by `agrocluster new {cluster_id}`.
+# Fill in the keys marked EDIT (the run refuses the file until they are valid), point `data` at your files,
+# then: `agrocluster params check`, `agrocluster data check {cluster_id}`, `agrocluster run --cluster {cluster_id}`.
+# The column dictionary of every table: `agrocluster data contract` (or docs/data.md).
+
+cluster_id: {cluster_id}
+name: ""                     # EDIT: the cluster's name in the reports, e.g. Caldas coffee
+description: ""              # one sentence: who is in the cluster
+country_iso3: ""             # EDIT: ISO 3166-1 alpha-3 code, e.g. COL
+country_code: ""             # EDIT: UN M49 numeric code as a string (leading zeros kept), e.g. "170"
+faostat_area_code: 0         # EDIT: FAOSTAT area code, e.g. 44 (Colombia)
+product: ""                  # EDIT: the product, e.g. Coffee
+faostat_item_code: 0         # EDIT: FAOSTAT food-balance item, e.g. 2630 (Coffee and products)
+hs_codes: []                 # EDIT: HS codes of the product as text, e.g. ["0901"]
+cluster_sector: ""           # EDIT: the cluster's sector code as written in your data, e.g. "0127"
+related_sectors: []          # sectors of suppliers and processors, e.g. ["1079"]
+regions: []                  # the cluster's core regions, spelled as in your data
+first_year: 2000             # EDIT: first and last year of the analysis
+last_year: 2000
+seed: 1                      # seed of every random draw (bootstraps, relocations)
+
+data:
+  # Each table: source (file | faostat | rice_farms | synthetic | none). As soon as one table comes from a
+  # file, every table not listed here is `none` (no synthetic numbers next to yours), except that regional
+  # employment is derived from your establishments when they report `labour`.
+  # File options: path (under the project), format ({formats}; inferred from the
+  # extension for plain files), columns {{your_column: contract_column}}, sheet (Excel), encoding (e.g.
+  # latin-1), sep (e.g. ";"), decimal (e.g. ","), on_invalid (refuse | drop: drop leaves out the rows that
+  # break the contract and counts them in the report), country_codes (BACI's country file), flow
+  # (export | import, for the trade importers).
+  country_product: {{source: faostat}}   # real FAOSTAT food balances shipped with the project
+  # establishments:
+  #   source: file
+  #   path: data/{cluster_id}/firms.csv
+  #   columns: {{id_empresa: firm_id, anio: year, departamento: region, ciiu: sector, empleo: labour}}
+  #   encoding: latin-1
+  #   sep: ";"
+  #   decimal: ","
+  #   on_invalid: refuse
+  # regional_employment: {{source: file, path: data/{cluster_id}/employment.xlsx, sheet: empleo}}
+  # trade_flows: {{source: file, path: data/{cluster_id}/comtrade.csv, format: comtrade_csv}}
+  # firm_links: {{source: none}}
+
+programme:
+  name: Cluster development programme
+  description: ""
+
+# Analysis options: every key with its default (params/defaults.yaml). Uncomment a key to change it here.
+"""
+
+
+def scaffold(cluster_id: str) -> str:
+    """The text of a new cluster file: identity keys to fill, the data block, every option commented."""
+    cluster_file(cluster_id)  # refuses an unsafe id
+    defaults = paths.defaults_file().read_text(encoding="utf-8")
+    options = defaults[defaults.index("\nconcentration:") + 1:] if "\nconcentration:" in defaults else defaults
+    commented = "\n".join(f"# {line}" if line.strip() else "" for line in options.splitlines())
+    return _SCAFFOLD_HEAD.format(cluster_id=cluster_id, formats=", ".join(FORMATS)) + commented + "\n"
+
+
+def new_cluster(cluster_id: str) -> Path:
+    """Write ``params/clusters/<cluster_id>.yaml`` from :func:`scaffold`; refuses to overwrite a file."""
+    path = cluster_file(cluster_id)
+    if path.exists():
+        raise ParamsError(f"{_relative(path)}: already exists; edit it, or choose another cluster id")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(scaffold(cluster_id), encoding="utf-8")
+    return path

@@ -139,11 +139,12 @@ class _Loader:
                                 encoding=spec.encoding, sep=spec.sep, decimal=spec.decimal,
                                 on_invalid=spec.on_invalid, country_codes=codes, flow=spec.flow)
             frame, excluded = loaded.frame, loaded.excluded
-            if spec.format == "faostat_trade_csv":
-                from .importers import faostat_items_to_hs
+            if table == "trade_flows":
+                from .importers import to_cluster_products
 
-                relabelled, counts = faostat_items_to_hs(frame, list(self.params.hs_codes))
-                frame = validate(relabelled, table, source=f"{spec.path} (FAOSTAT items as HS codes)")
+                relabelled, counts = to_cluster_products(frame, list(self.params.hs_codes),
+                                                         faostat_items=spec.format == "faostat_trade_csv")
+                frame = validate(relabelled, table, source=f"{spec.path} (products as the cluster's HS codes)")
                 excluded = pd.concat([excluded, excluded_frame(counts)], ignore_index=True)
             return frame, TableInfo(table, "file", spec.path, loaded.sha256, len(frame), excluded)
         if spec.source == "faostat":

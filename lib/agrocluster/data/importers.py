@@ -300,28 +300,32 @@ FAOSTAT_ITEM_HS: dict[str, tuple[str, ...]] = {
 }
 
 
-def faostat_items_to_hs(frame: pd.DataFrame, hs_codes: list[str]) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Relabel FAOSTAT trade-matrix items with the cluster's HS codes, through :data:`FAOSTAT_ITEM_HS`.
+def to_cluster_products(frame: pd.DataFrame, hs_codes: list[str], faostat_items: bool = False
+                        ) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Relabel trade-flow products with the cluster's HS codes, so that a finer code counts as the cluster's.
 
-    An item takes the cluster HS code that its HS codes fall under (``0901`` covers ``090111``) or that
-    falls under them; flows of items that become the same HS code are summed (value and quantity). The
-    FAOSTAT item codes are kept in ``faostat_item`` (joined with ``+`` after a sum). Items with no
-    cluster HS code keep their FAOSTAT code as ``product``; their rows are counted in the returned
-    ``{reason: rows}`` so that a report can say why "no flow of the cluster's products" when it happens.
+    A product takes the cluster HS code that all its HS codes fall under: ``090111`` becomes ``0901`` when the
+    cluster's codes are ``["0901"]``. With ``faostat_items`` the products are FAOSTAT trade-matrix items whose
+    HS codes come from :data:`FAOSTAT_ITEM_HS` (item 656, coffee green → ``090111``, ``090112`` → ``0901``).
+    Flows that become the same exporter × importer × product × year are summed (value, and quantity when
+    reported); other columns (bilateral covariates such as distance) take the group's first value. The original codes are kept in ``product_detail`` (joined with ``+`` after a sum). Products
+    with no cluster HS code keep their code; their rows are counted in the returned ``{reason: rows}``.
     """
-    def match(item: str) -> str | None:
+    def match(product: str) -> str | None:
+        codes = FAOSTAT_ITEM_HS.get(product, ()) if faostat_items else (product,)
         for hs in hs_codes:
-            if any(code.startswith(hs) or hs.startswith(code) for code in FAOSTAT_ITEM_HS.get(item, ())):
+            if codes and all(code.startswith(hs) for code in codes):
                 return hs
         return None
 
-    items = frame["product"].astype(str)
-    mapped = items.map({item: match(item) for item in items.unique()})
-    unmatched = int(mapped.isna().sum())
-    out = frame.assign(faostat_item=items, product=mapped.fillna(items))
+    products = frame["product"].astype(str)
+    mapped = products.map({p: match(p) for p in products.unique()})
+    out = frame.assign(product_detail=products, product=mapped.fillna(products).astype(STRING_DTYPE))
     keys = ["exporter", "importer", "product", "year"]
-    summed = (out.groupby(keys, as_index=False, sort=False)
+    others = {c: (c, "first") for c in out.columns if c not in {*keys, "value", "quantity", "product_detail"}}
+    summed = (out.groupby(keys, as_index=False, sort=False, observed=True)
               .agg(value=("value", "sum"), quantity=("quantity", lambda q: q.sum(min_count=1)),
-                   faostat_item=("faostat_item", lambda s: "+".join(sorted(set(s))))))
-    counts = {f"FAOSTAT item with no HS code among the cluster's ({', '.join(hs_codes)})": unmatched}
+                   product_detail=("product_detail", lambda s: "+".join(sorted(set(s)))), **others))
+    what = "FAOSTAT item" if faostat_items else "product"
+    counts = {f"{what} with no HS code among the cluster's ({', '.join(hs_codes)})": int(mapped.isna().sum())}
     return summed, counts

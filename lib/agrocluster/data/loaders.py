@@ -145,9 +145,12 @@ def _read(path: Path, fmt: str, text_columns: list[str], sheet: str | int | None
         sep = csv_options.get("sep") or ("\t" if path.suffix.lower() == ".tsv" else ",")
         encoding = csv_options.get("encoding") or "utf-8"
         decimal = csv_options.get("decimal") or "."
+        # a decimal comma comes with a thousands dot (1.234,5), as spreadsheets in those locales write numbers
+        thousands = "." if decimal == "," else None
         header = pd.read_csv(path, sep=sep, nrows=0, encoding=encoding).columns
         dtype = {c: str for c in header if c in text_columns}
-        return pd.read_csv(path, sep=sep, dtype=dtype, keep_default_na=True, encoding=encoding, decimal=decimal)
+        return pd.read_csv(path, sep=sep, dtype=dtype, keep_default_na=True, encoding=encoding, decimal=decimal,
+                           thousands=thousands)
     if fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -210,7 +213,8 @@ def read_table(path: str | Path, table: str, format: str | None = None,
         Plausible years, 1900–2100 by default.
     encoding, sep, decimal : str, optional
         CSV read options (UTF-8, ``,`` and ``.`` by default; ``.tsv`` files are tab-separated), e.g.
-        ``latin-1``, ``;`` and ``,`` for a CSV saved by a spreadsheet in a Spanish locale.
+        ``latin-1``, ``;`` and ``,`` for a CSV saved by a spreadsheet in a Spanish locale. With a decimal
+        comma, a dot is read as the thousands separator (``1.234,5`` is 1234.5).
     on_invalid : {"refuse", "drop"}
         Rows that break the contract: refused with every problem listed, or dropped and counted in
         ``excluded`` (see :func:`agrocluster.data.contracts.validate_rows`).
