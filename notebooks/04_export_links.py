@@ -52,7 +52,7 @@ import agrocluster.params
 from agrocluster import figures, linkages, record, tables
 from agrocluster.data import sources
 from agrocluster.data.cluster import load_cluster
-from agrocluster.errors import EstimationError
+from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.exports import firms, gravity_model, markets, product_space
 from agrocluster.figures import exports as export_figures
 
@@ -583,7 +583,7 @@ if has_flows:
         )
     try:
         fit = gravity_model.gravity(gravity_data, params.exports.gravity_formula)
-    except EstimationError as err:
+    except (EstimationError, DataContractError) as err:
         fit = None
         rec.note(f"Gravity not estimated: {err}")
         display(tables.callout("Not estimated", f"The gravity model could not be estimated: {err}"))

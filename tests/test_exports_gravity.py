@@ -293,3 +293,17 @@ def test_coefficient_table_side_by_side():
         coefficient_table(res, terms=["gdp"])
     t = res["three-way"].table()
     assert t.loc[0, "effect_pct"] == pytest.approx(100 * np.expm1(t.loc[0, "estimate"]))
+
+
+def test_gravity_refuses_a_single_exporter_before_pyfixest():
+    """One exporter (a user's own-country Comtrade download) crashed pyfixest's Rust core: refused with words."""
+    data = prepare_gravity_data(_panel(3))
+    one = data[data["exporter"] == data["exporter"].iloc[0]]
+    with pytest.raises(EstimationError, match="single exporter .*at least two exporters"):
+        gravity(one, "value ~ ln_distance + rta | exp_year + imp_year")
+
+
+def test_gravity_names_the_trade_columns_a_formula_needs():
+    data = prepare_gravity_data(_panel(4).drop(columns=["distance"]))
+    with pytest.raises(DataContractError, match=r"needs the column\(s\) distance \(km\)"):
+        gravity(data, "value ~ ln_distance + rta | exp_year + imp_year")

@@ -399,6 +399,9 @@ def commit_outputs(outcome: Mapping[str, Any], key: str | None) -> None:
         for suffix in (".failed.json", ".failed.ipynb", ".failed.html"):
             (folder / f"{stem}{suffix}").unlink(missing_ok=True)
     else:
+        files.setdefault(f"{stem}.failed.html", _failure_page(outcome["cluster_id"], stem,
+                                                              outcome.get("error", "")).encode("utf-8"))
+        (folder / f"{stem}.failed.ipynb").unlink(missing_ok=True)
         for rel, data in files.items():
             atomic_write_bytes(folder / rel, data)
         atomic_write_text(folder / f"{stem}.failed.json", json.dumps({
@@ -658,8 +661,23 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
     return RunSummary(results, index, round(time.perf_counter() - t0, 3))
 
 
+def _failure_page(cluster_id: str, notebook: str, message: str) -> str:
+    """A ``.failed.html`` for a failure without an executed notebook (bad params, a dead kernel), so that the
+    page always shows the latest failure, never an older one."""
+    from . import site
+
+    body = (f'<header class="ac-header"><h1>{site.esc(notebook)}: failed run</h1>'
+            f'<p class="ac-sub">{site.esc(cluster_id)} · {time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}</p>'
+            f'<div class="ac-box ac-error">{site.esc(message)}</div></header>')
+    return site.page(f"{notebook} ({cluster_id}): failed run", body)
+
+
 def _write_failure(task: Task, message: str) -> None:
     try:
+        folder = paths.outputs_dir() / task.cluster_id
+        (folder / f"{task.notebook}.failed.ipynb").unlink(missing_ok=True)
+        atomic_write_text(folder / f"{task.notebook}.failed.html", _failure_page(task.cluster_id, task.notebook,
+                                                                                 message))
         atomic_write_text(paths.outputs_dir() / task.cluster_id / f"{task.notebook}.failed.json", json.dumps(
             {"cluster_id": task.cluster_id, "notebook": task.notebook, "error": message, "traceback": "",
              "finished": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())}, indent=2))
