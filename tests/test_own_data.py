@@ -274,3 +274,14 @@ def test_index_banner_from_each_clusters_tables(project):
     assert "Rice (establishments" not in html.split("SYNTHETIC")[1].split("</li>")[0]
     only_user = data_banner([("mine", "Caldas coffee")], {"mine": kinds["mine"]})
     assert "ac-info" in only_user and "SYNTHETIC" not in only_user
+
+
+def test_reports_name_parameters_that_miss_the_users_data(project):
+    from agrocluster.workbooks import overview
+
+    path = _firms(project, FIRMS)
+    _cluster(project, cluster_sector="127", data={"establishments": {"source": "file", "path": path}})
+    notes = overview.inventory(load_cluster(P.load("mine"))).notes
+    assert any("cluster_sector does not match the data" in n and "did you mean '0127'" in n for n in notes)
+    _cluster(project, data={"establishments": {"source": "file", "path": path}})
+    assert overview.inventory(load_cluster(P.load("mine"))).notes == []

@@ -22,7 +22,8 @@ import pandas as pd
 from agrocluster.sections import Section
 from agrocluster.workbooks.common import Headline, excluded_from
 
-__all__ = ["ANALYSES", "Availability", "availability", "country_figure", "country_series", "inventory", "synthetic_note"]
+__all__ = ["ANALYSES", "Availability", "availability", "country_figure", "country_series", "inventory",
+           "mismatch_notes", "synthetic_note"]
 
 #: The analyses :class:`Availability` decides, with what each needs (the sentence of a "no").
 ANALYSES = {
@@ -164,15 +165,35 @@ def synthetic_note(data: Any) -> list[str]:
             "demonstrate and check the methods; they are not findings about the real cluster.")]
 
 
+def mismatch_notes(data: Any) -> list[str]:
+    """Parameters that name what the user's tables lack (a sector, a region, years), as report caveats.
+
+    From :func:`agrocluster.data.checks.check_params_against_data`, for the user's own tables only (the
+    project's demo tables are checked by its tests): a report must not say "0 plants of sector 127" without
+    saying that the data write it "0127".
+    """
+    from agrocluster.data.checks import check_params_against_data
+
+    user = {t for t, i in data.info.items() if i.source in ("file", "derived")}
+    if not user:
+        return []
+    checks = check_params_against_data(data)
+    bad = checks[(checks["status"] == "mismatch") & checks["table"].map(lambda t: bool(user & set(t.split(" + "))))]
+    return [f"The parameter {row.key} does not match the data: {row.message}. Results that rest on it are "
+            "not about what the parameter names; fix the cluster file (agrocluster data check)."
+            for row in bad.itertuples(index=False)]
+
+
 def inventory(data: Any, columns: list[str] | None = None) -> Section:
     """The data step of a workbook: the tables read (real or synthetic, origin, rows, years).
 
     ``table`` is :meth:`ClusterData.inventory` (only ``columns`` when given); ``notes`` the synthetic-data
-    caveat of :func:`synthetic_note`; ``excluded`` the rows the loaders left out, by rule.
+    caveat of :func:`synthetic_note` and the parameters that do not match the user's tables
+    (:func:`mismatch_notes`); ``excluded`` the rows the loaders left out, by rule.
     """
     table = data.inventory()
     return Section(title="The data this workbook reads", result=data,
-                   table=table[columns] if columns else table, notes=synthetic_note(data),
+                   table=table[columns] if columns else table, notes=synthetic_note(data) + mismatch_notes(data),
                    excluded=excluded_from(data.excluded_table()))
 
 
