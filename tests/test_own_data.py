@@ -285,3 +285,19 @@ def test_reports_name_parameters_that_miss_the_users_data(project):
     assert any("cluster_sector does not match the data" in n and "did you mean '0127'" in n for n in notes)
     _cluster(project, data={"establishments": {"source": "file", "path": path}})
     assert overview.inventory(load_cluster(P.load("mine"))).notes == []
+
+
+def test_region_areas_from_params_give_density_on_user_data(project):
+    from agrocluster.workbooks import agglomeration as wb
+
+    path = _firms(project, FIRMS)
+    _cluster(project, region_areas_km2={"Caldas": 7888, "Quindio": 1845},
+             data={"establishments": {"source": "file", "path": path}})
+    described = wb.describe_data(load_cluster(P.load("mine"), tables=["establishments"]))
+    assert described.result.region_areas == {"Caldas": 7888.0, "Quindio": 1845.0} and described.notes == []
+    _cluster(project, region_areas_km2={"Caldas": 7888}, data={"establishments": {"source": "file", "path": path}})
+    described = wb.describe_data(load_cluster(P.load("mine"), tables=["establishments"]))
+    assert described.result.region_areas is None and "no area for 1 region(s) of the data (Quindio)" in described.notes[0]
+    _cluster(project, region_areas_km2={"Caldas": 0}, data={"establishments": {"source": "file", "path": path}})
+    with pytest.raises(ParamsError, match="must be > 0"):
+        P.load("mine")

@@ -34,6 +34,7 @@ hs_codes: ["0901"]
 cluster_sector: "0127"
 related_sectors: ["1061"]
 regions: [Caldas, Quindío]
+region_areas_km2: {Caldas: 7888, Quindío: 1845, Risaralda: 4140, Antioquia: 63612, Huila: 19890, Tolima: 23562}
 first_year: 2016
 last_year: 2020
 seed: 17

@@ -196,6 +196,7 @@ class ClusterParams(_Strict):
     cluster_sector: str
     related_sectors: list[str] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=list)
+    region_areas_km2: dict[str, float] = Field(default_factory=dict)  # region → area (km²), for density
     first_year: int = Field(ge=1961, le=2100)
     last_year: int = Field(ge=1961, le=2100)
     seed: int = Field(ge=0, le=2**32 - 1, strict=True)
@@ -215,6 +216,14 @@ class ClusterParams(_Strict):
                 f"cluster_id {value!r} is not a safe slug: use 1-64 characters, lower-case letters, digits, "
                 "'_' or '-', starting with a letter or digit (it becomes a folder name)"
             )
+        return value
+
+    @field_validator("region_areas_km2")
+    @classmethod
+    def _positive_areas(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {r: a for r, a in value.items() if not a > 0}
+        if bad:
+            raise ValueError(f"region_areas_km2: areas must be > 0 km², got {bad}")
         return value
 
     @field_validator("country_iso3")
@@ -813,6 +822,7 @@ hs_codes: []                 # EDIT: HS codes of the product as text, e.g. ["090
 cluster_sector: ""           # EDIT: the cluster's sector code as written in your data, e.g. "0127"
 related_sectors: []          # sectors of suppliers and processors, e.g. ["1079"]
 regions: []                  # the cluster's core regions, spelled as in your data
+region_areas_km2: {{}}         # region → area in km², every region of your data, e.g. {{Caldas: 7888}}: density
 first_year: 2000             # EDIT: first and last year of the analysis
 last_year: 2000
 seed: 1                      # seed of every random draw (bootstraps, relocations)

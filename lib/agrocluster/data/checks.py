@@ -59,7 +59,7 @@ def check_params_against_data(data: Any) -> pd.DataFrame:
     Notes
     -----
     Checked: ``cluster_sector`` among the sectors of establishments and of regional employment, and
-    ``related_sectors`` among the sectors of either; ``regions`` among the regions of each; the years ``first_year``–``last_year`` overlap each
+    ``related_sectors`` among the sectors of either; ``regions`` among the regions of each, and the regions of ``region_areas_km2`` among the establishments'; the years ``first_year``–``last_year`` overlap each
     microdata table's years; ``hs_codes`` among the trade-flow products and ``country_iso3`` among the
     exporters; ``faostat_item_code`` and ``country_iso3`` in the country-product table. Years are checked for
     the user's tables only (the bundled rice farms count seasons 1–6).
@@ -87,6 +87,7 @@ def check_params_against_data(data: Any) -> pd.DataFrame:
         check("cluster_sector", table, [params.cluster_sector], "sector", "sector")
         check("regions", table, params.regions, "region", "region")
     check("related_sectors", "establishments + regional_employment", params.related_sectors, "sector", "sector")
+    check("region_areas_km2", "establishments", list(getattr(params, "region_areas_km2", {}) or {}), "region", "region")
     check("hs_codes", "trade_flows", params.hs_codes, "product", "HS code")
     check("country_iso3", "trade_flows", [params.country_iso3], "exporter", "exporter")
     check("faostat_item_code", "country_product", [str(params.faostat_item_code)], "item", "FAOSTAT item")

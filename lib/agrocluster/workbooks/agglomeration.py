@@ -59,12 +59,20 @@ class AgglomerationData:
 
 
 def describe_data(data: Any) -> Section:
-    """What the establishments of ``data`` (a ``ClusterData``) are, and a warning when they are synthetic."""
+    """What the establishments of ``data`` (a ``ClusterData``) are, and a warning when they are synthetic.
+
+    Region areas (for employment density) are the generator's for synthetic data, else the cluster's
+    ``region_areas_km2`` when it gives one for every region of the data (a note names the regions it lacks).
+    """
     est = data["establishments"]
     synthetic = data.is_synthetic("establishments")
     coords = has_coordinates(est)
     areas = ({r["region"]: r["area_km2"] for r in data.truth["geography"]["regions"]}
              if synthetic and "geography" in data.truth else None)
+    given = dict(getattr(data.params, "region_areas_km2", {}) or {})
+    lacking = sorted(set(est["region"].astype(str)) - set(given))
+    if given and not synthetic:
+        areas = None if lacking else given
     prepared = AgglomerationData(est, synthetic, coords, int(est["sector"].nunique()), int(est["region"].nunique()),
                                  areas, data.truth if synthetic else {})
     kind = "synthetic (generated with known true parameters)" if synthetic else f"real ({data.info['establishments'].origin})"
@@ -74,6 +82,9 @@ def describe_data(data: Any) -> Section:
     warning = ("Establishment data are SYNTHETIC (agrocluster.data.synthetic): the elasticities test the method "
                "against planted true values; they are not findings about the real cluster.")
     notes = [warning] if synthetic else []
+    if given and not synthetic and lacking:
+        notes.append(f"region_areas_km2 gives no area for {len(lacking)} region(s) of the data "
+                     f"({', '.join(lacking[:5])}{' …' if len(lacking) > 5 else ''}): density is not computed.")
     return Section(title="Data behind this page", result=prepared, reading=reading, notes=notes,
                    excluded=loader_excluded(data))
 
