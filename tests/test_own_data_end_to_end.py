@@ -47,7 +47,7 @@ data:
     decimal: ","
     columns: {id_empresa: firm_id, "año": year, departamento: region, ciiu: sector, latitud: lat,
               longitud: lon, "producción": output, capital: capital, empleo: labour, materiales: materials,
-              "inversión": investment, salarios: wage_bill, exportaciones: exports, miembro: cluster_member,
+              "inversión": investment, exportaciones: exports, miembro: cluster_member,
               "año_programa": programme_entry_year}
   regional_employment:
     source: file
@@ -92,7 +92,7 @@ def write_user_data(root: Path, seed: int = 17) -> None:
             "ciiu": firms["ciiu"], "latitud": lat.round(4), "longitud": lon.round(4),
             "producción": output.round(3), "capital": capital.round(3), "empleo": labour.round(2),
             "materiales": materials.round(3), "inversión": (0.1 * capital * np.exp(omega)).round(3),
-            "salarios": (labour * np.exp(1.8 + 0.2 * omega)).round(3), "exportaciones": exports.round(3), "miembro": firms["miembro"], "año_programa": firms["año_programa"],
+            "exportaciones": exports.round(3), "miembro": firms["miembro"], "año_programa": firms["año_programa"],
         }))
     panel = pd.concat(rows, ignore_index=True)
     panel.to_csv(folder / "empresas.csv", sep=";", decimal=",", index=False, encoding="latin-1")
@@ -133,6 +133,9 @@ def test_own_data_cluster_runs_every_notebook_with_nothing_synthetic(project, ca
         sources = {table: info["source"] for table, info in results["provenance"]["inputs"].items()}
         assert "synthetic" not in sources.values(), (stem, sources)
         assert "SYNTHETIC" not in (out / f"{stem}.html").read_text(encoding="utf-8"), stem
+    # no wage bill in the user's data: the wage step of 02 says so and the run stays green
+    assert "Not computed: needs the wage bill of the establishments" in (out / "02_agglomeration.html").read_text(
+        encoding="utf-8")
     exports_report = (out / "04_export_links.html").read_text(encoding="utf-8")
     # a Comtrade download has no distance, border or agreement columns: the gravity section says what it needs
     assert "the trade_flows table needs the column(s) distance (km), contiguity, rta" in exports_report
