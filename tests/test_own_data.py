@@ -301,3 +301,18 @@ def test_region_areas_from_params_give_density_on_user_data(project):
     _cluster(project, region_areas_km2={"Caldas": 0}, data={"establishments": {"source": "file", "path": path}})
     with pytest.raises(ParamsError, match="must be > 0"):
         P.load("mine")
+
+
+def test_failed_html_is_always_the_latest_failure(project):
+    """A failure without an executed notebook (a dead kernel, bad params) replaces an older .failed.html."""
+    from agrocluster import runner
+
+    folder = project / "outputs" / "mine"
+    folder.mkdir(parents=True)
+    (folder / "04_export_links.failed.html").write_text("old error: link source(s) not in the establishment table")
+    (folder / "04_export_links.failed.ipynb").write_text("{}")
+    runner.commit_outputs({"cluster_id": "mine", "notebook": "04_export_links", "status": "failed", "files": {},
+                           "error": "DeadKernelError: Kernel died"}, None)
+    page = (folder / "04_export_links.failed.html").read_text(encoding="utf-8")
+    assert "DeadKernelError: Kernel died" in page and "old error" not in page
+    assert not (folder / "04_export_links.failed.ipynb").exists()
