@@ -316,3 +316,16 @@ def test_failed_html_is_always_the_latest_failure(project):
     page = (folder / "04_export_links.failed.html").read_text(encoding="utf-8")
     assert "DeadKernelError: Kernel died" in page and "old error" not in page
     assert not (folder / "04_export_links.failed.ipynb").exists()
+
+
+def test_an_exporter_flag_mapped_onto_export_values_is_a_mismatch(project):
+    path = _firms(project, "firm_id,year,region,sector,exporta\n1,2019,Caldas,0127,1\n2,2019,Caldas,0127,0\n")
+    _cluster(project, data={"establishments": {"source": "file", "path": path, "columns": {"exporta": "exports"}}})
+    checks = check_params_against_data(load_cluster(P.load("mine"), tables=["establishments"]))
+    assert "not an exporter flag" in " ".join(checks.loc[checks["status"] == "mismatch", "message"])
+
+
+def test_never_treated_written_as_zero_is_refused_with_the_convention():
+    raw = pd.DataFrame({"firm_id": ["1"], "year": [2019], "region": ["A"], "sector": ["01"], "programme_entry_year": [0]})
+    with pytest.raises(DataContractError, match=r"empty for never \(not 0\)"):
+        validate(raw, "establishments")

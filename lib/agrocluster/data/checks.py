@@ -61,7 +61,8 @@ def check_params_against_data(data: Any) -> pd.DataFrame:
     Checked: ``cluster_sector`` among the sectors of establishments and of regional employment, and
     ``related_sectors`` among the sectors of either; ``regions`` among the regions of each, and the regions of ``region_areas_km2`` among the establishments'; the years ``first_year``–``last_year`` overlap each
     microdata table's years; ``hs_codes`` among the trade-flow products and ``country_iso3`` among the
-    exporters; ``faostat_item_code`` and ``country_iso3`` in the country-product table. Years are checked for
+    exporters; ``faostat_item_code`` and ``country_iso3`` in the country-product table; that ``exports`` is not
+    a 0/1 flag mapped onto the export value. Years are checked for
     the user's tables only (the bundled rice farms count seasons 1–6).
     """
     params = data.params
@@ -92,6 +93,12 @@ def check_params_against_data(data: Any) -> pd.DataFrame:
     check("country_iso3", "trade_flows", [params.country_iso3], "exporter", "exporter")
     check("faostat_item_code", "country_product", [str(params.faostat_item_code)], "item", "FAOSTAT item")
     check("country_iso3", "country_product", [params.country_iso3], "country", "country")
+    if data.has("establishments") and "exports" in data["establishments"].columns:
+        values = set(data["establishments"]["exports"].dropna().unique())
+        if values and values <= {0.0, 1.0}:
+            rows.append({"key": "data.establishments.columns", "table": "establishments", "status": "mismatch",
+                         "message": "column exports holds only 0 and 1: it is export sales in thousand USD, not an "
+                                    "exporter flag; map the column of export values to it (or leave exports out)"})
     wanted_years = set(range(params.first_year, params.last_year + 1))
     for table in ("establishments", "regional_employment", "trade_flows", "firm_links"):
         if not data.has(table) or data.info[table].source not in ("file", "derived"):

@@ -359,7 +359,7 @@ def _checks(f: Field, year_range: tuple[int, int]) -> list[pa.Check]:
     by_kind = {
         "iso3": [pa.Check.str_matches(r"^[A-Z]{3}$", error="ISO3 code: three upper-case letters")],
         "year": [pa.Check.in_range(lo, hi, error=f"year in [{lo}, {hi}]")],
-        "year_nullable": [pa.Check.in_range(lo, hi, error=f"year in [{lo}, {hi}]")],
+        "year_nullable": [pa.Check.in_range(lo, hi, error=f"year in [{lo}, {hi}], or empty for never (not 0)")],
         "quantity": [pa.Check.ge(0, error="non-negative quantity (>= 0)")],
         "count": [pa.Check.ge(0, error="non-negative count (>= 0)")],
         "positive": [pa.Check.gt(0, error="strictly positive (> 0)")],
