@@ -137,8 +137,10 @@ def test_own_data_cluster_runs_every_notebook_with_nothing_synthetic(project, ca
     assert "Not computed: needs the wage bill of the establishments" in (out / "02_agglomeration.html").read_text(
         encoding="utf-8")
     exports_report = (out / "04_export_links.html").read_text(encoding="utf-8")
-    # a Comtrade download has no distance, border or agreement columns: the gravity section says what it needs
-    assert "the trade_flows table needs the column(s) distance (km), contiguity, rta" in exports_report
+    # a Comtrade download has no distance, border or agreement columns: distance and contiguity come from the
+    # bundled GeoNames tables, and the gravity section says that it needs the trade agreements (rta)
+    assert "the trade_flows table needs the column(s) rta" in exports_report
+    assert "GeoNames" in (out / "00_cluster_overview.html").read_text(encoding="utf-8")
     inputs = json.loads((out / "00_cluster_overview.results.json").read_text(encoding="utf-8"))["provenance"]["inputs"]
     assert inputs["trade_flows"]["rows"] == 5 * len(PARTNERS)  # HS6 codes summed into the cluster's 0901
     index = (project / "outputs" / "index.html").read_text(encoding="utf-8")

@@ -144,8 +144,13 @@ class _Loader:
 
                 relabelled, counts = to_cluster_products(frame, list(self.params.hs_codes),
                                                          faostat_items=spec.format == "faostat_trade_csv")
-                frame = validate(relabelled, table, source=f"{spec.path} (products as the cluster's HS codes)")
+                from .geography import SOURCE, fill_bilateral
+
+                filled, added = fill_bilateral(relabelled)
+                frame = validate(filled, table, source=f"{spec.path} (products as the cluster's HS codes)")
                 excluded = pd.concat([excluded, excluded_frame(counts)], ignore_index=True)
+                origin = f"{spec.path}; {', '.join(added)} added: {SOURCE}" if added else spec.path
+                return frame, TableInfo(table, "file", origin, loaded.sha256, len(frame), excluded)
             return frame, TableInfo(table, "file", spec.path, loaded.sha256, len(frame), excluded)
         if spec.source == "faostat":
             if table != "country_product":
