@@ -329,3 +329,15 @@ def test_never_treated_written_as_zero_is_refused_with_the_convention():
     raw = pd.DataFrame({"firm_id": ["1"], "year": [2019], "region": ["A"], "sector": ["01"], "programme_entry_year": [0]})
     with pytest.raises(DataContractError, match=r"empty for never \(not 0\)"):
         validate(raw, "establishments")
+
+
+def test_synthesis_box_tells_user_files_from_real_and_synthetic_tables():
+    from agrocluster.site import collection_provenance_box
+
+    html = collection_provenance_box({
+        "mine/01_cluster_mapping.results.json": {"synthetic_tables": [], "user_tables": ["establishments"],
+                                                 "real_tables": ["country_product", "establishments"]},
+        "chile_wine/01_cluster_mapping.results.json": {"synthetic_tables": ["establishments"],
+                                                       "real_tables": ["country_product"]}})
+    assert "USER FILES: establishments; REAL: country_product" in html
+    assert "SYNTHETIC: establishments; REAL: country_product" in html and "ac-synthetic" in html

@@ -102,17 +102,21 @@ def provenance_box(params: Mapping[str, Any]) -> str:
 
 
 def collection_provenance_box(inputs: Mapping[str, Any]) -> str:
-    """Provenance of a collection report (the synthesis): per results file read, its real and synthetic tables."""
+    """Provenance of a collection report (the synthesis): per results file read, its synthetic tables, the
+    tables from the user's files and the real tables shipped with the project."""
     items = []
     any_synthetic = False
     for name, info in sorted(inputs.items()):
         info = info if isinstance(info, Mapping) else {}
         synthetic = list(info.get("synthetic_tables") or [])
-        real = list(info.get("real_tables") or [])
+        user = list(info.get("user_tables") or [])
+        real = [t for t in info.get("real_tables") or [] if t not in user]
         any_synthetic = any_synthetic or bool(synthetic)
         parts = []
         if synthetic:
             parts.append(f"SYNTHETIC: {esc(', '.join(synthetic))}")
+        if user:
+            parts.append(f"USER FILES: {esc(', '.join(user))}")
         if real:
             parts.append(f"REAL: {esc(', '.join(real))}")
         items.append(f"<li><strong>{esc(name)}</strong>: {'; '.join(parts) or 'no data tables'}</li>")

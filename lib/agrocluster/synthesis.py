@@ -113,7 +113,9 @@ class ResultsCollection:
         return wide.fillna("not used").rename_axis(columns=None)
 
     def inputs(self) -> dict[str, dict[str, Any]]:
-        """What :meth:`agrocluster.record.Recorder.add_inputs` stores: each results file and its data kinds."""
+        """What :meth:`agrocluster.record.Recorder.add_inputs` stores: each results file and its data kinds
+        (``synthetic_tables``; ``real_tables``, every table not synthetic; ``user_tables``, those of them from
+        the user's own files)."""
         kinds = self.sources.groupby(["cluster_id", "notebook"])
         found: dict[str, dict[str, Any]] = {}
         for row in self.runs.itertuples(index=False):
@@ -123,6 +125,7 @@ class ResultsCollection:
                 "source": "results.json", "sha256": row.sha256,
                 "synthetic_tables": sorted(part.loc[part["kind"] == "synthetic", "table"]) if part is not None else [],
                 "real_tables": sorted(part.loc[part["kind"] != "synthetic", "table"]) if part is not None else [],
+                "user_tables": sorted(part.loc[part["kind"] == "user file", "table"]) if part is not None else [],
             }
         return found
 
