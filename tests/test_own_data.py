@@ -341,3 +341,14 @@ def test_synthesis_box_tells_user_files_from_real_and_synthetic_tables():
                                                        "real_tables": ["country_product"]}})
     assert "USER FILES: establishments; REAL: country_product" in html
     assert "SYNTHETIC: establishments; REAL: country_product" in html and "ac-synthetic" in html
+
+
+def test_overview_says_when_establishments_report_no_output(project):
+    from agrocluster.workbooks import overview
+
+    path = _firms(project, FIRMS)
+    _cluster(project, data={"establishments": {"source": "file", "path": path}})
+    cluster = P.load("mine")
+    allowed = overview.availability(load_cluster(cluster, tables=["establishments"]), cluster)
+    assert not allowed.allows("production") and "output of at least one establishment" in allowed.reason("production")
+    assert allowed.allows("plant_employment")

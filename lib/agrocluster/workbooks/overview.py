@@ -31,6 +31,7 @@ ANALYSES = {
     "map": "coordinates (lat/lon) of at least one establishment",
     "distance": "coordinates (lat/lon) of every establishment (distance bands, Conley errors, K-density on all sites)",
     "plant_employment": "plant employment (labour) of at least one establishment",
+    "production": "output of at least one establishment (the agglomeration and productivity workbooks)",
     "urbanisation": "establishments in at least two sectors (own-sector and total employment differ)",
     "member_premium": "a cluster_member column with both members and non-members",
     "programme": "a programme_entry_year column with at least one establishment entering",
@@ -132,6 +133,8 @@ def availability(data: Any, params: Any) -> Availability:
     put("distance", n > 0 and located == n, f"all {n:,} establishment rows have coordinates")
     staffed = int(_known(est, ["labour"]).sum())
     put("plant_employment", staffed > 0, f"{staffed:,} of {n:,} establishment rows have plant employment")
+    producing = int(_known(est, ["output"]).sum())
+    put("production", producing > 0, f"{producing:,} of {n:,} establishment rows report output")
     put("urbanisation", sectors >= 2, f"{sectors} sectors among the establishments")
     put("member_premium", members == 2, "members and non-members among the establishments")
     put("programme", entering > 0, f"{entering:,} establishment rows with a programme entry year")
@@ -147,8 +150,8 @@ def availability(data: Any, params: Any) -> Availability:
     put("trade_flows", has["trade_flows"], "trade flows table present")
     put("firm_links", has["firm_links"], "firm links table present")
     if no_est:
-        for analysis in ("map", "distance", "plant_employment", "urbanisation", "member_premium", "programme",
-                         "capital", "investment"):
+        for analysis in ("map", "distance", "plant_employment", "production", "urbanisation", "member_premium",
+                         "programme", "capital", "investment"):
             rows[analysis] = (False, rows[analysis][1] + no_est)
     checks = pd.DataFrame({"possible": [v[0] for v in rows.values()], "reason": [v[1] for v in rows.values()]},
                           index=pd.Index(list(rows), name="analysis"))
