@@ -126,8 +126,8 @@ rec.section("productivity-specifications", productivity, f"Elasticities of log p
 
 # %%
 wages = wb.wage_specifications(prod, measured.result)
-rec.section("wage-specifications", wages, f"Elasticities of the log wage ({wages.result.label}) to the agglomeration "
-            "measures, same specifications.")
+rec.section("wage-specifications", wages, "Elasticities of the log wage (wage bill per unit of labour) to the "
+            "agglomeration measures, same specifications.")
 
 # %%
 rec.section("excluded-rows", wb.excluded_rows(prod, wages.result), "Establishment-years left out of each regression "

@@ -328,7 +328,7 @@ def test_ols_gravity_is_log_linear_feols_on_positive_flows():
     np.testing.assert_allclose(ols.coef.to_numpy(), direct.coef().to_numpy(), rtol=1e-10)
     np.testing.assert_allclose(ols.se.to_numpy(), direct.se().to_numpy(), rtol=1e-10)
     ex = ols.excluded.set_index("reason")
-    assert ex.loc["zero 'value': its log is undefined (OLS on positive flows)", "n_rows"] == n_zero
+    assert ex.loc["zero 'value': its log is undefined (OLS on positive flows)", "n"] == n_zero
     assert ols.coef["ln_distance"] == pytest.approx(-1.0, abs=0.1)  # the planted distance elasticity
     with pytest.raises(DataContractError, match="method must be"):
         gravity(data, THREE_WAY, method="gls")
@@ -349,3 +349,17 @@ def test_lags_come_from_the_full_panel_before_years_are_selected():
     assert before["rta_lag2"].isna().all()
     with pytest.raises(DataContractError, match="not in the data"):
         prepare_gravity_data(flows, years=(1999,))
+
+
+def test_gravity_refuses_a_single_exporter_before_pyfixest():
+    """One exporter (a user's own-country Comtrade download) crashed pyfixest's Rust core: refused with words."""
+    data = prepare_gravity_data(_panel(3))
+    one = data[data["exporter"] == data["exporter"].iloc[0]]
+    with pytest.raises(EstimationError, match="single exporter .*at least two exporters"):
+        gravity(one, "value ~ ln_distance + rta | exp_year + imp_year")
+
+
+def test_gravity_names_the_trade_columns_a_formula_needs():
+    data = prepare_gravity_data(_panel(4).drop(columns=["distance"]))
+    with pytest.raises(DataContractError, match=r"needs the column\(s\) distance \(km\)"):
+        gravity(data, "value ~ ln_distance + rta | exp_year + imp_year")

@@ -5,6 +5,8 @@
     agrocluster params show CLUSTER [-p key=value ...]
     agrocluster params check
     agrocluster data check CLUSTER
+    agrocluster data contract [TABLE] [--markdown]
+    agrocluster new CLUSTER
     agrocluster site
     agrocluster list [--cluster ID ...] [--notebook NAME ...]
 
@@ -57,8 +59,15 @@ def _parser() -> argparse.ArgumentParser:
 
     data = sub.add_parser("data", help="check a cluster's data")
     dsub = data.add_subparsers(dest="data_command", required=True)
-    dcheck = dsub.add_parser("check", help="load and validate every table of a cluster; print an inventory")
+    dcheck = dsub.add_parser("check", help="load and validate every table of a cluster, print an inventory and "
+                                           "check the params against the data (sectors, regions, years)")
     dcheck.add_argument("cluster")
+    dcontract = dsub.add_parser("contract", help="the data dictionary: column, kind, unit, required, nullable, meaning")
+    dcontract.add_argument("table", nargs="?", default=None, help="one table (default: every table)")
+    dcontract.add_argument("--markdown", action="store_true", help="print docs/data.md (the whole dictionary)")
+
+    new = sub.add_parser("new", help="scaffold params/clusters/CLUSTER.yaml with every key commented")
+    new.add_argument("cluster")
 
     sub.add_parser("site", help="rebuild outputs/index.html from the results on disk")
 
@@ -99,6 +108,7 @@ def _params_check() -> int:
 
 def _data_check(args: argparse.Namespace) -> int:
     from . import params as P
+    from .data.checks import check_params_against_data
     from .data.cluster import load_cluster
 
     params = P.load(args.cluster)
@@ -108,6 +118,42 @@ def _data_check(args: argparse.Namespace) -> int:
     if len(excluded):
         print("\nrows excluded by documented rules:")
         print(excluded.to_string(index=False))
+    checks = check_params_against_data(data)
+    mismatches = checks[checks["status"] == "mismatch"]
+    print(f"\nparams against data: {int((checks['status'] == 'ok').sum())} ok, {len(mismatches)} mismatch(es)")
+    for row in mismatches.itertuples(index=False):
+        print(f"error: {P.cluster_file(args.cluster).name}: key {row.key!r}: {row.message}", file=sys.stderr)
+    return 1 if len(mismatches) else 0
+
+
+def _data_contract(args: argparse.Namespace) -> int:
+    from .data.contracts import dictionary, dictionary_markdown, table_names
+    from .errors import DataContractError
+
+    if args.markdown:
+        print(dictionary_markdown(), end="")
+        return 0
+    if args.table is not None and args.table not in table_names():
+        import difflib
+
+        hint = difflib.get_close_matches(args.table, table_names(), n=1)
+        raise DataContractError(f"unknown table {args.table!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                                + f"; tables: {', '.join(table_names())}")
+    frame = dictionary(args.table)
+    for table, part in frame.groupby("table", sort=False):
+        print(f"{table}")
+        print(part.drop(columns="table").assign(required=part["required"].map({True: "yes", False: "no"}),
+                                                nullable=part["nullable"].map({True: "yes", False: "no"}))
+              .to_string(index=False))
+        print()
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    from . import params as P
+
+    path = P.new_cluster(args.cluster)
+    print(f"{path}: written; fill in the keys marked EDIT, then `agrocluster params check`")
     return 0
 
 
@@ -159,7 +205,9 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "params":
             return _params_show(args) if args.params_command == "show" else _params_check()
         if args.command == "data":
-            return _data_check(args)
+            return _data_check(args) if args.data_command == "check" else _data_contract(args)
+        if args.command == "new":
+            return _new(args)
         if args.command == "list":
             return _list(args)
         if args.command == "site":

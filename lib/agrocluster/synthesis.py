@@ -36,6 +36,7 @@ from scipy import stats
 
 from . import headlines as headlines_module
 from . import paths
+from .data.files import source_kind
 from .errors import DataContractError, EstimationError, ParamsError, ResultsFileError
 from .params import SynthesisParams
 from .results import ResultProtocol, exclusions, indicator_tidy, set_exclusions, tidy_frame
@@ -154,7 +155,9 @@ class ResultsCollection:
         return wide.fillna("not used").rename_axis(columns=None)
 
     def inputs(self) -> dict[str, dict[str, Any]]:
-        """What :meth:`agrocluster.record.Recorder.add_inputs` stores: each results file and its data kinds."""
+        """What :meth:`agrocluster.record.Recorder.add_inputs` stores: each results file and its data kinds
+        (``synthetic_tables``; ``real_tables``, every table not synthetic; ``user_tables``, those of them from
+        the user's own files)."""
         kinds = self.sources.groupby(["cluster_id", "notebook"])
         found: dict[str, dict[str, Any]] = {}
         for row in self.runs.itertuples(index=False):
@@ -164,12 +167,9 @@ class ResultsCollection:
                 "source": "results.json", "sha256": row.sha256,
                 "synthetic_tables": sorted(part.loc[part["kind"] == "synthetic", "table"]) if part is not None else [],
                 "real_tables": sorted(part.loc[part["kind"] != "synthetic", "table"]) if part is not None else [],
+                "user_tables": sorted(part.loc[part["kind"] == "user file", "table"]) if part is not None else [],
             }
         return found
-
-
-def _kind(source: str) -> str:
-    return {"synthetic": "synthetic", "file": "user file", "none": "not used"}.get(source, "real")
 
 
 def tidy_headlines(documents: Sequence[ResultsFile | Mapping[str, Any]]) -> pd.DataFrame:
@@ -235,7 +235,7 @@ def load_results(results_dir: str | Path = "") -> ResultsCollection:
         for table, spec in sorted((prov.params.get("data") or {}).items()):
             source = str((spec or {}).get("source", "none"))
             sources.append({"cluster_id": doc.cluster_id, "notebook": doc.notebook, "table": table,
-                            "source": source, "kind": _kind(source)})
+                            "source": source, "kind": source_kind(source)})
     return ResultsCollection(
         headlines=tidy_headlines(documents),
         runs=pd.DataFrame(runs, columns=["cluster_id", "notebook", "started", "failed_last_run", "file", "sha256"]),

@@ -20,7 +20,7 @@ import pandas as pd
 from .. import paths
 from ..errors import DataContractError
 from .contracts import excluded_frame, validate
-from .files import faostat_file, rice_farms_file
+from .files import DERIVED, faostat_file, rice_farms_file, source_kind
 from .loaders import file_sha256, read_table
 from .truth import SyntheticTruth
 
@@ -83,7 +83,7 @@ class ClusterData:
                      if "year" in frame and len(frame) else "")
             rows.append({
                 "table": table, "source": info.source,
-                "kind": "synthetic" if info.source == "synthetic" else "real" if info.source != "file" else "user file",
+                "kind": source_kind(info.source),
                 "origin": info.origin, "rows": info.rows, "columns": frame.shape[1], "years": years,
                 "excluded_rows": int(info.excluded["n_rows"].sum()) if len(info.excluded) else 0,
                 "sha256": info.sha256[:12],
@@ -135,8 +135,25 @@ class _Loader:
 
         if spec.source == "file":
             path = paths.resolve_data_path(spec.path, key=f"data.{table}.path")
-            loaded = read_table(path, table, format=spec.format, columns=spec.columns or None, sheet=spec.sheet)
-            return loaded.frame, TableInfo(table, "file", spec.path, loaded.sha256, loaded.n_rows, loaded.excluded)
+            codes = (paths.resolve_data_path(spec.country_codes, key=f"data.{table}.country_codes")
+                     if spec.country_codes else None)
+            loaded = read_table(path, table, format=spec.format, columns=spec.columns or None, sheet=spec.sheet,
+                                encoding=spec.encoding, sep=spec.sep, decimal=spec.decimal,
+                                on_invalid=spec.on_invalid, country_codes=codes, flow=spec.flow)
+            frame, excluded = loaded.frame, loaded.excluded
+            if table == "trade_flows":
+                from .importers import to_cluster_products
+
+                relabelled, counts = to_cluster_products(frame, list(self.params.hs_codes),
+                                                         faostat_items=spec.format == "faostat_trade_csv")
+                from .geography import SOURCE, fill_bilateral
+
+                filled, added = fill_bilateral(relabelled)
+                frame = validate(filled, table, source=f"{spec.path} (products as the cluster's HS codes)")
+                excluded = pd.concat([excluded, excluded_frame(counts)], ignore_index=True)
+                origin = f"{spec.path}; {', '.join(added)} added: {SOURCE}" if added else spec.path
+                return frame, TableInfo(table, "file", origin, loaded.sha256, len(frame), excluded)
+            return frame, TableInfo(table, "file", spec.path, loaded.sha256, len(frame), excluded)
         if spec.source == "faostat":
             if table != "country_product":
                 raise DataContractError(f"data.{table}: source 'faostat' provides only the country_product table")
@@ -160,8 +177,37 @@ class _Loader:
         raise DataContractError(f"data.{table}: unknown source {spec.source!r}")
 
 
+def regional_from_establishments(establishments: pd.DataFrame, source: str = "establishments"
+                                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``regional_employment`` table derived from establishments: plant employment summed by region ×
+    sector × year, and the establishments counted.
+
+    Rows without plant employment (``labour`` missing) are left out of both sums and counted in the
+    returned exclusions (so a region's count is of establishments with known employment).
+
+    Raises
+    ------
+    DataContractError
+        When the establishments have no ``labour`` column or no row with a known value.
+    """
+    if "labour" not in establishments.columns or not establishments["labour"].notna().any():
+        raise DataContractError(f"{source}: regional employment cannot be derived: no plant employment "
+                                "(column 'labour') in the establishments table")
+    known = establishments["labour"].notna()
+    regional = (establishments[known].groupby(["region", "sector", "year"], as_index=False, observed=True)
+                .agg(employment=("labour", "sum"), establishments=("firm_id", "nunique")))
+    frame = validate(regional, "regional_employment", source=f"{source} (summed by region × sector × year)")
+    return frame, excluded_frame({"establishment row without plant employment (labour), left out of the "
+                                  "derived regional employment": int((~known).sum())})
+
+
 def load_cluster(params: Any, tables: Mapping[str, Any] | None = None) -> ClusterData:
-    """Load and validate every table of a cluster (or only ``tables``); see the module docstring."""
+    """Load and validate every table of a cluster (or only ``tables``); see the module docstring.
+
+    When the cluster reads its establishments from the user's file and declares no regional employment,
+    ``regional_employment`` is derived from them (:func:`regional_from_establishments`; source
+    ``derived``) when they report plant employment.
+    """
     loader = _Loader(params)
     frames: dict[str, pd.DataFrame] = {}
     info: dict[str, TableInfo] = {}
@@ -170,5 +216,14 @@ def load_cluster(params: Any, tables: Mapping[str, Any] | None = None) -> Cluste
         if spec.source == "none":
             continue
         frames[table], info[table] = loader.load(table, spec)
+    derive = ("regional_employment" in wanted and wanted["regional_employment"].source == "none"
+              and "establishments" in frames and info["establishments"].source == "file"
+              and "labour" in frames["establishments"] and frames["establishments"]["labour"].notna().any())
+    if derive:
+        origin = f"derived from establishments ({info['establishments'].origin}): labour summed by region × sector × year"
+        frame, excluded = regional_from_establishments(frames["establishments"], info["establishments"].origin)
+        frames["regional_employment"] = frame
+        info["regional_employment"] = TableInfo("regional_employment", DERIVED, origin, frame_sha256(frame),
+                                                len(frame), excluded)
     truth = loader.synthetic.truth if "synthetic" in loader.__dict__ else SyntheticTruth()
     return ClusterData(params, frames, info, truth)

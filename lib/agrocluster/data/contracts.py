@@ -110,6 +110,84 @@ TABLES: dict[str, dict[str, Field]] = {
     ),
 }
 
+#: What each table is (one sentence) — the head of its section in the data dictionary.
+TABLE_MEANINGS: dict[str, str] = {
+    "establishments": "One row per establishment (firm, plant or farm) and year: where it is, its sector, inputs "
+                      "and outputs. Read by the mapping, agglomeration, productivity and export workbooks.",
+    "regional_employment": "One row per region × sector × year: employment and establishments. Read by the mapping "
+                           "workbook (location quotients, concentration, shift-share). Derived from a user's "
+                           "establishments (labour summed) when the cluster gives no such table.",
+    "trade_flows": "One row per exporter × importer × product × year: bilateral trade of the cluster's products. "
+                   "Read by the export-links workbook (destinations, RCA, gravity).",
+    "country_product": "One row per country × FAOSTAT item × year: production and trade in quantities (FAOSTAT "
+                       "food balances). Read by the overview, mapping and export workbooks.",
+    "firm_links": "One row per link between two establishments and year: supplies, sales, cooperation or "
+                  "knowledge. Read by the export-links workbook (networks inside and outside the cluster).",
+}
+
+#: Unit and meaning of every contract column (table → column → (unit, meaning)).
+COLUMN_MEANINGS: dict[str, dict[str, tuple[str, str]]] = {
+    "establishments": {
+        "firm_id": ("code", "establishment identifier, stable across years (text; leading zeros kept)"),
+        "year": ("year", "calendar year (the rice farms: season index 1–6)"),
+        "region": ("code", "region name or code; must match the names in params 'regions' exactly"),
+        "sector": ("code", "sector code (text, e.g. ISIC '0127'); params 'cluster_sector' must be one of them"),
+        "lat": ("degrees", "latitude (WGS84); needed by maps, distance bands, Conley errors and K-density"),
+        "lon": ("degrees", "longitude (WGS84)"),
+        "output": ("thousand USD", "gross output (value); the rice farms: kg"),
+        "value_added": ("thousand USD", "value added = output - materials"),
+        "capital": ("thousand USD", "capital stock"),
+        "labour": ("workers", "plant employment (full-time workers); the rice farms: hours. Not a region's "
+                              "employment"),
+        "materials": ("thousand USD", "intermediate inputs (materials, energy, services)"),
+        "investment": ("thousand USD", "gross investment (the Olley–Pakes proxy; zeros allowed)"),
+        "wage_bill": ("thousand USD", "wages paid"),
+        "exports": ("thousand USD", "export sales, a VALUE (0 for a non-exporter) — not a 0/1 exporter flag"),
+        "land": ("ha", "land farmed"),
+        "export_destinations": ("count", "number of export destination countries (0 for a non-exporter)"),
+        "cluster_member": ("true/false", "member of the cluster organisation (true/false, 1/0 or yes/no)"),
+        "programme_entry_year": ("year", "year the establishment entered the cluster programme; EMPTY (NaN) for "
+                                         "never treated (not 0: the estimators build R did's 0 themselves)"),
+    },
+    "regional_employment": {
+        "region": ("code", "region name or code, as in establishments.region"),
+        "sector": ("code", "sector code (text), as in establishments.sector"),
+        "year": ("year", "calendar year"),
+        "employment": ("workers", "employment of the sector in the region"),
+        "establishments": ("count", "establishments of the sector in the region"),
+    },
+    "trade_flows": {
+        "exporter": ("ISO3", "exporting country (ISO 3166-1 alpha-3, upper case)"),
+        "importer": ("ISO3", "importing country (ISO3)"),
+        "product": ("code", "product code: HS code as text ('0901'), matched against params 'hs_codes'"),
+        "year": ("year", "calendar year"),
+        "value": ("thousand USD", "trade value (Comtrade's USD are divided by 1000 on import)"),
+        "quantity": ("tonnes", "trade quantity; may be empty"),
+        "distance": ("km", "distance between the two countries (> 0); gravity regressor ln_distance"),
+        "contiguity": ("0/1", "1 if the countries share a border"),
+        "common_language": ("0/1", "1 if they share an official language"),
+        "colony": ("0/1", "1 if they ever had a colonial link"),
+        "rta": ("0/1", "1 if a regional trade agreement is in force that year"),
+    },
+    "country_product": {
+        "country": ("ISO3", "country (ISO3; FAOSTAT aggregates are left out on import)"),
+        "item": ("code", "FAOSTAT food-balance item code as text ('2630' coffee); params 'faostat_item_code'"),
+        "year": ("year", "calendar year"),
+        "production": ("thousand tonnes", "production; may be empty"),
+        "imports": ("thousand tonnes", "import quantity; may be empty"),
+        "exports": ("thousand tonnes", "export quantity; may be empty"),
+        "item_name": ("text", "FAOSTAT item name"),
+        "domestic_supply": ("thousand tonnes", "domestic supply quantity (may be negative through stock changes)"),
+    },
+    "firm_links": {
+        "source": ("code", "firm_id of the establishment the link starts from"),
+        "target": ("code", "firm_id of the establishment it goes to (may be outside the establishments table)"),
+        "year": ("year", "calendar year"),
+        "kind": ("one of " + ", ".join(LINK_KINDS), "what flows along the link"),
+        "value": ("thousand USD", "value of the link (sales or supplies; 1 for a cooperation or knowledge tie)"),
+    },
+}
+
 #: Unique key of each table.
 KEYS: dict[str, tuple[str, ...]] = {
     "establishments": ("firm_id", "year"),
@@ -134,6 +212,54 @@ def contract_fields(table: str) -> dict[str, Field]:
     if table not in TABLES:
         raise DataContractError(f"unknown table {table!r}: the contracts are {', '.join(TABLES)}")
     return TABLES[table]
+
+
+def dictionary(table: str | None = None) -> pd.DataFrame:
+    """The data dictionary: one row per contract column (of ``table``, or of every table).
+
+    Columns: ``table, column, kind, unit, required, nullable, meaning`` — what ``agrocluster data contract``
+    prints and ``docs/data.md`` holds (:func:`dictionary_markdown`).
+    """
+    tables = [table] if table is not None else list(TABLES)
+    rows = []
+    for name in tables:
+        for column, f in contract_fields(name).items():
+            unit, meaning = COLUMN_MEANINGS[name][column]
+            rows.append({"table": name, "column": column, "kind": f.kind, "unit": unit,
+                         "required": f.required, "nullable": f.nullable, "meaning": meaning})
+    return pd.DataFrame(rows)
+
+
+#: The rules every table obeys, as the data dictionary states them.
+RULES = (
+    "Required columns must be present; other columns of the file are kept unchanged (map your names to the "
+    "contract's with `columns: {your_name: contract_name}`).",
+    "Codes (`code`, `ISO3`, `kind`) are read as text: `0127` keeps its leading zero in CSV and Excel files.",
+    "Quantities and counts are non-negative; `year` is a whole number in 1900–2100; `lat` in [-90, 90], `lon` "
+    "in [-180, 180]; 0/1 dummies are 0 or 1.",
+    "Missing values: an empty cell (or NA) is missing; a column marked nullable may have them, the others not.",
+    "Keys are unique: establishments firm_id × year; regional_employment region × sector × year; trade_flows "
+    "exporter × importer × product × year; country_product country × item × year.",
+    "A table that breaks a rule is refused with every problem listed (file, column, rule, rows); with "
+    "`on_invalid: drop` the offending rows are left out instead and counted in the report's exclusions table.",
+)
+
+
+def dictionary_markdown() -> str:
+    """``docs/data.md``: the data dictionary of every contract table, generated from the contracts."""
+    lines = ["# Data dictionary", "",
+             "Generated from `lib/agrocluster/data/contracts.py` by `agrocluster data contract --markdown`; "
+             "do not edit by hand (a test compares this file with the contracts).", "",
+             "Print one table in a terminal with `agrocluster data contract TABLE`.", "", "## Rules", ""]
+    lines += [f"- {rule}" for rule in RULES]
+    for table in TABLES:
+        key = " × ".join(KEYS[table]) or "none"
+        lines += ["", f"## `{table}`", "", TABLE_MEANINGS[table], "", f"Unique key: {key}.", "",
+                  "| column | kind | unit | required | nullable | meaning |", "|---|---|---|---|---|---|"]
+        for row in dictionary(table).itertuples(index=False):
+            lines.append(f"| `{row.column}` | {row.kind} | {row.unit} | {'yes' if row.required else 'no'} | "
+                         f"{'yes' if row.nullable else 'no'} | {row.meaning} |")
+    return "\n".join(lines) + "\n"
 
 
 def code_columns(table: str) -> list[str]:
@@ -233,7 +359,7 @@ def _checks(f: Field, year_range: tuple[int, int]) -> list[pa.Check]:
     by_kind = {
         "iso3": [pa.Check.str_matches(r"^[A-Z]{3}$", error="ISO3 code: three upper-case letters")],
         "year": [pa.Check.in_range(lo, hi, error=f"year in [{lo}, {hi}]")],
-        "year_nullable": [pa.Check.in_range(lo, hi, error=f"year in [{lo}, {hi}]")],
+        "year_nullable": [pa.Check.in_range(lo, hi, error=f"year in [{lo}, {hi}], or empty for never (not 0)")],
         "quantity": [pa.Check.ge(0, error="non-negative quantity (>= 0)")],
         "count": [pa.Check.ge(0, error="non-negative count (>= 0)")],
         "positive": [pa.Check.gt(0, error="strictly positive (> 0)")],
@@ -380,6 +506,15 @@ def validate(df: pd.DataFrame, table: str, source: str = "<in-memory>",
         Naming the source, the table, each failing column, the rule and the offending rows
         (all problems at once). An empty table is an error naming the source.
     """
+    frame, problems = _check(df, table, source, year_range)
+    if problems:
+        raise DataContractError(_format(problems, table, source))
+    return frame
+
+
+def _check(df: pd.DataFrame, table: str, source: str, year_range: tuple[int, int]
+           ) -> tuple[pd.DataFrame, list[_Problem]]:
+    """The coerced frame and every problem found (structural problems raise at once)."""
     fields = contract_fields(table)
     if not isinstance(df, pd.DataFrame):
         raise DataContractError(f"{source}: table {table!r} must be a pandas DataFrame, got {type(df).__name__}")
@@ -395,9 +530,52 @@ def validate(df: pd.DataFrame, table: str, source: str = "<in-memory>",
         schema(table, frame, year_range).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         problems.extend(_pandera_problems(err, table, skip))
-    if problems:
-        raise DataContractError(_format(problems, table, source))
-    return frame
+    return frame, problems
+
+
+#: What a table's rows that break its contract become: refused (the default) or dropped and counted.
+ON_INVALID = ("refuse", "drop")
+
+
+def validate_rows(df: pd.DataFrame, table: str, source: str = "<in-memory>",
+                  year_range: tuple[int, int] = YEAR_RANGE, on_invalid: str = "refuse"
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`validate` with a row policy: ``refuse`` raises, ``drop`` leaves out the rows that break a rule.
+
+    Returns
+    -------
+    (frame, excluded)
+        The coerced, valid frame and the ``reason → n_rows`` table of dropped rows (each row counted once,
+        under the first rule it breaks; every row of a duplicated key is dropped).
+
+    Raises
+    ------
+    DataContractError
+        With ``refuse``, as :func:`validate`. With ``drop``, still for what no row drop can mend: a missing
+        required column, a column of the wrong type as a whole, an empty table, or no row left.
+    """
+    if on_invalid not in ON_INVALID:
+        raise DataContractError(f"{source}: on_invalid must be one of {', '.join(ON_INVALID)}, got {on_invalid!r}")
+    if on_invalid == "refuse":
+        return validate(df, table, source, year_range), excluded_frame()
+    frame, problems = _check(df, table, source, year_range)
+    whole = [p for p in problems if not p.rows.size]
+    if whole:
+        raise DataContractError(_format(whole, table, source) + "\n(on_invalid: drop cannot mend a whole column)")
+    dropped = np.zeros(len(frame), dtype=bool)
+    counts: dict[str, int] = {}
+    for p in problems:
+        newly = np.zeros(len(frame), dtype=bool)
+        newly[p.rows] = True
+        newly &= ~dropped
+        reason = f"broke the contract: {p.columns}: {p.rule} (on_invalid: drop)"
+        counts[reason] = counts.get(reason, 0) + int(newly.sum())
+        dropped |= newly
+    if dropped.all():
+        raise DataContractError(f"{source}: every row of table {table!r} breaks its contract:\n"
+                                + _format(problems, table, source))
+    kept = validate(df.reset_index(drop=True).loc[~dropped], table, source, year_range)
+    return kept, excluded_frame(counts)
 
 
 def excluded_frame(counts: dict[str, int] | None = None) -> pd.DataFrame:

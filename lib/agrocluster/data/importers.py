@@ -25,6 +25,7 @@ _ISO3 = re.compile(r"^[A-Z]{3}$")
 
 
 def _read_csv(path: str | Path, needed: list[str], what: str, **kw) -> tuple[Path, pd.DataFrame]:
+    """Read a download as text columns; ``kw`` are read options (``encoding``, ``sep``, ``encoding_errors``)."""
     p = Path(path)
     if not p.is_file():
         raise MissingDataFileError(f"{what} file not found: {p}")
@@ -88,7 +89,7 @@ FBS_ELEMENTS = {"5511": "production", "5611": "imports", "5911": "exports", "530
 _FBS_NEEDED = ["Area Code", "Area", "Item Code", "Item", "Element Code", "Element", "Year", "Unit", "Value"]
 
 
-def read_faostat_food_balances(path: str | Path) -> LoadedTable:
+def read_faostat_food_balances(path: str | Path, encoding: str | None = None, sep: str = ",") -> LoadedTable:
     """FAOSTAT bulk food balances, normalized form → ``country_product``.
 
     Reads ``FoodBalanceSheets_E_All_Data_(Normalized).csv`` (columns ``Area Code, Area Code (M49),
@@ -98,7 +99,8 @@ def read_faostat_food_balances(path: str | Path) -> LoadedTable:
     areas (code ≥ 5000, 351 China) and of other elements (food supply per capita, feed, losses …) are
     excluded and counted. Area codes map to ISO3 as in :mod:`agrocluster.data.countries`.
     """
-    p, raw = _read_csv(path, _FBS_NEEDED, "FAOSTAT food balances", encoding_errors="replace")
+    p, raw = _read_csv(path, _FBS_NEEDED, "FAOSTAT food balances", encoding=encoding, sep=sep,
+                       encoding_errors="replace")
     element = _strip_quote(raw["Element Code"])
     keep = element.isin(list(FBS_ELEMENTS))
     counts = {"element not used by country_product (per-capita supply, feed, losses ...)": int((~keep).sum())}
@@ -133,7 +135,8 @@ _TM_NEEDED = ["Reporter Country Code", "Reporter Countries", "Partner Country Co
 _TM_ELEMENTS = {"export": {"5910": "quantity", "5922": "value"}, "import": {"5610": "quantity", "5622": "value"}}
 
 
-def read_faostat_trade_matrix(path: str | Path, flow: str = "export") -> LoadedTable:
+def read_faostat_trade_matrix(path: str | Path, flow: str = "export", encoding: str | None = None,
+                              sep: str = ",") -> LoadedTable:
     """FAOSTAT detailed trade matrix, normalized form → ``trade_flows``.
 
     Reads ``Trade_DetailedTradeMatrix_E_All_Data_(Normalized).csv`` (``Reporter Country Code,
@@ -147,7 +150,8 @@ def read_faostat_trade_matrix(path: str | Path, flow: str = "export") -> LoadedT
     """
     if flow not in _TM_ELEMENTS:
         raise DataContractError(f"flow must be 'export' or 'import', got {flow!r}")
-    p, raw = _read_csv(path, _TM_NEEDED, "FAOSTAT detailed trade matrix", encoding_errors="replace")
+    p, raw = _read_csv(path, _TM_NEEDED, "FAOSTAT detailed trade matrix", encoding=encoding, sep=sep,
+                       encoding_errors="replace")
     elements = _TM_ELEMENTS[flow]
     element = _strip_quote(raw["Element Code"])
     keep = element.isin(list(elements))
@@ -191,7 +195,7 @@ def _baci_countries(path: Path) -> dict[str, str]:
     return {str(int(c)): ("" if pd.isna(i) else str(i).strip()) for c, i in zip(codes["country_code"], codes[iso_col])}
 
 
-def read_baci(path: str | Path, country_codes: str | Path) -> LoadedTable:
+def read_baci(path: str | Path, country_codes: str | Path, encoding: str | None = None, sep: str = ",") -> LoadedTable:
     """CEPII BACI CSV (``t, i, j, k, v, q``) → ``trade_flows``.
 
     ``t`` year, ``i`` exporter and ``j`` importer as BACI numeric codes (mapped to ISO3 with the
@@ -201,7 +205,7 @@ def read_baci(path: str | Path, country_codes: str | Path) -> LoadedTable:
     quantity in metric tonnes (``NA`` → missing). Flows whose exporter or importer has no
     three-letter ISO code (e.g. areas n.e.s.) are excluded and counted.
     """
-    p, raw = _read_csv(path, ["t", "i", "j", "k", "v", "q"], "BACI")
+    p, raw = _read_csv(path, ["t", "i", "j", "k", "v", "q"], "BACI", encoding=encoding, sep=sep)
     cc_path = Path(country_codes)
     if not cc_path.is_file():
         raise MissingDataFileError(f"BACI country-code file not found: {cc_path}")
@@ -229,7 +233,7 @@ _CT_NEEDED = ["reporterISO", "partnerISO", "cmdCode", "flowCode", "primaryValue"
 _CT_TOTALS = {"partner2Code": "0", "customsCode": "C00", "motCode": "0"}
 
 
-def read_comtrade(path: str | Path, flow: str = "X") -> LoadedTable:
+def read_comtrade(path: str | Path, flow: str = "X", encoding: str | None = None, sep: str = ",") -> LoadedTable:
     """UN Comtrade bulk or API CSV → ``trade_flows``.
 
     Columns used: ``refYear`` (or ``period`` for annual data), ``reporterISO``, ``partnerISO``,
@@ -243,7 +247,7 @@ def read_comtrade(path: str | Path, flow: str = "X") -> LoadedTable:
     """
     if flow not in {"X", "M"}:
         raise DataContractError(f"flow must be 'X' (exports) or 'M' (imports), got {flow!r}")
-    p, raw = _read_csv(path, _CT_NEEDED, "UN Comtrade")
+    p, raw = _read_csv(path, _CT_NEEDED, "UN Comtrade", encoding=encoding, sep=sep)
     year_col = "refYear" if "refYear" in raw.columns else "period" if "period" in raw.columns else None
     if year_col is None:
         raise DataContractError(f"{p}: UN Comtrade file needs 'refYear' or 'period'; columns: {', '.join(raw.columns)}")
@@ -276,3 +280,52 @@ def read_comtrade(path: str | Path, flow: str = "X") -> LoadedTable:
         "quantity": _number(raw["netWgt"][k], "netWgt", p) / 1000.0,
     })
     return _finish(frame, "trade_flows", p, counts)
+
+
+# --------------------------------------------------------------------------------------------------
+# FAOSTAT items ↔ HS codes
+
+#: FAOSTAT trade items of the agro-cluster products → their HS codes (HS 2007), after FAO's
+#: HS–FCL correspondence tables (FAOSTAT, "Definitions and standards", commodity list FCL ↔ HS).
+FAOSTAT_ITEM_HS: dict[str, tuple[str, ...]] = {
+    "27": ("100610",), "28": ("100620",), "31": ("100630",), "32": ("100640",),  # rice paddy, husked, milled, broken
+    "486": ("080300",),                                                            # bananas
+    "560": ("080610",), "561": ("080620",),                                        # grapes, raisins
+    "564": ("220421", "220429"), "565": ("220430",),                               # wine, grape must
+    "656": ("090111", "090112"), "657": ("090121", "090122"), "659": ("210111", "210112"),  # coffee
+    "661": ("180100",), "662": ("180310", "180320"),                               # cocoa beans, paste
+    "667": ("090210", "090220", "090230", "090240"),                               # tea
+    "882": ("040110", "040120", "040130"), "888": ("040110",),                     # whole and skim cow milk
+    "897": ("040210", "040221", "040229"), "898": ("040210",),                     # dry whole and skim milk
+}
+
+
+def to_cluster_products(frame: pd.DataFrame, hs_codes: list[str], faostat_items: bool = False
+                        ) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Relabel trade-flow products with the cluster's HS codes, so that a finer code counts as the cluster's.
+
+    A product takes the cluster HS code that all its HS codes fall under: ``090111`` becomes ``0901`` when the
+    cluster's codes are ``["0901"]``. With ``faostat_items`` the products are FAOSTAT trade-matrix items whose
+    HS codes come from :data:`FAOSTAT_ITEM_HS` (item 656, coffee green → ``090111``, ``090112`` → ``0901``).
+    Flows that become the same exporter × importer × product × year are summed (value, and quantity when
+    reported); other columns (bilateral covariates such as distance) take the group's first value. The original codes are kept in ``product_detail`` (joined with ``+`` after a sum). Products
+    with no cluster HS code keep their code; their rows are counted in the returned ``{reason: rows}``.
+    """
+    def match(product: str) -> str | None:
+        codes = FAOSTAT_ITEM_HS.get(product, ()) if faostat_items else (product,)
+        for hs in hs_codes:
+            if codes and all(code.startswith(hs) for code in codes):
+                return hs
+        return None
+
+    products = frame["product"].astype(str)
+    mapped = products.map({p: match(p) for p in products.unique()})
+    out = frame.assign(product_detail=products, product=mapped.fillna(products).astype(STRING_DTYPE))
+    keys = ["exporter", "importer", "product", "year"]
+    others = {c: (c, "first") for c in out.columns if c not in {*keys, "value", "quantity", "product_detail"}}
+    summed = (out.groupby(keys, as_index=False, sort=False, observed=True)
+              .agg(value=("value", "sum"), quantity=("quantity", lambda q: q.sum(min_count=1)),
+                   product_detail=("product_detail", lambda s: "+".join(sorted(set(s)))), **others))
+    what = "FAOSTAT item" if faostat_items else "product"
+    counts = {f"{what} with no HS code among the cluster's ({', '.join(hs_codes)})": int(mapped.isna().sum())}
+    return summed, counts

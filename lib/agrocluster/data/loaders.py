@@ -27,11 +27,10 @@ from agrocluster.data.contracts import (
     contract_fields,
     excluded_frame,
     missing_columns_message,
-    validate,
+    validate_rows,
 )
+from agrocluster.data.files import FORMATS, IMPORTER_FORMATS
 from agrocluster.errors import DataContractError
-
-FORMATS = ("csv", "parquet", "excel", "stata")
 _EXTENSIONS = {
     ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".gz": "csv", ".zip": "csv", ".bz2": "csv",
     ".parquet": "parquet", ".pq": "parquet",
@@ -140,12 +139,18 @@ def _reader_problem(exc: BaseException, fmt: str) -> str:
     return type(exc).__name__
 
 
-def _read(path: Path, fmt: str, text_columns: list[str], sheet: str | int | None) -> pd.DataFrame:
+def _read(path: Path, fmt: str, text_columns: list[str], sheet: str | int | None,
+          csv_options: Mapping[str, str | None]) -> pd.DataFrame:
     if fmt == "csv":
-        sep = "\t" if path.suffix.lower() == ".tsv" else ","
-        header = pd.read_csv(path, sep=sep, nrows=0).columns
+        sep = csv_options.get("sep") or ("\t" if path.suffix.lower() == ".tsv" else ",")
+        encoding = csv_options.get("encoding") or "utf-8"
+        decimal = csv_options.get("decimal") or "."
+        # a decimal comma comes with a thousands dot (1.234,5), as spreadsheets in those locales write numbers
+        thousands = "." if decimal == "," else None
+        header = pd.read_csv(path, sep=sep, nrows=0, encoding=encoding).columns
         dtype = {c: str for c in header if c in text_columns}
-        return pd.read_csv(path, sep=sep, dtype=dtype, keep_default_na=True)
+        return pd.read_csv(path, sep=sep, dtype=dtype, keep_default_na=True, encoding=encoding, decimal=decimal,
+                           thousands=thousands)
     if fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -162,9 +167,32 @@ def _read(path: Path, fmt: str, text_columns: list[str], sheet: str | int | None
     raise DataContractError(f"{path}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
+def _import(path: Path, table: str, fmt: str, columns: Mapping[str, str] | None,
+            csv_options: Mapping[str, str | None], country_codes: str | Path | None, flow: str) -> LoadedTable:
+    """A download read by its importer (:mod:`agrocluster.data.importers`), for ``format`` = ``fmt``."""
+    from agrocluster.data import importers
+
+    if IMPORTER_FORMATS[fmt] != table:
+        raise DataContractError(f"{path}: format {fmt!r} reads a {IMPORTER_FORMATS[fmt]} table, not {table!r}")
+    if columns:
+        raise DataContractError(f"{path}: format {fmt!r} knows its download's columns; drop the 'columns' mapping")
+    options = {k: v for k, v in csv_options.items() if k in ("encoding", "sep") and v}
+    if fmt == "faostat_csv":
+        return importers.read_faostat_food_balances(path, **options)
+    if fmt == "faostat_trade_csv":
+        return importers.read_faostat_trade_matrix(path, flow=flow, **options)
+    if fmt == "comtrade_csv":
+        return importers.read_comtrade(path, flow="X" if flow == "export" else "M", **options)
+    if country_codes is None:
+        raise DataContractError(f"{path}: format 'baci_csv' needs country_codes, the BACI country-code file")
+    return importers.read_baci(path, country_codes, **options)
+
+
 def read_table(path: str | Path, table: str, format: str | None = None,
                columns: Mapping[str, str] | None = None, sheet: str | int | None = None,
-               year_range: tuple[int, int] = YEAR_RANGE) -> LoadedTable:
+               year_range: tuple[int, int] = YEAR_RANGE, *, encoding: str | None = None,
+               sep: str | None = None, decimal: str | None = None, on_invalid: str = "refuse",
+               country_codes: str | Path | None = None, flow: str = "export") -> LoadedTable:
     """Read, rename, coerce and validate one contract table from a file.
 
     Parameters
@@ -174,13 +202,26 @@ def read_table(path: str | Path, table: str, format: str | None = None,
     table : str
         Contract name (see :data:`agrocluster.data.contracts.TABLES`).
     format : str, optional
-        ``csv``, ``parquet``, ``excel`` or ``stata``; inferred from the extension by default.
+        ``csv``, ``parquet``, ``excel`` or ``stata``, inferred from the extension by default; or an
+        importer of a download: ``faostat_csv``, ``faostat_trade_csv``, ``baci_csv``, ``comtrade_csv``
+        (see :data:`agrocluster.data.files.FORMATS`).
     columns : mapping, optional
         ``{user_column: contract_column}``; unmapped columns keep their names.
     sheet : str or int, optional
         Excel sheet (first sheet by default).
     year_range : (int, int)
         Plausible years, 1900–2100 by default.
+    encoding, sep, decimal : str, optional
+        CSV read options (UTF-8, ``,`` and ``.`` by default; ``.tsv`` files are tab-separated), e.g.
+        ``latin-1``, ``;`` and ``,`` for a CSV saved by a spreadsheet in a Spanish locale. With a decimal
+        comma, a dot is read as the thousands separator (``1.234,5`` is 1234.5).
+    on_invalid : {"refuse", "drop"}
+        Rows that break the contract: refused with every problem listed, or dropped and counted in
+        ``excluded`` (see :func:`agrocluster.data.contracts.validate_rows`).
+    country_codes : str or Path, optional
+        The BACI country-code file (format ``baci_csv`` only).
+    flow : {"export", "import"}
+        Which flow the trade importers keep (exports by default).
 
     Raises
     ------
@@ -196,13 +237,16 @@ def read_table(path: str | Path, table: str, format: str | None = None,
     fmt = format or infer_format(p)
     if fmt not in FORMATS:
         raise DataContractError(f"{p}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    csv_options = {"encoding": encoding, "sep": sep, "decimal": decimal}
+    if fmt in IMPORTER_FORMATS:
+        return _import(p, table, fmt, columns, csv_options, country_codes, flow)
     mapping = _check_mapping(columns, table, p)
     codes = set(code_columns(table))
     text_columns = [u for u, c in mapping.items() if c in codes] + [c for c in codes if c not in mapping.values()]
     if p.stat().st_size == 0:
         raise DataContractError(f"{p}: the file is empty (0 bytes); table {table!r} cannot be read from it")
     try:
-        raw = _read(p, fmt, text_columns, sheet)
+        raw = _read(p, fmt, text_columns, sheet, csv_options)
     except Exception as exc:  # noqa: BLE001 - every reader failure becomes one error that names the file
         raise DataContractError(f"{p}: cannot be read as {fmt}: {_reader_problem(exc, fmt)}") from exc
     absent = [u for u in mapping if u not in raw.columns]
@@ -216,5 +260,7 @@ def read_table(path: str | Path, table: str, format: str | None = None,
             f"{p}: column mapping {', '.join(clashes)} would give two columns the same name: the file already "
             "has a column of that name; map that one too (or drop it from the file)"
         )
-    frame = validate(raw.rename(columns=mapping), table, source=str(p), year_range=year_range)
-    return LoadedTable(frame=frame, table=table, path=p, sha256=file_sha256(p), n_rows=len(frame))
+    frame, excluded = validate_rows(raw.rename(columns=mapping), table, source=str(p), year_range=year_range,
+                                    on_invalid=on_invalid)
+    return LoadedTable(frame=frame, table=table, path=p, sha256=file_sha256(p), n_rows=len(frame),
+                       excluded=excluded)

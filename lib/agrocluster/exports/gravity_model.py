@@ -312,9 +312,14 @@ def _parse_formula(formula: str, df: pd.DataFrame, what: str) -> tuple[str, list
         raise DataContractError(
             f"{what}: dependent variable {parsed.response!r} of {formula!r} is not a column of the data"
         )
-    for column in parsed.regressor_columns:
-        if column not in df.columns:
-            raise DataContractError(f"{what}: regressor {column!r} of {formula!r} is not a column of the data")
+    absent = [c for c in parsed.regressor_columns if c not in df.columns]
+    if absent:
+        needs = [("distance (km)" if c == "ln_distance" else c) for c in absent]
+        raise DataContractError(
+            f"{what}: regressor {', '.join(map(repr, absent))} of {formula!r} not among the columns of the data; "
+            f"the trade_flows table needs the column(s) {', '.join(needs)} (bilateral covariates, see "
+            "`agrocluster data contract trade_flows`), or a formula without them in exports.gravity_formula"
+        )
     for term in parsed.fixed_effects:
         for column in term:
             if column not in df.columns:
@@ -471,6 +476,14 @@ def gravity(
             f"{what}: no observation with a positive {y!r} is left after exclusions "
             f"({', '.join(f'{r}: {n}' for r, n, _ in excluded if n)}); nothing to estimate"
         )
+    sides = df[[c for c in ("exporter", "importer") if c in df.columns]].reset_index(drop=True).loc[data.index]
+    for side in sides.columns:
+        if sides[side].nunique() < 2:
+            raise EstimationError(
+                f"{what}: the flows left have a single {side} ({sides[side].iloc[0]}); a gravity model "
+                f"with fixed effects needs flows from at least two exporters to at least two importers (with one "
+                f"{side} its fixed effects are collinear with the others). Refused before the estimation"
+            )
     n_in = len(data)
     extra = {} if ssc is None else {"ssc": ssc}
     with warnings.catch_warnings():

@@ -59,12 +59,20 @@ class AgglomerationData:
 
 
 def describe_data(data: Any) -> Section:
-    """What the establishments of ``data`` (a ``ClusterData``) are, and a warning when they are synthetic."""
+    """What the establishments of ``data`` (a ``ClusterData``) are, and a warning when they are synthetic.
+
+    Region areas (for employment density) are the generator's for synthetic data, else the cluster's
+    ``region_areas_km2`` when it gives one for every region of the data (a note names the regions it lacks).
+    """
     est = data["establishments"]
     synthetic = data.is_synthetic("establishments")
     coords = has_coordinates(est)
     areas = ({r["region"]: r["area_km2"] for r in data.truth["geography"]["regions"]}
              if synthetic and "geography" in data.truth else None)
+    given = dict(getattr(data.params, "region_areas_km2", {}) or {})
+    lacking = sorted(set(est["region"].astype(str)) - set(given))
+    if given and not synthetic:
+        areas = None if lacking else given
     prepared = AgglomerationData(est, synthetic, coords, int(est["sector"].nunique()), int(est["region"].nunique()),
                                  areas, data.truth if synthetic else {})
     kind = "synthetic (generated with known true parameters)" if synthetic else f"real ({data.info['establishments'].origin})"
@@ -74,6 +82,9 @@ def describe_data(data: Any) -> Section:
     warning = ("Establishment data are SYNTHETIC (agrocluster.data.synthetic): the elasticities test the method "
                "against planted true values; they are not findings about the real cluster.")
     notes = [warning] if synthetic else []
+    if given and not synthetic and lacking:
+        notes.append(f"region_areas_km2 gives no area for {len(lacking)} region(s) of the data "
+                     f"({', '.join(lacking[:5])}{' …' if len(lacking) > 5 else ''}): density is not computed.")
     return Section(title="Data behind this page", result=prepared, reading=reading, notes=notes,
                    excluded=loader_excluded(data))
 
@@ -183,7 +194,8 @@ def productivity_specifications(data: Any, prepared: AgglomerationData, measured
         excluded = [(table, f"TFP estimation: {reason}", rows) for table, reason, rows in tfp_rows.itertuples(index=False)]
     else:
         frame["productivity"], label = ag.agglomeration_outcome(frame, options.outcome)
-    frame["wage"], _ = ag.agglomeration_outcome(frame, "wage")
+    if "wage_bill" in frame.columns:
+        frame["wage"], _ = ag.agglomeration_outcome(frame, "wage")
     fit_options, inference_notes = _inference(prepared, options, seed)
     specs = ag.agglomeration_specifications(frame, "productivity", LOC, measured.urbanisation, instrument=INSTRUMENT,
                                             **fit_options)
@@ -198,9 +210,12 @@ def wage_specifications(productivity: Specifications, measured: Measures) -> Sec
     """The same three specifications for the log average wage (wage bill per unit of labour).
 
     When the data record hired labour separately (:data:`HIRED_LABOUR_COLUMNS`), the wage bill pays hired
-    labour only while labour counts all hours, which the reading says.
+    labour only while labour counts all hours, which the reading says. Without a ``wage_bill`` column the
+    step is not computed (``result`` None; the later steps then leave wages out).
     """
     frame = productivity.frame
+    if "wage" not in frame.columns:
+        return Section.not_computed("Wages", needs="the wage bill of the establishments (column wage_bill)")
     specs = ag.agglomeration_specifications(frame, "wage", LOC, measured.urbanisation, instrument=INSTRUMENT,
                                             **productivity.options)
     label = ag.agglomeration_outcome(frame, "wage")[1]
@@ -213,11 +228,11 @@ def wage_specifications(productivity: Specifications, measured: Measures) -> Sec
                    table=_table(specs), reading=reading)
 
 
-def excluded_rows(productivity: Specifications, wage: Specifications) -> Section:
+def excluded_rows(productivity: Specifications, wage: Specifications | None) -> Section:
     """Establishment-years left out of each regression and why (and recorded as exclusions)."""
-    table = pd.concat([productivity.specs.excluded().assign(outcome="productivity"),
-                       wage.specs.excluded().assign(outcome="wage")],
-                      ignore_index=True)[["outcome", "specification", "reason", "n"]]
+    parts = [productivity.specs.excluded().assign(outcome="productivity")]
+    parts += [wage.specs.excluded().assign(outcome="wage")] if wage is not None else []
+    table = pd.concat(parts, ignore_index=True)[["outcome", "specification", "reason", "n"]]
     excluded = [("establishments", f"{row.outcome}, {row.specification}: {row.reason}", row.n)
                 for row in table.itertuples()]
     return Section(title="Excluded rows", table=table, excluded=excluded)
@@ -225,8 +240,9 @@ def excluded_rows(productivity: Specifications, wage: Specifications) -> Section
 
 def localisation_by_specification(productivity: Section, wages: Section) -> pd.DataFrame:
     """The productivity and wage specification tables stacked, with an ``outcome`` column, for the coefficient plot."""
-    return pd.concat([productivity.table.assign(outcome="productivity"), wages.table.assign(outcome="wage")],
-                     ignore_index=True)
+    parts = [productivity.table.assign(outcome="productivity")]
+    parts += [wages.table.assign(outcome="wage")] if wages.computed else []
+    return pd.concat(parts, ignore_index=True)
 
 
 def planted_lines(prepared: AgglomerationData, outcome: str, value_added: bool) -> dict[str, float] | None:
@@ -244,15 +260,16 @@ def planted_lines(prepared: AgglomerationData, outcome: str, value_added: bool) 
     return lines
 
 
-def sorting(productivity: Specifications, wage: Specifications) -> Section:
+def sorting(productivity: Specifications, wage: Specifications | None) -> Section:
     """The sorting check (Combes, Duranton & Gobillon 2008): pooled against firm-FE elasticities, and its reading.
 
     ``result`` is the sorting share of the productivity localisation elasticity; the reading refuses to read
     the share when the pooled elasticity is within two standard errors of zero.
     """
     prod = productivity.specs
-    table = pd.concat([prod.sorting.table().assign(outcome="log productivity"),
-                       wage.specs.sorting.table().assign(outcome="log wage")], ignore_index=True)
+    parts = [prod.sorting.table().assign(outcome="log productivity")]
+    parts += [wage.specs.sorting.table().assign(outcome="log wage")] if wage is not None else []
+    table = pd.concat(parts, ignore_index=True)
     table["term"] = table["term"].map(LABELS)
     share = float(prod.sorting.sorting_share[LOC])
     return Section(title="Reading the sorting check", result=share,
@@ -311,7 +328,7 @@ def core_move(productivity: Specifications, cluster_sector: str, core_regions: l
     return Section(title=title, result=gain, table=gain.table())
 
 
-def planted_vs_estimated(prepared: AgglomerationData, productivity: Specifications, wage: Specifications,
+def planted_vs_estimated(prepared: AgglomerationData, productivity: Specifications, wage: Specifications | None,
                          value_added: bool = True) -> Section:
     """Firm-FE estimates beside the planted elasticities (synthetic data only).
 
@@ -335,8 +352,9 @@ def planted_vs_estimated(prepared: AgglomerationData, productivity: Specificatio
             frame, "tfp", elasticities={"labour": va["beta_l"], "capital": va["beta_k"]}, output="value_added")
         oracle = ag.estimate_agglomeration(frame, "tfp_true_technology", LOC, urb, **within)
         parts.append(ag.specification_table({"firm FE, TFP with the true technology": oracle}, LABELS, planted_tfp))
-    parts.append(ag.specification_table({"firm FE, wage": wage.specs.within}, LABELS,
-                                        {LOC: 0.0, urb_key: agglo["wage_density_elasticity"]}))
+    if wage is not None:
+        parts.append(ag.specification_table({"firm FE, wage": wage.specs.within}, LABELS,
+                                            {LOC: 0.0, urb_key: agglo["wage_density_elasticity"]}))
     tfp_outcome = productivity.label.startswith("log TFP")
     planted = (planted_tfp if value_added else planted_go) if tfp_outcome else None
     parts.append(ag.specification_table({"firm FE, " + productivity.label: productivity.specs.within}, LABELS, planted))
@@ -349,14 +367,13 @@ def _head(key: str, value: float, se: float | None, note: str | None = None) -> 
     return {"key": key, "value": float(value), "se": None if se is None else float(se), "note": note}
 
 
-def headlines(productivity: Specifications, wage: Specifications, sorted_: Section, gain: Section) -> Section:
+def headlines(productivity: Specifications, wage: Specifications | None, sorted_: Section, gain: Section) -> Section:
     """Headline numbers of workbook 02 as keyword dicts for ``Recorder.headline`` (``result``).
 
     Keys: localisation_elasticity, urbanisation_elasticity (when there is an urbanisation measure),
-    sorting_share, wage_localisation_elasticity, core_move_gain_pct (when computed).
+    sorting_share, wage_localisation_elasticity (with a wage bill), core_move_gain_pct (when computed).
     """
     within, label = productivity.specs.within, productivity.label
-    wage_fe = wage.specs.within
     pooled_t = abs(float(productivity.specs.pooled.tstat[LOC]))
     heads = [_head("localisation_elasticity", within.coef[LOC], within.se[LOC], label)]
     urb = productivity.urbanisation
@@ -364,17 +381,20 @@ def headlines(productivity: Specifications, wage: Specifications, sorted_: Secti
         heads.append(_head("urbanisation_elasticity", within.coef[urb], within.se[urb], label))
     heads.append(_head("sorting_share", sorted_.result, None,
                        None if pooled_t >= 2 else "pooled elasticity not distinguishable from zero"))
-    heads.append(_head("wage_localisation_elasticity", wage_fe.coef[LOC], wage_fe.se[LOC]))
+    if wage is not None:
+        heads.append(_head("wage_localisation_elasticity", wage.specs.within.coef[LOC], wage.specs.within.se[LOC]))
     if gain.computed:
         heads.append(_head("core_move_gain_pct", gain.result.gain_pct, gain.result.gain_se_pct))
     return Section(title="Headline numbers", result=heads)
 
 
-def reading(prepared: AgglomerationData, productivity: Specifications, wage: Specifications, gain: Section) -> Section:
+def reading(prepared: AgglomerationData, productivity: Specifications, wage: Specifications | None,
+            gain: Section) -> Section:
     """The closing reading: firm-FE elasticities in words, the core-move gain, caveats and inference."""
     sentences = [
         f"With firm fixed effects, {ag.elasticity_sentence(productivity.specs.within, LOC, MEASURE_TEXT, 'productivity')}.",
-        f"For wages: {ag.elasticity_sentence(wage.specs.within, LOC, MEASURE_TEXT, 'wages')}.",
+        f"For wages: {ag.elasticity_sentence(wage.specs.within, LOC, MEASURE_TEXT, 'wages')}." if wage is not None
+        else "Wages are not measured: the data have no wage bill.",
     ]
     if gain.computed:
         g = gain.result

@@ -24,7 +24,7 @@ from agrocluster.sections import Section
 from agrocluster.workbooks.common import Headline, excluded_from
 
 __all__ = ["ANALYSES", "Availability", "availability", "cluster_profile", "country_figure", "country_series", "inventory",
-           "synthetic_note"]
+           "mismatch_notes", "synthetic_note"]
 
 #: The analyses :class:`Availability` decides, with what each needs (the sentence of a "no").
 ANALYSES = {
@@ -32,6 +32,7 @@ ANALYSES = {
     "map": "coordinates (lat/lon) of at least one establishment",
     "distance": "coordinates (lat/lon) of every establishment (distance bands, Conley errors, K-density on all sites)",
     "plant_employment": "plant employment (labour) of at least one establishment",
+    "production": "output of at least one establishment (the agglomeration and productivity workbooks)",
     "urbanisation": "establishments in at least two sectors (own-sector and total employment differ)",
     "member_premium": "a cluster_member column with both members and non-members",
     "programme": "a programme_entry_year column with at least one establishment entering",
@@ -133,6 +134,8 @@ def availability(data: Any, params: Any) -> Availability:
     put("distance", n > 0 and located == n, f"all {n:,} establishment rows have coordinates")
     staffed = int(_known(est, ["labour"]).sum())
     put("plant_employment", staffed > 0, f"{staffed:,} of {n:,} establishment rows have plant employment")
+    producing = int(_known(est, ["output"]).sum())
+    put("production", producing > 0, f"{producing:,} of {n:,} establishment rows report output")
     put("urbanisation", sectors >= 2, f"{sectors} sectors among the establishments")
     put("member_premium", members == 2, "members and non-members among the establishments")
     put("programme", entering > 0, f"{entering:,} establishment rows with a programme entry year")
@@ -148,8 +151,8 @@ def availability(data: Any, params: Any) -> Availability:
     put("trade_flows", has["trade_flows"], "trade flows table present")
     put("firm_links", has["firm_links"], "firm links table present")
     if no_est:
-        for analysis in ("map", "distance", "plant_employment", "urbanisation", "member_premium", "programme",
-                         "capital", "investment"):
+        for analysis in ("map", "distance", "plant_employment", "production", "urbanisation", "member_premium",
+                         "programme", "capital", "investment"):
             rows[analysis] = (False, rows[analysis][1] + no_est)
     checks = pd.DataFrame({"possible": [v[0] for v in rows.values()], "reason": [v[1] for v in rows.values()]},
                           index=pd.Index(list(rows), name="analysis"))
@@ -166,15 +169,35 @@ def synthetic_note(data: Any) -> list[str]:
             "demonstrate and check the methods; they are not findings about the real cluster.")]
 
 
+def mismatch_notes(data: Any) -> list[str]:
+    """Parameters that name what the user's tables lack (a sector, a region, years), as report caveats.
+
+    From :func:`agrocluster.data.checks.check_params_against_data`, for the user's own tables only (the
+    project's demo tables are checked by its tests): a report must not say "0 plants of sector 127" without
+    saying that the data write it "0127".
+    """
+    from agrocluster.data.checks import check_params_against_data
+
+    user = {t for t, i in data.info.items() if i.source in ("file", "derived")}
+    if not user:
+        return []
+    checks = check_params_against_data(data)
+    bad = checks[(checks["status"] == "mismatch") & checks["table"].map(lambda t: bool(user & set(t.split(" + "))))]
+    return [f"The parameter {row.key} does not match the data: {row.message}. Results that rest on it are "
+            "not about what the parameter names; fix the cluster file (agrocluster data check)."
+            for row in bad.itertuples(index=False)]
+
+
 def inventory(data: Any, columns: list[str] | None = None) -> Section:
     """The data step of a workbook: the tables read (real or synthetic, origin, rows, years).
 
     ``table`` is :meth:`ClusterData.inventory` (only ``columns`` when given); ``notes`` the synthetic-data
-    caveat of :func:`synthetic_note`; ``excluded`` the rows the loaders left out, by rule.
+    caveat of :func:`synthetic_note` and the parameters that do not match the user's tables
+    (:func:`mismatch_notes`); ``excluded`` the rows the loaders left out, by rule.
     """
     table = data.inventory()
     return Section(title="The data this workbook reads", result=data,
-                   table=table[columns] if columns else table, notes=synthetic_note(data),
+                   table=table[columns] if columns else table, notes=synthetic_note(data) + mismatch_notes(data),
                    excluded=excluded_from(data.excluded_table()))
 
 

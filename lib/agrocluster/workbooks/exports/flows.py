@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from agrocluster import figures
-from agrocluster.errors import EstimationError
+from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.exports import bilateral, gravity_model, shares
 from agrocluster.figures import exports as export_figures
 from agrocluster.sections import Section
@@ -197,7 +197,7 @@ def gravity(flows: Section, data: Any, formula: str, fe_by_product: bool = True)
         )
     try:
         fit = gravity_model.gravity(prepared, formula)
-    except EstimationError as err:
+    except (EstimationError, DataContractError) as err:  # e.g. one exporter, or trade columns the formula needs
         return Section.not_computed(
             title, needs=f"a gravity sample PPML can estimate ({err})", result=GravityStep()
         )
