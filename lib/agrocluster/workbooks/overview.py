@@ -208,7 +208,8 @@ def country_series(data: Any, params: Any) -> Section:
              Headline("exports_kt", float(latest["exports"]), note=f"{params.product}, {year}")]
     if data.has("establishments"):
         heads.append(Headline("establishments", int(data["establishments"]["firm_id"].nunique())))
-    return Section(title=title, result=CountrySeries(series.reset_index(drop=True), year, tuple(heads)))
+    return Section(title=title, result=CountrySeries(series.reset_index(drop=True), year, tuple(heads)),
+                   inputs=("country_product",))
 
 
 def country_figure(series: Section, params: Any) -> Section:
@@ -223,4 +224,4 @@ def country_figure(series: Section, params: Any) -> Section:
                            title=f"{params.product} in {params.country_iso3} (thousand tonnes)")
     caption = (f"Production, exports and imports of {params.product}, FAOSTAT food balances. The methodology "
                "changed in 2010: the series joins the old and new food balances.")
-    return Section(title=series.title, result=fig, reading=caption)
+    return Section(title=series.title, result=fig, reading=caption, inputs=("country_product",))
