@@ -152,6 +152,7 @@ class ClusterParams(_Strict):
     cluster_id: str
     name: str
     description: str = ""
+    scope: str = Field(default="", description="what the national series measure when they stand in for the sub-national cluster (items, units, periods); shown in the reports")
     country_iso3: str
     country_code: str = Field(description="UN M49 numeric code, as a string (leading zeros kept)")
     faostat_area_code: int = Field(ge=1, le=9999)

@@ -401,6 +401,7 @@ def establishment_map(sites: Section, lqs: Section, params: Any) -> Section:
                        reason=cs.check.reason("map") + "; the regional tables below still say where the sector is")
     from agrocluster import figures
     from agrocluster.data import geography
+    from agrocluster.data.isic import sector_label
     from agrocluster.figures import mapping as fmap
 
     related, core = _related(params), lqs.result.core
@@ -409,8 +410,9 @@ def establishment_map(sites: Section, lqs: Section, params: Any) -> Section:
     fmap.establishment_map(ax, cs.located, params.cluster_sector, related=related,
                            centres=cmap.region_centres(cs.located), core=core,
                            title=f"{params.name}: establishments in {cs.year}", outline=outline)
-    caption = (f"Establishments of {cs.year} by longitude and latitude: cluster sector {params.cluster_sector} "
-               f"highlighted, related sector(s) {', '.join(related) or 'none'} in a second colour; crosses are "
+    caption = (f"Establishments of {cs.year} by longitude and latitude: cluster sector "
+               f"{sector_label(params.cluster_sector)} highlighted, related sector(s) "
+               f"{', '.join(sector_label(r) for r in related) or 'none'} in a second colour; crosses are "
                f"region centres, named for the core regions ({', '.join(core)}).")
     if outline is not None:
         caption += f" Shaded: land in {params.country_iso3}. {geography.SOURCE}"
