@@ -94,3 +94,17 @@ def test_synthesise_carries_the_levers():
     result = synthesis.synthesise(collection, P.SynthesisParams(rank_draws=100))
     assert result.levers.to_dict("records") == [{"cluster_id": "aa", "lever": "market diversification",
                                                  "reason": "raised: one-market dependence", "origin": "real"}]
+
+
+def test_levers_step_reads_the_rules_and_marks_synthetic_rows():
+    from types import SimpleNamespace
+
+    from agrocluster.workbooks import synthesis as workbook
+
+    empty = workbook.levers(SimpleNamespace(levers=pd.DataFrame(columns=synthesis.TYPOLOGY_COLUMNS)))
+    assert not empty.computed and "Not computed: needs recorded indicators" in empty.message
+    rows = pd.DataFrame([("aa", "upgrading", "premium", "synthetic"), ("bb", "joint action", "lq", "real")],
+                        columns=synthesis.TYPOLOGY_COLUMNS)
+    step = workbook.levers(SimpleNamespace(levers=rows))
+    assert step.table is rows and "1 of 2 rows rest on synthetic numbers" in step.reading
+    assert all(lever in step.reading for lever in synthesis.LEVERS)
