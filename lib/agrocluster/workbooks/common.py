@@ -73,7 +73,8 @@ def excluded_from(*parts: pd.DataFrame) -> pd.DataFrame:
 
 def excluded_table(recorded: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """The rows a recorder excluded (``rec.excluded``, a list of dicts) as a table ``table, reason, rows``."""
-    return excluded_frame(pd.DataFrame(list(recorded), columns=list(EXCLUDED_COLUMNS)))
+    rows = [{column: entry[column] for column in EXCLUDED_COLUMNS} for entry in recorded]
+    return excluded_frame(pd.DataFrame(rows, columns=list(EXCLUDED_COLUMNS)))
 
 
 def show_figure(rec: Any, name: str, step: Section) -> Any:
