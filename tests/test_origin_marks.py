@@ -67,3 +67,13 @@ def test_index_cells_mark_real_and_synthetic_numbers():
     cell = site._headline_items(results)
     assert "851 kt</strong> <span class=\"ac-note\">(real)</span>" in cell
     assert "(synthetic)" in cell
+
+
+def test_numbers_print_without_scientific_notation_or_spurious_decimals():
+    from agrocluster.tables import format_number
+
+    assert format_number(851.0) == "851"            # FAOSTAT kt, beside "1,034"
+    assert format_number(1034.0) == "1,034"
+    assert format_number(0.000109) == "0.000109"    # not 1.09e-04
+    assert format_number(-0.0000123) == "-0.0000123"
+    assert format_number(0.25) == "0.250"
