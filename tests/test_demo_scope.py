@@ -36,3 +36,15 @@ def test_the_known_scope_problems_are_said():
     assert "paddy equivalent" in resolve("indonesia_rice").params.scope
     assert "seasons, not the calendar years" in resolve("indonesia_rice").params.scope
     assert "milk equivalent" in resolve("nicaragua_dairy").params.scope
+
+
+def test_overview_shows_the_scope_on_the_country_series():
+    from agrocluster.data.cluster import load_cluster
+    from agrocluster.workbooks import overview
+
+    params = resolve("brazil_grapes").params
+    data = load_cluster(params, tables=["country_product"])
+    series = overview.country_series(data, params)
+    figure = overview.country_figure(series, params)
+    assert series.notes == [f"Scope: {params.scope}"] == figure.notes
+    assert figure.reading.endswith(params.scope)

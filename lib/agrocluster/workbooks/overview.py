@@ -227,4 +227,4 @@ def country_figure(series: Section, params: Any) -> Section:
                "changed in 2010: the series joins the old and new food balances.")
     if params.scope:
         caption += f" Scope: {params.scope}"
-    return Section(title=series.title, result=fig, reading=caption, inputs=("country_product",))
+    return Section(title=series.title, result=fig, reading=caption, inputs=("country_product",), notes=series.notes)
