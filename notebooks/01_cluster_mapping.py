@@ -105,7 +105,8 @@ common.show_figure(rec, "map", mapping.establishment_map(sites, lqs, params))
 fig, ax = figures.new_figure(9.0, max(5.0, 0.28 * lq.latest["region"].nunique() + 1.5))
 fmap.lq_heatmap(ax, lq.latest, sector, highlight=lq.core, title=f"Location quotients, {lq.year}")
 rec.figure("lq-heatmap", fig, f"Location quotients of every region (rows) and sector (columns) in {lq.year}; "
-           f"the framed column is the cluster sector {sector}, core regions in bold. Base: {lq.base_text}.")
+           f"the framed column is the cluster sector {sector}, core regions in bold. Base: {lq.base_text}.",
+           inputs=["regional_employment"])
 
 # %% [markdown]
 # The cluster sector's LQ in every region, with its interval. A wide interval means the region is small
@@ -197,7 +198,8 @@ start = shares.result.start
 fig, ax = figures.new_figure(7.5, 4.2)
 fmap.shift_share_bars(ax, shares.result.own, title=f"Sector {sector}: employment change {start}–{lq.year}")
 rec.figure("shift-share", fig, f"Shift-share of the cluster sector's employment change in each core region, "
-           f"{start} to {lq.year}: bars are the three components, diamonds the total change (their sum).")
+           f"{start} to {lq.year}: bars are the three components, diamonds the total change (their sum).",
+           inputs=["regional_employment"])
 
 # %%
 rec.section("shift-share", shares, f"Shift-share decomposition, {start} to {lq.year}, for each core region: the "
@@ -222,14 +224,14 @@ fmap.world_share_line(ax, standing.series, label=params.country_iso3,
                       title=f"{params.country_iso3}: share of world {standing.item_name} production")
 rec.figure("world-share", fig, f"Share of world production of {standing.item_name} (FAOSTAT item {standing.item}) "
            f"produced by {params.country_iso3}, per cent, {int(standing.series['year'].min())}–{standing.year}; world = "
-           "sum over countries reporting production.")
+           "sum over countries reporting production.", inputs=["country_product"])
 
 # %%
 fig, ax = figures.new_figure(7.5, 0.35 * len(standing.table()) + 1.5)
 fmap.rca_bars(ax, standing.table(), title=f"Top producers of {standing.item_name}, {standing.year}")
 rec.figure("rca", fig, f"Quantity-based RCA in production of the top {params.exports.n_competitors} producers of "
            f"{standing.item_name} in {standing.year} (label: share of world production); {params.country_iso3} "
-           "highlighted; dashed line at 1.")
+           "highlighted; dashed line at 1.", inputs=["country_product"])
 
 # %%
 rec.section("producers", world, f"Top producers of {standing.item_name} in {standing.year}: production (thousand "

@@ -95,7 +95,9 @@ rec.table("missing", result.missing, "Clusters that did not record each scorecar
 #
 # Where a number has a standard error, each cluster's estimate is drawn from a normal distribution around
 # it and the clusters are ranked in each draw. A wide rank interval or a low probability of ranking first
-# says the ordering is not settled by these data.
+# says the ordering is not settled by these data. Only comparable, credible numbers are ranked: numbers from
+# synthetic data recover parameters the generator planted and are left out, and so is a programme effect
+# whose test of no pre-programme trends fails; each ranking's table counts the clusters left out and why.
 
 # %%
 for ranking in workbook.rankings(result):
@@ -106,12 +108,21 @@ for ranking in workbook.rankings(result):
 # ## 4. Danger flags
 #
 # One-market dependence: the largest destination takes more than the threshold share of exports.
-# Links only inside: the share of links inside the cluster exceeds its threshold. Shrinking market share:
-# the cluster's share of world exports fell. "not recorded" means the cluster's workbook did not measure it.
+# Links only inside: the share of links inside the cluster exceeds its threshold and what random mixing
+# would give (the members' share of firms). Shrinking market share: the share of world exports fell by more
+# than the threshold relative to its own size. "not recorded" means the cluster's workbook did not measure it.
 
 # %%
 display(rec.table("flags", result.flags_wide().reset_index(), "Danger flags per cluster."))
 rec.table("flag-rules", result.flags, "Danger flags with the value and the rule applied.")
+
+# %% [markdown]
+# ## 5. Policy levers
+# Each cluster's profile mapped to the levers of the FAO study (upgrading, market diversification, joint action,
+# outside links); rows resting on synthetic numbers illustrate the mapping only.
+
+# %%
+display(rec.section("levers", workbook.levers(result), "Policy levers each cluster's profile points to."))
 
 # %%
 for h in common.collect_headlines(workbook.page_headlines(result)):

@@ -107,6 +107,8 @@ def test_synthetic_demo_run(synthetic):
     assert heads["localisation_elasticity"]["value"] == pytest.approx(float(prod.specs.within.coef[wb.LOC]))
     assert "urbanisation_elasticity" in heads
     assert ("core_move_gain_pct" in heads) == gain.computed
+    # a sorting share the page calls meaningless (pooled |t| < 2) is no headline
+    assert ("sorting_share" in heads) == (abs(float(prod.specs.pooled.tstat[wb.LOC])) >= 2)
     text = wb.reading(prepared, prod, wages.result, gain).reading
     assert text.startswith("With firm fixed effects, 10% more own-sector employment in the region goes with")
     assert "The data are synthetic" in text and ("wild cluster bootstrap" in text) == few_regions

@@ -123,7 +123,7 @@ def test_show_figure_records_once_and_collect_headlines_skips_steps_not_computed
     rec = record.Recorder(params, "99_test", tmp_path)
     fig, _ = plt.subplots()
     shown = common.show_figure(rec, "curve", Section("Curve", result=fig, reading="A curve.", notes=["caveat"]))
-    assert "A curve." in shown._repr_html_() and rec.figures[0]["caption"] == "A curve." and rec.notes == ["caveat"]
+    assert "A curve." in shown._repr_html_() and rec.figures[0]["caption"].startswith("A curve. [Data: ") and rec.notes == ["caveat"]
     plt.close(fig)
     missing = Section.not_computed("Kd", "coordinates")
     rec.section("kd-ranges", missing, "unused")

@@ -247,6 +247,7 @@ class ClusterParams(_Strict):
     cluster_id: str
     name: str
     description: str = ""
+    scope: str = Field(default="", description="what the national series measure when they stand in for the sub-national cluster (items, units, periods); shown in the reports")
     country_iso3: str
     country_code: str = Field(description="UN M49 numeric code, as a string (leading zeros kept)")
     faostat_area_code: int = Field(ge=1, le=9999)
@@ -846,7 +847,9 @@ class SynthesisParams(BaseModel):
         0.8 (four links in five) is this project's convention for a closed network, the risk Giuliani & Bell
         (2005, Research Policy 34) describe for the Colchagua wine cluster; it is not a published cut-off.
     shrinking_share_threshold : float
-        Shrinking market share when the change of the world export share is below this value (0: any fall).
+        Shrinking market share when the change of the world export share, relative to the base-year share,
+        is below this value (-0.1: the country lost more than a tenth of its own share); when the share
+        itself was not recorded, any fall of the absolute change raises the flag.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -858,7 +861,7 @@ class SynthesisParams(BaseModel):
     rank_level: float = Field(0.90, gt=0, lt=1)
     top_market_share_threshold: float = Field(0.5, gt=0, lt=1)
     inside_link_share_threshold: float = Field(0.8, gt=0, lt=1)
-    shrinking_share_threshold: float = 0.0
+    shrinking_share_threshold: float = -0.1
 
 
 def load_synthesis_params(overrides: Mapping[str, Any] | None = None) -> SynthesisParams:

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -186,25 +186,71 @@ class Recorder:
         """A caveat the site shows beside the headline numbers."""
         self.notes.append(text)
 
-    def table(self, name: str, frame: Any, caption: str, *, index: bool = False, show: bool = True) -> Any:
-        """Number, caption and save a table as ``tables/<notebook>-<name>.csv``; return its display object."""
+    def origin(self, inputs: Iterable[str] | None = None) -> tuple[str, str]:
+        """Whether a table or figure resting on ``inputs`` (data tables) is real or synthetic, and the mark
+        its caption gets.
+
+        Returns ``(origin, mark)``: origin is ``"real"``, ``"synthetic"`` or ``"real and synthetic"``; the mark
+        names the tables, e.g. ``"Data: SYNTHETIC (establishments)."``. With ``inputs`` None (the step did not
+        say) the tables are every table the notebook read (:meth:`add_inputs`, else the cluster's ``data``
+        parameters), so a page that mixes real and synthetic tables marks its unattributed steps as resting
+        on both. A collection notebook (the synthesis) counts a results file built on synthetic tables as
+        synthetic.
+        """
+        kinds = self._input_kinds()
+        wanted = list(kinds) if inputs is None else [str(t) for t in inputs]
+        synthetic = sorted(t for t in wanted if kinds.get(t) == "synthetic")
+        real = sorted(t for t in wanted if kinds.get(t) != "synthetic")
+        if synthetic and real:
+            return "real and synthetic", f"Data: real ({', '.join(real)}) and SYNTHETIC ({', '.join(synthetic)})."
+        if synthetic:
+            return "synthetic", f"Data: SYNTHETIC ({', '.join(synthetic)})."
+        return "real", f"Data: real ({', '.join(real)})." if real else "Data: real."
+
+    def _input_kinds(self) -> dict[str, str]:
+        kinds: dict[str, str] = {}
+        for table, info in self.inputs.items():
+            if not isinstance(info, Mapping):
+                continue
+            synthetic = info.get("source") == "synthetic" or bool(info.get("synthetic_tables"))
+            kinds[str(table)] = "synthetic" if synthetic else "real"
+        if not kinds:
+            data = getattr(self.params, "data", None) or {}
+            found = headlines.synthetic_tables(data)
+            kinds = {str(t): "synthetic" if t in found else "real" for t in data}
+        return kinds
+
+    def table(self, name: str, frame: Any, caption: str, *, index: bool = False, show: bool = True,
+              inputs: Iterable[str] | None = None) -> Any:
+        """Number, caption and save a table as ``tables/<notebook>-<name>.csv``; return its display object.
+
+        The caption ends with the real/synthetic mark of :meth:`origin` (from ``inputs``, the data tables the
+        table rests on) and the CSV gets an ``origin`` column (``data_origin`` when the frame has one) with
+        the same word on every row, so a downloaded file says what it is.
+        """
         from . import tables
 
         number = len(self.tables) + 1
+        origin, mark = self.origin(inputs)
+        caption = f"{caption} [{mark}]"
         rel = f"tables/{self.notebook}-{_safe_name(name)}.csv"
-        atomic_write_text(self.output_dir / rel, neutralise_formulas(frame).to_csv(index=index))
-        self.tables.append(TableEntry(number=number, name=name, caption=caption, file=rel))
+        column = "data_origin" if "origin" in frame.columns else "origin"
+        atomic_write_text(self.output_dir / rel,
+                          neutralise_formulas(frame.assign(**{column: origin})).to_csv(index=index))
+        self.tables.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin))
         return tables.display_table(frame, caption=caption, number=number, csv_href=rel, index=index) if show else None
 
-    def figure(self, name: str, fig: Any, caption: str) -> Any:
-        """Number, caption and save a matplotlib figure as ``figures/<notebook>-<name>.png``.
-
-        ``fig=None`` (a workbook step that was not computed draws nothing) records and shows nothing.
-        """
+    def figure(self, name: str, fig: Any, caption: str, *, inputs: Iterable[str] | None = None) -> Any:
+        """Number, caption and save a matplotlib figure as ``figures/<notebook>-<name>.png``; the caption ends
+        with the real/synthetic mark of :meth:`origin`. ``fig=None`` (a workbook step that was not computed
+        draws nothing) records and shows nothing."""
         from . import figures
 
         if fig is None:
             return None
+
+        origin, mark = self.origin(inputs)
+        caption = f"{caption} [{mark}]"
         number = len(self.figures) + 1
         rel = f"figures/{self.notebook}-{_safe_name(name)}.png"
         path = self.output_dir / rel
@@ -218,15 +264,16 @@ class Recorder:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self.figures.append(TableEntry(number=number, name=name, caption=caption, file=rel))
+        self.figures.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin))
         return figures.display_figure(fig, caption=caption, number=number)
 
     def section(self, name: str, section: Any, caption: str, *, index: bool = False) -> Any:
         """Show one workbook step (:class:`agrocluster.sections.Section`) and record what it carries.
 
         Records its notes and excluded rows; when computed, numbers and saves its table as ``name`` with
-        ``caption`` and shows it with its reading below; when not computed, shows "Not computed: needs …"
-        and records that as a note. Returns the display object.
+        ``caption`` (marked real or synthetic from ``section.inputs``) and shows it with its reading below;
+        when not computed, shows "Not computed: needs …" and records that as a note. Returns the display
+        object.
         """
         from . import tables
 
@@ -239,7 +286,7 @@ class Recorder:
             return tables.callout(section.title, section.message, kind="warning")
         blocks = []
         if section.table is not None:
-            blocks.append(self.table(name, section.table, caption, index=index))
+            blocks.append(self.table(name, section.table, caption, index=index, inputs=section.inputs or None))
         if section.reading:
             blocks.append(tables.HTMLBlock(f'<p class="ac-reading">{html.escape(section.reading)}</p>'))
         return tables.HTMLBlock("".join(block.markup for block in blocks))

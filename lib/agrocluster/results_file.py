@@ -94,6 +94,7 @@ class TableEntry(_Model):
     name: str
     caption: str
     file: str
+    origin: str | None = None    # "real", "synthetic" or "real and synthetic" (None: written before origins)
 
 
 class ExcludedEntry(_Model):

@@ -55,6 +55,10 @@ class Section:
         Caveats the site shows beside the headline numbers.
     excluded : DataFrame
         Rows left out by a documented rule: columns ``table, reason, rows``.
+    inputs : tuple of str
+        The cluster's data tables the step rests on (e.g. ``("country_product",)``); the recorder marks the
+        step's caption and CSV real or synthetic from them. Empty: not said, and the recorder marks it from
+        every table the notebook read.
     """
 
     title: str
@@ -65,6 +69,7 @@ class Section:
     reason: str = ""
     notes: list[str] = field(default_factory=list)
     excluded: pd.DataFrame = field(default_factory=excluded_frame)
+    inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.excluded = excluded_frame(self.excluded)

@@ -224,8 +224,8 @@ def _headline_items(results: ResultsFile, limit: int = 3) -> str:
     shown = [(k, e) for k, e in results.headline.items() if k not in registry or registry[k].qualifies is None]
     for key, entry in shown[:limit]:
         label, value = headline_text(key, entry.value, entry.se)
-        synthetic = ' <span class="ac-note">(synthetic)</span>' if entry.origin == "synthetic" else ""
-        items.append(f"<li>{esc(label)}: <strong>{esc(value)}</strong>{synthetic}</li>")
+        mark = f' <span class="ac-note">({esc(entry.origin or "origin not recorded")})</span>'
+        items.append(f"<li>{esc(label)}: <strong>{esc(value)}</strong>{mark}</li>")
     return f'<ul class="ac-kv">{"".join(items)}</ul>' if items else ""
 
 

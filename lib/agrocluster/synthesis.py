@@ -276,7 +276,9 @@ def pick(headlines: pd.DataFrame, key: str, notebook: str | None = None) -> pd.D
     rows = rows.sort_values(["cluster_id", "_pref", "notebook"]).drop_duplicates("cluster_id")
     if "unit" not in rows:
         rows = rows.assign(unit="")
-    return rows[["cluster_id", "value", "se", "notebook", "unit"]].reset_index(drop=True)
+    if "origin" not in rows:
+        rows = rows.assign(origin=None)
+    return rows[["cluster_id", "value", "se", "notebook", "unit", "origin"]].reset_index(drop=True)
 
 
 def scorecard(headlines: pd.DataFrame, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -375,7 +377,8 @@ class RankResult(ResultProtocol):
 
 
 def rank_clusters(headlines: pd.DataFrame, key: str, *, notebook: str | None = None, draws: int = 4_000,
-                  seed: int = 0, level: float = 0.90, higher_is_better: bool = True) -> RankResult:
+                  seed: int = 0, level: float = 0.90, higher_is_better: bool = True,
+                  exclude_synthetic: bool = False, leave_out: Mapping[str, str] | None = None) -> RankResult:
     """Rank clusters on headline ``key`` with uncertainty from the standard errors.
 
     For clusters c = 1..K with estimate m_c and standard error s_c, each draw d sets
@@ -385,10 +388,13 @@ def rank_clusters(headlines: pd.DataFrame, key: str, *, notebook: str | None = N
     P(c first) → Φ((m_c − m_other) / sqrt(s_c² + s_other²)). Independence across clusters is assumed
     (the estimates come from different samples).
 
-    Clusters without an estimate or without a standard error, and clusters whose credibility flag
-    (:data:`CREDIBILITY`, e.g. ``programme_credible`` = 0 for ``programme_att``) says the pre-trend test
-    rejected, are left out and counted in ``excluded``;
-    a negative standard error raises :class:`~agrocluster.errors.DataContractError`.
+    Clusters without an estimate or without a standard error are left out and counted in ``excluded``;
+    a negative standard error raises :class:`~agrocluster.errors.DataContractError`. With
+    ``exclude_synthetic`` a number recorded from synthetic data is left out too (it recovers a parameter
+    the generator planted: ranking it would rank the generator's settings as if they were findings);
+    ``leave_out`` maps cluster ids to the reason they are left out (e.g. failed pre-trends).
+    Clusters whose credibility flag (:data:`CREDIBILITY`, e.g. ``programme_credible`` = 0 for
+    ``programme_att``) says the pre-trend test rejected are left out and counted too.
 
     Examples
     --------
@@ -417,11 +423,20 @@ def rank_clusters(headlines: pd.DataFrame, key: str, *, notebook: str | None = N
         bad = picked.loc[negative].iloc[0]
         raise DataContractError(f"headline {key!r} of cluster {bad['cluster_id']!r}: standard error "
                                 f"{bad['se']} is negative")
-    excluded = pd.DataFrame({"reason": ["no estimate recorded", "no standard error recorded",
-                                        "pre-trend test rejects: not credible as a causal effect"],
-                             "n": [int(no_value.sum()), int(no_se.sum()), int(doubtful.sum())]})
+    synthetic = ~no_value & ~no_se & ~doubtful & (picked["origin"] == "synthetic").fillna(False).astype(bool) \
+        if exclude_synthetic else pd.Series(False, index=picked.index)
+    leave_out = dict(leave_out or {})
+    other = ~no_value & ~no_se & ~synthetic & ~doubtful & picked["cluster_id"].isin(list(leave_out))
+    reasons = ["no estimate recorded", "no standard error recorded",
+               "synthetic data: recovers a planted parameter, not a finding",
+               "pre-trend test rejects: not credible as a causal effect"]
+    counts = [int(no_value.sum()), int(no_se.sum()), int(synthetic.sum()), int(doubtful.sum())]
+    for reason in sorted({leave_out[c] for c in picked.loc[other, "cluster_id"]}):
+        reasons.append(reason)
+        counts.append(int((other & picked["cluster_id"].map(leave_out).eq(reason)).sum()))
+    excluded = pd.DataFrame({"reason": reasons, "n": counts})
     excluded = excluded[excluded["n"] > 0].reset_index(drop=True)
-    use = picked[~no_value & ~no_se & ~doubtful].reset_index(drop=True)
+    use = picked[~no_value & ~no_se & ~synthetic & ~doubtful & ~other].reset_index(drop=True)
     columns = ["cluster_id", "value", "se", "point_rank", "mean_rank", "rank_low", "rank_high", "p_best"]
     if use.empty:
         return RankResult(key, [], pd.DataFrame(columns=columns), excluded, draws, seed, level, higher_is_better)
@@ -453,13 +468,26 @@ FLAGS: dict[str, tuple[str, str, str]] = {
     "shrinking market share": ("world_export_share_change", "<", "shrinking_share_threshold"),
 }
 
+#: Flag → the headline its indicator is compared with (the benchmark), see :func:`danger_flags`.
+BENCHMARKS: dict[str, str] = {
+    "links only inside": "member_firm_share",
+    "shrinking market share": "world_export_share",
+}
+
 
 def danger_flags(headlines: pd.DataFrame, params: SynthesisParams | None = None) -> pd.DataFrame:
     """The seed's dangers, one row per cluster × flag.
 
     * one-market dependence: ``top_market_share`` > ``top_market_share_threshold``;
-    * links only inside: ``inside_link_share`` > ``inside_link_share_threshold``;
-    * shrinking market share: ``world_export_share_change`` < ``shrinking_share_threshold``.
+    * links only inside: ``inside_link_share`` > ``inside_link_share_threshold`` **and** above random
+      mixing. If members chose partners at random among all firms, the expected share of their links that
+      stay inside is the members' share of firms (``member_firm_share``); a high inside share in a cluster
+      that holds most firms is no closure. Without the benchmark recorded, the threshold alone decides and
+      the rule says so;
+    * shrinking market share: the change of the world export share relative to its own size,
+      ``world_export_share_change / (world_export_share - world_export_share_change)`` (the base-year
+      share), < ``shrinking_share_threshold`` (a fall of 0.2 pp means little for a 30 % share and much
+      for a 0.5 % share); without the share recorded, any fall of the absolute change raises it.
 
     Shares recorded in percent (unit ``"%"``) are divided by 100 first: the thresholds are shares (0-1).
     Columns ``cluster_id, flag, indicator, value, rule, raised``; ``raised`` is a nullable boolean that is
@@ -477,13 +505,96 @@ def danger_flags(headlines: pd.DataFrame, params: SynthesisParams | None = None)
         picked.loc[picked.index.isin(_not_credible(headlines, key)), "value"] = np.nan  # no flag from it
         percent = picked["unit"].fillna("").astype(str).str.strip().eq("%")
         values = picked["value"].where(~percent, picked["value"] / 100)  # thresholds are shares (0-1)
-        raised = values > threshold if op == ">" else values < threshold
+        rule = pd.Series(f"{key} {op} {threshold:g}", index=values.index)
+        benchmark = pd.Series(np.nan, index=values.index)
+        if flag in BENCHMARKS:
+            bench = pick(headlines, BENCHMARKS[flag]).set_index("cluster_id").reindex(clusters)
+            bench_percent = bench["unit"].fillna("").astype(str).str.strip().eq("%")
+            benchmark = bench["value"].where(~bench_percent, bench["value"] / 100)
+        has_bench = benchmark.notna()
+        cut = pd.Series(threshold, index=values.index)
+        if flag == "shrinking market share":   # change in pp against the share in percent
+            base = bench["value"].where(bench_percent, bench["value"] * 100) - values
+            values = values.where(~has_bench, values / base.where(base > 0))
+            rule = rule.where(~has_bench, f"{key} relative to the base-year share {op} {threshold:g}")
+            cut = cut.where(has_bench, 0.0)
+            rule = rule.where(has_bench, f"{key} < 0 (any fall: world_export_share not recorded)")
+        raised = values > cut if op == ">" else values < cut
+        if flag == "links only inside":
+            raised = raised & (~has_bench | (values > benchmark))
+            rule = rule.where(~has_bench, rule + " and above random mixing (the members' share of firms)")
+            rule = rule.where(has_bench, rule + " (no random-mixing benchmark recorded)")
         parts.append(pd.DataFrame({
             "cluster_id": clusters, "flag": flag, "indicator": key, "value": values.to_numpy(),
-            "rule": f"{key} {op} {threshold:g}",
+            "benchmark": benchmark.to_numpy(), "rule": rule.to_numpy(),
             "raised": pd.array(np.where(values.isna(), None, raised), dtype="boolean"),
         }))
     return pd.concat(parts, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Typology: cluster profiles → the policy levers of the FAO study
+# ---------------------------------------------------------------------------------------------------------
+
+#: The policy levers of Gálvez-Nogales (2010), *Agro-based clusters in developing countries: staying
+#: competitive in a globalized economy* (FAO Agricultural Management, Marketing and Finance Occasional
+#: Paper 25), and the profile that points to each.
+LEVERS: dict[str, str] = {
+    "upgrading": "members are not more productive than other firms of their sector "
+                 "(member_tfp_premium not above zero at 95 %)",
+    "market diversification": "one market takes most exports or the world share is shrinking "
+                              "(danger flags one-market dependence / shrinking market share)",
+    "joint action": "the sector is concentrated in the cluster (cluster_lq > 1) but its members link "
+                    "with each other no more than random mixing would (inside_link_share <= member_firm_share)",
+    "outside links": "the members' links stay inside (danger flag links only inside)",
+}
+
+TYPOLOGY_COLUMNS = ["cluster_id", "lever", "reason", "origin"]
+
+
+def typology(headlines: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+    """Map each cluster's profile to the FAO study's policy levers (:data:`LEVERS`).
+
+    One row per cluster × lever that its numbers point to: ``cluster_id, lever, reason, origin``; origin
+    is "synthetic" when any number behind the row comes from synthetic data (the row then illustrates the
+    mapping, it is no advice to the real cluster). A lever whose indicators were not recorded is not
+    listed. Pure function of the tidy headlines and :func:`danger_flags`.
+    """
+    _check_headlines(headlines)
+    rows = []
+
+    def value(key: str, cluster: str) -> tuple[float, float, str | None]:
+        got = pick(headlines, key).set_index("cluster_id")
+        if cluster not in got.index:
+            return np.nan, np.nan, None
+        row = got.loc[cluster]
+        return float(row["value"]), float(row["se"]) if pd.notna(row["se"]) else np.nan, row["origin"]
+
+    def origin(*origins: str | None) -> str:
+        return "synthetic" if "synthetic" in origins else "real"
+
+    raised = flags[flags["raised"].fillna(False).astype(bool)]
+    for cluster in sorted(headlines["cluster_id"].unique()):
+        premium, se, o_premium = value("member_tfp_premium", cluster)
+        if np.isfinite(premium) and (not np.isfinite(se) or premium - 1.96 * se <= 0):
+            rows.append((cluster, "upgrading", f"member TFP premium {premium:+.3f} log points"
+                         + (f" (se {se:.3f})" if np.isfinite(se) else ""), origin(o_premium)))
+        mine = raised[raised["cluster_id"] == cluster]
+        market = mine[mine["flag"].isin(["one-market dependence", "shrinking market share"])]
+        if len(market):
+            keys = list(market["indicator"])
+            rows.append((cluster, "market diversification", "raised: " + ", ".join(market["flag"]),
+                         origin(*(value(k, cluster)[2] for k in keys))))
+        lq, _, o_lq = value("cluster_lq", cluster)
+        inside, _, o_inside = value("inside_link_share", cluster)
+        members, _, o_members = value("member_firm_share", cluster)
+        if np.isfinite(lq) and lq > 1 and np.isfinite(inside) and np.isfinite(members) and inside <= members:
+            reason = f"LQ {lq:.2f}; inside-link share {inside:.2f} <= members' share of firms {members:.2f}"
+            rows.append((cluster, "joint action", reason, origin(o_lq, o_inside, o_members)))
+        if (mine["flag"] == "links only inside").any():
+            rows.append((cluster, "outside links", f"inside-link share {inside:.2f} (danger flag)",
+                         origin(o_inside, o_members)))
+    return pd.DataFrame(rows, columns=TYPOLOGY_COLUMNS)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -518,6 +629,7 @@ class Synthesis(ResultProtocol):
     n_flags_assessed: int
     synthetic_share: float
     missing: pd.DataFrame = field(default_factory=pd.DataFrame)
+    levers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TYPOLOGY_COLUMNS))
 
     def tidy(self) -> pd.DataFrame:
         """The counts of :meth:`summary` (descriptive: no SEs)."""
@@ -553,8 +665,11 @@ class Synthesis(ResultProtocol):
 
 def synthesise(collection: ResultsCollection, params: SynthesisParams | None = None,
                rank_keys: Iterable[str] = RANK_KEYS) -> Synthesis:
-    """Scorecard, rankings (seeded by ``params.seed``) and danger flags of a results collection.
+    """Scorecard, rankings (seeded by ``params.seed``), danger flags and policy levers of a results collection.
 
+    Rankings hold only comparable, credible numbers: numbers from synthetic data are left out (they
+    recover planted parameters), and so is a programme effect whose test of no pre-programme trends
+    rejects at :data:`PRETREND_ALPHA`; both are counted in each ranking's ``excluded``.
     ``missing`` lists, per scorecard dimension, how many clusters did not record it (nothing is dropped
     silently: those cells are NaN in the scorecard).
 
@@ -576,7 +691,9 @@ def synthesise(collection: ResultsCollection, params: SynthesisParams | None = N
     card = scorecard(heads)
     rankings = {key: rank_clusters(heads, key, notebook=headlines_module.get(key).notebook,
                                    draws=params.rank_draws, seed=params.seed + i, level=params.rank_level,
-                                   higher_is_better=headlines_module.get(key).direction != "lower is better")
+                                   higher_is_better=headlines_module.get(key).direction != "lower is better",
+                                   exclude_synthetic=True, leave_out=failed_pretrends(heads) if
+                                   key == "programme_att" else None)
                 for i, key in enumerate(rank_keys)}
     flags = danger_flags(heads, params)
     kinds = collection.data_kinds()
@@ -586,4 +703,16 @@ def synthesise(collection: ResultsCollection, params: SynthesisParams | None = N
     missing = pd.DataFrame({"dimension": list(SCORECARD),
                             "clusters_without": [int(card[c].isna().sum()) for c in SCORECARD]})
     return Synthesis(card, scorecard_long(heads), rankings, flags, kinds, len(card),
-                     int(flags["raised"].sum()), int(flags["raised"].notna().sum()), share, missing)
+                     int(flags["raised"].sum()), int(flags["raised"].notna().sum()), share, missing,
+                     typology(heads, flags))
+
+
+#: Pre-trend tests rejecting below this p-value make a programme effect not credible enough to rank.
+PRETREND_ALPHA = 0.05
+
+
+def failed_pretrends(headlines: pd.DataFrame, alpha: float = PRETREND_ALPHA) -> dict[str, str]:
+    """Cluster id → reason, for clusters whose ``programme_pretrend_pvalue`` is below ``alpha``."""
+    tests = pick(headlines, "programme_pretrend_pvalue")
+    failed = tests[tests["value"] < alpha]
+    return {c: f"pre-programme trends rejected (p < {alpha:g})" for c in failed["cluster_id"]}

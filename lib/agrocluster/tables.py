@@ -17,7 +17,9 @@ import pandas as pd
 
 
 def format_number(value: Any) -> str:
-    """Readable number: thousands separators for large values, 3 significant decimals for small ones."""
+    """Readable number: thousands separators for large values, 3 decimals for small ones, whole numbers
+    stored as floats (FAOSTAT thousand tonnes) without decimals, and no scientific notation: values below
+    0.001 keep three significant digits (``0.000109``)."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return "–"
     if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":  # numpy bools too
@@ -29,8 +31,9 @@ def format_number(value: Any) -> str:
         if math.isinf(number):
             return "∞" if number > 0 else "−∞"
         if number != 0 and abs(number) < 1e-3:
-            return f"{number:.2e}"
-        if abs(number) >= 1000:
+            digits = 2 - math.floor(math.log10(abs(number)))
+            return f"{number:.{digits}f}"
+        if abs(number) >= 1000 or (abs(number) >= 1 and number.is_integer()):
             return f"{number:,.0f}"
         return f"{number:.3f}"
     return str(value)

@@ -117,7 +117,21 @@ def synthetic_spec(params: Any) -> Any:
     }
     if params.regions:
         identity["cluster_regions"] = tuple(params.regions)
+        located = _gazetteer_places(params.country_iso3, tuple(params.regions))
+        if located is not None:
+            identity["cluster_region_lat"] = tuple(located["lat"])
+            identity["cluster_region_lon"] = tuple(located["lon"])
     return SyntheticSpec.from_mapping({**identity, **dict(params.synthetic)})
+
+
+def _gazetteer_places(country_iso3: str, regions: tuple[str, ...]) -> pd.DataFrame | None:
+    """The bundled gazetteer's rows for the cluster regions, or None when one of them is not in it (the
+    generator then draws their centres like the other regions')."""
+    from .geography import gazetteer, locate
+
+    table = gazetteer()
+    known = set(table.loc[table["country_iso3"] == country_iso3, "region"])
+    return locate(country_iso3, regions) if set(regions) <= known else None
 
 
 class _Loader:
@@ -129,6 +143,28 @@ class _Loader:
         from .synthetic import generate_cluster
 
         return generate_cluster(synthetic_spec(self.params), seed=self.params.seed)
+
+    def calibrated_trade(self, flows: pd.DataFrame) -> pd.DataFrame:
+        """The synthetic flows with the country's exports set to FAOSTAT's quantities year by year (and the
+        other exporters to FAOSTAT's world total), when ``synthetic.trade_calibrate`` and the item has data;
+        the calibration goes into the truth (``truth["trade"]["calibration"]``)."""
+        from . import sources
+        from .synthetic_trade import calibrate_to_series
+
+        spec = synthetic_spec(self.params)
+        item = self.params.faostat_item_code
+        if not spec.trade_calibrate or item is None:
+            return flows
+        own = sources.faostat_food_balances(countries=self.params.country_iso3, items=item)
+        if own.empty:
+            return flows
+        world = sources.world_totals(item).set_index("year")["exports"] * 1000.0
+        calibrated, note = calibrate_to_series(
+            flows, self.params.country_iso3, own.set_index("year")["exports"] * 1000.0, world_exports_t=world,
+            destinations=dict(zip(spec.trade_destinations, spec.trade_destination_shares)))
+        note["source"] = f"FAOSTAT food balances, item {item}, exports (thousand tonnes x 1000)"
+        self.synthetic.truth["trade"]["calibration"] = note
+        return calibrated
 
     def load(self, table: str, spec: Any) -> tuple[pd.DataFrame, TableInfo]:
         from . import sources
@@ -146,7 +182,7 @@ class _Loader:
 
                 relabelled, counts = to_cluster_products(frame, list(self.params.hs_codes),
                                                          faostat_items=spec.format == "faostat_trade_csv")
-                from .geography import SOURCE, fill_bilateral
+                from .covariates import SOURCE, fill_bilateral
 
                 filled, added = fill_bilateral(relabelled)
                 frame = validate(filled, table, source=f"{spec.path} (products as the cluster's HS codes)")
@@ -171,6 +207,8 @@ class _Loader:
             generated = getattr(self.synthetic, table, None)
             if generated is None:
                 raise DataContractError(f"data.{table}: the synthetic generator does not produce a {table!r} table")
+            if table == "trade_flows":
+                generated = self.calibrated_trade(generated)
             frame = validate(generated, table, source=f"synthetic {table}")
             return frame, TableInfo(table, "synthetic", f"agrocluster.data.synthetic (seed {self.params.seed})",
                                     frame_sha256(frame), len(frame))

@@ -150,7 +150,11 @@ class SyntheticSpec:
         (0.08 each), eg_gamma (0.08: EG 1997 report gamma of 0.05–0.1 for moderately localised
         industries), eg_gamma_other (0.0), centre_lat / centre_lon (None → capital of ``country_iso3``),
         spread_km (150), region_scatter_km (20), cluster_radius_km (8), region_size_sigma (0.8),
-        mean_region_area_km2 (2000).
+        mean_region_area_km2 (2000), cluster_region_lat / cluster_region_lon (() → the cluster regions' centres
+        are drawn like the others; else their real coordinates, one per cluster region, e.g. from the bundled
+        gazetteer :func:`agrocluster.data.geography.locate`), keep_in_country (True: region centres and plants
+        are redrawn until they fall on land inside ``country_iso3``, by the bundled mask of
+        :func:`agrocluster.data.geography.country_mask`, when that country has one).
     Panel and production (gross output; value-added elasticities are b/(1 - beta_m))
         n_firms (1500 plants alive each year), first_year (2010), n_years (10), burn_in_years (10),
         beta_0 (2.0), beta_l (0.25), beta_k (0.10), beta_m (0.50) — round values of the order of gross-output
@@ -177,7 +181,12 @@ class SyntheticSpec:
         country_iso3 ("CHL"), n_partners (39), hs_codes (("2204",): wine of fresh grapes),
         gravity_distance (-1.0), gravity_contiguity (0.5), gravity_rta (0.4), rta_phase_in_years (1),
         rta_share (0.15), gravity_exporter_sd (1.5), gravity_importer_sd (1.5), own_export_premium (2.0),
-        gravity_log_scale (15.0), gravity_dispersion (0.5), trade_lot_value (100.0), trade_unit_value (3.0).
+        gravity_log_scale (15.0), gravity_dispersion (0.5), trade_lot_value (100.0), trade_unit_value (3.0:
+        USD per kg, the mean unit value of every flow; a cluster file gives its cited figure),
+        trade_destinations / trade_destination_shares (() / (): the cluster country's main markets and their
+        cited shares of its export quantity), trade_calibrate (True: when the tables are loaded for a cluster,
+        the country's synthetic exports are set to FAOSTAT's export quantities year by year, see
+        :func:`agrocluster.data.synthetic_trade.calibrate_to_series`).
     Firm links
         links_per_firm (2.0), inside_link_share (0.3), link_kind_shares ((0.4, 0.3, 0.2, 0.1) for
         input_supply, sales, cooperation, knowledge), link_value_log_mean (3.0), link_value_sigma (1.0).
@@ -200,6 +209,9 @@ class SyntheticSpec:
     cluster_radius_km: float = 8.0
     region_size_sigma: float = 0.8
     mean_region_area_km2: float = 2000.0
+    cluster_region_lat: tuple[float, ...] = ()
+    cluster_region_lon: tuple[float, ...] = ()
+    keep_in_country: bool = True
 
     n_firms: int = 1500
     first_year: int = 2010
@@ -265,6 +277,9 @@ class SyntheticSpec:
     gravity_dispersion: float = 0.5
     trade_lot_value: float = 100.0
     trade_unit_value: float = 3.0
+    trade_destinations: tuple[str, ...] = ()
+    trade_destination_shares: tuple[float, ...] = ()
+    trade_calibrate: bool = True
 
     links_per_firm: float = 2.0
     inside_link_share: float = 0.3
@@ -353,6 +368,16 @@ class SyntheticSpec:
             missing = [r for r in self.cluster_regions if r not in self.region_names]
             if missing:
                 raise bad("cluster_regions", f"names {missing} are not in region_names")
+        if len(self.cluster_region_lat) != len(self.cluster_region_lon) or (
+                self.cluster_region_lat and len(self.cluster_region_lat) != len(self.cluster_regions)):
+            raise bad("cluster_region_lat", "cluster_region_lat and cluster_region_lon must be empty or hold one "
+                                            f"value per cluster region ({len(self.cluster_regions)})")
+        if any(not -90 <= v <= 90 for v in self.cluster_region_lat) or \
+                any(not -180 <= v <= 180 for v in self.cluster_region_lon):
+            raise bad("cluster_region_lat", "latitudes must be in [-90, 90] and longitudes in [-180, 180]")
+        if len(self.trade_destinations) != len(self.trade_destination_shares):
+            raise bad("trade_destinations", "trade_destinations and trade_destination_shares must have the same "
+                                            "length (one cited share per market)")
         if self.cluster_sector in self.related_sectors:
             raise bad("related_sectors", f"must not contain the cluster sector {self.cluster_sector!r}")
         if len(set(self.related_sectors)) != len(self.related_sectors):
@@ -494,6 +519,48 @@ class _Geography:
     prob: np.ndarray           # sector × region location probabilities p_s
     cluster_mask: np.ndarray   # region is a cluster region
     member_sector: np.ndarray  # sector is cluster or related
+    land: _Land | None = None  # where plants may stand (None: anywhere)
+
+
+class _Land:
+    """The country's land as seen on the local km plane: a point test and a snap to the nearest land cell."""
+
+    def __init__(self, spec: SyntheticSpec, mask: Any):
+        self.spec, self.mask = spec, mask
+        grid = mask.interior(1)
+        i, j = np.nonzero(grid)
+        lat = mask.south + (i + 0.5) * mask.step
+        lon = mask.west + (j + 0.5) * mask.step
+        self.cells = np.column_stack(_to_km(spec, lat, lon))
+        self.tree = cKDTree(self.cells)
+
+    def inside(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        lat, lon = _to_degrees(self.spec, x, y)
+        return self.mask.contains(lat, lon)
+
+    def keep(self, x: np.ndarray, y: np.ndarray, redraw: Any, tries: int = 30) -> tuple[np.ndarray, np.ndarray]:
+        """Redraw (``redraw(idx) -> (x, y)``) the points outside the land up to ``tries`` times, then snap the
+        rest to the centre of the nearest land cell."""
+        x, y = x.copy(), y.copy()
+        out = np.flatnonzero(~self.inside(x, y))
+        for _ in range(tries):
+            if not out.size:
+                return x, y
+            x[out], y[out] = redraw(out)
+            out = out[~self.inside(x[out], y[out])]
+        if out.size:
+            _, nearest = self.tree.query(np.column_stack([x[out], y[out]]))
+            x[out], y[out] = self.cells[nearest, 0], self.cells[nearest, 1]
+        return x, y
+
+
+def _land(spec: SyntheticSpec) -> _Land | None:
+    if not spec.keep_in_country:
+        return None
+    from .geography import country_mask
+
+    mask = country_mask(spec.country_iso3)
+    return None if mask is None else _Land(spec, mask)
 
 
 def _geography(spec: SyntheticSpec, rng: np.random.Generator) -> _Geography:
@@ -527,8 +594,21 @@ def _geography(spec: SyntheticSpec, rng: np.random.Generator) -> _Geography:
     cluster_mask[order[:k]] = True
     member_sector = np.zeros(n_s, dtype=bool)
     member_sector[: 1 + n_rel] = True
-    return _Geography(names, size, area, radius * np.cos(angle), radius * np.sin(angle), sectors,
-                      firm_share, gamma, prob, cluster_mask, member_sector)
+    cx, cy = radius * np.cos(angle), radius * np.sin(angle)
+    land = _land(spec)
+    if land is not None:
+        def redraw(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            r = spec.spread_km * np.sqrt(rng.uniform(size=idx.size))
+            a = rng.uniform(0.0, 2 * np.pi, idx.size)
+            return r * np.cos(a), r * np.sin(a)
+
+        cx, cy = land.keep(cx, cy, redraw)
+    if spec.cluster_region_lat:
+        positions = [int(np.flatnonzero(names == r)[0]) for r in spec.cluster_regions]
+        cx[positions], cy[positions] = _to_km(spec, np.asarray(spec.cluster_region_lat),
+                                              np.asarray(spec.cluster_region_lon))
+    return _Geography(names, size, area, cx, cy, sectors, firm_share, gamma, prob, cluster_mask, member_sector,
+                      land)
 
 
 def _place(spec: SyntheticSpec, geo: _Geography, rng: np.random.Generator, n: int):
@@ -548,7 +628,24 @@ def _place(spec: SyntheticSpec, geo: _Geography, rng: np.random.Generator, n: in
     gx, gy = rng.normal(0.0, spec.region_scatter_km, (2, n))
     x = geo.cx[region] + np.where(in_disc, rad * np.cos(ang), gx)
     y = geo.cy[region] + np.where(in_disc, rad * np.sin(ang), gy)
+    if geo.land is not None:
+        def redraw(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            disc = in_disc[idx]
+            r = spec.cluster_radius_km * np.sqrt(rng.uniform(size=idx.size))
+            a = rng.uniform(0.0, 2 * np.pi, idx.size)
+            nx, ny = rng.normal(0.0, spec.region_scatter_km, (2, idx.size))
+            return (geo.cx[region[idx]] + np.where(disc, r * np.cos(a), nx),
+                    geo.cy[region[idx]] + np.where(disc, r * np.sin(a), ny))
+
+        x, y = geo.land.keep(x, y, redraw)
     return sector, region, x, y
+
+
+def _to_km(spec: SyntheticSpec, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`_to_degrees`: degrees to km on the local equirectangular plane."""
+    lat0, lon0 = spec.centre
+    dlon = (np.asarray(lon, dtype=float) - lon0 + 180.0) % 360.0 - 180.0
+    return dlon * _KM_PER_DEG * np.cos(np.radians(lat0)), (np.asarray(lat, dtype=float) - lat0) * _KM_PER_DEG
 
 
 def _to_degrees(spec: SyntheticSpec, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

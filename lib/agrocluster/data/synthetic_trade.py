@@ -32,7 +32,8 @@ COUNTRIES: dict[str, tuple[float, float]] = {
     "IDN": (-6.21, 106.85), "IND": (28.61, 77.21), "THA": (13.76, 100.50), "KEN": (-1.29, 36.82),
     "ZAF": (-25.75, 28.19), "EGY": (30.04, 31.24), "TZA": (-6.16, 35.75), "UGA": (0.35, 32.58),
     "AUS": (-35.28, 149.13), "NZL": (-41.29, 174.78), "NIC": (12.11, -86.24), "CRI": (9.93, -84.08),
-    "GTM": (14.63, -90.51), "HND": (14.07, -87.19),
+    "GTM": (14.63, -90.51), "HND": (14.07, -87.19), "PAK": (33.69, 73.06), "ARE": (24.45, 54.38),
+    "SLV": (13.69, -89.22),
 }
 
 #: Land borders among the listed countries (unordered pairs).
@@ -41,7 +42,8 @@ _BORDER_PAIRS = (
     "BRA-COL", "BRA-PER", "BRA-PRY", "BRA-URY", "CHL-PER", "COL-ECU", "COL-PER", "ECU-PER", "MEX-USA",
     "CAN-USA", "GTM-MEX", "GTM-HND", "HND-NIC", "NIC-CRI", "FRA-DEU", "FRA-ESP", "FRA-ITA", "FRA-BEL",
     "FRA-CHE", "DEU-BEL", "DEU-NLD", "BEL-NLD", "ESP-PRT", "DEU-POL", "DEU-AUT", "DEU-CHE", "ITA-CHE",
-    "AUT-CHE", "AUT-ITA", "CHN-VNM", "CHN-IND", "KEN-TZA", "KEN-UGA", "UGA-TZA",
+    "AUT-CHE", "AUT-ITA", "CHN-VNM", "CHN-IND", "KEN-TZA", "KEN-UGA", "UGA-TZA", "CHN-PAK", "IND-PAK",
+    "GTM-SLV", "HND-SLV",
 )
 BORDERS: frozenset[frozenset[str]] = frozenset(frozenset(p.split("-")) for p in _BORDER_PAIRS)
 
@@ -194,3 +196,95 @@ def generate_trade_flows(opts: GravityOptions, rng: np.random.Generator) -> tupl
         "units": {"value": "thousand USD", "quantity": "tonnes", "distance": "km"},
     }
     return flows, truth
+
+
+def calibrate_to_series(
+    flows: pd.DataFrame,
+    country_iso3: str,
+    exports_t: pd.Series,
+    *,
+    world_exports_t: pd.Series | None = None,
+    destinations: dict[str, float] | None = None,
+) -> tuple[pd.DataFrame, dict]:
+    """Scale synthetic flows so the cluster country's exports match a real series year by year.
+
+    For each year t, the country's export quantities (all its products, split among them by their synthetic
+    shares of that year) are set to sum to ``exports_t[t]`` (tonnes, e.g. FAOSTAT food-balance exports × 1000).
+    With ``destinations`` (ISO3 → share of the country's export quantity, from cited trade statistics), those
+    importers get exactly their share and the other importers share the rest in proportion to their
+    synthetic flows; without it, every flow of the country is scaled by one factor. Values follow as
+    quantity × the flow's own synthetic unit value (lognormal around ``trade_unit_value``, the cited figure).
+    With ``world_exports_t``, every other exporter's flows of year t are scaled by one common factor so the
+    listed countries' total equals the real world exports: a common exporter-year factor is absorbed by the
+    exporter-year fixed effects, so the gravity coefficients of those flows keep their planted values.
+    The cluster country's own flows, with destination shares imposed, no longer follow the gravity model:
+    the truth says so.
+
+    Returns the calibrated flows and a truth entry (targets, factors, note).
+    """
+    out = flows.copy()
+    value = out["value"].to_numpy(dtype=float).copy()
+    qty = out["quantity"].to_numpy(dtype=float).copy()
+    exporter = out["exporter"].astype(str).to_numpy()
+    importer = out["importer"].astype(str).to_numpy()
+    product = out["product"].astype(str).to_numpy()
+    year = out["year"].to_numpy()
+    own = exporter == country_iso3
+    if not own.any():
+        raise ParamsError(f"trade calibration: {country_iso3!r} exports nothing in the synthetic flows")
+    destinations = dict(destinations or {})
+    unknown = sorted(set(destinations) - set(importer[own]))
+    if unknown:
+        raise ParamsError(f"synthetic.trade_destinations: {unknown} are not among the generator's partners "
+                          f"of {country_iso3} (raise synthetic.n_partners or pick from {sorted(set(importer[own]))})")
+    listed_total = sum(destinations.values())
+    if destinations and (min(destinations.values()) < 0 or listed_total >= 1):
+        raise ParamsError("synthetic.trade_destination_shares: shares must be non-negative and sum below 1 "
+                          f"(they sum to {listed_total:.3f})")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit = np.where(qty > 0, value / qty, np.nan)
+    fallback = float(np.nanmedian(unit[own])) if np.isfinite(unit[own]).any() else 1.0
+    unit = np.where(np.isfinite(unit), unit, fallback)
+    factors = []
+    for t in np.unique(year):
+        if int(t) not in exports_t.index or not np.isfinite(exports_t.loc[int(t)]):
+            raise ParamsError(f"trade calibration: no real export quantity for {country_iso3} in {int(t)}")
+        target = float(exports_t.loc[int(t)])
+        own_t = own & (year == t)
+        products = np.unique(product[own_t])
+        totals = np.array([qty[own_t & (product == p)].sum() for p in products])
+        shares = totals / totals.sum() if totals.sum() > 0 else np.full(products.size, 1.0 / products.size)
+        for p, share in zip(products, shares):
+            rows = np.flatnonzero(own_t & (product == p))
+            base = qty[rows]
+            listed = np.array([destinations.get(j, np.nan) for j in importer[rows]])
+            rest = np.isnan(listed)
+            new = np.where(rest, 0.0, target * share * np.nan_to_num(listed))
+            rest_base = base[rest].sum()
+            rest_weight = base[rest] / rest_base if rest_base > 0 else np.full(rest.sum(), 1.0 / max(rest.sum(), 1))
+            new[rest] = target * share * (1.0 - listed_total) * rest_weight
+            qty[rows] = new
+            value[rows] = new * unit[rows]
+        factor = 1.0
+        if world_exports_t is not None and int(t) in world_exports_t.index:
+            others = ~own & (year == t)
+            current = qty[others].sum()
+            wanted = float(world_exports_t.loc[int(t)]) - target
+            if current > 0 and wanted > 0:
+                factor = wanted / current
+                qty[others] *= factor
+                value[others] *= factor
+        factors.append({"year": int(t), "target_tonnes": target, "other_exporters_factor": factor})
+    out["quantity"] = qty
+    out["value"] = value
+    truth = {
+        "calibrated_to": "real export quantities of the cluster country, year by year",
+        "destination_shares": destinations,
+        "years": factors,
+        "note": ("the cluster country's flows are set to the real yearly export quantity"
+                 + (" with the cited destination shares, so they no longer follow the gravity model"
+                    if destinations else ", scaled by one factor a year (absorbed by the exporter-year effect)")
+                 + "; other exporters are scaled by one factor a year to the real world total (absorbed by "
+                   "their exporter-year effects: the planted gravity coefficients hold for their flows)"),
+    }
+    return out, truth

@@ -48,13 +48,19 @@ def establishment_map(
     lat: str = "lat",
     lon: str = "lon",
     title: str | None = None,
+    outline: Any = None,
 ) -> Any:
     """Scatter of establishments by longitude and latitude: other sectors in grey, related sectors and the
     cluster sector in colour (drawn last, on top), region centres as crosses with the core regions named.
 
     ``points`` must hold coordinates for every row (select them first); ``centres`` is the output of
-    :func:`agrocluster.concentration.mapping.region_centres`.
+    :func:`agrocluster.concentration.mapping.region_centres`. ``outline`` (an object with a boolean ``mask``
+    grid, south to north, and its ``extent`` (west, east, south, north), such as
+    :class:`agrocluster.data.geography.CountryMask`) is drawn underneath as the country's land, shaded, with
+    its coast and borders as a line; the view stays on the points.
     """
+    if outline is not None:
+        _basemap(ax, outline)
     labels = points[sector].astype(str)
     related = [str(r) for r in related]
     colours = _colours(3)
@@ -79,6 +85,11 @@ def establishment_map(
                 ax.annotate(name, (getattr(row, lon), getattr(row, lat)), xytext=(5, 5),
                             textcoords="offset points", fontsize=9, fontweight="bold",
                             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
+    if outline is not None and len(points):
+        pad_x = 0.08 * max(float(np.ptp(points[lon])), 0.2)
+        pad_y = 0.08 * max(float(np.ptp(points[lat])), 0.2)
+        ax.set_xlim(float(points[lon].min()) - pad_x, float(points[lon].max()) + pad_x)
+        ax.set_ylim(float(points[lat].min()) - pad_y, float(points[lat].max()) + pad_y)
     mean_lat = float(np.nanmean(points[lat])) if len(points) else 0.0
     ax.set_aspect(1.0 / max(np.cos(np.radians(mean_lat)), 0.05))
     ax.set_xlabel("longitude (°)")
@@ -87,6 +98,15 @@ def establishment_map(
     if title:
         ax.set_title(title)
     return ax
+
+
+def _basemap(ax: Any, outline: Any) -> None:
+    grid = np.asarray(outline.mask, dtype=float)
+    west, east, south, north = outline.extent
+    ax.imshow(np.where(grid > 0, 1.0, np.nan), origin="lower", extent=(west, east, south, north),
+              cmap="Greys", vmin=0.0, vmax=8.0, interpolation="nearest", zorder=0)
+    ax.contour(grid, levels=[0.5], origin="lower", extent=(west, east, south, north), colors=_GREY,
+               linewidths=0.6, zorder=0.5)
 
 
 def lq_heatmap(

@@ -371,7 +371,9 @@ def headlines(productivity: Specifications, wage: Specifications | None, sorted_
     """Headline numbers of workbook 02 as keyword dicts for ``Recorder.headline`` (``result``).
 
     Keys: localisation_elasticity, urbanisation_elasticity (when there is an urbanisation measure),
-    sorting_share, wage_localisation_elasticity (with a wage bill), core_move_gain_pct (when computed).
+    sorting_share (only when the pooled elasticity is distinguishable from zero, |t| >= 2: otherwise
+    :func:`sorting_sentence` says the share means nothing, and it is not a headline),
+    wage_localisation_elasticity (with a wage bill), core_move_gain_pct (when computed).
     """
     within, label = productivity.specs.within, productivity.label
     pooled_t = abs(float(productivity.specs.pooled.tstat[LOC]))
@@ -379,8 +381,8 @@ def headlines(productivity: Specifications, wage: Specifications | None, sorted_
     urb = productivity.urbanisation
     if urb is not None:
         heads.append(_head("urbanisation_elasticity", within.coef[urb], within.se[urb], label))
-    heads.append(_head("sorting_share", sorted_.result, None,
-                       None if pooled_t >= 2 else "pooled elasticity not distinguishable from zero"))
+    if pooled_t >= 2:   # otherwise the page says the share means nothing: no headline either
+        heads.append(_head("sorting_share", sorted_.result, None))
     if wage is not None:
         heads.append(_head("wage_localisation_elasticity", wage.specs.within.coef[LOC], wage.specs.within.se[LOC]))
     if gain.computed:

@@ -93,7 +93,7 @@ def show_figure(rec: Any, name: str, step: Section) -> Any:
         rec.note(text)
     for row in step.excluded.itertuples(index=False):
         rec.add_excluded(row.table, row.reason, row.rows)
-    return rec.figure(name, step.result, step.reading)
+    return rec.figure(name, step.result, step.reading, inputs=step.inputs or None)
 
 
 def has_coordinates(df: pd.DataFrame, lat: str = "lat", lon: str = "lon") -> bool:

@@ -50,6 +50,11 @@ __all__ = [
 EG_LOW, EG_HIGH = 0.02, 0.05
 
 
+_SITES = ("establishments",)
+_REGIONS = ("regional_employment",)
+_FAO = ("country_product",)
+
+
 def _related(params: Any) -> list[str]:
     return [str(r) for r in params.related_sectors]
 
@@ -86,7 +91,7 @@ def cross_section(data: Any, params: Any) -> Section:
     check = cmap.feasibility(plants, params.cluster_sector, _related(params), employment="labour")
     truth = data.truth if data.is_synthetic("establishments") else None
     return Section(title=f"Establishments of {year}", result=CrossSection(year, plants, located, staffed, check, truth),
-                   table=check.table(), excluded=excluded_from(no_coordinates, no_employment))
+                   table=check.table(), excluded=excluded_from(no_coordinates, no_employment), inputs=_SITES)
 
 
 # --------------------------------------------------------------------------------------- location quotients
@@ -158,7 +163,7 @@ def location_quotients(regional: pd.DataFrame, params: Any, establishments: pd.D
                      "not add up to the regional employment table, so plants cannot be resampled.")
     return Section(title="Location quotients",
                    result=LocationQuotients(lq, year, latest, core, basis, arguments, establishments),
-                   reading=reading, notes=notes)
+                   reading=reading, notes=notes, inputs=_REGIONS)
 
 
 def lq_reading(top: pd.Series, sector_table: pd.DataFrame, year: int, interval: bool) -> str:
@@ -219,7 +224,8 @@ def lq_cluster_sector(lqs: Section, data: Any, params: Any) -> Section:
     reading = lq_reading(top, table, year, bool(res.interval))
     if synthetic:
         reading += " lq_expected and planted_core: the synthetic generator's truth."
-    return Section(title=f"LQ of sector {sector}", result=LQCluster(table, top, heads), table=table, reading=reading)
+    return Section(title=f"LQ of sector {sector}", result=LQCluster(table, top, heads), table=table, reading=reading,
+                   inputs=_REGIONS)
 
 
 def concentration_indices(regional: pd.DataFrame, params: Any) -> Section:
@@ -227,7 +233,7 @@ def concentration_indices(regional: pd.DataFrame, params: Any) -> Section:
     first, last = int(regional["year"].min()), int(regional["year"].max())
     table = cmap.concentration_indices(regional, [params.cluster_sector, *_related(params)], [first, last])
     table["year"] = table["year"].astype(str)  # a label, not a number to format
-    return Section(title="Concentration indices", result=(first, last), table=table)
+    return Section(title="Concentration indices", result=(first, last), table=table, inputs=_REGIONS)
 
 
 # ----------------------------------------------------------------------------------------- Ellison–Glaeser
@@ -303,7 +309,7 @@ def ellison_glaeser(sites: Section, params: Any) -> Section:
                    else "") + ".")
     shown = table.drop(columns=["employment", "gamma_given_draw"], errors="ignore")
     return Section(title=title, result=EGResult(table, row, simulate, tuple(heads)), table=shown, reading=reading,
-                   notes=notes)
+                   notes=notes, inputs=_SITES)
 
 
 def coagglomeration(sites: Section, params: Any) -> Section:
@@ -322,7 +328,7 @@ def coagglomeration(sites: Section, params: Any) -> Section:
                   if co.gamma_c > 0 else "γᶜ at or below 0: no co-location beyond their own concentration."))
     if cs.truth is not None:
         reading += " The generator places related sectors independently of the cluster sector (planted γᶜ = 0)."
-    return Section(title=title, result=co, table=table, reading=reading)
+    return Section(title=title, result=co, table=table, reading=reading, inputs=_SITES)
 
 
 # ------------------------------------------------------------------------------------------------- K-density
@@ -368,7 +374,7 @@ def kdensity(sites: Section, params: Any) -> Section:
                 f"{kd.dispersion_index:.4f} (global {kd.level:.0%} band).")
     planted = cmap.truth_kd(cs.truth) if cs.truth is not None else None
     return Section(title=title, result=KdResult(kd, sample, planted, tuple(heads)), table=cmap.kd_ranges(kd),
-                   reading=reading, notes=notes)
+                   reading=reading, notes=notes, inputs=_SITES)
 
 
 def kd_figure(step: Section, sites: Section, params: Any) -> Section:
@@ -391,7 +397,7 @@ def kd_figure(step: Section, sites: Section, params: Any) -> Section:
     if planted:
         caption += (f" Dashed: the planted scale (plants within {planted['cluster_radius_km']:g} km of their region "
                     "centre).")
-    return Section(title=step.title, result=fig, reading=caption)
+    return Section(title=step.title, result=fig, reading=caption, inputs=_SITES)
 
 
 def establishment_map(sites: Section, lqs: Section, params: Any) -> Section:
@@ -403,17 +409,23 @@ def establishment_map(sites: Section, lqs: Section, params: Any) -> Section:
         return Section(title=title, computed=False,
                        reason=cs.check.reason("map") + "; the regional tables below still say where the sector is")
     from agrocluster import figures
+    from agrocluster.data import geography
+    from agrocluster.data.isic import sector_label
     from agrocluster.figures import mapping as fmap
 
     related, core = _related(params), lqs.result.core
     fig, ax = figures.new_figure(8.5, 7.0)
+    outline = geography.country_mask(params.country_iso3)
     fmap.establishment_map(ax, cs.located, params.cluster_sector, related=related,
                            centres=cmap.region_centres(cs.located), core=core,
-                           title=f"{params.name}: establishments in {cs.year}")
-    caption = (f"Establishments of {cs.year} by longitude and latitude: cluster sector {params.cluster_sector} "
-               f"highlighted, related sector(s) {', '.join(related) or 'none'} in a second colour; crosses are "
+                           title=f"{params.name}: establishments in {cs.year}", outline=outline)
+    caption = (f"Establishments of {cs.year} by longitude and latitude: cluster sector "
+               f"{sector_label(params.cluster_sector)} highlighted, related sector(s) "
+               f"{', '.join(sector_label(r) for r in related) or 'none'} in a second colour; crosses are "
                f"region centres, named for the core regions ({', '.join(core)}).")
-    return Section(title=title, result=fig, reading=caption)
+    if outline is not None:
+        caption += f" Shaded: land in {params.country_iso3}. {geography.SOURCE}"
+    return Section(title=title, result=fig, reading=caption, inputs=_SITES)
 
 
 # -------------------------------------------------------------------------------------------------- strength
@@ -449,7 +461,7 @@ def cluster_strength(regional: pd.DataFrame, lqs: Section, params: Any) -> Secti
     strong = int(bool(table.loc[table["core"], "strong"].any()))
     heads = (Headline("strong_cluster", strong, note=f"sector {sector}, {res.year}"),)
     return Section(title="Cluster strength", result=Strength(table, heads), table=table,
-                   reading=strength_reading(table))
+                   reading=strength_reading(table), inputs=_REGIONS)
 
 
 # ----------------------------------------------------------------------------------------------- shift-share
@@ -478,7 +490,8 @@ def shift_share(regional: pd.DataFrame, lqs: Section, params: Any) -> Section:
     ahead = own.loc[own["competitive"] > 0, "region"].tolist()
     reading = (f"Core regions whose cluster sector grew faster than the sector nationally, {start}–{res.year}: "
                f"{', '.join(ahead) or 'none'} (positive competitive effect).")
-    return Section(title="Shift-share", result=ShiftShare(table, own, start, res.year), table=table, reading=reading)
+    return Section(title="Shift-share", result=ShiftShare(table, own, start, res.year), table=table, reading=reading,
+                   inputs=_REGIONS)
 
 
 # ---------------------------------------------------------------------------------------- world production
@@ -502,4 +515,4 @@ def world_production(data: Any, params: Any) -> Section:
     reading = (f"{params.country_iso3} produced {100.0 * standing.share:.1f}% of world {standing.item_name} in "
                f"{standing.year}, rank {standing.rank} of {standing.n_producers}; RCA column: {standing.rca_basis}.")
     return Section(title="World production", result=WorldProduction(standing, heads), table=table, reading=reading,
-                   excluded=excluded_from(standing.excluded))
+                   excluded=excluded_from(standing.excluded), inputs=_FAO)

@@ -233,7 +233,9 @@ def country_series(data: Any, params: Any) -> Section:
              Headline("exports_kt", float(latest["exports"]), note=f"{params.product}, {year}")]
     if data.has("establishments"):
         heads.append(Headline("establishments", int(data["establishments"]["firm_id"].nunique())))
-    return Section(title=title, result=CountrySeries(series.reset_index(drop=True), year, tuple(heads)))
+    scope = [f"Scope: {params.scope}"] if params.scope else []
+    return Section(title=title, result=CountrySeries(series.reset_index(drop=True), year, tuple(heads)),
+                   inputs=("country_product",), notes=scope)
 
 
 def country_figure(series: Section, params: Any) -> Section:
@@ -248,7 +250,9 @@ def country_figure(series: Section, params: Any) -> Section:
                            title=f"{params.product} in {params.country_iso3} (thousand tonnes)")
     caption = (f"Production, exports and imports of {params.product}, FAOSTAT food balances. The methodology "
                "changed in 2010: the series joins the old and new food balances.")
-    return Section(title=series.title, result=fig, reading=caption)
+    if params.scope:
+        caption += f" Scope: {params.scope}"
+    return Section(title=series.title, result=fig, reading=caption, inputs=("country_product",), notes=series.notes)
 
 
 def cluster_profile(params: Any) -> Section:

@@ -90,3 +90,19 @@ def page_headlines(result: Any) -> Section:
              Headline("n_danger_flags", result.n_flags_raised, note=f"of {result.n_flags_assessed} assessable"),
              Headline("synthetic_share", result.synthetic_share))
     return Section(title="Synthesis headlines", result=PageHeadlines(heads))
+
+
+def levers(result: Any) -> Section:
+    """The typology step: the FAO study's policy levers each cluster's profile points to
+    (:func:`agrocluster.synthesis.typology`), with the rule behind each lever as the reading."""
+    from agrocluster.synthesis import LEVERS
+
+    title = "Policy levers by cluster profile"
+    if result.levers.empty:
+        return Section.not_computed(title, needs="recorded indicators that point to a lever (see the rules below)")
+    rules = "; ".join(f"{lever}: {why}" for lever, why in LEVERS.items())
+    synthetic = int((result.levers["origin"] == "synthetic").sum())
+    reading = (f"Levers of Gálvez-Nogales (2010, FAO) and the profile that points to each — {rules}. "
+               f"{synthetic} of {len(result.levers)} rows rest on synthetic numbers: they illustrate the mapping, "
+               "they are no advice to the real cluster.")
+    return Section(title=title, result=result.levers, table=result.levers, reading=reading)
