@@ -49,9 +49,11 @@ def use_theme() -> None:
 
 
 def new_figure(width: float = 7.5, height: float = 4.2, ncols: int = 1, nrows: int = 1) -> tuple[Any, Any]:
-    """A figure and its axes in the house theme."""
+    """A figure and its axes in the house theme, laid out by matplotlib's constrained layout (labels, titles,
+    legends and colour bars of neighbouring panels never overprint each other)."""
     use_theme()
-    return plt.subplots(nrows=nrows, ncols=ncols, figsize=(width, height), squeeze=nrows * ncols == 1)
+    return plt.subplots(nrows=nrows, ncols=ncols, figsize=(width, height), squeeze=nrows * ncols == 1,
+                        layout="constrained")
 
 
 @dataclasses.dataclass(frozen=True)
