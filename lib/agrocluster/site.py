@@ -484,9 +484,9 @@ def decorate_reports(outputs: Path, site_map: SiteMap) -> int:
 # Single-file export (for e-mailing one report)
 # ---------------------------------------------------------------------------------------------------------
 
-_LINKED_CSS = re.compile(r'<link rel="stylesheet" href="[^"]*' + re.escape(STYLESHEET) + r'">')
+_LINKED_CSS = re.compile(r'<link\b[^>]*\bhref="[^"]*' + re.escape(STYLESHEET) + r'"[^>]*>')
 _LINKED_SCRIPT = re.compile(r'<script src="(?:[^"]*/)?' + re.escape(ASSETS) + r'/([^"/]+\.js)"></script>')
-_LINKED_IMAGE = re.compile(r'<img src="(figures/[^"]+\.png)"')
+_LINKED_IMAGE = re.compile(r'(<img\b[^>]*?\s)src="(figures/[^"]+\.png)"')
 
 
 def single_file(report: Path) -> str:
@@ -503,10 +503,10 @@ def single_file(report: Path) -> str:
     text = _LINKED_SCRIPT.sub(lambda m: "<script>" + assets[m.group(1)].decode("utf-8") + "</script>", text)
 
     def embed(match: re.Match[str]) -> str:
-        path = report.parent / match.group(1)
+        path = report.parent / match.group(2)
         if not path.is_file():
-            raise FileNotFoundError(f"{report}: figure {match.group(1)} is missing; rerun the report")
-        return f'<img src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode("ascii")}"'
+            raise FileNotFoundError(f"{report}: figure {match.group(2)} is missing; rerun the report")
+        return f'{match.group(1)}src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode("ascii")}"'
 
     return _LINKED_IMAGE.sub(embed, text)
 
@@ -734,7 +734,7 @@ def compare_page(data: Mapping[str, Any]) -> str:
         "the food-balance method changed in 2010) and the headline numbers side by side, each marked real or "
         "synthetic.</p></header>"
         f'<main class="ac-main">{controls}'
-        '<figure class="ac-figure"><div id="ac-chart"></div><figcaption>The chosen series, one line per cluster '
+        '<figure class="ac-figure"><div id="ac-chart"></div><ul class="ac-legend" id="ac-legend"></ul><figcaption>The chosen series, one line per cluster '
         "(the dashed vertical line marks the chosen year), or the chosen headline number, one bar per cluster "
         "with its 95% interval. Without JavaScript, read the tables below.</figcaption></figure>"
         f'<div id="ac-readout" aria-live="polite"></div><section><h2>The data</h2>{_static_tables(data)}</section>'

@@ -130,7 +130,7 @@ def figure_block(image: FigureImage, *, caption: str, number: int, file: str | N
     """
     data = base64.b64encode(image.png).decode("ascii")
     marker = f' data-ac-file="{html.escape(file, quote=True)}"' if file else ""
-    alt = f"Figure {number}: {caption}. It shows {image.description}."
+    alt = f"Figure {number}: {caption.rstrip('. ')}. It shows {image.description}."
     return HTMLBlock(
         f'<figure class="ac-figure ac-fig" id="figure-{number}">'
         f'<img src="data:image/png;base64,{data}"{marker} width="{image.width}" height="{image.height}" '

@@ -33,7 +33,8 @@
     for (var t = Math.ceil(lo / step) * step; t <= hi + 1e-9; t += step) { out.push(t); }
     return out;
   }
-  var W = 720, H = 340, L = 70, R = 170, T = 20, B = 40;
+  var W = 720, H = 340, L = 70, R = 20, T = 20, B = 40;
+  var legend = document.getElementById("ac-legend");
 
   function drawSeries(key, year) {
     var spec = data.series[key];
@@ -67,8 +68,11 @@
       if (value !== null && value !== undefined) {
         svg.appendChild(el("circle", { cx: x(year), cy: y(value), r: 4, fill: colour }));
       }
-      svg.appendChild(el("rect", { x: W - R + 10, y: T + 18 * i, width: 12, height: 12, fill: colour }));
-      svg.appendChild(el("text", { x: W - R + 26, y: T + 10 + 18 * i }, line.name));
+      var item = document.createElement("li"), swatch = document.createElement("span");
+      swatch.style.background = colour;
+      if (i >= 4) { swatch.style.backgroundImage = "linear-gradient(90deg, transparent 50%, #fff 50%)"; }
+      item.appendChild(swatch); item.appendChild(document.createTextNode(line.name));
+      legend.appendChild(item);
       rows.push([line.name, value]);
     });
     return { svg: svg, rows: rows, caption: spec.label + " in " + year };
@@ -105,6 +109,7 @@
   function update() {
     var key = select.value, year = Number(slider.value);
     yearLabel.textContent = String(year);
+    legend.replaceChildren();
     var drawn = key.indexOf("headline:") === 0 ? drawHeadline(key.slice(9)) : drawSeries(key, year);
     slider.disabled = key.indexOf("headline:") === 0;
     chart.replaceChildren(drawn.svg);
