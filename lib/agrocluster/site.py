@@ -717,7 +717,7 @@ def compare_page(data: Mapping[str, Any]) -> str:
     options = "".join(f'<option value="{esc(k)}">{esc(v["label"])}</option>' for k, v in data["series"].items())
     options += "".join(f'<option value="headline:{esc(k)}">{esc(v["label"])}</option>'
                        for k, v in data["headlines"].items())
-    payload = json.dumps(data, allow_nan=False).replace("</", "<\\/")
+    payload = json.dumps(data, allow_nan=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     years = data["years"]
     controls = (
         '<div class="ac-controls" id="ac-controls" hidden>'
