@@ -304,6 +304,7 @@ def render_html(nb: Any, *, title: str, cluster_name: str, cluster_id: str, resu
     config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "injected-parameters"}
     config.TagRemovePreprocessor.remove_input_tags = {"remove-input", "hide-input"}
     config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
+    config.CSSHTMLHeaderPreprocessor.enabled = False  # its code-highlighting CSS is in the site's stylesheet
     config.HTMLExporter.exclude_input = not show_code
     config.HTMLExporter.exclude_input_prompt = True
     config.HTMLExporter.exclude_output_prompt = True

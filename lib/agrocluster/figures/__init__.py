@@ -134,7 +134,7 @@ def figure_block(image: FigureImage, *, caption: str, number: int, file: str | N
     return HTMLBlock(
         f'<figure class="ac-figure ac-fig" id="figure-{number}">'
         f'<img src="data:image/png;base64,{data}"{marker} width="{image.width}" height="{image.height}" '
-        f'alt="{html.escape(alt, quote=True)}" loading="lazy">'
+        f'alt="{html.escape(alt, quote=True)}">'
         f"<figcaption><strong>Figure {number}.</strong> {html.escape(caption)}</figcaption></figure>"
     )
 
