@@ -173,7 +173,7 @@ def test_index_cards_mark_origin_and_interval(tmp_path):
     assert f"95% CI {low:+.3f} log points to {high:+.3f} log points" in card and "ac-origin-synthetic" in card
     assert 'href="chile_wine/01_cluster_mapping.html"' in card and "Wine · CHL" in card
     assert "No results recorded yet." in index[index.index('id="card-vietnam_coffee"'):]
-    assert "<svg" in index and 'aria-label="Map of the clusters&#x27; locations: Chile wine (-34.6°, -71.2°)"' in index
+    assert "<svg" in index and 'aria-label="Map of the clusters&#x27; locations: 1 Chile wine (-34.6°, -71.2°)"' in index
     assert f'href="{site.COMPARE_PAGE}"' in index and '<div class="ac-scroll"><table class="ac-matrix">' in index
 
 

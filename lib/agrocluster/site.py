@@ -584,37 +584,43 @@ def cluster_cards(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks:
 
 
 def cluster_map(clusters: Iterable[tuple[str, str]], places: Mapping[str, Mapping[str, Any]]) -> str:
-    """A small world map (equirectangular, 60°S–60°N) of the clusters' locations, drawn as inline SVG."""
-    width, height = 720, 240
+    """A small world map (equirectangular, 40°N–50°S) of the clusters' locations, drawn as inline SVG.
+
+    Each cluster is a numbered point; the numbered list below the map names them and links to their cards
+    (labels on the map itself would overprint where clusters are close).
+    """
+    width, height, north, south = 720, 180, 40, -50
 
     def xy(lat: float, lon: float) -> tuple[float, float]:
-        return (lon + 180) / 360 * width, (60 - lat) / 120 * height
+        return (lon + 180) / 360 * width, (north - lat) / (north - south) * height
 
     grid = "".join(f'<line class="ac-grid" x1="{xy(0, lon)[0]:.1f}" y1="0" x2="{xy(0, lon)[0]:.1f}" y2="{height}"/>'
                    for lon in range(-150, 180, 30))
     grid += "".join(f'<line class="ac-grid" x1="0" y1="{xy(lat, 0)[1]:.1f}" x2="{width}" y2="{xy(lat, 0)[1]:.1f}"/>'
-                    for lat in range(-60, 61, 30))
-    marks, described = [], []
+                    for lat in range(-30, north + 1, 30))
+    marks, described, legend = [], [], []
     for cluster_id, name in clusters:
         place = places.get(cluster_id, {})
         lat, lon = place.get("lat"), place.get("lon")
         if lat is None or lon is None:
             continue
+        number = len(marks) + 1
         x, y = xy(float(lat), float(lon))
-        anchor = "end" if x > width * 0.75 else "start"
-        dx = -7 if anchor == "end" else 7
-        marks.append(f'<a href="#card-{esc(cluster_id)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="5"><title>{esc(name)}'
-                     f'</title></circle><text x="{x + dx:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}">{esc(name)}</text></a>')
-        described.append(f"{name} ({float(lat):.1f}°, {float(lon):.1f}°)")
+        marks.append(f'<a href="#card-{esc(cluster_id)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="8"><title>{esc(name)}'
+                     f'</title></circle><text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" class="ac-num">{number}'
+                     "</text></a>")
+        described.append(f"{number} {name} ({float(lat):.1f}°, {float(lon):.1f}°)")
+        legend.append(f'<li><a href="#card-{esc(cluster_id)}">{esc(name)}</a></li>')
     if not marks:
         return ""
     label = "Map of the clusters' locations: " + "; ".join(described)
     return (
         f'<figure class="ac-map ac-figure"><svg viewBox="0 0 {width} {height}" role="img" aria-label="{esc(label)}">'
         f'<rect class="ac-land" width="{width}" height="{height}"/>{grid}'
-        f'<line class="ac-grid" style="stroke:#9aa5b1" x1="0" y1="{height / 2}" x2="{width}" y2="{height / 2}"/>'
-        f'{"".join(marks)}</svg><figcaption>Where the clusters are (latitude 60°S–60°N, lines every 30°; '
-        "the equator darker). Each point links to its card.</figcaption></figure>"
+        f'<line class="ac-grid" style="stroke:#9aa5b1" x1="0" y1="{xy(0, 0)[1]:.1f}" x2="{width}" y2="{xy(0, 0)[1]:.1f}"/>'
+        f'{"".join(marks)}</svg><ol class="ac-map-legend">{"".join(legend)}</ol>'
+        "<figcaption>Where the clusters are (latitude 40°N–50°S, longitude 180°W–180°E, lines every 30°; the "
+        "equator darker). Each number links to the cluster's card.</figcaption></figure>"
     )
 
 
