@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,7 +45,7 @@ def scorecard_heatmap(ax: Any, card: pd.DataFrame, directions: Mapping[str, str]
     labels = card.get("cluster_name", card.index)
     ax.set_yticks(range(len(values)), labels=[str(v) for v in labels])
     arrows = {1.0: "\n(↑ better)", -1.0: "\n(↓ better)"}
-    ax.set_xticks(range(values.shape[1]), labels=[str(c).replace(" ", "\n", 1) + arrows.get(sign[c], "\n(neutral)")
+    ax.set_xticks(range(values.shape[1]), labels=["\n".join(textwrap.wrap(str(c), 11, break_long_words=False)) + arrows.get(sign[c], "\n(neutral)")
                                                   for c in values.columns], fontsize=8)
     ax.grid(False)
     colourbar = ax.figure.colorbar(image, ax=ax, shrink=0.8, ticks=[-2, -1, 0, 1, 2])
