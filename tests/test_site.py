@@ -164,7 +164,7 @@ def test_single_file_export_inlines_stylesheet_and_figures(tmp_path):
 
 
 def test_index_cards_mark_origin_and_interval(tmp_path):
-    outputs, ledger = _outputs(tmp_path)
+    outputs, _ = _outputs(tmp_path)
     places = {"chile_wine": {"lat": -34.6, "lon": -71.2, "product": "Wine", "country": "CHL"}}
     index = site.build_index(outputs, CLUSTERS, list(NOTEBOOKS), places=places)
     card = index[index.index('id="card-chile_wine"'):index.index('id="card-kenya_tea"')]

@@ -26,7 +26,6 @@ from .errors import ResultsFileError
 from .results_file import ResultsFile, RunLedger
 from .tables import format_number
 
-
 #: Folder of the site's shared files under ``outputs/`` and the one stylesheet every page links.
 ASSETS = "assets"
 STYLESHEET = "agrocluster.css"
