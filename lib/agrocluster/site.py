@@ -1,12 +1,17 @@
-"""The published site: one look for every report and the index that links them.
+"""The published site: one look for every report, their navigation, the index and the comparison page.
 
 Reports are rendered by :mod:`agrocluster.runner` through the ``agrocluster`` nbconvert template, which
-takes the header and footer built here. The index (``outputs/index.html``) is a cluster × notebook matrix
-built from the results files the runner recorded as completed (:class:`agrocluster.results_file.RunLedger`)
-and the ``.failed.json`` files, never from the HTML nor from notebooks run by hand. Headline labels, units and
+takes the header and footer built here and links the site's one stylesheet (``outputs/assets/``, written by
+:func:`write_assets`; nothing is inlined). When the site is built, every recorded report gets its navigation
+(:func:`decorate_reports`: cluster switcher, notebook tabs, previous / next, table of contents); the index
+(``outputs/index.html``: map, headline cards, cluster × notebook matrix) and the comparison page
+(``outputs/compare.html``, data embedded, drawn by the shipped ``compare.js``) are written from the results
+files the runner recorded as completed (:class:`agrocluster.results_file.RunLedger`) and the
+``.failed.json`` files, never from the HTML nor from notebooks run by hand. Headline labels, units and
 number formats come from :mod:`agrocluster.headlines`; a results file that cannot be read shows its cell as
-unreadable and leaves the rest of the index alone. Every piece of text that
-comes from parameters or data is HTML-escaped; the pages load no script and no style from the network.
+unreadable and leaves the rest of the index alone. :func:`single_file` makes one report self-contained for
+e-mailing. Every piece of text that comes from parameters or data is HTML-escaped; the pages load no script
+and no style from the network.
 """
 
 from __future__ import annotations
