@@ -317,6 +317,9 @@ def test_comparison_page_works_offline_and_without_javascript(site, browser):
         page.locator("#ac-year").fill("2000")
         assert page.inner_text("#ac-year-label") == "2000" and page.inner_text("#ac-readout") != readout
         assert "in 2000" in page.inner_text("#ac-readout")
+        linear = page.inner_html("#ac-chart")
+        page.check("#ac-log")
+        assert page.inner_html("#ac-chart") != linear and "log scale" in page.inner_text("#ac-chart")
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTEFACTS / "compare.png"), full_page=True)
         assert fetched == [] and problems == []

@@ -637,6 +637,8 @@ COMPARE_SERIES: dict[str, str] = {"production": "Production", "exports": "Export
                                   "domestic": "Domestic supply", "food": "Food use"}
 COMPARE_SCRIPT = "compare.js"
 COUNTRY_SERIES_CSV = "tables/00_cluster_overview-country-series.csv"
+#: First year of FAOSTAT's new food-balance method (the series join old and new balances there).
+FAOSTAT_BREAK_YEAR = 2010
 
 
 def compare_data(outputs: Path, clusters: Iterable[tuple[str, str]], ledger: RunLedger,
@@ -689,7 +691,8 @@ def compare_data(outputs: Path, clusters: Iterable[tuple[str, str]], ledger: Run
             series[column] = {"label": f"{label} of each cluster's product in its country", "unit": "thousand tonnes",
                               "lines": lines}
     default_year = max((y for y in years if y <= 2020), default=years[-1]) if years else None
-    return {"years": years, "default_year": default_year, "series": series, "headlines": headlines}
+    return {"years": years, "default_year": default_year, "break_year": FAOSTAT_BREAK_YEAR, "series": series,
+            "headlines": headlines}
 
 
 def _static_tables(data: Mapping[str, Any]) -> str:
@@ -733,7 +736,8 @@ def compare_page(data: Mapping[str, Any]) -> str:
         '<div class="ac-controls" id="ac-controls" hidden>'
         f'<label>Show <select id="ac-series">{options}</select></label>'
         f'<label>Year <input type="range" id="ac-year" min="{years[0]}" max="{years[-1]}" step="1"> '
-        '<output id="ac-year-label"></output></label></div>'
+        '<output id="ac-year-label"></output></label>'
+        '<label><input type="checkbox" id="ac-log"> log scale (clusters of very different size)</label></div>'
         if years else ""
     )
     body = (

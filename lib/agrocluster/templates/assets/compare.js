@@ -10,6 +10,7 @@
   var data = JSON.parse(source.textContent);
   var select = document.getElementById("ac-series");
   var slider = document.getElementById("ac-year");
+  var logScale = document.getElementById("ac-log");
   var yearLabel = document.getElementById("ac-year-label");
   var chart = document.getElementById("ac-chart");
   var readout = document.getElementById("ac-readout");
@@ -39,34 +40,42 @@
   function drawSeries(key, year) {
     var spec = data.series[key];
     var svg = el("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": spec.label + " by year, one line per cluster" });
-    var years = data.years, lo = Infinity, hi = -Infinity;
-    spec.lines.forEach(function (line) { line.values.forEach(function (v) { if (v !== null) { lo = Math.min(lo, v); hi = Math.max(hi, v); } }); });
+    var years = data.years, lo = Infinity, hi = -Infinity, log = logScale.checked;
+    function shown(v) { return v === null || v === undefined || (log && v <= 0) ? null : (log ? Math.log10(v) : v); }
+    spec.lines.forEach(function (line) { line.values.forEach(function (v) { v = shown(v); if (v !== null) { lo = Math.min(lo, v); hi = Math.max(hi, v); } }); });
     if (!isFinite(lo)) { lo = 0; hi = 1; }
-    lo = Math.min(0, lo); if (hi === lo) { hi = lo + 1; }
+    if (log) { lo = Math.floor(lo); hi = Math.ceil(hi); } else { lo = Math.min(0, lo); }
+    if (hi === lo) { hi = lo + 1; }
     var x0 = years[0], x1 = years[years.length - 1];
     function x(v) { return L + (v - x0) / Math.max(1, x1 - x0) * (W - L - R); }
     function y(v) { return H - B - (v - lo) / (hi - lo) * (H - T - B); }
     ticks(lo, hi, 5).forEach(function (t) {
+      if (log && t !== Math.round(t)) { return; }
       svg.appendChild(el("line", { x1: L, x2: W - R, y1: y(t), y2: y(t), stroke: "#d9e2ec" }));
-      svg.appendChild(el("text", { x: L - 6, y: y(t) + 4, "text-anchor": "end" }, fmt(t)));
+      svg.appendChild(el("text", { x: L - 6, y: y(t) + 4, "text-anchor": "end" }, fmt(log ? Math.pow(10, t) : t)));
     });
     ticks(x0, x1, 8).forEach(function (t) {
       svg.appendChild(el("text", { x: x(t), y: H - B + 16, "text-anchor": "middle" }, String(t)));
     });
     svg.appendChild(el("line", { "class": "ac-axis", x1: L, x2: W - R, y1: H - B, y2: H - B }));
-    svg.appendChild(el("text", { x: 12, y: T - 6 }, spec.unit));
+    svg.appendChild(el("text", { x: 12, y: T - 6 }, spec.unit + (log ? " (log scale)" : "")));
+    if (data.break_year && data.break_year > x0 && data.break_year <= x1) {
+      svg.appendChild(el("line", { x1: x(data.break_year), x2: x(data.break_year), y1: T, y2: H - B, stroke: "#9aa5b1", "stroke-dasharray": "1 3" }));
+      svg.appendChild(el("text", { x: x(data.break_year) - 4, y: H - B - 6, "text-anchor": "end", fill: "#52606d" }, "FAOSTAT method change"));
+    }
     svg.appendChild(el("line", { x1: x(year), x2: x(year), y1: T, y2: H - B, stroke: "#52606d", "stroke-dasharray": "3 3" }));
     var rows = [];
     spec.lines.forEach(function (line, i) {
       var colour = COLOURS[i % COLOURS.length], d = "", pen = false;
       line.values.forEach(function (v, j) {
+        v = shown(v);
         if (v === null) { pen = false; return; }
         d += (pen ? "L" : "M") + x(years[j]).toFixed(1) + " " + y(v).toFixed(1); pen = true;
       });
       svg.appendChild(el("path", { d: d, fill: "none", stroke: colour, "stroke-width": 2, "stroke-dasharray": i >= 4 ? "6 3" : "none" }));
       var value = line.values[years.indexOf(year)];
-      if (value !== null && value !== undefined) {
-        svg.appendChild(el("circle", { cx: x(year), cy: y(value), r: 4, fill: colour }));
+      if (shown(value) !== null) {
+        svg.appendChild(el("circle", { cx: x(year), cy: y(shown(value)), r: 4, fill: colour }));
       }
       var item = document.createElement("li"), swatch = document.createElement("span");
       swatch.style.background = colour;
@@ -111,7 +120,7 @@
     yearLabel.textContent = String(year);
     legend.replaceChildren();
     var drawn = key.indexOf("headline:") === 0 ? drawHeadline(key.slice(9)) : drawSeries(key, year);
-    slider.disabled = key.indexOf("headline:") === 0;
+    slider.disabled = logScale.disabled = key.indexOf("headline:") === 0;
     chart.replaceChildren(drawn.svg);
     var table = document.createElement("table");
     var cap = table.createCaption(); cap.textContent = drawn.caption;
@@ -124,5 +133,6 @@
   slider.value = data.default_year;
   select.addEventListener("change", update);
   slider.addEventListener("input", update);
+  logScale.addEventListener("change", update);
   update();
 }());
