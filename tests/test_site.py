@@ -206,3 +206,18 @@ def test_site_size_counts_the_site_and_names_pages_over_budget(tmp_path):
     assert "1 over the 300 KB budget" in size.line() and size.line().startswith("site: ")
     assert {p.name for p in site.write_assets(outputs)} == {site.STYLESHEET, site.COMPARE_SCRIPT}
     assert "@media print" in site.CSS and "@media (max-width: 600px)" in site.CSS
+
+
+def test_single_file_flag_writes_one_report_and_refuses_an_unknown_one(tmp_path, monkeypatch, capsys):
+    from agrocluster import cli
+
+    outputs, ledger = _outputs(tmp_path)
+    site.write_assets(outputs)
+    monkeypatch.setenv("AGROCLUSTER_OUTPUTS", str(outputs))
+    target = tmp_path / "mail.html"
+    assert cli.main(["site", "--single-file", "chile_wine/00_cluster_overview", "-o", str(target)]) == 0
+    assert "self-contained" in capsys.readouterr().out
+    text = target.read_text()
+    assert "data:image/png;base64," in text and "<style>" in text and "<link" not in text
+    assert cli.main(["site", "--single-file", "chile_wine/99_none"]) == 2
+    assert "no report" in capsys.readouterr().err

@@ -278,6 +278,9 @@ def test_pages_fit_a_phone_420_px_wide(site, built_site, browser):
             if path.name == "index.html":
                 ARTEFACTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(ARTEFACTS / "index-420px.png"), full_page=True)
+            if path.parent.name == CLUSTERS[0]:  # print: no navigation, the content whole
+                page.emulate_media(media="print")
+                assert not page.locator("nav.ac-sitenav").is_visible() and page.locator("main").is_visible()
         finally:
             context.close()
 
