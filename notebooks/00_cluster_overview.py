@@ -83,6 +83,9 @@ rec.table("availability", allowed.table(), "Analyses these data allow (possible)
 
 # %%
 series = overview.country_series(data, params)
+rec.section("country-series", series, "The country series by year, thousand tonnes (FAOSTAT food balances).")
+
+# %%
 common.show_figure(rec, "country-series", overview.country_figure(series, params))
 
 # %%

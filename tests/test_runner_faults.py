@@ -113,16 +113,22 @@ def test_a_notebook_that_stops_before_recording_fails_and_keeps_the_last_good_re
     assert [r.status for r in rerun.results] == ["failed"]  # never "cached" after a failure
 
 
-def test_a_write_that_fails_midway_leaves_the_last_good_report_whole(probe_project):
+def test_a_write_that_fails_midway_leaves_the_last_good_report_whole(probe_project, monkeypatch):
     import resource
 
     assert [r.status for r in runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False).results] == ["ok"]
     folder = probe_project / "outputs" / "chile_wine"
     good = _snapshot(folder)
-    html_size = (folder / "10_probe.html").stat().st_size
+    largest = max(path.stat().st_size for path in folder.rglob("*") if path.is_file())
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit raise EFBIG instead
-    resource.setrlimit(resource.RLIMIT_FSIZE, (html_size // 2, hard))  # as a disk that fills while writing
+    commit = runner.commit_outputs
+
+    def commit_on_a_filling_disk(outcome, key):  # the disk fills once the notebook has run, while committing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (largest * 2 // 3, hard))
+        return commit(outcome, key)
+
+    monkeypatch.setattr(runner, "commit_outputs", commit_on_a_filling_disk)
     try:
         summary = runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False, force=True)
     finally:

@@ -117,7 +117,8 @@ def test_every_page_loads_without_errors_and_links_and_images_resolve(site, brow
         try:
             assert problems == [], f"{path.name}: {problems}"
             assert page.title().strip(), f"{path} has no title"
-            for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+            for href in page.eval_on_selector_all(  # SVG links (the index's map) have an animated href
+                    "a[href]", "els => els.map(e => new URL(e.getAttribute('href'), document.baseURI).href)"):
                 target, fragment = local_target(href, path)
                 if href.startswith(("http://", "https://", "mailto:")):
                     continue  # external references are not fetched (no network); the page loads none
@@ -211,3 +212,128 @@ def test_script_in_cluster_name_renders_as_text(project, browser):
                 raw.count("<script")  # no script element came from the name
         finally:
             context.close()
+
+
+def report_pages(outputs: Path) -> list[Path]:
+    """The reports of the site (not the index, the comparison page, nor failure pages)."""
+    return [p for p in site_pages(outputs) if p.parent != outputs and not p.name.endswith(".failed.html")]
+
+
+def test_every_report_has_switcher_tabs_prev_next_and_contents(site, built_site, browser):
+    notebooks = built_notebooks(built_site[1])
+    reports = report_pages(site)
+    visited = []
+    context, page, problems = open_page(browser, site / CLUSTERS[0] / f"{notebooks[0]}.html")
+    try:
+        while True:  # "Next →" walks every report once, in reading order
+            visited.append(Path(unquote(urlparse(page.url).path)).resolve())
+            nav = page.locator("nav.ac-sitenav")
+            assert nav.count() == 1 and nav.locator("a.ac-home[href='../index.html']").count() == 1
+            assert page.locator(".ac-toc a[href^='#']").count() >= 2, f"{page.url} has no table of contents"
+            if visited[-1].parent.name != "synthesis":
+                cid, stem = visited[-1].parent.name, visited[-1].stem
+                tabs = nav.locator("ul.ac-tabs a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+                assert len(tabs) == len(notebooks) and f"{stem}.html" in tabs
+                other = next(c for c in CLUSTERS if c != cid)
+                assert nav.locator(f".ac-switch a[href='../{other}/{stem}.html']").count() == 1
+            following = nav.locator("a[rel='next']")
+            if following.count() == 0:
+                break
+            following.click()
+            page.wait_for_load_state("load")
+            assert page.locator("a[rel='prev']").count() == 1
+        assert sorted(visited) == sorted(p.resolve() for p in reports)
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_pages_are_light_assets_are_shared_and_figures_stored_once(site, built_site):
+    for path in site_pages(site):
+        size = path.stat().st_size
+        assert size <= 300_000, f"{path.relative_to(site)} weighs {size / 1000:.0f} KB (budget 300 KB)"
+        raw = path.read_text()
+        assert "<style" not in raw and 'href="../assets/agrocluster.css"' in raw or path.parent == site
+        assert "data:image/png;base64" not in raw, f"{path.relative_to(site)} embeds a figure"
+    for executed in site.rglob("*.ipynb"):
+        assert "data:image/png;base64" not in executed.read_text(), f"{executed.name} keeps a copy of a figure"
+    figures = list(site.glob("*/figures/*.png"))
+    assert figures and all(f.stat().st_size > 5_000 for f in figures)
+    assert len(list((site / "assets").iterdir())) >= 2
+    completed = built_site[1]
+    line = next(line for line in completed.stdout.splitlines() if line.startswith("site: ") and " MB in " in line)
+    assert "over the" not in line, line
+
+
+def test_pages_fit_a_phone_420_px_wide(site, built_site, browser):
+    pages = [site / "index.html", site / "compare.html", site / "synthesis" / "05_synthesis.html"]
+    pages += [site / CLUSTERS[0] / f"{stem}.html" for stem in built_notebooks(built_site[1])]
+    for path in pages:
+        context = browser.new_context(viewport={"width": 420, "height": 900})
+        page = context.new_page()
+        try:
+            page.goto(path.as_uri(), wait_until="load")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 420, f"{path.relative_to(site)} is {width} px wide at 420 px (sideways scrolling)"
+            if path.name == "index.html":
+                ARTEFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTEFACTS / "index-420px.png"), full_page=True)
+            if path.parent.name == CLUSTERS[0]:  # print: no navigation, the content whole
+                page.emulate_media(media="print")
+                assert not page.locator("nav.ac-sitenav").is_visible() and page.locator("main").is_visible()
+        finally:
+            context.close()
+
+
+def test_comparison_page_works_offline_and_without_javascript(site, browser):
+    path = site / "compare.html"
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    fetched: list[str] = []
+
+    def only_local(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            fetched.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type in ("error", "warning") else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    try:
+        page.goto(path.as_uri(), wait_until="load")
+        page.wait_for_selector("#ac-chart svg path")
+        assert page.locator("#ac-controls").is_visible()
+        before = page.inner_html("#ac-chart")
+        lines = page.locator("#ac-legend li").all_inner_texts()
+        assert any(CLUSTERS[0].split("_")[0].capitalize() in t for t in lines), lines
+        options = page.locator("#ac-series option").evaluate_all("els => els.map(e => e.value)")
+        assert "production" in options and any(o.startswith("headline:") for o in options)
+        page.select_option("#ac-series", "exports")
+        assert page.inner_html("#ac-chart") != before
+        page.select_option("#ac-series", next(o for o in options if o.startswith("headline:")))
+        assert page.locator("#ac-chart svg rect").count() >= 1 and page.locator("#ac-year").is_disabled()
+        page.select_option("#ac-series", "production")
+        readout = page.inner_text("#ac-readout")
+        page.locator("#ac-year").fill("2000")
+        assert page.inner_text("#ac-year-label") == "2000" and page.inner_text("#ac-readout") != readout
+        assert "in 2000" in page.inner_text("#ac-readout")
+        linear = page.inner_html("#ac-chart")
+        page.check("#ac-log")
+        assert page.inner_html("#ac-chart") != linear and "log scale" in page.inner_text("#ac-chart")
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTEFACTS / "compare.png"), full_page=True)
+        assert fetched == [] and problems == []
+    finally:
+        context.close()
+    context, page, problems = open_page(browser, path, javascript=False)
+    try:
+        assert not page.locator("#ac-controls").is_visible()
+        table = page.locator("table#static-production")
+        assert table.is_visible() and table.locator("tbody tr").count() > 20
+        assert all(cid.split("_")[0].capitalize() in table.inner_text() for cid in CLUSTERS)
+        assert problems == []
+    finally:
+        context.close()

@@ -69,7 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     new = sub.add_parser("new", help="scaffold params/clusters/CLUSTER.yaml with every key commented")
     new.add_argument("cluster")
 
-    sub.add_parser("site", help="rebuild outputs/index.html from the results on disk")
+    site = sub.add_parser("site", help="rebuild the site (index, navigation, comparison page) from the results on disk")
+    site.add_argument("--single-file", metavar="CLUSTER/NOTEBOOK", default=None,
+                      help="instead, write one report as a self-contained HTML file (stylesheet and figures "
+                           "inlined) for e-mailing, e.g. chile_wine/03_productivity")
+    site.add_argument("-o", "--output", default=None, metavar="FILE",
+                      help="where --single-file writes (default: CLUSTER-NOTEBOOK.html in the current folder)")
 
     listing = sub.add_parser("list", help="clusters × notebooks with their last status, time and whether cached")
     listing.add_argument("--cluster", action="append", default=[], metavar="ID")
@@ -157,6 +162,27 @@ def _new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _single_file(report: str, output: str | None) -> int:
+    from pathlib import Path
+
+    from . import paths, site
+
+    folder, _, stem = report.strip("/").removesuffix(".html").partition("/")
+    path = paths.outputs_dir() / folder / f"{stem}.html"
+    if not stem or not path.is_file():
+        print(f"error: --single-file {report!r}: no report {path} (give CLUSTER/NOTEBOOK of a report that was run)",
+              file=sys.stderr)
+        return 2
+    target = Path(output or f"{folder}-{stem}.html")
+    try:
+        target.write_text(site.single_file(path), encoding="utf-8")
+    except (OSError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{target} ({target.stat().st_size / 1e3:.0f} KB, self-contained)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; a reader that closes the pipe early (``| head``) ends it quietly."""
     try:
@@ -210,6 +236,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _new(args)
         if args.command == "list":
             return _list(args)
+        if args.command == "site" and args.single_file:
+            return _single_file(args.single_file, args.output)
         if args.command == "site":
             from . import runner
 

@@ -241,9 +241,13 @@ class Recorder:
         return tables.display_table(frame, caption=caption, number=number, csv_href=rel, index=index) if show else None
 
     def figure(self, name: str, fig: Any, caption: str, *, inputs: Iterable[str] | None = None) -> Any:
-        """Number, caption and save a matplotlib figure as ``figures/<notebook>-<name>.png``; the caption ends
-        with the real/synthetic mark of :meth:`origin`. ``fig=None`` (a workbook step that was not computed
-        draws nothing) records and shows nothing."""
+        """Number, caption and save a matplotlib figure as ``figures/<notebook>-<name>.png`` (2x PNG).
+
+        The caption ends with the real/synthetic mark of :meth:`origin`. The figure is drawn once
+        (:func:`agrocluster.figures.figure_image`); the saved file and the image shown are the same bytes,
+        with alt text saying what the figure shows. ``fig=None`` (a workbook step that was not computed
+        draws nothing) records and shows nothing.
+        """
         from . import figures
 
         if fig is None:
@@ -253,19 +257,20 @@ class Recorder:
         caption = f"{caption} [{mark}]"
         number = len(self.figures) + 1
         rel = f"figures/{self.notebook}-{_safe_name(name)}.png"
+        image = figures.figure_image(fig)
         path = self.output_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
         os.close(fd)
         try:
-            fig.savefig(tmp, dpi=110, bbox_inches="tight")
+            Path(tmp).write_bytes(image.png)
             os.chmod(tmp, _FILE_MODE)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         self.figures.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin))
-        return figures.display_figure(fig, caption=caption, number=number)
+        return figures.figure_block(image, caption=caption, number=number, file=rel)
 
     def section(self, name: str, section: Any, caption: str, *, index: bool = False) -> Any:
         """Show one workbook step (:class:`agrocluster.sections.Section`) and record what it carries.

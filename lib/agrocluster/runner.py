@@ -8,8 +8,10 @@ The task matrix is notebook × cluster. Each task
    private staging folder, with parameters ``cluster_id``, ``params_json`` (the effective parameters the
    runner resolved, which the kernel validates without re-reading the parameter files) and ``output_dir``;
    a collection notebook gets ``overrides`` and ``results_dir`` instead;
-3. renders HTML with nbconvert in the same process (template ``agrocluster``: code hidden unless
-   ``show_code``, the injected-parameters cell removed, figures embedded, no CDN);
+3. replaces each recorded figure's inline copy in the executed notebook by a link to its saved file
+   (:func:`link_figures`: each figure is stored once, as ``figures/<notebook>-<name>.png``), then renders
+   HTML with nbconvert in the same process (template ``agrocluster``: code hidden unless ``show_code``,
+   the injected-parameters cell removed, the site's stylesheet linked, no CDN);
 4. returns every output file's bytes to the caller, which alone writes ``outputs/``: each file under a
    temporary name and renamed into place, ``.results.json`` last, then records the task in the ledger of
    completed tasks (``outputs/runs.json``, :class:`agrocluster.results_file.RunLedger`), the only results
@@ -31,6 +33,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -360,9 +363,34 @@ def _is_kernel_start_failure(exc: BaseException, executed: Any) -> bool:
     return all(c.get("execution_count") is None for c in executed.cells if c.cell_type == "code")
 
 
+_INLINE_FIGURE = re.compile(r'src="data:image/png;base64,[A-Za-z0-9+/=]*" data-ac-file="([^"]+)"')
+
+
+def link_figures(nb: Any) -> int:
+    """Replace every inline figure marked ``data-ac-file`` (see :func:`agrocluster.figures.figure_block`)
+    by a link to that file, relative to the report; return how many were replaced. Edits ``nb`` in place."""
+    count = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            markup = data.get("text/html")
+            if markup is None:
+                continue
+            text = "".join(markup) if isinstance(markup, list) else markup
+            linked, n = _INLINE_FIGURE.subn(r'src="\1"', text)
+            if n:
+                data["text/html"] = linked
+                count += n
+    return count
+
+
 def render_html(nb: Any, *, title: str, cluster_name: str, cluster_id: str, results: ResultsFile,
                 command: str, show_code: bool) -> str:
-    """Render an executed notebook with the ``agrocluster`` template (see module docstring)."""
+    """Render an executed notebook with the ``agrocluster`` template (see module docstring).
+
+    The page links the site's stylesheet (``../assets/``, written by :func:`build_site`); its navigation
+    is filled in when the site is built (:func:`agrocluster.site.decorate_report`).
+    """
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
@@ -373,6 +401,7 @@ def render_html(nb: Any, *, title: str, cluster_name: str, cluster_id: str, resu
     config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "injected-parameters"}
     config.TagRemovePreprocessor.remove_input_tags = {"remove-input", "hide-input"}
     config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
+    config.CSSHTMLHeaderPreprocessor.enabled = False  # its code-highlighting CSS is in the site's stylesheet
     config.HTMLExporter.exclude_input = not show_code
     config.HTMLExporter.exclude_input_prompt = True
     config.HTMLExporter.exclude_output_prompt = True
@@ -383,7 +412,8 @@ def render_html(nb: Any, *, title: str, cluster_name: str, cluster_id: str, resu
     resources = {
         "metadata": {"name": title},
         "agrocluster": {
-            "css": site.CSS,
+            "css_href": f"../{site.ASSETS}/{site.STYLESHEET}",
+            "nav": site.home_nav(),
             "header": site.report_header(title=title, cluster_name=cluster_name, cluster_id=cluster_id,
                                          results=results, command=command),
             "footer": site.report_footer(results),
@@ -457,12 +487,13 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
         if error is None:
             results = ResultsFile.read(results_path)
             _check_params_used(results, spec)
+            link_figures(executed)
             html = render_html(
                 executed, title=title, cluster_name=spec["cluster_name"], cluster_id=spec["cluster_id"],
                 results=results, command=_command(spec), show_code=spec.get("show_code", False),
             )
             files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
-            files[f"{stem}.ipynb"] = executed_path.read_bytes()
+            files[f"{stem}.ipynb"] = nbformat.writes(executed).encode("utf-8")
             files[f"{stem}.html"] = html.encode("utf-8")
             outcome.update(status="ok", files=files)
         else:
@@ -573,9 +604,9 @@ def failure_page(title: str, cluster_id: str, message: str) -> str:
     worker, outputs that could not be written): its error, escaped."""
     from . import site
 
-    return site.page(f"{title} (failed run)", f"<main><h1>{site.esc(title)}: failed run</h1>"
+    return site.page(f"{title} (failed run)", f"<main class=\"ac-main\"><h1>{site.esc(title)}: failed run</h1>"
                      f"<p>Cluster <code>{site.esc(cluster_id)}</code>. The task failed with no notebook to show:"
-                     f"</p><pre>{site.esc(message)}</pre><p>The last good report, if any, is kept.</p></main>")
+                     f"</p><pre>{site.esc(message)}</pre><p>The last good report, if any, is kept.</p></main>", depth=1)
 
 
 def _record_completed(cluster_id: str, notebook: str, results: bytes) -> None:
@@ -595,6 +626,7 @@ class RunSummary:
     results: list[TaskResult]
     index: Path | None
     wall_s: float
+    site_size: Any = None  # agrocluster.site.SiteSize of the outputs folder after the run
 
     @property
     def failed(self) -> list[TaskResult]:
@@ -608,6 +640,8 @@ class RunSummary:
         ok = sum(r.status == "ok" for r in self.results)
         hit = sum(r.status == "cached" for r in self.results)
         lines.append(f"{ok} ran, {hit} cached, {len(self.failed)} failed in {self.wall_s:.1f} s")
+        if self.site_size is not None:
+            lines.append(self.site_size.line())
         return "\n".join(lines)
 
 
@@ -839,7 +873,9 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
     index = build_site()
     order = {t.label: i for i, t in enumerate(tasks)}
     results.sort(key=lambda r: order.get(r.label, len(order)))
-    return RunSummary(results, index, round(time.perf_counter() - t0, 3))
+    from . import site
+
+    return RunSummary(results, index, round(time.perf_counter() - t0, 3), site.site_size(outputs))
 
 
 def _record_cached(task: Task) -> None:
@@ -894,29 +930,44 @@ def _progress(total: int, enabled: bool) -> Any:
 
 
 def build_site() -> Path | None:
-    """Rewrite ``outputs/index.html`` from the results on disk; ``None`` if it cannot be written."""
+    """Rebuild the site from the results on disk; return ``outputs/index.html`` (``None`` if it cannot be written).
+
+    Writes the shared assets (stylesheet, scripts), the navigation of every recorded report, the index
+    (cards, map, matrix) and the comparison page (:mod:`agrocluster.site`).
+    """
     from . import site
     from .data.files import data_kinds
 
+    outputs = paths.outputs_dir()
     notebooks = discover_notebooks()
-    clusters = []
-    kinds = {}
+    clusters, places, kinds = [], {}, {}
     for cid in params_mod.list_clusters():
         try:
-            name = params_mod.read_yaml(params_mod.cluster_file(cid)).get("name", cid)
+            raw = params_mod.read_yaml(params_mod.cluster_file(cid))
         except ParamsError:
-            name = cid
+            raw = {}
+        clusters.append((cid, str(raw.get("name", cid))))
+        synthetic = raw.get("synthetic") or {}
+        places[cid] = {"lat": synthetic.get("centre_lat"), "lon": synthetic.get("centre_lon"),
+                       "product": raw.get("product"), "country": raw.get("country_iso3")}
         try:
             kinds[cid] = data_kinds(params_mod.resolve(cid, check_files=False).params)
         except ParamsError:
             pass  # the banner lists the cluster as "data kinds unknown"
-        clusters.append((cid, str(name)))
     per_cluster = [(s, notebook_title(s)) for s in notebooks if s not in COLLECTION_NOTEBOOKS]
     collection = [(s, notebook_title(s)) for s in notebooks if s in COLLECTION_NOTEBOOKS]
-    index = paths.outputs_dir() / "index.html"
+    index = outputs / "index.html"
+    ledger = _ledger()
+    available = frozenset((e.cluster_id, e.notebook) for e in ledger.tasks.values()
+                          if (outputs / e.cluster_id / f"{e.notebook}.html").is_file())
+    site_map = site.SiteMap(tuple(clusters), tuple(per_cluster), tuple(collection), COLLECTION_FOLDER, available)
     try:
-        atomic_write_text(index, site.build_index(paths.outputs_dir(), clusters, per_cluster, collection,
-                                                  COLLECTION_FOLDER, data_kinds=kinds))
+        site.write_assets(outputs)
+        site.decorate_reports(outputs, site_map)
+        atomic_write_text(outputs / site.COMPARE_PAGE,
+                          site.compare_page(site.compare_data(outputs, clusters, ledger, places)))
+        atomic_write_text(index, site.build_index(outputs, clusters, per_cluster, collection, COLLECTION_FOLDER,
+                                                  places=places, data_kinds=kinds))
     except OSError:
         return None
     return index

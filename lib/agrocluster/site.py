@@ -1,19 +1,26 @@
-"""The published site: one look for every report and the index that links them.
+"""The published site: one look for every report, their navigation, the index and the comparison page.
 
 Reports are rendered by :mod:`agrocluster.runner` through the ``agrocluster`` nbconvert template, which
-takes the header and footer built here. The index (``outputs/index.html``) is a cluster × notebook matrix
-built from the results files the runner recorded as completed (:class:`agrocluster.results_file.RunLedger`)
-and the ``.failed.json`` files, never from the HTML nor from notebooks run by hand. Headline labels, units and
+takes the header and footer built here and links the site's one stylesheet (``outputs/assets/``, written by
+:func:`write_assets`; nothing is inlined). When the site is built, every recorded report gets its navigation
+(:func:`decorate_reports`: cluster switcher, notebook tabs, previous / next, table of contents); the index
+(``outputs/index.html``: map, headline cards, cluster × notebook matrix) and the comparison page
+(``outputs/compare.html``, data embedded, drawn by the shipped ``compare.js``) are written from the results
+files the runner recorded as completed (:class:`agrocluster.results_file.RunLedger`) and the
+``.failed.json`` files, never from the HTML nor from notebooks run by hand. Headline labels, units and
 number formats come from :mod:`agrocluster.headlines`; a results file that cannot be read shows its cell as
-unreadable and leaves the rest of the index alone. Every piece of text that
-comes from parameters or data is HTML-escaped; the pages load no script and no style from the network.
+unreadable and leaves the rest of the index alone. :func:`single_file` makes one report self-contained for
+e-mailing. Every piece of text that comes from parameters or data is HTML-escaped; the pages load no script
+and no style from the network.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import html
 import json
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,39 +31,14 @@ from .errors import ResultsFileError
 from .results_file import ResultsFile, RunLedger
 from .tables import format_number
 
-CSS = """
-:root { --ac-ink: #1f2933; --ac-muted: #52606d; --ac-line: #d9e2ec; --ac-accent: #0b6e4f;
-        --ac-warn: #b44d12; --ac-bad: #a61b1b; --ac-bg: #f5f7fa; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ac-ink); }
-.ac-header, .ac-footer { max-width: 1100px; margin: 0 auto; padding: 12px 24px; }
-.ac-header h1 { font-size: 1.6rem; margin: 4px 0; }
-.ac-header .ac-sub { color: var(--ac-muted); margin: 0 0 8px 0; }
-.ac-kicker { font-size: 1.05rem; font-weight: 600; margin: 6px 0 8px 0; }
-.ac-nav a { color: var(--ac-accent); text-decoration: none; font-weight: 600; }
-.ac-box { border: 1px solid var(--ac-line); border-left: 5px solid var(--ac-accent); background: var(--ac-bg);
-          padding: 8px 14px; margin: 10px 0; border-radius: 4px; font-size: 0.92rem; }
-.ac-box.ac-synthetic { border-left-color: var(--ac-warn); }
-.ac-box.ac-error { border-left-color: var(--ac-bad); }
-.ac-box ul { margin: 4px 0; padding-left: 20px; }
-.ac-box code, .ac-footer code { background: #e4e7eb; padding: 1px 4px; border-radius: 3px; }
-.ac-figure { margin: 14px 0; }
-.ac-figure figcaption { font-size: 0.92rem; color: var(--ac-ink); margin: 4px 0; }
-.ac-figure img { max-width: 100%; height: auto; }
-table.ac-table, table.ac-matrix { border-collapse: collapse; font-size: 0.88rem; }
-table.ac-table th, table.ac-table td, table.ac-matrix th, table.ac-matrix td {
-  border-bottom: 1px solid var(--ac-line); padding: 4px 8px; text-align: right; vertical-align: top; }
-table.ac-table th:first-child, table.ac-table td:first-child, table.ac-matrix th:first-child,
-table.ac-matrix td:first-child { text-align: left; }
-table.ac-matrix td { text-align: left; min-width: 150px; }
-.ac-status-ok { color: var(--ac-accent); font-weight: 600; }
-.ac-status-failed { color: var(--ac-bad); font-weight: 600; }
-.ac-status-missing { color: var(--ac-muted); }
-.ac-kv { list-style: none; padding: 0; margin: 4px 0; font-size: 0.85rem; }
-.ac-note { color: var(--ac-muted); font-size: 0.85rem; }
-.ac-csv { font-size: 0.8rem; margin-left: 8px; }
-.ac-footer { color: var(--ac-muted); font-size: 0.85rem; border-top: 1px solid var(--ac-line); }
-details summary { cursor: pointer; }
-"""
+#: Folder of the site's shared files under ``outputs/`` and the one stylesheet every page links.
+ASSETS = "assets"
+STYLESHEET = "agrocluster.css"
+#: The interactive comparison page, at the top of ``outputs/``.
+COMPARE_PAGE = "compare.html"
+
+#: The site's one stylesheet (shipped as ``templates/assets/agrocluster.css``).
+CSS = (Path(__file__).resolve().parent / "templates" / ASSETS / STYLESHEET).read_text(encoding="utf-8")
 
 SYNTHETIC_WORDING = (
     "SYNTHETIC data: generated by agrocluster.data.synthetic with known true parameters, "
@@ -77,12 +59,18 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def page(title: str, body: str) -> str:
-    """A complete standalone HTML page in the house look (no external resources)."""
+def page(title: str, body: str, *, depth: int = 0, head: str = "") -> str:
+    """A complete HTML page in the house look, linking the site's stylesheet.
+
+    ``depth`` is how many folders below ``outputs/`` the page sits (0 for the index, 1 for a report);
+    ``head`` is extra markup for the ``<head>`` (a page's own script links). Nothing comes from the network.
+    """
+    prefix = "../" * depth
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+        f"<title>{esc(title)}</title>\n<link rel=\"stylesheet\" href=\"{prefix}{ASSETS}/{STYLESHEET}\">\n{head}"
+        f"</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
 
 
@@ -188,7 +176,6 @@ def report_header(*, title: str, cluster_name: str, cluster_id: str, results: Re
         box = ""
     return (
         '<header class="ac-header">'
-        '<nav class="ac-nav"><a href="../index.html">← All clusters and reports</a></nav>'
         f'<p class="ac-kicker">{esc(cluster_name)} <span class="ac-note">({esc(cluster_id)})</span> · {esc(date)}'
         f' · <span class="ac-note">{esc(title)}</span></p>'
         f"{box}{notes_box}{reproduce_box(results, command)}"
@@ -300,8 +287,10 @@ def data_banner(clusters: Iterable[tuple[str, str]], kinds: Mapping[str, Mapping
 
 def build_index(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: Iterable[tuple[str, str]],
                 collection: Iterable[tuple[str, str]] = (), collection_folder: str = paths.COLLECTION_ID,
-                ledger: RunLedger | None = None, data_kinds: Mapping[str, Mapping[str, str]] | None = None) -> str:
-    """HTML of ``outputs/index.html``.
+                ledger: RunLedger | None = None, places: Mapping[str, Mapping[str, Any]] | None = None,
+                data_kinds: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """HTML of ``outputs/index.html``: a map of the clusters, a headline card per cluster, the link to the
+    comparison page, then the cluster × notebook matrix (every cell linked).
 
     Parameters
     ----------
@@ -310,6 +299,7 @@ def build_index(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: I
     collection : (notebook stem, title) pairs of collection-wide notebooks (the synthesis), listed above.
     ledger : the runner's record of completed tasks; only the reports it lists are shown (default: read
         from ``outputs``; an unreadable ledger is named in the index and no report is shown as good).
+    places : per cluster id, ``lat``, ``lon``, ``product`` and ``country`` for the map and the cards.
     data_kinds : cluster id → {table: kind}, for the banner (:func:`data_banner`).
     """
     clusters = list(clusters)
@@ -321,6 +311,8 @@ def build_index(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: I
             ledger, problem = RunLedger(), f'<div class="ac-box ac-error">{esc(exc)}</div>'
 
     notebooks = list(notebooks)
+    clusters = list(clusters)
+    places = places or {}
     head = "".join(f"<th>{esc(title)}<br><span class=\"ac-note\">{esc(stem)}</span></th>" for stem, title in notebooks)
     rows = []
     for cluster_id, name in clusters:
@@ -339,8 +331,463 @@ def build_index(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: I
         '<header class="ac-header"><h1>agrocluster: evidence on agro-based clusters</h1>'
         f'<p class="ac-sub">Reports for every cluster and workbook · built {esc(now)}</p>'
         f"{data_banner(clusters, data_kinds or {})}{problem}</header>"
-        f'<main class="ac-header">{synthesis_block}<section><h2>Clusters × workbooks</h2>'
+        f'<main class="ac-main"><section><h2>The clusters</h2>{cluster_map(clusters, places)}'
+        f'<p><a href="{COMPARE_PAGE}"><strong>Compare the clusters over time</strong></a> '
+        '(FAOSTAT series and headline numbers side by side).</p>'
+        f"{cluster_cards(outputs, clusters, notebooks, ledger, places)}</section>"
+        f'{synthesis_block}<section><h2>Clusters × workbooks</h2><div class="ac-scroll">'
         f'<table class="ac-matrix"><thead><tr><th>Cluster</th>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></section></main>"
+        f"<tbody>{''.join(rows)}</tbody></table></div></section></main>"
     )
     return page("agrocluster reports", body)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Shared assets and the site's size
+# ---------------------------------------------------------------------------------------------------------
+
+#: Largest report page the site allows (bytes of its HTML; figures and the stylesheet are separate files).
+PAGE_BUDGET_BYTES = 300_000
+
+
+def write_assets(outputs: Path) -> list[Path]:
+    """Write the site's shared files (stylesheet, scripts) into ``outputs/assets/``; return their paths."""
+    from .results_file import atomic_write_bytes
+
+    folder = outputs / ASSETS
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in _asset_files().items():
+        target = folder / name
+        if not target.is_file() or target.read_bytes() != data:
+            atomic_write_bytes(target, data)
+        written.append(target)
+    return written
+
+
+def _asset_files() -> dict[str, bytes]:
+    source = Path(__file__).resolve().parent / "templates" / ASSETS
+    return {p.name: p.read_bytes() for p in sorted(source.iterdir()) if p.suffix in (".css", ".js")}
+
+
+class SiteSize:
+    """Size of a built site: every file under ``outputs/`` except the runner's cache and hand runs."""
+
+    SKIP = (".cache", paths.SCRATCH_FOLDER, "ci-artefacts")
+
+    def __init__(self, outputs: Path):
+        self.total = 0
+        self.files = 0
+        self.pages: dict[str, int] = {}
+        for path in outputs.rglob("*"):
+            rel = path.relative_to(outputs)
+            if not path.is_file() or rel.parts[0] in self.SKIP or rel.parts[0].startswith(".") or \
+                    any(part.startswith(".staging") for part in rel.parts):
+                continue
+            size = path.stat().st_size
+            self.total += size
+            self.files += 1
+            if path.suffix == ".html":
+                self.pages[rel.as_posix()] = size
+
+    @property
+    def largest_page(self) -> tuple[str, int]:
+        return max(self.pages.items(), key=lambda kv: kv[1]) if self.pages else ("", 0)
+
+    def line(self) -> str:
+        name, size = self.largest_page
+        over = sum(size > PAGE_BUDGET_BYTES for size in self.pages.values())
+        return (f"site: {self.total / 1e6:.1f} MB in {self.files} files; {len(self.pages)} pages, largest "
+                f"{name} {size / 1e3:.0f} KB" + (f"; {over} over the {PAGE_BUDGET_BYTES // 1000} KB budget" if over else ""))
+
+
+def site_size(outputs: Path) -> SiteSize:
+    """The size of the site under ``outputs`` (see :class:`SiteSize`)."""
+    return SiteSize(outputs)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Navigation of the reports (filled in when the site is built, from the reports the runner recorded)
+# ---------------------------------------------------------------------------------------------------------
+
+NAV_START, NAV_END = "<!--ac-nav-->", "<!--/ac-nav-->"
+_HEADING = re.compile(r'<h([23])\s+id="([^"]+)"[^>]*>(.*?)</h\1>', re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclasses.dataclass(frozen=True)
+class SiteMap:
+    """What the site holds: clusters (id, name), per-cluster notebooks (stem, title), collection notebooks,
+    and which reports exist (``available``: (folder, stem) pairs recorded by the runner)."""
+
+    clusters: tuple[tuple[str, str], ...]
+    notebooks: tuple[tuple[str, str], ...]
+    collection: tuple[tuple[str, str], ...]
+    collection_folder: str
+    available: frozenset[tuple[str, str]]
+
+    def order(self) -> list[tuple[str, str]]:
+        """Every available report in reading order: cluster by cluster, notebook by notebook, then the collection."""
+        pages = [(cid, stem) for cid, _ in self.clusters for stem, _ in self.notebooks]
+        pages += [(self.collection_folder, stem) for stem, _ in self.collection]
+        return [p for p in pages if p in self.available]
+
+
+def table_of_contents(report_html: str) -> str:
+    """An ordered list of links to the report's section headings (``h2``/``h3`` with ids)."""
+    items = []
+    for level, anchor, inner in _HEADING.findall(report_html):
+        text = html.unescape(_TAG.sub("", inner)).replace("¶", "").strip()
+        if text:
+            items.append(f'<li class="ac-toc-{level}"><a href="#{anchor}">{esc(text)}</a></li>')
+    if not items:
+        return ""
+    return f'<details class="ac-toc" open><summary><strong>On this page</strong></summary><ul>{"".join(items)}</ul></details>'
+
+
+def short_title(stem: str, title: str) -> str:
+    """A notebook's tab label: its number and the words of its title before the first colon."""
+    return f"{stem[:2]} {title.split(':', 1)[0].strip()}"
+
+
+def home_nav() -> str:
+    """The navigation a report has before the site is built (and a failed run keeps): the way home."""
+    return ('<nav class="ac-sitenav" aria-label="Site"><div class="ac-sitenav-inner">'
+            '<a class="ac-home" href="../index.html">agrocluster · all clusters</a></div></nav>')
+
+
+def report_nav(site_map: SiteMap, folder: str, stem: str) -> str:
+    """Navigation of one report: home, cluster switcher (same notebook), notebook tabs (same cluster),
+    previous / next in reading order. Reports not available are named but not linked."""
+    def link(target_folder: str, target_stem: str, text: str, current: bool = False) -> str:
+        if current:
+            return f'<a aria-current="page" href="{esc(target_stem)}.html">{esc(text)}</a>'
+        if (target_folder, target_stem) in site_map.available:
+            return f'<a href="../{esc(target_folder)}/{esc(target_stem)}.html">{esc(text)}</a>'
+        return f'<span class="ac-off" title="not run">{esc(text)}</span>'
+
+    names = dict(site_map.clusters)
+    if folder == site_map.collection_folder:
+        tabs = [(site_map.collection_folder, s, t) for s, t in site_map.collection]
+        switcher = ""
+    else:
+        tabs = [(folder, s, t) for s, t in site_map.notebooks]
+        others = "".join(f"<li>{link(cid, stem, name, cid == folder)}</li>" for cid, name in site_map.clusters)
+        switcher = (f'<details class="ac-switch"><summary>Cluster: {esc(names.get(folder, folder))}</summary>'
+                    f"<ul>{others}</ul></details>")
+    tab_items = "".join(f"<li>{link(f, s, short_title(s, t), (f, s) == (folder, stem))}</li>" for f, s, t in tabs)
+    order = site_map.order()
+    prevnext = []
+    if (folder, stem) in order:
+        i = order.index((folder, stem))
+        if i > 0:
+            prevnext.append(f'<a rel="prev" href="../{esc(order[i - 1][0])}/{esc(order[i - 1][1])}.html">← Previous</a>')
+        if i + 1 < len(order):
+            prevnext.append(f'<a rel="next" href="../{esc(order[i + 1][0])}/{esc(order[i + 1][1])}.html">Next →</a>')
+    return (
+        '<nav class="ac-sitenav" aria-label="Site"><div class="ac-sitenav-inner">'
+        '<a class="ac-home" href="../index.html">agrocluster · all clusters</a>'
+        f'<a href="../{COMPARE_PAGE}">Compare clusters</a>{switcher}'
+        f'<ul class="ac-tabs" aria-label="Notebooks">{tab_items}</ul>'
+        f'<span class="ac-prevnext">{"".join(prevnext)}</span></div></nav>'
+    )
+
+
+def decorate_report(report_html: str, nav: str) -> str:
+    """``report_html`` with its navigation region replaced by ``nav`` and its table of contents."""
+    start, end = report_html.find(NAV_START), report_html.find(NAV_END)
+    if start < 0 or end < start:
+        return report_html
+    toc = table_of_contents(report_html[end:])
+    return report_html[: start + len(NAV_START)] + nav + toc + report_html[end:]
+
+
+def decorate_reports(outputs: Path, site_map: SiteMap) -> int:
+    """Write the navigation of every available report under ``outputs``; return how many changed."""
+    from .results_file import atomic_write_text
+
+    changed = 0
+    for folder, stem in site_map.order():
+        path = outputs / folder / f"{stem}.html"
+        try:
+            before = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        after = decorate_report(before, report_nav(site_map, folder, stem))
+        if after != before:
+            atomic_write_text(path, after)
+            changed += 1
+    return changed
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Single-file export (for e-mailing one report)
+# ---------------------------------------------------------------------------------------------------------
+
+_LINKED_CSS = re.compile(r'<link\b[^>]*\bhref="[^"]*' + re.escape(STYLESHEET) + r'"[^>]*>')
+_LINKED_SCRIPT = re.compile(r'<script src="(?:[^"]*/)?' + re.escape(ASSETS) + r'/([^"/]+\.js)"></script>')
+_LINKED_IMAGE = re.compile(r'(<img\b[^>]*?\s)src="(figures/[^"]+\.png)"')
+
+
+def single_file(report: Path) -> str:
+    """One report as a self-contained page: stylesheet and scripts inlined, figures as data URIs, the site
+    navigation removed (its links would not resolve outside the site)."""
+    import base64
+
+    text = report.read_text(encoding="utf-8")
+    start, end = text.find(NAV_START), text.find(NAV_END)
+    if 0 <= start < end:
+        text = text[: start + len(NAV_START)] + text[end:]
+    assets = _asset_files()
+    text = _LINKED_CSS.sub(lambda m: "<style>" + assets[STYLESHEET].decode("utf-8") + "</style>", text)
+    text = _LINKED_SCRIPT.sub(lambda m: "<script>" + assets[m.group(1)].decode("utf-8") + "</script>", text)
+
+    def embed(match: re.Match[str]) -> str:
+        path = report.parent / match.group(2)
+        if not path.is_file():
+            raise FileNotFoundError(f"{report}: figure {match.group(2)} is missing; rerun the report")
+        return f'{match.group(1)}src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode("ascii")}"'
+
+    return _LINKED_IMAGE.sub(embed, text)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The index: headline cards per cluster and a small map
+# ---------------------------------------------------------------------------------------------------------
+
+#: The few numbers a card shows per cluster, in order (headline keys of :mod:`agrocluster.headlines`), and
+#: for some the keys of their interval bounds when the notebook records the interval itself.
+CARD_KEYS: tuple[str, ...] = ("production_kt", "exports_kt", "cluster_lq", "localisation_elasticity",
+                              "member_tfp_premium", "programme_att", "rca")
+CARD_INTERVALS: dict[str, tuple[str, str]] = {"cluster_lq": ("cluster_lq_lo", "cluster_lq_hi")}
+#: Normal quantile of the 95% intervals the cards show from a standard error.
+Z95 = 1.959963984540054
+
+
+def _card_numbers(outputs: Path, cluster_id: str, notebooks: Iterable[str], ledger: RunLedger) -> list[str]:
+    found: dict[str, Any] = {}
+    for stem in notebooks:
+        path = outputs / cluster_id / f"{stem}.results.json"
+        if not ledger.has(cluster_id, stem) or not path.is_file():
+            continue
+        try:
+            found.update(ResultsFile.read(path).headline)
+        except ResultsFileError:
+            continue
+    items = []
+    for key in CARD_KEYS:
+        entry = found.get(key)
+        if entry is None:
+            continue
+        declared = headline_registry.REGISTRY.get(key)
+        label = declared.label if declared else key
+        fmt = declared.format if declared else format_number
+        if key in CARD_INTERVALS and all(k in found for k in CARD_INTERVALS[key]):
+            lo, hi = (found[k].value for k in CARD_INTERVALS[key])
+            ci = f"interval {fmt(lo)} to {fmt(hi)}"
+        elif entry.se is not None:
+            ci = f"95% CI {fmt(entry.value - Z95 * entry.se)} to {fmt(entry.value + Z95 * entry.se)}"
+        else:
+            ci = "no sampling uncertainty recorded" if entry.origin == "real" else "no interval recorded"
+        origin = entry.origin or "real"
+        direction = f" · {declared.direction}" if declared and declared.direction != "neutral" else ""
+        items.append(
+            f"<dt>{esc(label)}</dt><dd>{esc(fmt(entry.value))} "
+            f'<span class="ac-origin ac-origin-{esc(origin)}" title="{esc(origin)} data">{esc(origin)}</span>'
+            f'<br><span class="ac-ci">{esc(ci)}{esc(direction)}</span></dd>'
+        )
+    return items
+
+
+def cluster_cards(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: list[tuple[str, str]],
+                  ledger: RunLedger, places: Mapping[str, Mapping[str, Any]]) -> str:
+    """One card per cluster: its product and country, its headline numbers (each marked real or synthetic,
+    with its interval), and links to its reports."""
+    cards = []
+    for cluster_id, name in clusters:
+        place = places.get(cluster_id, {})
+        numbers = _card_numbers(outputs, cluster_id, [s for s, _ in notebooks], ledger)
+        links = "".join(
+            f'<li><a href="{esc(cluster_id)}/{esc(stem)}.html">{esc(title)}</a></li>'
+            if ledger.has(cluster_id, stem) and (outputs / cluster_id / f"{stem}.html").is_file()
+            else f'<li class="ac-note">{esc(title)}: not run</li>'
+            for stem, title in notebooks
+        )
+        body = f"<dl>{''.join(numbers)}</dl>" if numbers else '<p class="ac-note">No results recorded yet.</p>'
+        product = " · ".join(esc(place[k]) for k in ("product", "country") if place.get(k))
+        cards.append(
+            f'<article class="ac-card" id="card-{esc(cluster_id)}"><h3>{esc(name)}</h3>'
+            f'<p class="ac-note">{product} <span class="ac-note">({esc(cluster_id)})</span></p>'
+            f'{body}<ul class="ac-card-links">{links}</ul></article>'
+        )
+    return f'<div class="ac-cards">{"".join(cards)}</div>'
+
+
+def cluster_map(clusters: Iterable[tuple[str, str]], places: Mapping[str, Mapping[str, Any]]) -> str:
+    """A small world map (equirectangular, 40°N–50°S) of the clusters' locations, drawn as inline SVG.
+
+    Each cluster is a numbered point; the numbered list below the map names them and links to their cards
+    (labels on the map itself would overprint where clusters are close).
+    """
+    width, height, north, south = 720, 180, 40, -50
+
+    def xy(lat: float, lon: float) -> tuple[float, float]:
+        return (lon + 180) / 360 * width, (north - lat) / (north - south) * height
+
+    grid = "".join(f'<line class="ac-grid" x1="{xy(0, lon)[0]:.1f}" y1="0" x2="{xy(0, lon)[0]:.1f}" y2="{height}"/>'
+                   for lon in range(-150, 180, 30))
+    grid += "".join(f'<line class="ac-grid" x1="0" y1="{xy(lat, 0)[1]:.1f}" x2="{width}" y2="{xy(lat, 0)[1]:.1f}"/>'
+                    for lat in range(-30, north + 1, 30))
+    marks, described, legend = [], [], []
+    for cluster_id, name in clusters:
+        place = places.get(cluster_id, {})
+        lat, lon = place.get("lat"), place.get("lon")
+        if lat is None or lon is None:
+            continue
+        number = len(marks) + 1
+        x, y = xy(float(lat), float(lon))
+        marks.append(f'<a href="#card-{esc(cluster_id)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="8"><title>{esc(name)}'
+                     f'</title></circle><text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" class="ac-num">{number}'
+                     "</text></a>")
+        described.append(f"{number} {name} ({float(lat):.1f}°, {float(lon):.1f}°)")
+        legend.append(f'<li><a href="#card-{esc(cluster_id)}">{esc(name)}</a></li>')
+    if not marks:
+        return ""
+    label = "Map of the clusters' locations: " + "; ".join(described)
+    return (
+        f'<figure class="ac-map ac-figure"><svg viewBox="0 0 {width} {height}" role="img" aria-label="{esc(label)}">'
+        f'<rect class="ac-land" width="{width}" height="{height}"/>{grid}'
+        f'<line class="ac-grid" style="stroke:#9aa5b1" x1="0" y1="{xy(0, 0)[1]:.1f}" x2="{width}" y2="{xy(0, 0)[1]:.1f}"/>'
+        f'{"".join(marks)}</svg><ol class="ac-map-legend">{"".join(legend)}</ol>'
+        "<figcaption>Where the clusters are (latitude 40°N–50°S, longitude 180°W–180°E, lines every 30°; the "
+        "equator darker). Each number links to the cluster's card.</figcaption></figure>"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The comparison page: clusters side by side over time, data embedded, charted by the site's own script
+# ---------------------------------------------------------------------------------------------------------
+
+#: The FAOSTAT series the comparison page offers (columns of the overview's country-series table).
+COMPARE_SERIES: dict[str, str] = {"production": "Production", "exports": "Exports", "imports": "Imports",
+                                  "domestic": "Domestic supply", "food": "Food use"}
+COMPARE_SCRIPT = "compare.js"
+COUNTRY_SERIES_CSV = "tables/00_cluster_overview-country-series.csv"
+#: First year of FAOSTAT's new food-balance method (the series join old and new balances there).
+FAOSTAT_BREAK_YEAR = 2010
+
+
+def compare_data(outputs: Path, clusters: Iterable[tuple[str, str]], ledger: RunLedger,
+                 places: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """What the comparison page shows: per FAOSTAT series one line per cluster over the years (read from the
+    overview's saved country-series table), and per headline number one bar per cluster with its 95% interval
+    and its real/synthetic origin (read from the recorded results)."""
+    import pandas as pd
+
+    places = places or {}
+    frames: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    headlines: dict[str, dict[str, Any]] = {}
+    for cluster_id, name in clusters:
+        product = places.get(cluster_id, {}).get("product")
+        names[cluster_id] = f"{name} ({product})" if product else name
+        csv = outputs / cluster_id / COUNTRY_SERIES_CSV
+        if ledger.has(cluster_id, "00_cluster_overview") and csv.is_file():
+            frames[cluster_id] = pd.read_csv(csv)
+        for stem in sorted({e.notebook for e in ledger.tasks.values() if e.cluster_id == cluster_id}):
+            path = outputs / cluster_id / f"{stem}.results.json"
+            try:
+                recorded = ResultsFile.read(path).headline
+            except (ResultsFileError, OSError):
+                continue
+            for key in CARD_KEYS:
+                entry = recorded.get(key)
+                if entry is None or entry.value is None:
+                    continue
+                declared = headline_registry.REGISTRY.get(key)
+                se = entry.se
+                spec = headlines.setdefault(key, {
+                    "label": declared.label if declared else key,
+                    "direction": declared.direction if declared else "neutral", "bars": []})
+                spec["bars"].append({
+                    "name": name, "value": float(entry.value), "origin": entry.origin or "real",
+                    "low": None if se is None else float(entry.value) - Z95 * float(se),
+                    "high": None if se is None else float(entry.value) + Z95 * float(se)})
+    years = sorted({int(y) for frame in frames.values() for y in frame["year"]})
+    series = {}
+    for column, label in COMPARE_SERIES.items():
+        lines = []
+        for cluster_id, frame in frames.items():
+            if column not in frame:
+                continue
+            by_year = dict(zip(frame["year"].astype(int), frame[column], strict=True))
+            lines.append({"name": names[cluster_id],
+                          "values": [None if pd.isna(by_year.get(y)) else round(float(by_year[y]), 3) for y in years]})
+        if lines:
+            series[column] = {"label": f"{label} of each cluster's product in its country", "unit": "thousand tonnes",
+                              "lines": lines}
+    default_year = max((y for y in years if y <= 2020), default=years[-1]) if years else None
+    return {"years": years, "default_year": default_year, "break_year": FAOSTAT_BREAK_YEAR, "series": series,
+            "headlines": headlines}
+
+
+def _static_tables(data: Mapping[str, Any]) -> str:
+    """The comparison data as plain tables (what a reader without JavaScript, or a printer, gets)."""
+    blocks = []
+    for i, (column, spec) in enumerate(data["series"].items()):
+        head = "".join(f"<th>{esc(line['name'])}</th>" for line in spec["lines"])
+        rows = "".join(
+            f"<tr><td>{year}</td>" + "".join(f"<td>{esc(format_number(line['values'][j]))}</td>" for line in spec["lines"])
+            + "</tr>"
+            for j, year in enumerate(data["years"]) if any(line["values"][j] is not None for line in spec["lines"])
+        )
+        blocks.append(
+            f'<details{" open" if i == 0 else ""}><summary>{esc(spec["label"])} ({esc(spec["unit"])}), by year</summary>'
+            f'<div class="ac-scroll"><table class="ac-table" id="static-{esc(column)}"><thead><tr><th>Year</th>{head}'
+            f"</tr></thead><tbody>{rows}</tbody></table></div></details>"
+        )
+    if data["headlines"]:
+        rows = "".join(
+            f"<tr><td>{esc(spec['label'])}</td><td>{esc(bar['name'])}</td><td>{esc(format_number(bar['value']))}</td>"
+            f"<td>{'–' if bar['low'] is None else esc(format_number(bar['low'])) + ' to ' + esc(format_number(bar['high']))}"
+            f"</td><td>{esc(bar['origin'])}</td></tr>"
+            for spec in data["headlines"].values() for bar in spec["bars"]
+        )
+        blocks.append(
+            '<details><summary>Headline numbers by cluster</summary><div class="ac-scroll"><table class="ac-table">'
+            "<thead><tr><th>Number</th><th>Cluster</th><th>Value</th><th>95% interval</th><th>Data</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></div></details>"
+        )
+    return "".join(blocks)
+
+
+def compare_page(data: Mapping[str, Any]) -> str:
+    """HTML of ``outputs/compare.html`` from :func:`compare_data` (embedded as JSON, drawn by ``compare.js``)."""
+    options = "".join(f'<option value="{esc(k)}">{esc(v["label"])}</option>' for k, v in data["series"].items())
+    options += "".join(f'<option value="headline:{esc(k)}">{esc(v["label"])}</option>'
+                       for k, v in data["headlines"].items())
+    payload = json.dumps(data, allow_nan=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    years = data["years"]
+    controls = (
+        '<div class="ac-controls" id="ac-controls" hidden>'
+        f'<label>Show <select id="ac-series">{options}</select></label>'
+        f'<label>Year <input type="range" id="ac-year" min="{years[0]}" max="{years[-1]}" step="1"> '
+        '<output id="ac-year-label"></output></label>'
+        '<label><input type="checkbox" id="ac-log"> log scale (clusters of very different size)</label></div>'
+        if years else ""
+    )
+    body = (
+        '<nav class="ac-sitenav" aria-label="Site"><div class="ac-sitenav-inner">'
+        '<a class="ac-home" href="index.html">agrocluster · all clusters</a></div></nav>'
+        '<header class="ac-header"><h1>Compare the clusters</h1>'
+        '<p class="ac-sub">Each cluster\'s product in its country over time (FAOSTAT food balances, real data; '
+        "the food-balance method changed in 2010) and the headline numbers side by side, each marked real or "
+        "synthetic.</p></header>"
+        f'<main class="ac-main">{controls}'
+        '<figure class="ac-figure"><div id="ac-chart"></div><ul class="ac-legend" id="ac-legend"></ul><figcaption>The chosen series, one line per cluster '
+        "(the dashed vertical line marks the chosen year), or the chosen headline number, one bar per cluster "
+        "with its 95% interval. Without JavaScript, read the tables below.</figcaption></figure>"
+        f'<div id="ac-readout" aria-live="polite"></div><section><h2>The data</h2>{_static_tables(data)}</section>'
+        f'<script type="application/json" id="ac-compare-data">{payload}</script></main>'
+    )
+    return page("agrocluster: compare the clusters", body, head=f'<script src="{ASSETS}/{COMPARE_SCRIPT}" defer></script>\n')

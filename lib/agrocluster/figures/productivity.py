@@ -148,7 +148,7 @@ def op_decomposition(ax: Any, table: pd.DataFrame, time: str = "year", changes: 
     ax.set_xlabel(time)
     ax.set_ylabel("change in log TFP since the first period" if changes else "log TFP")
     ax.set_title(title or "Olley–Pakes decomposition of aggregate productivity")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.16), ncol=1)
     return ax
 
 

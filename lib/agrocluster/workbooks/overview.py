@@ -215,7 +215,8 @@ def country_series(data: Any, params: Any) -> Section:
     """Production and exports of the cluster's product in its country (FAOSTAT food balances, thousand tonnes).
 
     Headlines: ``production_kt`` and ``exports_kt`` of the latest year with production, and
-    ``establishments`` (distinct firms or farms) when the cluster has an establishments table.
+    ``establishments`` (distinct firms or farms) when the cluster has an establishments table. Its table is
+    the series by year (the site's comparison page reads it from the saved CSV).
     """
     title = f"{params.product} in {params.country_iso3}"
     allowed = availability(data, params)
@@ -234,8 +235,9 @@ def country_series(data: Any, params: Any) -> Section:
     if data.has("establishments"):
         heads.append(Headline("establishments", int(data["establishments"]["firm_id"].nunique())))
     scope = [f"Scope: {params.scope}"] if params.scope else []
+    columns = ["year"] + [c for c in ("production", "imports", "exports", "domestic", "food") if c in series]
     return Section(title=title, result=CountrySeries(series.reset_index(drop=True), year, tuple(heads)),
-                   inputs=("country_product",), notes=scope)
+                   table=series[columns].reset_index(drop=True), inputs=("country_product",), notes=scope)
 
 
 def country_figure(series: Section, params: Any) -> Section:
