@@ -81,7 +81,7 @@ def public_estimators() -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def cluster():
-    return generate_cluster(seed=3, n_firms=150, n_years=6)
+    return generate_cluster(seed=3, n_firms=300, n_years=6)
 
 
 def _est(cluster):

@@ -217,10 +217,10 @@ def parse_formula(text: str, *, where: str = "formula") -> Formula:
     --------
     >>> parse_formula("value ~ np.log(distance) + rta | exp_year + imp_year").fixed_effects
     [['exp_year'], ['imp_year']]
-    >>> parse_formula("y ~ __import__('os').system('id')")
+    >>> parse_formula("y ~ x + eval(x)")
     Traceback (most recent call last):
     ...
-    agrocluster.errors.FormulaError: formula: formula "y ~ __import__('os').system('id')": __import__() is not an allowed transform (allowed: log, np.log, log1p, np.log1p, exp, np.exp, sqrt, np.sqrt, C, i), found '__import__'
+    agrocluster.errors.FormulaError: formula: formula 'y ~ x + eval(x)': eval() is not an allowed transform ...
     """
     if not isinstance(text, str) or not text.strip():
         raise FormulaError(f"{where}: a formula must be a non-empty string like 'y ~ x1 + x2 | fe1 + fe2'")
