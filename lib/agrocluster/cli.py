@@ -253,7 +253,11 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("interrupted: the workers and their kernels were stopped; finished reports are kept",
               file=sys.stderr)
-        return 130
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # leave now: the interpreter's exit handlers would wake the killed pool's manager thread through
+        # a pipe that is already closed, and print a traceback after the clean message
+        os._exit(130)
     except ParamsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

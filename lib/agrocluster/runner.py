@@ -735,8 +735,11 @@ def _run_dask(specs: list[dict[str, Any]], scheduler: str, on_done: Callable[[di
         pending = set(futures)
         no_workers_since: float | None = None
         while pending:
-            done, pending = wait(list(pending), timeout=2, return_when="FIRST_COMPLETED")
-            pending = set(pending)
+            try:
+                done, still = wait(list(pending), timeout=2, return_when="FIRST_COMPLETED")
+            except TimeoutError:  # nothing finished in this interval: check the workers, then wait again
+                done, still = set(), pending
+            pending = set(still)
             for future in done:
                 spec = futures[future]
                 try:
