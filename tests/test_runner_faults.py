@@ -150,6 +150,8 @@ def test_editing_only_the_py_reruns_that_notebook_and_an_unpaired_ipynb_edit_is_
     jupytext.write(nbformat.read(ipynb, as_version=4), script, fmt="py:percent")
     first = runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False)
     assert [r.status for r in first.results] == ["ok"]
+    again = runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False)
+    assert [r.status for r in again.results] == ["cached"]  # a notebook built from its .py hashes the same twice
     time.sleep(0.05)
     script.write_text(script.read_text(encoding="utf-8").replace('print("CODE-MARKER")', 'print("EDITED-IN-PY")'),
                       encoding="utf-8")

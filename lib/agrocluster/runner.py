@@ -129,13 +129,14 @@ def notebook_json(stem: str) -> str:
     if ipynb.is_file():
         paired = nbformat.read(ipynb, as_version=4)
         cells = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]  # noqa: E731
-        if cells(paired) != cells(from_script):
-            if ipynb.stat().st_mtime > script.stat().st_mtime:
-                raise RunError(f"notebooks/{stem}.ipynb was edited after notebooks/{stem}.py and they differ: run "
-                               f"`jupytext --sync notebooks/{stem}.ipynb` (or `make notebooks-sync`) to carry the "
-                               "edit into the .py, then run again")
-            jupytext.write(from_script, ipynb, fmt="ipynb")
-    return nbformat.writes(from_script)
+        if cells(paired) == cells(from_script):
+            return ipynb.read_text(encoding="utf-8")  # in sync: the same cells, with the pair's stable cell ids
+        if ipynb.stat().st_mtime > script.stat().st_mtime:
+            raise RunError(f"notebooks/{stem}.ipynb was edited after notebooks/{stem}.py and they differ: run "
+                           f"`jupytext --sync notebooks/{stem}.ipynb` (or `make notebooks-sync`) to carry the "
+                           "edit into the .py, then run again")
+    jupytext.write(from_script, ipynb, fmt="ipynb")  # written once, so its cell ids (and the cache key) stay put
+    return ipynb.read_text(encoding="utf-8")
 
 
 def notebook_title(stem: str) -> str:
