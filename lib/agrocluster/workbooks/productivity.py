@@ -39,8 +39,6 @@ from agrocluster.programmes.prepare import programme_panel, treatment_exits
 from agrocluster.sections import Section, excluded_frame
 from agrocluster.workbooks.common import has_coordinates, interval_text, loader_excluded, span_text
 
-#: Cohorts smaller than this make the pre-trend Wald test unreliable (its covariance rests on few units).
-FEW_UNITS = 20
 #: Suffix of a per-period participation column (e.g. ``bimas_participant``): participation may not be absorbing.
 PARTICIPATION_SUFFIX = "_participant"
 
@@ -324,11 +322,6 @@ class ProgrammeEffects:
         """:func:`~agrocluster.programmes.credibility_reading`: the pre-trend verdict and the minimum
         detectable effect, in words."""
         return credibility_reading(self.did)
-
-    @property
-    def pre_bands_cover_zero(self) -> bool:
-        pre = self.dynamic.table[self.dynamic.table["event_time"] < 0]
-        return bool(((pre["ci_lower"] <= 0) & (pre["ci_upper"] >= 0)).all()) if len(pre) else True
 
     def pretrend(self) -> tuple[str, str, str]:
         """(the sentence under the DiD table, the caveat note, the clause of the closing summary), all from
