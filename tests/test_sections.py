@@ -40,14 +40,3 @@ def test_recorder_section_saves_table_notes_and_exclusions(project, tmp_path):
     assert saved["excluded"] == [{"table": "employment", "reason": "missing region", "rows": 2}]
     assert "Maule &lt;b&gt;leads&lt;/b&gt;." in shown._repr_html_()
     assert "Not computed: needs coordinates." in missing._repr_html_()
-
-
-def test_csv_cells_that_spreadsheets_read_as_formulas_are_neutralised(project, tmp_path):
-    params = params_module.load("chile_wine")
-    rec = record.Recorder(params, "99_test", tmp_path)
-    frame = pd.DataFrame({"region": ['=HYPERLINK("http://x")', "Maule", "+1", "@SUM(A1)", None],
-                          "lq": [-1.5, 2.0, 3.0, 4.0, 5.0]})
-    rec.table("regions", frame, "Regions", show=False)
-    written = pd.read_csv(tmp_path / "tables" / "99_test-regions.csv")
-    assert written["region"].tolist()[:4] == ["'=HYPERLINK(\"http://x\")", "Maule", "'+1", "'@SUM(A1)"]
-    assert written["lq"].tolist() == [-1.5, 2.0, 3.0, 4.0, 5.0]

@@ -14,6 +14,7 @@ import pytest
 
 from agrocluster import params as P
 from agrocluster.data.cluster import ClusterData, TableInfo, load_cluster
+from agrocluster.errors import EstimationError
 from agrocluster.workbooks import agglomeration as wb
 from agrocluster.workbooks import productivity as productivity_workbook
 
@@ -48,6 +49,17 @@ def test_measures_choose_urbanisation_from_the_data():
     assert one.result.urbanisation is None
     assert one.notes[0].startswith("Agglomeration measure not computable: urbanisation: the data have one sector")
     assert wb.LOC in set(one.table["column"]) and wb.INSTRUMENT in set(one.table["column"])
+
+
+def test_one_year_of_data_says_that_two_are_needed():
+    data = _tiny()
+    data.tables["establishments"] = data["establishments"].query("year == 2003").reset_index(drop=True)
+    prepared = wb.describe_data(data).result
+    measured = wb.measures(prepared, [0.0, 10.0]).result
+    options = P.AgglomerationOptions(outcome="labour_productivity")
+    with pytest.raises(EstimationError, match=r"need at least two years of establishment data; the data hold only "
+                                              r"2003$"):
+        wb.productivity_specifications(data, prepared, measured, options, P.ProductivityOptions())
 
 
 def test_sorting_sentence_hand_cases():

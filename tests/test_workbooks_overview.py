@@ -40,6 +40,12 @@ def test_availability_decides_from_columns_not_from_data_set_names(params):
     assert allowed.reason("map") == "needs coordinates (lat/lon) of at least one establishment"
     assert not allowed.allows("urbanisation") and allowed.allows("plant_employment")
     assert not allowed.allows("member_premium") and not allowed.allows("programme")
+    assert allowed.reason("member_premium") == "needs a cluster_member column saying which establishments are cluster members"
+    plants["cluster_member"] = True  # the column is there, but every establishment is a member
+    all_members = overview.availability(cluster_data(params, {"establishments": plants}), params)
+    assert all_members.reason("member_premium") == (
+        "needs non-members as well as members: every establishment is a member (cluster_member is true in all 2 "
+        "rows), so members cannot be compared with non-members")
     assert not allowed.allows("regional") and not allowed.allows("country_series")
     assert allowed.n_establishments == 2 and allowed.n_located == 0 and allowed.n_sectors == 1
     assert set(allowed.missing()) >= {"map", "distance", "capital", "investment", "trade_flows", "firm_links"}

@@ -129,6 +129,11 @@ def test_farms_without_membership_or_coordinates_are_not_computed_and_say_why():
     assert groups.order is None and set(groups.labels) == {"v1", "v2"}
     op = wb.olley_pakes(prepared.result, fit)
     assert [label for label, _ in op.result] == ["all farms"]
+    everyone = wb.prepare(_data(farms.assign(cluster_member=True)), ["ols", "lp"], value_added=True)
+    assert "every establishment is a member" in everyone.reading and "no cluster membership" not in everyone.reading
+    premium = wb.member_premium(everyone.result, fit)
+    assert premium.message.startswith("Not computed: needs non-members as well as members: every establishment is "
+                                      "a member (cluster_member is true in all ")
 
 
 # -- the whole workbook on the demo data ------------------------------------------------------------------

@@ -496,7 +496,12 @@ def parse_yaml(text: str, where: str) -> Any:
     """
     if len(text.encode("utf-8")) > MAX_YAML_BYTES:
         raise ParamsError(f"{where}: {len(text.encode('utf-8')):,} bytes; parameter files are limited to {MAX_YAML_BYTES:,}")
-    loader = _StrictLoader(text, where)
+    try:
+        loader = _StrictLoader(text, where)
+    except yaml.reader.ReaderError as exc:  # a control character such as NUL: refused before parsing
+        line = text[: exc.position].count("\n") + 1
+        raise ParamsError(f"{where}, line {line}: malformed YAML: character #x{exc.character:04x} is not allowed in "
+                          "a parameter file") from exc
     try:
         node = loader.get_single_node()
         if node is None:

@@ -475,8 +475,14 @@ def missing_columns_message(missing: Sequence[str], present: Iterable[str], tabl
         close = difflib.get_close_matches(col, present, n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         parts.append(f"{col!r}{hint}")
+    separator = ""
+    if len(present) == 1:  # one column whose name holds the others: the file uses another separator
+        found = [s for s in (";", "\t", "|", ",") if s in present[0]]
+        if found:
+            separator = (f"; the header is one column holding {found[0]!r}: the file is separated by {found[0]!r}, "
+                         f"give sep: {found[0]!r} in the data source")
     return (f"{source}: table {table!r} is missing required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(parts)}; columns present: {', '.join(present) or '(none)'}")
+            f"{', '.join(parts)}; columns present: {', '.join(present) or '(none)'}{separator}")
 
 
 def validate(df: pd.DataFrame, table: str, source: str = "<in-memory>",

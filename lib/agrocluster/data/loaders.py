@@ -31,6 +31,7 @@ from agrocluster.data.contracts import (
 )
 from agrocluster.data.files import FORMATS, IMPORTER_FORMATS
 from agrocluster.errors import DataContractError
+
 _EXTENSIONS = {
     ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".gz": "csv", ".zip": "csv", ".bz2": "csv",
     ".parquet": "parquet", ".pq": "parquet",
@@ -132,6 +133,8 @@ def _reader_problem(exc: BaseException, fmt: str) -> str:
     if isinstance(exc, pd.errors.ParserError):
         where = re.search(r"line (\d+)", str(exc))
         return "rows with an unexpected number of fields" + (f" (line {where.group(1)})" if where else "")
+    if type(exc).__name__ == "ArrowInvalid" and fmt == "parquet":
+        return "not a complete Parquet file (truncated or another format)"
     if isinstance(exc, ImportError):
         return f"a package needed to read {fmt} files is missing ({exc.name})"
     if isinstance(exc, OSError):
@@ -159,6 +162,10 @@ def _read(path: Path, fmt: str, text_columns: list[str], sheet: str | int | None
         arrow_strings = {pa.string(): STRING_DTYPE, pa.large_string(): STRING_DTYPE}
         return pq.read_table(path).to_pandas(types_mapper=arrow_strings.get)
     if fmt == "excel":
+        names = pd.ExcelFile(path).sheet_names
+        if isinstance(sheet, str) and sheet not in names or isinstance(sheet, int) and not 0 <= sheet < len(names):
+            raise DataContractError(f"{path}: no sheet {sheet!r} (positions count from 0); the workbook has "
+                                    f"{len(names)} sheet(s): {', '.join(repr(n) for n in names)}")
         header = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, nrows=0).columns
         return pd.read_excel(path, sheet_name=0 if sheet is None else sheet,
                              dtype={c: str for c in header if c in text_columns})
@@ -247,6 +254,8 @@ def read_table(path: str | Path, table: str, format: str | None = None,
         raise DataContractError(f"{p}: the file is empty (0 bytes); table {table!r} cannot be read from it")
     try:
         raw = _read(p, fmt, text_columns, sheet, csv_options)
+    except DataContractError:  # the reader's own refusal (e.g. no such sheet) already names the file
+        raise
     except Exception as exc:  # noqa: BLE001 - every reader failure becomes one error that names the file
         raise DataContractError(f"{p}: cannot be read as {fmt}: {_reader_problem(exc, fmt)}") from exc
     absent = [u for u in mapping if u not in raw.columns]

@@ -366,7 +366,8 @@ def estimate_tfp(
 def _check_lags(panel: Panel, time: str) -> None:
     if len(np.unique(panel.time)) < 2:
         raise EstimationError(
-            f"the panel has one period only ({time} = {panel.time[0]}): proxy methods need lags (t-1)"
+            f"proxy methods use lags (t-1), so they need at least two {'years' if time == 'year' else repr(time) + ' periods'}; "
+            f"the data hold only {time} {panel.time[0]}"
         )
     n_lag = int(panel.has_lag.sum())
     if n_lag == 0:

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from agrocluster import agglomeration as ag
+from agrocluster.errors import EstimationError
 from agrocluster.sections import Section
 from agrocluster.workbooks import productivity as productivity_workbook
 from agrocluster.workbooks.common import has_coordinates, loader_excluded, span_text
@@ -176,7 +177,15 @@ def productivity_specifications(data: Any, prepared: AgglomerationData, measured
     ``options`` are ``params.agglomeration``. With ``outcome="tfp"``, TFP is the one workbook 03 uses:
     :func:`agrocluster.workbooks.productivity.production_function` with ``productivity_options`` (no
     bootstrap: only the point estimate enters), so the two workbooks cannot disagree on it.
+
+    Raises EstimationError when the establishments hold one year: every measure is lagged (t−1), so
+    no row would be left to estimate on.
     """
+    years = sorted(int(y) for y in prepared.establishments["year"].dropna().unique())
+    if len(years) < 2:
+        raise EstimationError("the agglomeration measures are lagged one year (t-1), so the elasticities need at "
+                              "least two years of establishment data; the data hold only "
+                              + (str(years[0]) if years else "no year"))
     frame = measured.frame.copy()
     excluded = []
     if options.outcome == "tfp":

@@ -24,7 +24,8 @@ import pandas as pd
 from agrocluster.sections import EXCLUDED_COLUMNS, Section, excluded_frame
 
 __all__ = ["HEADLINE_COLUMNS", "Headline", "collect_headlines", "excluded_from", "excluded_table",
-           "has_coordinates", "headline_table", "interval_text", "loader_excluded", "show_figure", "span_text"]
+           "has_coordinates", "headline_table", "interval_text", "loader_excluded", "membership_need", "show_figure",
+           "span_text"]
 
 #: Columns of :func:`headline_table`, the one shape of a workbook's table of headline numbers.
 HEADLINE_COLUMNS = ["key", "label", "value", "se", "unit", "origin", "note"]
@@ -129,3 +130,31 @@ def span_text(years: pd.Series) -> str:
     """``"years 2010–2020"`` for calendar years, ``"periods 1–6 (not calendar years)"`` otherwise."""
     first, last = int(years.min()), int(years.max())
     return f"years {first}–{last}" if first >= 1900 else f"periods {first}–{last} (not calendar years)"
+
+
+def membership_need(establishments: pd.DataFrame) -> str | None:
+    """What a members-versus-non-members comparison lacks in ``establishments``; None when nothing.
+
+    Completes "Not computed: needs …": the ``cluster_member`` column when it is absent or empty, and, when
+    every known value is the same, the other kind of establishment (all members: no non-member to compare
+    with; none: no member).
+
+    >>> print(membership_need(pd.DataFrame({"cluster_member": [True, True]})))
+    non-members as well as members: every establishment is a member (cluster_member is true in all 2 rows),
+    so members cannot be compared with non-members
+    >>> membership_need(pd.DataFrame({"cluster_member": [True, False]})) is None
+    True
+    """
+    if "cluster_member" not in establishments.columns:
+        return "a cluster_member column saying which establishments are cluster members"
+    known = establishments["cluster_member"].dropna()
+    if known.empty:
+        return "cluster_member values (the column is empty), saying which establishments are cluster members"
+    kinds = set(known.astype(bool))
+    if kinds == {True}:
+        return (f"non-members as well as members: every establishment is a member (cluster_member is true in all "
+                f"{len(known):,} rows), so members cannot be compared with non-members")
+    if kinds == {False}:
+        return (f"members as well as non-members: no establishment is a member (cluster_member is false in all "
+                f"{len(known):,} rows), so members cannot be compared with non-members")
+    return None

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from agrocluster.sections import Section
-from agrocluster.workbooks.common import Headline, excluded_from
+from agrocluster.workbooks.common import Headline, excluded_from, membership_need
 
 __all__ = ["ANALYSES", "Availability", "availability", "cluster_profile", "country_figure", "country_series", "inventory",
            "mismatch_notes", "synthetic_note"]
@@ -138,6 +138,8 @@ def availability(data: Any, params: Any) -> Availability:
     put("production", producing > 0, f"{producing:,} of {n:,} establishment rows report output")
     put("urbanisation", sectors >= 2, f"{sectors} sectors among the establishments")
     put("member_premium", members == 2, "members and non-members among the establishments")
+    if has["establishments"] and members != 2:
+        rows["member_premium"] = (False, f"needs {membership_need(est)}")
     put("programme", entering > 0, f"{entering:,} establishment rows with a programme entry year")
     for column in ("capital", "investment"):
         count = int(_known(est, [column]).sum())

@@ -34,10 +34,22 @@ from agrocluster.productivity import (
 from agrocluster.productivity.tfp import TFPResult
 from agrocluster.productivity.uses import PremiumResult
 from agrocluster.productivity.workflow import METHOD_NAMES, MethodFits, ProductionSpec
-from agrocluster.programmes import credibility_reading, event_study, spillover_effects, staggered_did, twfe_did
+from agrocluster.programmes import (
+    credibility_reading,
+    event_study,
+    spillover_effects,
+    staggered_did,
+    twfe_did,
+)
 from agrocluster.programmes.prepare import programme_panel, treatment_exits
 from agrocluster.sections import Section, excluded_frame
-from agrocluster.workbooks.common import has_coordinates, interval_text, loader_excluded, span_text
+from agrocluster.workbooks.common import (
+    has_coordinates,
+    interval_text,
+    loader_excluded,
+    membership_need,
+    span_text,
+)
 
 #: Suffix of a per-period participation column (e.g. ``bimas_participant``): participation may not be absorbing.
 PARTICIPATION_SUFFIX = "_participant"
@@ -73,7 +85,10 @@ def _missing_parts(est: pd.DataFrame, members: bool, coords: bool) -> list[str]:
         ("investment" not in est.columns, "no investment, so Olley–Pakes is skipped"),
         ("value_added" not in est.columns, "no value added, so the production function is on gross output"),
         (not coords, "no coordinates, so the distance spillovers are skipped"),
-        (not members, "no cluster membership, so the member premium is skipped"),
+        ("cluster_member" not in est.columns, "no cluster membership, so the member premium is skipped"),
+        ("cluster_member" in est.columns and not members,
+         f"no comparison of members with non-members (it needs {membership_need(est)}), so the member premium is "
+         "skipped"),
     ]
     return [text for missing, text in rules if missing]
 
@@ -192,7 +207,7 @@ def tfp_groups(prepared: ProductivityData) -> Groups:
     if prepared.has_members:
         labels = panel["cluster_member"].map({True: "cluster members", False: "other firms"})
         return Groups(labels, ["cluster members", "other firms"], "members and other firms")
-    return Groups(panel["region"].astype(str), None, "regions (the data define no cluster membership)")
+    return Groups(panel["region"].astype(str), None, "regions (the data do not split establishments into members and non-members)")
 
 
 def tfp_dispersion(prepared: ProductivityData, fit: ProductionFit, groups: Groups) -> Section:
@@ -226,7 +241,7 @@ def member_premium(prepared: ProductivityData, fit: ProductionFit, fe: tuple[str
     """
     title = "Member premium"
     if not prepared.has_members:
-        return Section.not_computed(title, needs="a cluster_member column with members and non-members")
+        return Section.not_computed(title, needs=membership_need(prepared.establishments))
     try:
         premium = productivity_premium(prepared.panel, fit.tfp, member="cluster_member", fe=fe)
     except EstimationError as exc:
@@ -446,7 +461,7 @@ def headlines(fit: ProductionFit, dispersion_9010: float, premium: Section, effe
                       f"member TFP premium ({fit.method_name}, sector-year FE)", "log points", None))
     else:
         heads.append(("member_tfp_premium", None, None, "member TFP premium", "log points",
-                      "not estimable: the data define no cluster membership"))
+                      f"not estimable: {premium.reason}"))
     simple = effects.simple
     heads.append(("programme_att", simple.overall, simple.se, f"programme ATT on {effects.sample.outcome_text} (staggered DiD)",
                   "log points",
