@@ -183,7 +183,8 @@ def world(tmp_path_factory):
 
 @pytest.fixture
 def fresh(world):
-    """The world as prepared: parameter files and data/ put back after each case (the FAOSTAT cache kept)."""
+    """The world as prepared: parameter files, data/ (the FAOSTAT cache kept) and the last good report alone
+    (failure records removed) put back after each case."""
     yield world
     for path in (world.root / "params").rglob("*"):
         if path.is_file() and path not in world.pristine:
@@ -191,6 +192,8 @@ def fresh(world):
     for path, data in world.pristine.items():
         if path.read_bytes() != data:
             path.write_bytes(data)
+    for path in (world.root / "outputs").glob("*/*.failed.*"):  # each case starts from the last good report alone
+        path.unlink()
     for path in (world.root / "data").iterdir():
         if path.name != "cache":
             if path.is_dir() and not path.is_symlink():
