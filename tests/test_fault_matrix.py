@@ -12,7 +12,11 @@ Parameter cases run ``agrocluster run`` (refused before any kernel starts: a fai
 in the command line itself (exit 2). Data-file cases run ``agrocluster data check`` (exit 1). Library
 cases are the estimators' and importers' own refusals. Faults of a run that need a kernel (a notebook that
 raises, exits, skips its save cell, a killed kernel, a disk that fills while committing) run one kernel
-each on the same project; Ctrl-C and SIGTERM stop a real ``agrocluster run`` process.
+each on the same project; Ctrl-C and SIGTERM stop a real ``agrocluster run`` process. Faults that must be
+survived: a damaged FAOSTAT cache (rebuilt; a planted pickle never loaded), damaged run records, a site folder
+that cannot be written. After the failures a clean run is not "cached" and records the same numbers as the
+first (determinism), and a kernel in a pool worker runs with one thread whatever ``--jobs`` (numbers do not
+depend on it); CSV downloads carry no spreadsheet formula from the data.
 
 Covered elsewhere, not repeated: a killed Dask worker (tests/test_dask.py), a Dask scheduler with no
 worker (tests/test_runner_faults.py), unwritable outputs folders (tests/test_runner.py).
@@ -60,6 +64,7 @@ from agrocluster.exports.markets import destination_structure, export_orientatio
 from agrocluster.formulas import parse_formula
 from agrocluster.linkages import link_shares
 from agrocluster.productivity import estimate_tfp
+from agrocluster.productivity.workflow import production_spec
 from agrocluster.programmes import staggered_did
 from agrocluster.results_file import RunLedger
 
@@ -695,6 +700,13 @@ LIBRARY_CASES = [
     lib("agglomeration-bad-vcov",
         lambda: estimate_agglomeration(agglomeration_panel(4), "va_per_worker", "loc", vcov="HC7", logs=True),
         EstimationError, ("vcov must be one of", "HC7")),
+    lib("agglomeration-no-row-left",
+        lambda: estimate_agglomeration(agglomeration_panel(4).assign(loc=float("nan")), "va_per_worker", "loc",
+                                       logs=True), EstimationError,
+        ("no rows left after the exclusions", "missing or non-finite value in 'loc'")),
+    lib("productivity-output-never-positive",
+        lambda: production_spec(simulate_panel(40, 4, 0, "lp").assign(value_added=0.0, output=0.0), ["ols"]),
+        DataContractError, ("'output' column with no positive value",)),
     lib("productivity-duplicate-firm-year",
         lambda: _tfp(pd.concat([simulate_panel(40, 4, 0, "lp")] * 2, ignore_index=True)), DataContractError,
         ("firm_id, year",)),

@@ -898,7 +898,9 @@ def estimate_agglomeration(
     if not keep.all():
         work = work.loc[keep]
     if len(work) == 0:
-        raise EstimationError("no rows left after excluding missing and non-positive values")
+        rules = "; ".join(f"{reason}: {n} row(s)" for reason, n in excluded.items())
+        raise EstimationError(f"no rows left after the exclusions ({rules or 'an empty frame'}); lagged measures are "
+                              "missing in a panel's first years, so one year of data leaves none")
     # singleton fixed-effect groups, found here (pyfixest's own detector, same fixed point as
     # fixef_rm="singleton") so the count is exact and pyfixest never meets an empty sample
     if fe:

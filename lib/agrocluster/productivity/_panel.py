@@ -165,7 +165,8 @@ def build_panel(
                 f"in logs. Drop or fix those rows, or pass already-logged columns with logs=False"
             )
     if not keep.any():
-        raise EstimationError("no row is left after removing rows with missing values")
+        rules = "; ".join(f"{reason}: {n} row(s)" for reason, n in excluded.items())
+        raise EstimationError(f"no row is left after the exclusions ({rules or 'an empty frame'})")
 
     kept_pos = np.flatnonzero(keep.to_numpy())
     sub = df.loc[keep]

@@ -103,10 +103,11 @@ def production_spec(df: pd.DataFrame, methods: Sequence[str], value_added: bool 
         notes.append("value added is not in the data: the production function is estimated on gross output, "
                      "with materials as an input")
     output = "value_added" if va else "output"
-    if not _usable(df, output):
-        raise DataContractError(f"production_spec: the establishments table has no usable {output!r} column")
-    if not _usable(df, "labour"):
-        raise DataContractError("production_spec: the establishments table has no usable 'labour' column")
+    for column in (output, "labour"):
+        if not _usable(df, column):
+            why = (f"has no {column!r} column" if column not in df.columns
+                   else f"has a {column!r} column with no positive value (it enters in logs)")
+            raise DataContractError(f"production_spec: the establishments table {why}")
     state = [c for c in ("capital", "land") if _usable(df, c)]
     if not state:
         raise DataContractError("production_spec: no state input (neither 'capital' nor 'land' has positive values)")

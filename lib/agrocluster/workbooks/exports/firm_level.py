@@ -120,10 +120,11 @@ def firm_network(data: Any, params: Any, premium: Section) -> Section:
     the membership of the firms they join (the establishments of the export comparison).
     """
     title = "Firm network"
-    if not premium.computed or not data.has("firm_links"):
-        return Section.not_computed(
-            title, needs="firm links and the cluster membership of the firms they join", result=FirmNetwork()
-        )
+    if not data.has("firm_links"):
+        return Section.not_computed(title, needs="a firm_links table (inter-firm links)", result=FirmNetwork())
+    if not premium.computed:
+        return Section.not_computed(title, needs="the establishments of the firm-level export comparison, not computed "
+                                    f"here ({premium.reason})", result=FirmNetwork())
     links, establishments = data["firm_links"], premium.result.establishments
     year = int(links["year"].max())
     synthetic = data.is_synthetic("firm_links")
