@@ -317,7 +317,7 @@ def test_all_gaps_raise():
 def test_one_period_raises():
     d = _small()
     d = d[d.year == 2000]
-    with pytest.raises(EstimationError, match="one period"):
+    with pytest.raises(EstimationError, match="need at least two years; the data hold only year 2000"):
         _fit(d, "op", "investment")
     with pytest.raises(EstimationError, match="two periods"):
         _fit(d, "fe")
