@@ -254,6 +254,9 @@ def _run(args: argparse.Namespace) -> int:
                 records.append(ci_report.RunRecord(summary, folder, variant.name))
             print(f"variation page: {outcome.page}")
     else:
+        from .variants import share_from_variants
+
+        share_from_variants(args.cluster or None, args.notebook or None, args.param)
         summary = runner.run(args.cluster or None, args.notebook or None, args.param, **options)
         print(summary.table())
         if summary.index:

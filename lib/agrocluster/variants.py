@@ -6,7 +6,9 @@ The variants share the content-hash cache: before a variant runs, every per-clus
 (notebook, effective parameters, input files, library; :func:`agrocluster.runner.cache_key`) matches a good
 report in the main outputs folder or in another variant of the same key is copied from there, so a value that
 leaves a task's inputs unchanged (the main run's own value, a key a notebook does not read) does not rerun it.
-Collection notebooks (the synthesis) run after the per-cluster tasks of their variant, as in any run.
+Collection notebooks (the synthesis) run after the per-cluster tasks of their variant, as in any run. A
+plain ``agrocluster run`` takes from the variants in the same way (:func:`share_from_variants`), so a value
+tried with ``--vary`` and then written into the cluster file does not run again.
 
 Then ``outputs/variants/<KEY>.html`` shows, for every cluster × notebook, each headline's value under every
 value of the key, its range (largest minus smallest), whether it moves and whether its sign flips; for each
@@ -123,6 +125,13 @@ def share_cache(tasks: Sequence[runner.Task], sources: Sequence[Path], log: Call
     """Copy into the current outputs folder every per-cluster task whose good report, with the same cache key,
     is in one of ``sources``; return how many were copied. The next run finds them cached."""
     target = paths.outputs_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    with runner._run_lock(target):
+        return _share_cache(tasks, sources, target, log)
+
+
+def _share_cache(tasks: Sequence[runner.Task], sources: Sequence[Path], target: Path,
+                 log: Callable[[str], None]) -> int:
     memo = runner.HashMemo(target / ".cache" / "hashes.json")
     library = runner.library_fingerprint()
     copied = 0
@@ -153,6 +162,22 @@ def share_cache(tasks: Sequence[runner.Task], sources: Sequence[Path], log: Call
     return copied
 
 
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def share_from_variants(clusters: Sequence[str] | None, notebooks: Sequence[str] | None, overrides: Sequence[str],
+                        log: Callable[[str], None] = _stderr) -> int:
+    """Before a plain run: take from ``outputs/variants/*/`` every per-cluster report whose cache key matches
+    (a value tried with ``--vary`` and then set in the cluster file does not run again); return how many."""
+    root = paths.outputs_dir() / VARIANTS_FOLDER
+    sources = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    per_cluster = [s for s in (notebooks or runner.discover_notebooks()) if s not in runner.COLLECTION_NOTEBOOKS]
+    if not sources or not per_cluster:
+        return 0
+    return share_cache(runner.build_matrix(clusters, per_cluster, overrides), sources, log)
+
+
 @dataclasses.dataclass
 class VariationRun:
     """The runs of one ``--vary``: the variants in order, with each one's outputs folder and summary."""
@@ -176,7 +201,7 @@ def run_variation(vary: str, clusters: Sequence[str] | None = None, notebooks: S
     ``overrides`` (``key=value``) apply to every variant; the varied key may not be among them.
     ``run_options`` go to :func:`agrocluster.runner.run` (jobs, scheduler, force, show_code, progress).
     """
-    log = log or (lambda line: print(line, file=sys.stderr))
+    log = log or _stderr
     variants = parse_vary(vary)
     key = variants[0].key
     clashing = [o for o in overrides if o.partition("=")[0].strip() == key]
@@ -270,7 +295,7 @@ def spec_curve_svg(labels: Sequence[str], values: Sequence[float | None], ses: S
     highs = [v + Z95 * s if s is not None else v for v, s, _ in points]
     lo, hi = min(lows), max(highs)
     span = (hi - lo) or 1.0
-    top, bottom, pad = 6, height - 22, 18
+    top, bottom, pad = 6, height - 22, 40
     y = lambda v: bottom - (v - lo) / span * (bottom - top)
     step = (width - 2 * pad) / max(len(points) - 1, 1)
     marks = []
@@ -281,6 +306,8 @@ def spec_curve_svg(labels: Sequence[str], values: Sequence[float | None], ses: S
             marks.append(f'<line x1="{x:.1f}" y1="{y(low):.1f}" x2="{x:.1f}" y2="{y(high):.1f}" stroke="#888"/>')
         marks.append(f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="3.5" fill="#1f5f8b"><title>{tip}</title></circle>')
         marks.append(f'<text x="{x:.1f}" y="{height - 6}" font-size="9" text-anchor="middle">{esc(label[:12])}</text>')
+    marks.append(f'<text x="1" y="{top + 7}" font-size="8" fill="#666">{esc(f"{hi:.4g}")}</text>')
+    marks.append(f'<text x="1" y="{bottom}" font-size="8" fill="#666">{esc(f"{lo:.4g}")}</text>')
     if lo < 0 < hi:
         marks.insert(0, f'<line x1="0" y1="{y(0):.1f}" x2="{width}" y2="{y(0):.1f}" stroke="#c33" '
                         'stroke-dasharray="3,3"/>')
