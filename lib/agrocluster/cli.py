@@ -244,8 +244,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.vary:
         from . import variants
 
-        for vary in args.vary:  # each variation's values are checked before anything runs
-            variants.parse_vary(vary)
+        for vary in args.vary:  # every variation is checked before anything runs
+            variants.check_variation(vary, args.cluster or None, args.notebook or None, args.param)
         for vary in args.vary:
             outcome = variants.run_variation(vary, args.cluster or None, args.notebook or None, args.param, **options)
             for variant, folder, summary in zip(outcome.variants, outcome.folders, outcome.summaries, strict=True):

@@ -193,6 +193,19 @@ class VariationRun:
         return [r for s in self.summaries for r in s.failed]
 
 
+def check_variation(vary: str, clusters: Sequence[str] | None = None, notebooks: Sequence[str] | None = None,
+                    overrides: Sequence[str] = ()) -> list[Variant]:
+    """The variants of ``vary``, each one's task matrix and parameters checked (ParamsError) before any runs."""
+    variants = parse_vary(vary)
+    key = variants[0].key
+    clashing = [o for o in overrides if o.partition("=")[0].strip() == key]
+    if clashing:
+        raise ParamsError(f"--vary {vary!r} and -p {clashing[0]!r} set the same key; drop one")
+    for variant in variants:
+        runner.build_matrix(clusters, notebooks, [*overrides, variant.override])
+    return variants
+
+
 def run_variation(vary: str, clusters: Sequence[str] | None = None, notebooks: Sequence[str] | None = None,
                   overrides: Sequence[str] = (), *, log: Callable[[str], None] | None = None,
                   **run_options: Any) -> VariationRun:
@@ -202,13 +215,8 @@ def run_variation(vary: str, clusters: Sequence[str] | None = None, notebooks: S
     ``run_options`` go to :func:`agrocluster.runner.run` (jobs, scheduler, force, show_code, progress).
     """
     log = log or _stderr
-    variants = parse_vary(vary)
+    variants = check_variation(vary, clusters, notebooks, overrides)
     key = variants[0].key
-    clashing = [o for o in overrides if o.partition("=")[0].strip() == key]
-    if clashing:
-        raise ParamsError(f"--vary {vary!r} and -p {clashing[0]!r} set the same key; drop one")
-    for variant in variants:  # every variant's parameters are checked before any task runs
-        runner.build_matrix(clusters, notebooks, [*overrides, variant.override])
     main = paths.outputs_dir()
     root = main / VARIANTS_FOLDER
     folders = [root / v.name for v in variants]
@@ -222,8 +230,8 @@ def run_variation(vary: str, clusters: Sequence[str] | None = None, notebooks: S
             share_cache(tasks, [main, *[f for f in folders if f != folder]], log)
             summaries.append(runner.run(clusters, notebooks, [*overrides, variant.override], log=log, **run_options))
     outcome = VariationRun(key, variants, folders, summaries)
-    outcome.page = write_variation_page(main, outcome, clusters=clusters, notebooks=notebooks, overrides=overrides)
-    with outputs_at(main):
+    with outputs_at(main), runner._run_lock(main):  # no other run rewrites the main site meanwhile
+        outcome.page = write_variation_page(main, outcome, clusters=clusters, notebooks=notebooks, overrides=overrides)
         runner.build_site()
     return outcome
 
