@@ -13,7 +13,6 @@ import math
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -268,6 +267,23 @@ def _set_n_firms(project: Path, n: int) -> None:
     path.write_text(re.sub(r"\nsynthetic:[^\n]*\n", lambda m: f"{m.group(0)}  n_firms: {n}\n", text, count=1))
 
 
+def _workflow_steps(project: Path) -> subprocess.CompletedProcess:
+    """Run the workflow's shell steps from "Keep the previous outputs" to "Job summary" in ``project``, as
+    GitHub runs them (bash -eo pipefail), the selection given as the workflow inputs would give it."""
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["run"]["steps"]
+    names = [s.get("name") for s in steps]
+    chosen = steps[names.index("Keep the previous outputs for the diff"):names.index("Job summary") + 1]
+    script = "\n".join(s["run"] for s in chosen if "run" in s and "inputs.vary" not in str(s.get("if", "")))
+    env = {**os.environ, "CLUSTERS": "chile_wine", "NOTEBOOKS": "00_cluster_overview", "PARAMS": "",
+           "GITHUB_STEP_SUMMARY": str(project / "step-summary.md"),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # the venv's agrocluster
+    (project / "step-summary.md").write_text("")
+    completed = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=project,
+                               env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed
+
+
 @pytest.mark.slow
 def test_recipe_two_runs_with_a_changed_parameter_diff_and_variant_page(project):
     """``synthetic.n_firms`` sizes the synthetic microdata: it moves the count of establishments and not the
@@ -289,26 +305,28 @@ def test_recipe_two_runs_with_a_changed_parameter_diff_and_variant_page(project)
     assert 'href="synthetic.n_firms=1500/chile_wine/00_cluster_overview.html"' in page
     assert 'href="variants/synthetic.n_firms.html"' in (out / "index.html").read_text()
 
-    # The recipe: change the parameter in the cluster file, run with the reports, keep the outputs, run again.
+    # The recipe, as the workflow's own shell steps: change the parameter in the cluster file, run the steps
+    # (keep the previous outputs, run with the reports, diff, job summary), change it again, run them again.
     _set_n_firms(project, 1000)
-    first = _cli(project, "run", *select, "--report", "r1.json", "--junit", "r1.xml", "--summary", "r1.md")
+    first = _workflow_steps(project)
     assert "[shared] chile_wine/00_cluster_overview" in first.stderr  # the variant's report, same cache key
-    task = json.loads((project / "r1.json").read_text())["tasks"][0]
+    task = json.loads((project / "run-report.json").read_text())["tasks"][0]
     assert task["status"] == "cached" and task["cached"] is True
     assert all((out / p).is_file() for p in [task["outputs"]["html"], *task["outputs"]["tables"]])
-    shutil.copytree(out, project / "previous-outputs")
+    assert "nothing to compare" in (project / "diff.md").read_text()  # no previous run yet
     _set_n_firms(project, 1500)
-    _cli(project, "run", *select, "--report", "r2.json", "--junit", "r2.xml", "--summary", "r2.md")
+    second = _workflow_steps(project)
 
-    compared = _cli(project, "diff", "previous-outputs", "outputs", "--csv", "diff.csv", "--markdown", "diff.md",
-                    "--fail-on-change", expect=1)
     rows = list(csv.DictReader((project / "diff.csv").open()))
     headline_rows = {r["key"]: r for r in rows if r["kind"] == "headline"}
-    assert {k for k, r in headline_rows.items() if r["flags"]} == {"establishments"}, compared.stdout
+    assert {k for k, r in headline_rows.items() if r["flags"]} == {"establishments"}, second.stdout
     assert {"production_kt", "exports_kt"} <= set(headline_rows)
     assert float(headline_rows["establishments"]["old"]) < float(headline_rows["establishments"]["new"])
     params = {(r["key"], r["old"], r["new"]) for r in rows if r["kind"] == "param"}
     assert params == {("synthetic.n_firms", "1000", "1500")}
-    assert "establishments" in (project / "diff.md").read_text()
-    junit = ET.parse(project / "r2.xml").getroot()
+    summary = (project / "step-summary.md").read_text()
+    assert "## agrocluster run: all passed" in summary and "| chile_wine/00_cluster_overview | establishments |" in summary
+    _cli(project, "diff", "previous-outputs", "outputs", "--fail-on-change", expect=1)
+    _cli(project, "diff", "previous-outputs", "outputs", "--fail-on-change", "--rtol", "1", expect=0)
+    junit = ET.parse(project / "run-junit.xml").getroot()
     assert junit.get("failures") == "0" and junit.find("testsuite/testcase").get("name") == "00_cluster_overview"
