@@ -160,6 +160,9 @@ def test_diff_hand_cases(tmp_path):
     text = md.read_text()
     assert "| chile_wine/01_cluster_mapping | rta_effect |" in text and "`concentration.eg_simulations`" in text
     assert "cluster_lq |" not in text  # unchanged headlines are only in --all
+    folded = diff.RunDiff(old, new, [], [diff.ProvenanceChange(f"c{i}", "00_x", "code", "commit", "a", "b")
+                                         for i in range(6)] + [diff.ProvenanceChange("c0", "00_x", "param", "seed", 1, 2)])
+    assert folded.provenance_groups() == [("6 reports", "code", "commit", "a", "b"), ("c0/00_x", "param", "seed", "1", "2")]
 
 
 def test_diff_refuses_a_folder_the_runner_did_not_write(tmp_path, capsys):

@@ -123,6 +123,15 @@ class RunDiff:
                    "se_old", "se_new", "difference_se", "flags"]
         return pd.DataFrame(rows, columns=columns)
 
+    def provenance_groups(self, listed: int = 4) -> list[tuple[str, str, str, str, str]]:
+        """The provenance differences with the same kind, key, old and new value folded into one row:
+        (tasks, kind, key, old, new); more than ``listed`` tasks are counted, not named."""
+        groups: dict[tuple[str, str, str, str], list[str]] = {}
+        for p in self.provenance:
+            groups.setdefault((p.kind, p.key, p.shown(p.old), p.shown(p.new)), []).append(f"{p.cluster}/{p.notebook}")
+        return [(", ".join(tasks) if len(tasks) <= listed else f"{len(tasks)} reports", *group)
+                for group, tasks in groups.items()]
+
     def _rows(self, everything: bool) -> list[list[str]]:
         shown = self.headlines if everything else self.flagged
         return [[f"{h.cluster}/{h.notebook}", h.key, h.origin, h.formatted(h.old), h.formatted(h.new),
@@ -146,8 +155,7 @@ class RunDiff:
             lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
         if self.provenance:
             lines += ["", "what differs in the reports' provenance:"]
-            lines += [f"  {p.cluster}/{p.notebook}  {p.kind} {p.key}: {p.shown(p.old)} → {p.shown(p.new)}"
-                      for p in self.provenance]
+            lines += [f"  {tasks}  {kind} {key}: {old} → {new}" for tasks, kind, key, old, new in self.provenance_groups()]
         return "\n".join(lines)
 
     def markdown(self, everything: bool = False) -> str:
@@ -166,8 +174,8 @@ class RunDiff:
         if self.provenance:
             lines += ["", "### What differs in the reports' provenance", "", "| Task | Kind | Key | Old | New |",
                       "|---|---|---|---|---|"]
-            lines += [f"| {p.cluster}/{p.notebook} | {p.kind} | `{cell(p.key)}` | {cell(p.shown(p.old))} | "
-                      f"{cell(p.shown(p.new))} |" for p in self.provenance]
+            lines += [f"| {cell(tasks)} | {kind} | `{cell(key)}` | {cell(old)} | {cell(new)} |"
+                      for tasks, kind, key, old, new in self.provenance_groups()]
         lines += ["", ("Differences in SEs: the change over the root mean square of the two runs' standard "
                        "errors (a scale, not a test). Numbers marked synthetic illustrate the methods; they are "
                        "not findings.")]
