@@ -264,7 +264,12 @@ def _run(args: argparse.Namespace) -> int:
         records.append(ci_report.RunRecord(summary, paths.outputs_dir()))
     if args.report or args.junit or args.summary:
         report = ci_report.build_report(records, overrides=args.param, vary=args.vary)
-        for path in ci_report.write(report, json_path=args.report, junit_path=args.junit, markdown_path=args.summary):
+        try:
+            written = ci_report.write(report, json_path=args.report, junit_path=args.junit, markdown_path=args.summary)
+        except OSError as exc:
+            print(f"error: cannot write the run report: {exc}", file=sys.stderr)
+            return 1
+        for path in written:
             print(f"report: {path}")
     return 1 if any(r.summary.failed for r in records) else 0
 
@@ -278,12 +283,15 @@ def _diff(args: argparse.Namespace) -> int:
     options = {k: v for k, v in (("rtol", args.rtol), ("atol", args.atol)) if v is not None}
     result = diff.compare(args.old, args.new, **options)
     print(result.table(everything=args.all))
-    if args.markdown:
-        atomic_write_text(Path(args.markdown), result.markdown(everything=args.all))
-        print(f"markdown: {args.markdown}")
-    if args.csv:
-        atomic_write_text(Path(args.csv), result.frame().to_csv(index=False))
-        print(f"csv: {args.csv}")
+    for path, text in ((args.markdown, lambda: result.markdown(everything=args.all)),
+                       (args.csv, lambda: result.frame().to_csv(index=False))):
+        if path:
+            try:
+                atomic_write_text(Path(path), text())
+            except OSError as exc:
+                print(f"error: cannot write {path}: {exc}", file=sys.stderr)
+                return 1
+            print(f"written: {path}")
     return 1 if args.fail_on_change and result.flagged else 0
 
 
