@@ -325,9 +325,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "site" and args.single_file:
             return _single_file(args.single_file, args.output)
         if args.command == "site":
-            from . import runner
-
-            from . import paths
+            from . import paths, runner
 
             index = runner.build_site()
             if index is None:
