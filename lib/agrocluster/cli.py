@@ -256,7 +256,8 @@ def _run(args: argparse.Namespace) -> int:
     else:
         from .variants import share_from_variants
 
-        share_from_variants(args.cluster or None, args.notebook or None, args.param)
+        if not args.force:
+            share_from_variants(args.cluster or None, args.notebook or None, args.param)
         summary = runner.run(args.cluster or None, args.notebook or None, args.param, **options)
         print(summary.table())
         if summary.index:

@@ -188,10 +188,6 @@ class VariationRun:
     summaries: list[Any]
     page: Path | None = None
 
-    @property
-    def failed(self) -> list[Any]:
-        return [r for s in self.summaries for r in s.failed]
-
 
 def check_variation(vary: str, clusters: Sequence[str] | None = None, notebooks: Sequence[str] | None = None,
                     overrides: Sequence[str] = ()) -> list[Variant]:
@@ -227,7 +223,8 @@ def run_variation(vary: str, clusters: Sequence[str] | None = None, notebooks: S
         folder.mkdir(parents=True, exist_ok=True)
         with outputs_at(folder):
             tasks = runner.build_matrix(clusters, per_cluster, [*overrides, variant.override]) if per_cluster else []
-            share_cache(tasks, [main, *[f for f in folders if f != folder]], log)
+            if not run_options.get("force"):  # --force reruns every task, shared or not
+                share_cache(tasks, [main, *[f for f in folders if f != folder]], log)
             summaries.append(runner.run(clusters, notebooks, [*overrides, variant.override], log=log, **run_options))
     outcome = VariationRun(key, variants, folders, summaries)
     with outputs_at(main), runner._run_lock(main):  # no other run rewrites the main site meanwhile
