@@ -276,7 +276,8 @@ class Recorder:
         """Show one workbook step (:class:`agrocluster.sections.Section`) and record what it carries.
 
         Records its notes and excluded rows; when computed, numbers and saves its table as ``name`` with
-        ``caption`` (marked real or synthetic from ``section.inputs``) and shows it with its reading below;
+        ``caption`` (marked real or synthetic from ``section.inputs``) and shows it with its reading and the
+        measured coverage of its intervals (``section.coverage``) below;
         when not computed, shows "Not computed: needs …" and records that as a note. Returns the display
         object.
         """
@@ -294,6 +295,7 @@ class Recorder:
             blocks.append(self.table(name, section.table, caption, index=index, inputs=section.inputs or None))
         if section.reading:
             blocks.append(tables.HTMLBlock(f'<p class="ac-reading">{html.escape(section.reading)}</p>'))
+        blocks += [tables.HTMLBlock(f'<p class="ac-note">{html.escape(text)}</p>') for text in section.coverage]
         return tables.HTMLBlock("".join(block.markup for block in blocks))
 
     # -- the stamp ---------------------------------------------------------------------------------------
