@@ -183,8 +183,9 @@ class Recorder:
         self.excluded.append(ExcludedEntry(table=table, reason=reason, rows=int(rows)))
 
     def note(self, text: str) -> None:
-        """A caveat the site shows beside the headline numbers."""
-        self.notes.append(text)
+        """A caveat the site shows beside the headline numbers (once, however many steps give it)."""
+        if text not in self.notes:
+            self.notes.append(text)
 
     def origin(self, inputs: Iterable[str] | None = None) -> tuple[str, str]:
         """Whether a table or figure resting on ``inputs`` (data tables) is real or synthetic, and the mark

@@ -27,12 +27,13 @@ _LQ_SMALL = coverage.ESTABLISHMENTS_ENOUGH
 _PRE = coverage.PRETREND_SUP_T
 _DID = ("did-staggered", "did-small-cohorts")
 
-#: Method key → rows ``(check, method)`` of the coverage study. The first row is the design the method is meant
-#: for; the others show where it breaks (or holds).
+#: Method key → rows ``(check, method)`` of the coverage study. The first row is the design the reports' data
+#: resemble (plants of unequal size for the LQ, 200-unit cohorts for the DiD); the others show where the method
+#: breaks (or holds).
 METHODS: dict[str, tuple[tuple[str, str], ...]] = {
     "lq-establishments": (("lq-lumpy", "establishments"), ("lq-lumpy", _LQ_SMALL), ("lq-independent", "establishments")),
-    "lq-poisson": (("lq-independent", "poisson"), ("lq-lumpy", "poisson")),
-    "lq-bootstrap": (("lq-independent", "bootstrap"), ("lq-lumpy", "bootstrap")),
+    "lq-poisson": (("lq-lumpy", "poisson"), ("lq-independent", "poisson")),
+    "lq-bootstrap": (("lq-lumpy", "bootstrap"), ("lq-independent", "bootstrap")),
     "eg-dartboard": (("eg-dartboard", "dartboard p-value"), ("eg-generator", "dartboard p-value")),
     "agglomeration-crv1": (("agglomeration-40-regions", "CRV1 by region"),
                            ("agglomeration-12-regions", "CRV1 t-test, 12 clusters")),
@@ -65,7 +66,8 @@ class CoverageNote:
     text : str
         The sentence a report prints beside the interval.
     miss : bool
-        True when a row is outside the 93–97% band (3–7% size) or was not measured.
+        True when the first row (the design the reports' data resemble) is outside the 93–97% band (3–7% size),
+        or a row was not measured. The other rows' misses are said in ``text`` only.
     """
 
     key: str
@@ -129,7 +131,7 @@ def coverage_note(method_key: str, study_file: str | Path | None = None) -> Cove
     parts = [_row_text(row) for _, row in rows.iterrows()]
     if absent:
         parts.append(f"not measured for {'; '.join(absent)} ({rerun})")
-    miss = bool(absent) or bool((rows["verdict"] != "within").any())
+    miss = bool(absent) or rows["verdict"].iloc[0] != "within"
     dates = sorted(set(rows["date"].dropna().astype(str).str[:10]))
     text = (f"Coverage study (validation report; run {', '.join(dates) or 'never'}): " + "; ".join(parts) + ".")
     return CoverageNote(method_key, rows, text, miss)
@@ -138,8 +140,9 @@ def coverage_note(method_key: str, study_file: str | Path | None = None) -> Cove
 def annotate(section, *method_keys: str, label: Mapping[str, str] | None = None):
     """Put the coverage notes of ``method_keys`` on a workbook step and return it.
 
-    Each note goes to ``section.coverage`` (shown under the step's table); a note whose method misses also goes
-    to ``section.notes`` (the report's caveats). ``label`` may name what a key's interval is in this report
+    Each note goes to ``section.coverage`` (shown under the step's table); a note whose method misses in the
+    design the reports' data resemble (:attr:`CoverageNote.miss`) also goes to ``section.notes`` (the report's
+    caveats). ``label`` may name what a key's interval is in this report
     (e.g. ``{"tfp-acf": "ACF"}``); the note then starts with it.
     """
     for key in method_keys:
