@@ -430,7 +430,11 @@ register(Check("did-small-cohorts", "as above with 4 treated units in each of th
                                        "its covariance of the pre-period ATTs is estimated from 4 units a cohort; "
                                        "the reports read the sup-t test instead",
                 "ATT(g,t) pointwise": "4 units a cohort: the influence-function variance is estimated from 4 "
-                                      "units, so normal intervals are too narrow"},
+                                      "units, so normal intervals are too narrow",
+                PRETREND_SUP_T: "conservative by construction: each cell is referred to Student's t with "
+                                "min(n_g, n_c) − 1 = 3 df (Hsu 1938), which keeps the size at most 5% whatever the "
+                                "variance ratio; a rejection means what it says, but with 4 units a cohort the test "
+                                "has little power, so not rejecting is weak evidence of parallel trends"},
                size_methods=_PRETESTS))
 
 
