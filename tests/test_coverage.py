@@ -192,3 +192,19 @@ def test_readme_coverage_table_is_generated_from_the_shipped_file():
     root = Path(__file__).resolve().parents[1]
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert coverage.write_readme(root / "README.md", root / "data" / "validation" / "coverage.csv") == readme
+
+
+def test_a_study_written_into_data_does_not_make_the_code_dirty(project, tmp_path):
+    """--only rewrites data/validation/coverage.csv after each check; the next check's code is still clean."""
+    import subprocess
+
+    git = ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (project / "data" / "validation").mkdir(parents=True, exist_ok=True)
+    (project / "data" / "validation" / "coverage.csv").write_text("old\n", encoding="utf-8")
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    (project / "data" / "validation" / "coverage.csv").write_text("new\n", encoding="utf-8")
+    assert coverage.study_code_version()["dirty"] is False
+    (project / "pyproject.toml").write_text("# changed\n", encoding="utf-8")
+    assert coverage.study_code_version()["dirty"] is True

@@ -602,6 +602,23 @@ class CoverageStudy:
         return out.rename(columns={"nominal": "nominal %", "coverage": "coverage or size %", "mc_se": "MC SE %"})
 
 
+def study_code_version() -> dict:
+    """:func:`agrocluster.record.code_version`, with ``dirty`` counting changes to code only: a study written into
+    ``data/`` (as ``--only`` does after each check) does not make the code that produced the next check dirty."""
+    import subprocess
+
+    from agrocluster import paths
+    from agrocluster.record import code_version
+
+    info = code_version()
+    if info.get("dirty"):
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)data"],
+                                cwd=paths.project_root(), capture_output=True, text=True, timeout=10, check=False)
+        if status.returncode == 0:
+            info["dirty"] = bool(status.stdout.strip())
+    return info
+
+
 def run_study(worlds: int = DEFAULT_WORLDS, seed: int = DEFAULT_SEED, checks: Sequence[str] | None = None,
               jobs: int = 1) -> CoverageStudy:
     """Run every check (or ``checks``) over ``worlds`` simulated worlds.
@@ -617,9 +634,7 @@ def run_study(worlds: int = DEFAULT_WORLDS, seed: int = DEFAULT_SEED, checks: Se
     jobs : int
         Worker processes (``multiprocessing``, one BLAS thread each); 1 runs in this process.
     """
-    from agrocluster.record import code_version
-
-    started_at = {"code_version": code_version(),
+    started_at = {"code_version": study_code_version(),
                   "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     keys = list(checks) if checks is not None else list(CHECKS)
     unknown = [k for k in keys if k not in CHECKS]
