@@ -11,7 +11,10 @@ new LQ interval is one entry. Every world is seeded by ``(seed, check key, world
 reproducible and any world can be rerun alone.
 
 Run the full study with ``python -m agrocluster.validation.coverage`` (writes
-``data/validation/coverage.csv`` with its provenance); :func:`run_study` is the library call.
+``data/validation/coverage.csv`` with its provenance); ``--only KEY[,KEY]`` reruns some checks and merges their rows
+into the file, each row keeping its own provenance (seed, code version, date); ``--readme README.md`` regenerates
+the README's table from the file. :func:`run_study` is the library call; :mod:`agrocluster.validation.notes` reads
+the file for the notes the reports print beside each interval.
 """
 
 from __future__ import annotations
