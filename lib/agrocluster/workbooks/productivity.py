@@ -446,7 +446,10 @@ def spillovers(prepared: ProductivityData, sample: ProgrammeSample, bands_km: li
                f"{truth['spillover_band_km']:g} km of a participant, from its entry." if truth else "")
     table = spill.table()[["band", "att", "se", "ci_lower", "ci_upper", "mde", "pretrend_pvalue", "credible",
                            "n_exposed", "n_unexposed", "twfe_coef", "twfe_se"]]
-    return Section(title="Spillovers", result=spill, table=table, reading=reading, excluded=excluded)
+    # each band's ATT is a simple ATT of a staggered DiD whose cohorts start at the earliest nearby entry
+    keys = {"did-simple": "Spillover ATT by band (staggered DiD)", "did-pretrend": "Pre-trend test by band (sup-t)"}
+    return annotate(Section(title="Spillovers", result=spill, table=table, reading=reading, excluded=excluded),
+                    *keys, label=keys)
 
 
 def _finite(x: Any) -> float | None:
