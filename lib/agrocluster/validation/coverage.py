@@ -793,10 +793,12 @@ README_END = "<!-- end of coverage table -->"
 
 
 def runs_sentence(table: pd.DataFrame) -> str:
-    """Which run produced which rows, from the rows' provenance: "<checks>: run <date> (commit …, seed …); …"."""
-    runs = table.groupby(["date", "code_version", "seed"], sort=True)["check"].unique()
-    return "; ".join(f"{', '.join(checks)}: run {date} (commit {str(version)[:10]}, seed {seed})"
-                     for (date, version, seed), checks in runs.items())
+    """Which run produced which rows, from the rows' provenance: "<checks>: run from <first date> (commit …, seed
+    …); …", one part per code version and seed (each row's own date is in the file)."""
+    runs = (table.assign(date=table["date"].astype(str)).groupby(["code_version", "seed"], sort=False)
+            .agg(checks=("check", "unique"), date=("date", "min")).sort_values("date"))
+    return "; ".join(f"{', '.join(row.checks)}: run from {row.date} (commit {str(version)[:10]}, seed {seed})"
+                     for (version, seed), row in runs.iterrows())
 
 
 def readme_block(table: pd.DataFrame, meta: Mapping) -> str:
