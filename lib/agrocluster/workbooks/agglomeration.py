@@ -314,7 +314,8 @@ def distance_decay(prepared: AgglomerationData, productivity: Specifications, me
                                                             "them are unknown)")
     decay = ag.distance_decay(productivity.frame, "productivity", measured.bands, prefix="loc_emp_lag1",
                               urbanisation=measured.urbanisation, fe=("firm_id", "sector^year"), **productivity.options)
-    return Section(title="Distance decay", result=decay, table=decay.table().drop(columns=["column"]))
+    return annotate(Section(title="Distance decay", result=decay, table=decay.table().drop(columns=["column"])),
+                    *coverage_keys(productivity.options))
 
 
 def core_move(productivity: Specifications, cluster_sector: str, core_regions: list[str]) -> Section:
