@@ -34,6 +34,7 @@ import signal
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -840,7 +841,9 @@ KERNEL_FAULTS = [  # (id, probe, names in the failure record)
 
 @pytest.mark.parametrize(("probe", "names"), [f[1:] for f in KERNEL_FAULTS], ids=[f[0] for f in KERNEL_FAULTS])
 def test_a_failing_notebook_fails_its_task_and_keeps_the_last_good_report(fresh, capsys, probe, names):
-    extra = ("--cluster", "kenya_tea", "--jobs", "2") if probe == "raise" else ()  # a second task completes
+    junit = fresh.root.parent / "run-junit.xml"
+    extra = ("--cluster", "kenya_tea", "--jobs", "2", "--junit", str(junit)) if probe == "raise" else ()  # a
+    # second task completes, and the JUnit report of the run names the cell's error
     code, printed = _invoke([*RUN, "--force", "-p", f"synthetic.probe={probe}", "-p",
                              f"synthetic.fault_cluster={CLUSTER}", *extra], capsys)
     assert code == 1, printed
@@ -857,6 +860,9 @@ def test_a_failing_notebook_fails_its_task_and_keeps_the_last_good_report(fresh,
         assert f"[ok] kenya_tea/{PROBE}" in printed, printed
         executed = (other / f"{PROBE}.ipynb").read_text(encoding="utf-8")
         assert "THREADS 1 1 1" in executed  # a pool worker's kernel: one thread, whatever --jobs
+        failure = ET.parse(junit).find(".//testcase[@classname='chile_wine']/failure")
+        assert failure.get("type") == "ValueError" and "planted failure" in failure.get("message")
+        junit.unlink()
         shutil.rmtree(other)
 
 

@@ -296,7 +296,9 @@ def test_gravity_by_product_on_a_duplicated_demo_product(demo, params):
     pooled = workbook.gravity(cluster_flows, data, two.exports.gravity_formula, fe_by_product=True)
     assert pooled.result.data["exp_year"].str.endswith(("_2204", "_2205")).all()
     by_product = workbook.gravity_by_product(pooled, cluster_flows, two.exports.gravity_formula)
-    assert by_product.computed and not by_product.notes
+    # no product failed: the only caveat is the PPML interval's measured coverage (a miss in the study)
+    assert by_product.computed and set(by_product.notes) <= set(by_product.coverage)
+    assert "[PPML, heteroskedasticity-robust]" in by_product.coverage[0]
     rta = by_product.table[by_product.table["term"] == "rta"].set_index("product")["estimate"]
     assert rta["2204"] == pytest.approx(rta["2205"], rel=1e-6)
     assert rta["2204"] == pytest.approx(pooled.result.rta, rel=1e-6)

@@ -183,8 +183,9 @@ class Recorder:
         self.excluded.append(ExcludedEntry(table=table, reason=reason, rows=int(rows)))
 
     def note(self, text: str) -> None:
-        """A caveat the site shows beside the headline numbers."""
-        self.notes.append(text)
+        """A caveat the site shows beside the headline numbers (once, however many steps give it)."""
+        if text not in self.notes:
+            self.notes.append(text)
 
     def origin(self, inputs: Iterable[str] | None = None) -> tuple[str, str]:
         """Whether a table or figure resting on ``inputs`` (data tables) is real or synthetic, and the mark
@@ -276,7 +277,8 @@ class Recorder:
         """Show one workbook step (:class:`agrocluster.sections.Section`) and record what it carries.
 
         Records its notes and excluded rows; when computed, numbers and saves its table as ``name`` with
-        ``caption`` (marked real or synthetic from ``section.inputs``) and shows it with its reading below;
+        ``caption`` (marked real or synthetic from ``section.inputs``) and shows it with its reading and the
+        measured coverage of its intervals (``section.coverage``) below;
         when not computed, shows "Not computed: needs …" and records that as a note. Returns the display
         object.
         """
@@ -294,6 +296,7 @@ class Recorder:
             blocks.append(self.table(name, section.table, caption, index=index, inputs=section.inputs or None))
         if section.reading:
             blocks.append(tables.HTMLBlock(f'<p class="ac-reading">{html.escape(section.reading)}</p>'))
+        blocks += [tables.HTMLBlock(f'<p class="ac-note">{html.escape(text)}</p>') for text in section.coverage]
         return tables.HTMLBlock("".join(block.markup for block in blocks))
 
     # -- the stamp ---------------------------------------------------------------------------------------

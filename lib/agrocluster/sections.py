@@ -53,6 +53,9 @@ class Section:
         Why the step was not computed ("needs coordinates of the establishments").
     notes : list of str
         Caveats the site shows beside the headline numbers.
+    coverage : list of str
+        The measured coverage of the step's intervals (:func:`agrocluster.validation.notes.annotate`), shown
+        under its table.
     excluded : DataFrame
         Rows left out by a documented rule: columns ``table, reason, rows``.
     inputs : tuple of str
@@ -68,6 +71,7 @@ class Section:
     reading: str = ""
     reason: str = ""
     notes: list[str] = field(default_factory=list)
+    coverage: list[str] = field(default_factory=list)
     excluded: pd.DataFrame = field(default_factory=excluded_frame)
     inputs: tuple[str, ...] = ()
 

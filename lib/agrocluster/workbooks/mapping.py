@@ -23,6 +23,7 @@ import pandas as pd
 from agrocluster import concentration as conc
 from agrocluster.concentration import mapping as cmap
 from agrocluster.sections import Section
+from agrocluster.validation.notes import annotate
 from agrocluster.workbooks.common import Headline, excluded_from
 
 __all__ = [
@@ -224,8 +225,9 @@ def lq_cluster_sector(lqs: Section, data: Any, params: Any) -> Section:
     reading = lq_reading(top, table, year, bool(res.interval))
     if synthetic:
         reading += " lq_expected and planted_core: the synthetic generator's truth."
-    return Section(title=f"LQ of sector {sector}", result=LQCluster(table, top, heads), table=table, reading=reading,
-                   inputs=_REGIONS)
+    section = Section(title=f"LQ of sector {sector}", result=LQCluster(table, top, heads), table=table,
+                      reading=reading, inputs=_REGIONS)
+    return annotate(section, f"lq-{res.interval}") if res.interval else section
 
 
 def concentration_indices(regional: pd.DataFrame, params: Any) -> Section:
@@ -308,8 +310,9 @@ def ellison_glaeser(sites: Section, params: Any) -> Section:
                    "probabilities drawn, attenuated by (1 − w)² for a sector with employment share w" if planted
                    else "") + ".")
     shown = table.drop(columns=["employment", "gamma_given_draw"], errors="ignore")
-    return Section(title=title, result=EGResult(table, row, simulate, tuple(heads)), table=shown, reading=reading,
-                   notes=notes, inputs=_SITES)
+    section = Section(title=title, result=EGResult(table, row, simulate, tuple(heads)), table=shown,
+                      reading=reading, notes=notes, inputs=_SITES)
+    return annotate(section, "eg-dartboard") if simulate else section
 
 
 def coagglomeration(sites: Section, params: Any) -> Section:
@@ -460,8 +463,11 @@ def cluster_strength(regional: pd.DataFrame, lqs: Section, params: Any) -> Secti
     table = table.round({"employment": 0}).astype({"employment": "int64", "establishments": "int64"})
     strong = int(bool(table.loc[table["core"], "strong"].any()))
     heads = (Headline("strong_cluster", strong, note=f"sector {sector}, {res.year}"),)
-    return Section(title="Cluster strength", result=Strength(table, heads), table=table,
-                   reading=strength_reading(table), inputs=_REGIONS)
+    section = Section(title="Cluster strength", result=Strength(table, heads), table=table,
+                      reading=strength_reading(table), inputs=_REGIONS)
+    # the flag's probability comes from the LQ interval's design: its coverage is that design's
+    key = "lq-establishments" if resample == "establishments" else "lq-bootstrap"
+    return annotate(section, key, label={key: "The strength probabilities resample as this LQ interval does"})
 
 
 # ----------------------------------------------------------------------------------------------- shift-share

@@ -13,6 +13,7 @@ from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.exports import bilateral, gravity_model, shares
 from agrocluster.figures import exports as export_figures
 from agrocluster.sections import Section
+from agrocluster.validation.notes import annotate
 from agrocluster.workbooks.exports._common import excluded_rows
 
 STRESS_COLUMNS = frozenset({"labour", "output", "exports"})
@@ -217,7 +218,7 @@ def gravity(flows: Section, data: Any, formula: str, fe_by_product: bool = True)
     else:
         notes.append("The gravity formula has no 'rta' term: rta_effect is not recorded.")
         reading = f"{fit.nobs:,} flows, SEs {fit.vcov}."
-    return Section(
+    section = Section(
         title,
         result=step,
         table=coefficients,
@@ -225,6 +226,7 @@ def gravity(flows: Section, data: Any, formula: str, fe_by_product: bool = True)
         notes=notes,
         excluded=excluded_rows("trade_flows", fit.excluded, "gravity: "),
     )
+    return annotate(section, "ppml")
 
 
 def gravity_figure(grav: Section) -> Any:
@@ -259,7 +261,7 @@ def gravity_by_product(grav: Section, flows: Section, formula: str) -> Section:
         for s, r in zip(by_product.failed["sector"], by_product.failed["reason"], strict=True)
     ]
     table = by_product.table()[["product", "nobs", "term", "estimate", "std_error", "p_value"]]
-    return Section(title, result=by_product, table=table, notes=notes)
+    return annotate(Section(title, result=by_product, table=table, notes=notes), "ppml")
 
 
 def gravity_by_product_figure(by_product: Section, grav: Section) -> Any:
