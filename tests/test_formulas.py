@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from agrocluster.formulas import parse_formula
 
 
