@@ -71,6 +71,13 @@ class ClusterData:
     def has(self, table: str) -> bool:
         return table in self.tables
 
+    def absent_reason(self, table: str, needs: str) -> str:
+        """Why a step cannot use ``table``: the cluster's stated reason (``data.<table>.reason``, with source
+        ``none``) when it gives one, else "needs <needs>"."""
+        spec = self.params.table_source(table) if hasattr(self.params, "table_source") else None
+        reason = getattr(spec, "reason", None)
+        return reason.strip().rstrip(".") if reason else f"needs {needs}"
+
     def is_synthetic(self, table: str) -> bool:
         return table in self.info and self.info[table].source == "synthetic"
 

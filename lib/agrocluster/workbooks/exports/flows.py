@@ -41,7 +41,8 @@ def trade_flows(data: Any, params: Any) -> Section:
     """
     title = "Trade flows of the cluster's products"
     if not data.has("trade_flows"):
-        return Section.not_computed(title, needs="a trade_flows table", result=ClusterFlows())
+        return Section(title, computed=False, reason=data.absent_reason("trade_flows", "a trade_flows table"),
+                       result=ClusterFlows())
     every = data["trade_flows"]
     flows = every[every["product"].isin(params.hs_codes)]
     excluded = [("trade_flows", "product not among the cluster's HS codes", len(every) - len(flows))]
@@ -76,6 +77,12 @@ def trade_flows(data: Any, params: Any) -> Section:
     return Section(title, result=result, reading=reading, excluded=excluded)
 
 
+def _without_flows(title: str, flows: Section, result: Any = None) -> Section:
+    """A step that needs the trade flows when :func:`trade_flows` was not computed: it gives the same reason
+    (e.g. the cluster's stated reason for having no trade flows)."""
+    return Section(title, computed=False, reason=flows.reason, result=result)
+
+
 def value_rca(flows: Section, params: Any) -> Section:
     """Value-based Balassa RCA within the cluster's HS products, latest year; needs two products or more.
 
@@ -83,6 +90,8 @@ def value_rca(flows: Section, params: Any) -> Section:
     """
     title = "Value-based RCA within the cluster's products"
     r = flows.result
+    if not flows.computed:
+        return _without_flows(title, flows)
     if r.n_products < 2:
         return Section.not_computed(
             title,
@@ -108,7 +117,7 @@ def destinations(flows: Section, params: Any) -> Section:
     """
     title = "Destinations"
     if not flows.computed:
-        return Section.not_computed(title, needs="positive trade flows of the cluster's country")
+        return _without_flows(title, flows)
     structure = bilateral.destination_structure(flows.result.flows, params.country_iso3, flows.result.year)
     reading = (
         f"In {structure.year} {params.country_iso3} exported to {structure.n_markets} markets (HHI "
@@ -139,7 +148,9 @@ def growth(flows: Section, params: Any) -> Section:
     """
     title = "Growth by new, lost and continuing markets"
     r = flows.result
-    if not flows.computed or r.year <= r.first_year:
+    if not flows.computed:
+        return _without_flows(title, flows)
+    if r.year <= r.first_year:
         return Section.not_computed(title, needs="trade flows of the country in two years or more")
     try:
         decomposition = bilateral.growth_decomposition(r.flows, params.country_iso3, r.first_year, r.year)
@@ -186,9 +197,7 @@ def gravity(flows: Section, data: Any, formula: str, fe_by_product: bool = True)
     """
     title = "Gravity (PPML)"
     if not flows.computed:
-        return Section.not_computed(
-            title, needs="positive trade flows of the cluster's country", result=GravityStep()
-        )
+        return _without_flows(title, flows, GravityStep())
     prepared = gravity_model.prepare_gravity_data(flows.result.flows, product="product")
     if fe_by_product and flows.result.n_products > 1:
         prepared = prepared.assign(
@@ -306,7 +315,7 @@ def export_risk(flows: Section, premium: Section, params: Any, drop: float) -> S
     """
     title = "Export risk and stress scenario"
     if not flows.computed:
-        return Section.not_computed(title, needs="the country's trade flows", result=RiskStep())
+        return _without_flows(title, flows, RiskStep())
     iso, year = params.country_iso3, flows.result.year
     firms_table = premium.result.establishments
     usable = (
