@@ -208,6 +208,16 @@ rec.section("growth-decomposition", workbook.growth(flows, params),
             f"{flows.result.year} (thousand USD): new markets, lost markets and markets served in both.")
 
 # %% [markdown]
+# **Unit values against the cited figure.** Synthetic flows are drawn around a unit value cited in the
+# cluster's parameters (`synthetic.trade_unit_value`, with its source) and their export quantities are set
+# to FAOSTAT's year by year. The table shows both checks, with the citation below it.
+
+# %%
+rec.section("unit-values", workbook.unit_values_vs_cited(flows, data, params),
+            f"{iso}'s exports of the cluster's products in the trade flows: quantity (t), value (thousand USD), "
+            "unit value (USD/kg) against the cited one, and quantity against FAOSTAT's exports (t).")
+
+# %% [markdown]
 # ## 5. Gravity: distance, borders and trade agreements
 #
 # A structural gravity model explains every bilateral flow by the exporter's supply capacity and the
@@ -295,6 +305,7 @@ rec.figure("network", workbook.network_figure(network, params),
 # %%
 if network.computed:
     rec.headline("inside_link_share", network.result.inside_share, note=network.result.note)
+    rec.headline("member_firm_share", network.result.member_share, note=network.result.note)
 rec.section("links-by-kind", network, "Links by kind: numbers and values inside, across the boundary and "
             "outside, and the inside share of cluster members' links (by count and by value).")
 

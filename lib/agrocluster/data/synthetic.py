@@ -184,7 +184,8 @@ class SyntheticSpec:
         gravity_log_scale (15.0), gravity_dispersion (0.5), trade_lot_value (100.0), trade_unit_value (3.0:
         USD per kg, the mean unit value of every flow; a cluster file gives its cited figure),
         trade_destinations / trade_destination_shares (() / (): the cluster country's main markets and their
-        cited shares of its export quantity), trade_calibrate (True: when the tables are loaded for a cluster,
+        cited shares of its export quantity), trade_unit_value_source / trade_destinations_source ("": the
+        citation of each figure, shown beside the synthetic unit values and markets), trade_calibrate (True: when the tables are loaded for a cluster,
         the country's synthetic exports are set to FAOSTAT's export quantities year by year, see
         :func:`agrocluster.data.synthetic_trade.calibrate_to_series`).
     Firm links
@@ -279,6 +280,8 @@ class SyntheticSpec:
     trade_unit_value: float = 3.0
     trade_destinations: tuple[str, ...] = ()
     trade_destination_shares: tuple[float, ...] = ()
+    trade_unit_value_source: str = ""
+    trade_destinations_source: str = ""
     trade_calibrate: bool = True
 
     links_per_firm: float = 2.0

@@ -109,7 +109,19 @@ class FirmNetwork:
     links: pd.DataFrame | None = None
     inside_share: float | None = None
     true_inside_share: float | None = None
+    member_share: float | None = None
     note: str | None = None
+
+
+def member_firm_share(establishments: pd.DataFrame, years: Any, member: str = "cluster_member") -> float:
+    """Members' share of firms, ``p``: the mean over ``years`` of members / firms in the establishment table
+    (as :attr:`agrocluster.linkages.LinkOrientation.member_share`). If members chose partners at random among
+    all firms, ``p / (2 - p)`` of their links would stay inside (:func:`agrocluster.linkages.random_mixing_share`
+    for many firms): the benchmark of the inside-link share."""
+    est = establishments.loc[establishments["year"].isin(list(years)), ["firm_id", "year", member]]
+    est = est.drop_duplicates(["firm_id", "year"])
+    per_year = est.groupby("year")[member].agg(lambda m: float(m.astype(bool).mean()))
+    return float(per_year.mean())
 
 
 def firm_network(data: Any, params: Any, premium: Section) -> Section:
@@ -144,14 +156,19 @@ def firm_network(data: Any, params: Any, premium: Section) -> Section:
         note="synthetic firm links" if synthetic else None,
     )
     result.inside_share = result.by_year.inside_share_count
+    result.member_share = member_firm_share(establishments, links["year"].unique())
+    benchmark = result.member_share / (2 - result.member_share)
     table = result.by_kind.table()[
         ["kind", "n_inside", "n_boundary", "n_outside", "inside_share_count", "inside_share_value"]
     ]
     reading = (
         f"{100 * result.inside_share:.0f}% of cluster members' links go to another member "
-        f"({'most stay inside' if result.inside_share >= 0.5 else 'most go outside'} the cluster)."
+        f"({'most stay inside' if result.inside_share >= 0.5 else 'most go outside'} the cluster). Members are "
+        f"{100 * result.member_share:.0f}% of the firms: links drawn at random among all firms would keep about "
+        f"{100 * benchmark:.0f}% inside (p / (2 - p)), so the members link "
+        f"{'more' if result.inside_share > benchmark else 'no more'} with each other than random mixing would."
     )
-    return Section(title, result=result, table=table, reading=reading)
+    return Section(title, result=result, table=table, reading=reading, inputs=("establishments", "firm_links"))
 
 
 def network_figure(network: Section, params: Any) -> Any:

@@ -362,3 +362,44 @@ def stress_figure(risk: Section) -> Any:
         f"Stress: {s.market} imports fall {100 * s.drop:.0f}%",
     )
     return fig
+
+
+# ------------------------------------------------------------------------------------ unit values vs cited
+
+
+def unit_values_vs_cited(flows: Section, data: Any, params: Any) -> Section:
+    """The country's export unit values in the trade flows, year by year, beside the cited unit value that
+    the synthetic flows were drawn around (``synthetic.trade_unit_value`` with ``trade_unit_value_source``).
+
+    Unit value = value / quantity of the country's exports of the cluster's HS products in the year
+    (thousand USD per tonne = USD per kg). The table also sets the flows' export quantity beside FAOSTAT's
+    (the calibration target). Not computed for real flows (there is nothing planted to compare) or without
+    flows.
+    """
+    from agrocluster.data import sources
+    from agrocluster.data.cluster import synthetic_spec
+
+    title = "Export unit values against the cited figure"
+    if not flows.computed:
+        return _without_flows(title, flows)
+    if not flows.result.synthetic:
+        return Section.not_computed(title, needs="synthetic trade flows drawn around a cited unit value (these "
+                                                 "flows are not synthetic: their unit values are the data)")
+    spec = synthetic_spec(params)
+    own = flows.result.flows[flows.result.flows["exporter"] == params.country_iso3]
+    table = own.groupby("year", as_index=False).agg(exports_t=("quantity", "sum"), exports_kusd=("value", "sum"))
+    table["unit_value_usd_per_kg"] = table["exports_kusd"] / table["exports_t"]
+    table["cited_usd_per_kg"] = spec.trade_unit_value
+    table["ratio_to_cited"] = table["unit_value_usd_per_kg"] / spec.trade_unit_value
+    faostat = sources.faostat_food_balances(countries=params.country_iso3, items=params.faostat_item_code)
+    table["faostat_exports_t"] = table["year"].map(faostat.set_index("year")["exports"] * 1000.0)
+    table["quantity_ratio_to_faostat"] = table["exports_t"] / table["faostat_exports_t"]
+    source = spec.trade_unit_value_source or "no source given (synthetic.trade_unit_value_source)"
+    markets = (f" Main markets and their cited shares of the export quantity: "
+               f"{', '.join(f'{m} {100 * s:.1f}%' for m, s in zip(spec.trade_destinations, spec.trade_destination_shares))}"
+               f" ({spec.trade_destinations_source or 'no source given'})." if spec.trade_destinations else "")
+    worst = float((table["quantity_ratio_to_faostat"] - 1).abs().max())
+    reading = (f"The synthetic unit values scatter around the cited US${spec.trade_unit_value:.2f}/kg ({source}): "
+               f"{table['unit_value_usd_per_kg'].min():.2f} to {table['unit_value_usd_per_kg'].max():.2f} USD/kg. "
+               f"Their export quantities match FAOSTAT's each year (largest gap {100 * worst:.2f}%).{markets}")
+    return Section(title, result=table, table=table, reading=reading, inputs=("trade_flows", "country_product"))
