@@ -88,6 +88,14 @@ rec.section("country-series", series, "The country series by year, thousand tonn
 # %%
 common.show_figure(rec, "country-series", overview.country_figure(series, params))
 
+# %% [markdown]
+# Where the establishments are synthetic, their money is scaled so that the cluster sector's output, valued
+# at the cited export unit value, makes a stated share of FAOSTAT's production (`synthetic.production_share`).
+
+# %%
+rec.section("cluster-output", overview.cluster_output(data, params, series), "Synthetic output of the cluster "
+            "sector (thousand tonnes at the cited unit value) against FAOSTAT production (thousand tonnes).")
+
 # %%
 for h in common.collect_headlines(series):
     rec.headline(h.key, h.value, se=h.se, note=h.note)
