@@ -191,7 +191,8 @@ class Recorder:
         its caption gets.
 
         Returns ``(origin, mark)``: origin is ``"real"``, ``"synthetic"`` or ``"real and synthetic"``; the mark
-        names the tables, e.g. ``"Data: SYNTHETIC (establishments)."``. With ``inputs`` None (the step did not
+        names the tables, e.g. ``"Data: SYNTHETIC (establishments)."``; the pseudo-table ``"parameters"`` (the
+        cluster's parameter file) is real. With ``inputs`` None (the step did not
         say) the tables are every table the notebook read (:meth:`add_inputs`, else the cluster's ``data``
         parameters), so a page that mixes real and synthetic tables marks its unattributed steps as resting
         on both. A collection notebook (the synthesis) counts a results file built on synthetic tables as
@@ -237,7 +238,8 @@ class Recorder:
         column = "data_origin" if "origin" in frame.columns else "origin"
         atomic_write_text(self.output_dir / rel,
                           neutralise_formulas(frame.assign(**{column: origin})).to_csv(index=index))
-        self.tables.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin))
+        self.tables.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin,
+                                      inputs=_declared(inputs)))
         return tables.display_table(frame, caption=caption, number=number, csv_href=rel, index=index) if show else None
 
     def figure(self, name: str, fig: Any, caption: str, *, inputs: Iterable[str] | None = None) -> Any:
@@ -269,7 +271,8 @@ class Recorder:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self.figures.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin))
+        self.figures.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin,
+                                       inputs=_declared(inputs)))
         return figures.figure_block(image, caption=caption, number=number, file=rel)
 
     def section(self, name: str, section: Any, caption: str, *, index: bool = False) -> Any:
@@ -320,6 +323,11 @@ class Recorder:
     def save(self) -> Path:
         """Write ``<notebook>.results.json`` atomically and return its path."""
         return self.results().write(self.output_dir / f"{self.notebook}.results.json")
+
+
+def _declared(inputs: Iterable[str] | None) -> list[str] | None:
+    """The tables a step declared (None when it did not say), as results.json stores them."""
+    return None if inputs is None else [str(t) for t in inputs]
 
 
 def _safe_name(name: str) -> str:

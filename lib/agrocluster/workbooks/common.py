@@ -60,6 +60,14 @@ def headline_table(headlines: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
 
 
+def headline_inputs(headlines: Mapping[str, Any]) -> list[str]:
+    """The data tables the recorded headlines rest on (the union of their declared inputs in
+    :data:`agrocluster.headlines.REGISTRY`), for the mark of the headline table."""
+    from agrocluster import headlines as registry
+
+    return sorted({table for key in headlines for table in registry.get(key).inputs})
+
+
 def excluded_from(*parts: pd.DataFrame) -> pd.DataFrame:
     """One exclusions table (``table, reason, rows``) from tables that count rows in ``rows``, ``n_rows`` (the
     shape of :meth:`ClusterData.excluded_table` and :mod:`agrocluster.concentration.mapping`) or ``n`` (an

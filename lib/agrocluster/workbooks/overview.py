@@ -193,12 +193,13 @@ def inventory(data: Any, columns: list[str] | None = None) -> Section:
 
     ``table`` is :meth:`ClusterData.inventory` (only ``columns`` when given); ``notes`` the synthetic-data
     caveat of :func:`synthetic_note` and the parameters that do not match the user's tables
-    (:func:`mismatch_notes`); ``excluded`` the rows the loaders left out, by rule.
+    (:func:`mismatch_notes`); ``excluded`` the rows the loaders left out, by rule. It describes every table
+    read (``inputs``), one row each with its kind.
     """
     table = data.inventory()
     return Section(title="The data this workbook reads", result=data,
                    table=table[columns] if columns else table, notes=synthetic_note(data) + mismatch_notes(data),
-                   excluded=excluded_from(data.excluded_table()))
+                   excluded=excluded_from(data.excluded_table()), inputs=tuple(data.tables))
 
 
 @dataclass(frozen=True)
@@ -312,4 +313,4 @@ def cluster_profile(params: Any) -> Section:
     rows.append(("ISIC rev.4 activities", isic))
     table = pd.DataFrame(rows, columns=["aspect", "profile"])
     reading = "Sources: " + " ".join(f"[{i}] {src}" for i, src in enumerate(prof.sources, start=1))
-    return Section(title=title, result=prof, table=table, reading=reading)
+    return Section(title=title, result=prof, table=table, reading=reading, inputs=("parameters",))

@@ -10,7 +10,9 @@ import pandas as pd
 from agrocluster import figures, linkages
 from agrocluster.exports import firms
 from agrocluster.figures import exports as export_figures
-from agrocluster.sections import Section
+from agrocluster.sections import Section, rests_on
+
+_LINKS = ("establishments", "firm_links")
 
 FIRM_COLUMNS = frozenset({"cluster_member", "exports", "sector", "output"})
 
@@ -29,6 +31,7 @@ class ExportPremiumStep:
     note: str | None = None
 
 
+@rests_on("establishments")
 def export_premium(data: Any) -> Section:
     """Export participation of cluster members vs other firms of the same sector and year.
 
@@ -88,6 +91,7 @@ def effect_reading(effect: float, se: float, p_value: float, level: float = 0.05
     )
 
 
+@rests_on("establishments")
 def export_rates(premium: Section) -> Section:
     """Raw export participation and intensity of members and others (the premium's own ``summary()``)."""
     if not premium.computed:
@@ -124,6 +128,7 @@ def member_firm_share(establishments: pd.DataFrame, years: Any, member: str = "c
     return float(per_year.mean())
 
 
+@rests_on(*_LINKS)
 def firm_network(data: Any, params: Any, premium: Section) -> Section:
     """Inside, boundary and outside links, and the network of the latest year with its brokers.
 
@@ -196,6 +201,7 @@ def network_figure(network: Section, params: Any) -> Any:
     return fig
 
 
+@rests_on(*_LINKS)
 def network_summary(network: Section) -> Section:
     """Size, density and clustering of the network and of the members' subgraph (the metrics' summary)."""
     if not network.computed:
@@ -203,6 +209,7 @@ def network_summary(network: Section) -> Section:
     return Section("Network summary", table=network.result.network.summary())
 
 
+@rests_on(*_LINKS)
 def network_brokers(network: Section, top: int = 10) -> Section:
     """The ``top`` firms that broker most across the cluster boundary (gatekeepers and representatives)."""
     if not network.computed:
@@ -210,6 +217,7 @@ def network_brokers(network: Section, top: int = 10) -> Section:
     return Section("Brokers", table=network.result.network.brokers(top=top))
 
 
+@rests_on(*_LINKS)
 def inside_share_check(network: Section) -> Section:
     """Two definitions of the inside share, with the generator's realised share for synthetic links."""
     if not network.computed:

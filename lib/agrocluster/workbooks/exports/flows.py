@@ -12,8 +12,10 @@ from agrocluster import figures
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.exports import bilateral, gravity_model, shares
 from agrocluster.figures import exports as export_figures
-from agrocluster.sections import Section
+from agrocluster.sections import Section, rests_on
 from agrocluster.workbooks.exports._common import excluded_rows
+
+_FLOWS = ("trade_flows",)
 
 STRESS_COLUMNS = frozenset({"labour", "output", "exports"})
 
@@ -34,6 +36,7 @@ class ClusterFlows:
     note: str | None = None
 
 
+@rests_on(*_FLOWS)
 def trade_flows(data: Any, params: Any) -> Section:
     """The trade flows of the cluster's HS codes (``params.hs_codes``); other products are counted out.
 
@@ -83,6 +86,7 @@ def _without_flows(title: str, flows: Section, result: Any = None) -> Section:
     return Section(title, computed=False, reason=flows.reason, result=result)
 
 
+@rests_on(*_FLOWS)
 def value_rca(flows: Section, params: Any) -> Section:
     """Value-based Balassa RCA within the cluster's HS products, latest year; needs two products or more.
 
@@ -108,6 +112,7 @@ def value_rca(flows: Section, params: Any) -> Section:
 # ------------------------------------------------------------------------------------------ 4. destinations
 
 
+@rests_on(*_FLOWS)
 def destinations(flows: Section, params: Any) -> Section:
     """Destination structure in the latest year (:func:`agrocluster.exports.bilateral.destination_structure`).
 
@@ -140,6 +145,7 @@ def destinations_figure(destination: Section, params: Any) -> Any:
     return fig
 
 
+@rests_on(*_FLOWS)
 def growth(flows: Section, params: Any) -> Section:
     """New, lost and continuing markets from the first to the latest year of the flows.
 
@@ -187,6 +193,7 @@ def true_gravity(data: Any) -> dict[str, float]:
     return {term: value for term, value in planted.items() if value is not None}
 
 
+@rests_on(*_FLOWS)
 def gravity(flows: Section, data: Any, formula: str, fe_by_product: bool = True) -> Section:
     """PPML structural gravity with exporter-year and importer-year fixed effects, SEs clustered by pair.
 
@@ -247,6 +254,7 @@ def gravity_figure(grav: Section) -> Any:
     return fig
 
 
+@rests_on(*_FLOWS)
 def gravity_exclusions(grav: Section) -> Section:
     """The flows left out of the gravity estimate and why (shown; counted by :func:`gravity`)."""
     if not grav.computed:
@@ -254,6 +262,7 @@ def gravity_exclusions(grav: Section) -> Section:
     return Section("Flows left out of the gravity estimate", table=grav.result.fit.excluded)
 
 
+@rests_on(*_FLOWS)
 def gravity_by_product(grav: Section, flows: Section, formula: str) -> Section:
     """The gravity model product by product (:func:`agrocluster.exports.gravity_model.gravity_by_sector`).
 
@@ -304,6 +313,7 @@ EMPLOYMENT_BASIS = {
 }
 
 
+@rests_on("trade_flows", "establishments")
 def export_risk(flows: Section, premium: Section, params: Any, drop: float) -> Section:
     """Dependence on the largest market and product, and a fall of the largest market's imports by ``drop``.
 
