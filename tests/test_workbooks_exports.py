@@ -212,7 +212,8 @@ def test_load_exclusions_and_headline_table(params):
     headlines = {"rca": {"label": "RCA", "value": 1.5, "se": None, "unit": "index", "origin": "real", "note": None}}
     table = workbook.headline_table(headlines).table
     assert table.to_dict("records") == [
-        {"key": "rca", "label": "RCA", "value": 1.5, "se": None, "unit": "index", "origin": "real", "note": ""}
+        {"label": "RCA", "value": 1.5, "se": pytest.approx(np.nan, nan_ok=True), "unit": "index", "origin": "real",
+         "note": "", "key": "rca"}
     ]
 
 

@@ -95,14 +95,17 @@ def callout(title: str, text: str, kind: str = "info") -> HTMLBlock:
 
 
 def identity_table(params: Any) -> pd.DataFrame:
-    """What defines a cluster (from its parameters), as a two-column table for a report."""
+    """What defines a cluster (from its parameters), as a two-column table for a report; ISIC codes named
+    (:func:`agrocluster.data.isic.sector_label`)."""
+    from agrocluster.data.isic import sector_label
+
     programme = params.programme
     rows = [
         ("Cluster", params.name), ("Identifier", params.cluster_id), ("Description", params.description),
         ("Country", f"{params.country_iso3} (UN M49 {params.country_code}, FAOSTAT area {params.faostat_area_code})"),
         ("Product", f"{params.product} (FAOSTAT item {params.faostat_item_code}; HS {', '.join(params.hs_codes)})"),
-        ("Cluster sector (ISIC rev.4)", params.cluster_sector),
-        ("Related sectors", ", ".join(params.related_sectors) or "–"),
+        ("Cluster sector (ISIC rev.4)", sector_label(params.cluster_sector)),
+        ("Related sectors", ", ".join(sector_label(code) for code in params.related_sectors) or "–"),
         ("Core regions", ", ".join(params.regions) or "–"),
         ("Years", f"{params.first_year}–{params.last_year}"),
         ("Programme", f"{programme.name}: {programme.description}" if programme.description else programme.name),

@@ -27,7 +27,7 @@ __all__ = ["HEADLINE_COLUMNS", "Headline", "collect_headlines", "excluded_from",
            "has_coordinates", "headline_table", "interval_text", "loader_excluded", "show_figure", "span_text"]
 
 #: Columns of :func:`headline_table`, the one shape of a workbook's table of headline numbers.
-HEADLINE_COLUMNS = ["key", "label", "value", "se", "unit", "origin", "note"]
+HEADLINE_COLUMNS = ["label", "value", "se", "unit", "origin", "note", "key"]
 
 
 class Headline(NamedTuple):
@@ -52,9 +52,11 @@ def collect_headlines(*steps: Section) -> list[Headline]:
 
 def headline_table(headlines: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """The headline numbers a :class:`~agrocluster.record.Recorder` holds (``rec.headlines``) as one table:
-    ``key, label, value, se, unit, origin, note`` in the order recorded (missing unit or note as ""); origin
-    says whether the number rests on real or synthetic data."""
-    rows = [{"key": key, "label": item.get("label") or key, "value": item.get("value"), "se": item.get("se"),
+    ``label, value, se, unit, origin, note, key`` in the order recorded (missing unit or note as "", a missing
+    standard error as NaN); origin says whether the number rests on real or synthetic data; the results-file
+    key comes last (the reader's label first)."""
+    rows = [{"key": key, "label": item.get("label") or key, "value": item.get("value"),
+             "se": np.nan if item.get("se") is None else item.get("se"),
              "unit": item.get("unit") or "", "origin": item.get("origin") or "", "note": item.get("note") or ""}
             for key, item in headlines.items()]
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)

@@ -139,7 +139,9 @@ class LocationQuotients:
         """E.g. "95% Poisson interval (lq_lo–lq_hi)", or "no interval"."""
         if not self.interval:
             return "no interval"
-        return f"{self.arguments['level']:.0%} {str(self.interval).capitalize()} interval (lq_lo–lq_hi)"
+        kind = {"poisson": "Poisson", "establishments": "establishment-resampling"}.get(str(self.interval),
+                                                                                     str(self.interval))
+        return f"{self.arguments['level']:.0%} {kind} interval (lq_lo–lq_hi)"
 
 
 def location_quotients(regional: pd.DataFrame, params: Any, establishments: pd.DataFrame | None = None) -> Section:
