@@ -212,8 +212,7 @@ def test_load_exclusions_and_headline_table(params):
     headlines = {"rca": {"label": "RCA", "value": 1.5, "se": None, "unit": "index", "origin": "real", "note": None}}
     table = workbook.headline_table(headlines).table
     assert table.to_dict("records") == [
-        {"label": "RCA", "value": 1.5, "se": pytest.approx(np.nan, nan_ok=True), "unit": "index", "origin": "real",
-         "note": "", "key": "rca"}
+        {"label": "RCA", "value": "1.500", "se": "–", "origin": "real", "note": "", "key": "rca"}
     ]
 
 

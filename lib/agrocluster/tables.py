@@ -123,7 +123,7 @@ def parameters_table(params: Any) -> pd.DataFrame:
             for sub in sorted(value):
                 walk(value[sub], f"{key}.{sub}" if key else str(sub))
         else:
-            rows.append((key, str(value)))
+            rows.append((key, "null" if value is None else str(value)))
 
     walk(params.model_dump(mode="json"), "")
     return pd.DataFrame(rows, columns=["parameter", "value"])
