@@ -931,7 +931,8 @@ data:
   # extension for plain files), columns {{your_column: contract_column}}, sheet (Excel), encoding (e.g.
   # latin-1), sep (e.g. ";"), decimal (e.g. ","), on_invalid (refuse | drop: drop leaves out the rows that
   # break the contract and counts them in the report), country_codes (BACI's country file), flow
-  # (export | import, for the trade importers).
+  # (export | import, for the trade importers). With source none, reason says why the table is absent (the
+  # reports then say "Not computed: <reason>").
   country_product: {{source: faostat}}   # real FAOSTAT food balances shipped with the project
   # establishments:
   #   source: file
