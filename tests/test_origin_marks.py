@@ -77,3 +77,12 @@ def test_numbers_print_without_scientific_notation_or_spurious_decimals():
     assert format_number(0.000109) == "0.000109"    # not 1.09e-04
     assert format_number(-0.0000123) == "-0.0000123"
     assert format_number(0.25) == "0.250"
+
+
+def test_a_column_of_fractions_prints_its_whole_numbers_with_the_same_decimals():
+    from agrocluster.tables import to_html
+
+    frame = pd.DataFrame({"year": [2019, 2020], "ratio": [1.0, 0.9941], "kt": [851.0, 1034.0]})
+    body = to_html(frame)
+    assert "<td>1.000</td>" in body and "<td>0.994</td>" in body     # not "1" beside "0.994"
+    assert "<td>851</td>" in body and "<td>1,034</td>" in body      # whole kt stay whole

@@ -39,6 +39,23 @@ def format_number(value: Any) -> str:
     return str(value)
 
 
+def _column_formatter(values: pd.Series) -> Any:
+    """The formatter of one numeric column: :func:`format_number`, except that in a column holding fractions
+    a whole number below 1,000 keeps the column's three decimals ("1.000" beside "0.994", not "1")."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    finite = numbers[np.isfinite(numbers)]
+    if values.dtype.kind != "f" or not (finite != np.round(finite)).any():
+        return format_number
+
+    def formatted(value: Any) -> str:
+        if value is not None and value is not pd.NA and not isinstance(value, bool):
+            number = float(value)
+            if math.isfinite(number) and number.is_integer() and abs(number) < 1000:
+                return f"{number:.3f}"
+        return format_number(value)
+    return formatted
+
+
 def _is_year(column: Any) -> bool:
     """Columns of calendar years or seasons (``year``, ``start_year``, ``first_year`` ...) print without separators."""
     name = str(column).lower()
@@ -54,7 +71,7 @@ def to_html(frame: pd.DataFrame, *, index: bool = False, max_rows: int = 60) -> 
     shown = frame.head(max_rows)
     body = shown.to_html(
         index=index, escape=True, border=0, classes="ac-table", na_rep="–",
-        formatters={c: _year_text if _is_year(c) else format_number
+        formatters={c: _year_text if _is_year(c) else _column_formatter(shown[c])
                     for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])},
     )
     if len(frame) > max_rows:
