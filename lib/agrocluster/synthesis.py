@@ -302,7 +302,8 @@ def scorecard(headlines: pd.DataFrame, columns: Mapping[str, str] | None = None)
 
 def scorecard_long(headlines: pd.DataFrame, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The scorecard in long form with standard errors: ``cluster_id, dimension, key, label, unit,
-    direction, value, se`` (label, unit and direction from :mod:`agrocluster.headlines`)."""
+    direction, value, se, origin`` (label, unit and direction from :mod:`agrocluster.headlines`; origin, real
+    or synthetic, as the cluster recorded the number)."""
     columns = SCORECARD if columns is None else columns
     clusters = sorted(headlines["cluster_id"].unique())
     parts = []
@@ -312,7 +313,8 @@ def scorecard_long(headlines: pd.DataFrame, columns: Mapping[str, str] | None = 
         parts.append(pd.DataFrame({"cluster_id": clusters, "dimension": column, "key": key,
                                    "label": declared.label, "unit": declared.symbol,
                                    "direction": declared.direction,
-                                   "value": picked["value"].to_numpy(), "se": picked["se"].to_numpy()}))
+                                   "value": picked["value"].to_numpy(), "se": picked["se"].to_numpy(),
+                                   "origin": picked["origin"].to_numpy()}))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -437,7 +439,7 @@ def rank_clusters(headlines: pd.DataFrame, key: str, *, notebook: str | None = N
     excluded = pd.DataFrame({"reason": reasons, "n": counts})
     excluded = excluded[excluded["n"] > 0].reset_index(drop=True)
     use = picked[~no_value & ~no_se & ~synthetic & ~doubtful & ~other].reset_index(drop=True)
-    columns = ["cluster_id", "value", "se", "point_rank", "mean_rank", "rank_low", "rank_high", "p_best"]
+    columns = ["cluster_id", "value", "se", "point_rank", "mean_rank", "rank_low", "rank_high", "p_best", "origin"]
     if use.empty:
         return RankResult(key, [], pd.DataFrame(columns=columns), excluded, draws, seed, level, higher_is_better)
     sign = -1.0 if higher_is_better else 1.0
@@ -447,7 +449,7 @@ def rank_clusters(headlines: pd.DataFrame, key: str, *, notebook: str | None = N
     sims = mean + se * rng.standard_normal((draws, len(use)))
     ranks = stats.rankdata(sign * sims, axis=1)
     tail = (1 - level) / 2
-    table = use[["cluster_id", "value", "se"]].assign(
+    table = use[["cluster_id", "value", "se", "origin"]].assign(
         point_rank=stats.rankdata(sign * mean),
         mean_rank=ranks.mean(axis=0),
         rank_low=np.floor(np.quantile(ranks, tail, axis=0)),

@@ -69,9 +69,10 @@ def rankings(result: Any) -> list[RankingStep]:
         if ranking.order:
             fig, ax = figures.new_figure(width=7.5, height=0.45 * len(ranking.order) + 1.5)
             synthesis_figures.rank_intervals(ax, ranking.ranks, title=title)
+            notebook = registry.REGISTRY[key].notebook if key in registry.REGISTRY else ""
             figure = Section(title=title, result=fig, reading=(
                 f"{title}: mean simulated rank and {ranking.level:.0%} rank interval ({ranking.draws} draws, "
-                f"seed {ranking.seed})."))
+                f"seed {ranking.seed})."), inputs=tuple(f"{c}/{notebook}.results.json" for c in ranking.order))
         else:
             figure = Section.not_computed(title, needs="at least one cluster with an estimate and its standard error")
         caption = ranking.reading()
