@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agrocluster.concentration import ellison_glaeser
 from agrocluster.data import synthetic as syn
 from agrocluster.data.synthetic import LINK_KINDS, SyntheticCluster, SyntheticSpec, generate_cluster
 from agrocluster.data.synthetic_trade import BORDERS
@@ -265,13 +266,14 @@ def test_naive_ols_overstates_the_labour_elasticity():
         e = c.establishments
         b = _ols(np.log(e["value_added"]), np.log(e["labour"]), np.log(e["capital"]))
         bias.append(b[1] - c.truth["production"]["value_added"]["beta_l"])
-    assert np.mean(bias) > 0.2 and min(bias) > 0
+    assert np.mean(bias) > 0.15 and min(bias) > 0.1
 
 
 def test_translog_truth_is_exact_when_tfp_is_known_and_noise_is_off():
-    """Without revenue noise ln VA = ln(1 - b_m) + ln Y*: OLS on the translog terms and TFP fits exactly."""
+    """Without revenue shifters (noise, firm effect, programme, agglomeration premium) ln VA = ln(1 - b_m) +
+    ln Y*: OLS on the translog terms and TFP fits exactly."""
     c = generate_cluster(seed=4, translog=True, sigma_eps=0.0, sigma_firm_effect=0.0, att_by_event_time=(0.0,),
-                         spillover_effect=0.0)
+                         spillover_effect=0.0, localisation_elasticity=0.0, urbanisation_elasticity=0.0)
     e, lat = c.establishments, c.latent
     l, k = np.log(e["labour"]), np.log(e["capital"])
     b = _ols(np.log(e["value_added"]), l, k, l**2 / 2, k**2 / 2, l * k, lat["log_tfp"])
@@ -282,10 +284,13 @@ def test_translog_truth_is_exact_when_tfp_is_known_and_noise_is_off():
 
 
 def test_materials_follow_the_first_order_condition_exactly():
+    """Materials answer omega, not the agglomeration premium A realised with sales: M / (Y e^-A) = b_m."""
     c = generate_cluster(seed=1, n_firms=300, sigma_eps=0.0, sigma_firm_effect=0.0, att_by_event_time=(0.0,),
                          spillover_effect=0.0)
-    e = c.establishments
-    np.testing.assert_allclose(e["materials"] / e["output"], 0.5, rtol=1e-10)
+    e, lat = c.establishments, c.latent
+    premium = lat["log_tfp"] - lat["omega"]
+    assert premium.std() > 0.01
+    np.testing.assert_allclose(e["materials"] / (e["output"] * np.exp(-premium)), 0.5, rtol=1e-10)
 
 
 def test_labour_is_not_collinear_with_capital_and_lagged_productivity(cluster):
@@ -349,7 +354,9 @@ def test_agglomeration_regressors_can_be_rebuilt_from_the_panel(cluster):
     tfp = lat["omega"] + 0.04 * lat["loc"] + 0.02 * lat["urb"]
     np.testing.assert_allclose(tfp, lat["log_tfp"], atol=1e-12)
     wage = e["wage_bill"] / e["labour"]
-    b = _ols(np.log(wage), lat["urb"])
+    c = generate_cluster(seed=0, n_firms=400, n_years=4, wage_density_elasticity=0.03)
+    wage = c.establishments["wage_bill"] / c.establishments["labour"]
+    b = _ols(np.log(wage), c.latent["urb"])
     assert b[1] == pytest.approx(0.03, abs=0.02)
 
 
@@ -500,3 +507,23 @@ def test_truth_is_typed_and_reads_as_the_former_mapping():
         empty["production"]
     with pytest.raises(ValueError, match="unknown section 'productoin'"):
         SyntheticTruth.from_dict({"productoin": {}})
+
+
+def test_gamma_zero_sectors_are_a_true_null_for_the_eg_test():
+    """Issue 11 items 5/1a: plant sizes answer omega, capital and the wage, never own-sector employment (the
+    agglomeration premium is realised with sales), so with gamma = 0 the 5% EG test rejects about 5% of the
+    time although the localisation and urbanisation elasticities are at their defaults (before, sizes grew
+    with own-sector employment and these same worlds rejected 20% of the time). 40 worlds × 12
+    sectors (600 plants, 15 regions); tolerance three binomial MC SEs of the 480 tests."""
+    rejected = []
+    for world in range(40):
+        c = generate_cluster(seed=world, n_firms=600, n_years=2, burn_in_years=3, n_regions=15, eg_gamma=0.0,
+                             n_partners=5, programme_entry_years=(2011,), links_per_firm=0.5, inside_link_share=0.0)
+        assert c.truth["agglomeration"]["localisation_elasticity"] > 0
+        e = c.establishments
+        last = e[e["year"] == e["year"].max()]
+        res = ellison_glaeser(last, employment="labour", simulate=99, seed=world)
+        rejected.append((res["gamma_p"] <= 0.05).to_numpy())
+    rate = np.concatenate(rejected).mean()
+    mcse = np.sqrt(0.05 * 0.95 / np.concatenate(rejected).size)
+    assert abs(rate - 0.05) < 3 * mcse, rate
