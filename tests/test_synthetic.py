@@ -527,3 +527,21 @@ def test_gamma_zero_sectors_are_a_true_null_for_the_eg_test():
     rate = np.concatenate(rejected).mean()
     mcse = np.sqrt(0.05 * 0.95 / np.concatenate(rejected).size)
     assert abs(rate - 0.05) < 3 * mcse, rate
+
+
+def test_inputs_answer_omega_not_the_agglomeration_premium(cluster):
+    """The proxy-variable assumptions hold on the generator: omega is AR(1) with the planted rho, and labour
+    given its own lag, capital, lagged omega and the wage does not move with LOC or URB (the premium is
+    realised with sales), while log TFP does (by the planted elasticities)."""
+    e, lat = cluster.establishments, cluster.latent
+    g = lat.groupby("firm_id")
+    lag_omega, lag_l = g["omega"].shift(), np.log(e["labour"]).groupby(e["firm_id"]).shift()
+    keep = (lag_omega.notna() & lag_l.notna()).to_numpy()
+    b = _ols(lat["omega"][keep], lag_omega[keep])
+    assert b[1] == pytest.approx(0.7, abs=0.03)
+    wage = np.log(e["wage_bill"] / e["labour"])
+    b = _ols(np.log(e["labour"])[keep], lag_l[keep], np.log(e["capital"])[keep], lag_omega[keep], wage[keep],
+             lat["loc"][keep], lat["urb"][keep])
+    assert abs(b[5]) < 0.005 and abs(b[6]) < 0.005, b
+    b = _ols(lat["log_tfp"] - lat["omega"], lat["loc"], lat["urb"])
+    np.testing.assert_allclose(b[1:], [0.04, 0.02], atol=1e-12)
