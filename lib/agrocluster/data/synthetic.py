@@ -49,16 +49,18 @@ Production (gross-output Cobb–Douglas, flexible materials; value added derived
     Value added = output - materials, so ``ln VA = const + (bl l + bk k + TL + omega)/(1 - bm) +
     ln(e^(A + eps + ...) - bm c)``: the value-added elasticities are ``b/(1 - bm)`` and omega's scale is
     1/(1 - bm), while the premium's is ``Y/VA`` row by row (its mean is recorded as the agglomeration
-    ``value_added_scale``) (recorded; GNR 2020 show that with a
-    flexible material input the *gross-output* elasticities are not identified by proxy methods without
-    price variation, so proxy estimators should target the value-added ones; bm itself equals the
-    expected materials share of output, ``E[M/Y] = bm c E[e^-eps]``).
+    ``value_added_scale``). GNR 2020 show that with a flexible material input the *gross-output*
+    elasticities are not identified by proxy methods without price variation, so proxy estimators should
+    target the value-added ones (recorded); bm is the materials share of output before the revenue
+    shifters, ``M/Y = bm c e^-(A + eps + alpha + tau + spill)``.
     Labour is chosen at t - b, after omega_{t-1} is known but before omega_t: the static Cobb–Douglas
     optimum ``l*`` given ``E[omega_t | omega_{t-1}]``, k_t and the firm's wage, partially adjusted:
     ``l_t = phi l_{t-1} + (1 - phi) l*_t + nu_t`` (nu ~ N(0, sigma_labour^2); entrants ``l* + nu``);
     under ``translog`` the same rule is kept as a behavioural rule. Wages: ``ln w_it = ln_wage_0 +
     e_w URB_it + zeta_it``, ``zeta_it = rho_w zeta_i,t-1 + N(0, sigma_wage^2 (1 - rho_w^2))`` (entrants
-    draw zeta from its stationary law N(0, sigma_wage^2)); wage_bill = labour × w. Capital: ``K_t+1 = (1 - delta) K_t + I_t`` with
+    draw zeta from its stationary law N(0, sigma_wage^2)); wage_bill = labour × w. With e_w > 0 (default 0)
+    labour answers density through the wage while A rises with density, so A is no longer mean-independent
+    of the inputs and proxy estimators' first stage is biased. Capital: ``K_t+1 = (1 - delta) K_t + I_t`` with
     ``I_t = K_t max(0, delta + lambda (k_target(omega_t) - k_t))``, ``k_target = kappa0 + kappa_omega
     omega_t``: investment strictly increasing in omega where positive (the OP proxy); zeros happen and
     their share is recorded. Measurement error eps ~ N(0, sigma_eps^2) truncated at ±3 sd; alpha_i ~ N(0,
