@@ -811,6 +811,10 @@ def estimate_agglomeration(
     wild cluster bootstrap p-values (:func:`wild_cluster_bootstrap`; ``wild_weights="auto"`` uses Webb
     weights below 12 clusters, Rademacher otherwise; seeded by ``seed``).
 
+    Fit statistics as fixest's ``etable``: ``r2`` (fixed effects counted as fitted) and, with fixed effects,
+    ``r2_within``; without fixed effects the intercept is a coefficient (``Intercept``, with its SE), with them
+    it is absorbed (fixest reports none either) and ``summary()`` says so.
+
     ``iv``: instrument column(s) for the (single) localisation measure, e.g. lagged or historical density;
     estimated with pyfixest's three-part formula ``y ~ exog | fe | loc ~ z``; the result carries the
     first-stage coefficients, F and effective F.
