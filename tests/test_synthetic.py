@@ -116,6 +116,7 @@ def test_from_mapping_turns_lists_into_tuples_and_applies_values():
 
 @pytest.mark.parametrize(("options", "culprit"), [
     ({"eg_gamma": 1.5}, "eg_gamma"),
+    ({"wage_persistence": 1.0}, "wage_persistence"),
     ({"beta_l": 0.4, "beta_k": 0.2}, "beta_l"),
     ({"rho": 1.0}, "rho"),
     ({"programme_entry_years": (2005,)}, "programme_entry_years"),
