@@ -262,8 +262,9 @@ def eg_reading(row: pd.Series, n_sectors: int, significant: list[str], simulated
     if planted:
         text += (f" Planted γ: {row['gamma_true']:.3f}; given the drawn location probabilities the index should "
                  f"show about {row['gamma_expected_index']:.3f}. Sectors planted with γ = 0 can show a small γ that "
-                 "the random-location test calls significant: in the generator plant sizes respond to "
-                 "agglomeration, which the test's null (location independent of size) does not allow for.")
+                 "the random-location test calls significant: they locate like the regions' sizes, while the "
+                 "test compares them with aggregate employment, which the concentrated cluster sector tilts "
+                 "towards its own regions.")
     return text.strip()
 
 
