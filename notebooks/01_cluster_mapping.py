@@ -243,7 +243,8 @@ rec.section("producers", world, f"Top producers of {standing.item_name} in {stan
 # Every row a rule excluded, with the rule. Nothing else was dropped.
 
 # %%
-rec.table("excluded", common.excluded_table(rec.excluded), "Rows excluded by documented rules, by table and reason.")
+rec.table("excluded", common.excluded_table(rec.excluded), "Rows excluded by documented rules, by table and reason.",
+          inputs=data.tables)
 
 # %% [markdown]
 # ## Summary and what comes next
@@ -259,7 +260,7 @@ rec.table("excluded", common.excluded_table(rec.excluded), "Rows excluded by doc
 for h in common.collect_headlines(lq_sector, eg, kd, strength, world):
     rec.headline(h.key, h.value, se=h.se, note=h.note)
 rec.table("headline", common.headline_table(rec.headlines), "Headline numbers of this workbook (recorded in the "
-          "results file).")
+          "results file).", inputs=common.headline_inputs(rec.headlines))
 
 # %%
 rec.save();

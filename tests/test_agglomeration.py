@@ -488,3 +488,30 @@ def test_logs_default_takes_columns_as_given_and_iid_vcov_is_pyfixest_iid():
     # logs=True on columns already in logs would log them again: negative logs are refused, not used
     with pytest.raises(DataContractError, match="<= 0"):
         estimate_agglomeration(logged, "y", "loc", fe=("year",), vcov="iid", cluster=None, logs=True)
+
+
+def test_intercept_se_and_r2_match_statsmodels_and_fixed_effects_say_so():
+    """Issue 11 item 7: without fixed effects the table has the intercept with its SE and R² (statsmodels
+    OLS, classical and HC1 covariance); with region effects the intercept is absorbed (said in the summary)
+    and both R² (effects as dummies, statsmodels) and the within R² (demeaned regression) are reported."""
+    sm = pytest.importorskip("statsmodels.api")
+    d = geo_panel(3)
+    ly, lx = np.log(d["y"].to_numpy()), np.log(d["loc"].to_numpy())
+    ols = sm.OLS(ly, sm.add_constant(lx)).fit()
+    for vcov, cov_type in (("iid", "nonrobust"), ("hetero", "HC1")):
+        r = estimate_agglomeration(d, "y", "loc", fe=(), vcov=vcov, cluster=None, logs=True)
+        ref = ols if cov_type == "nonrobust" else ols.get_robustcov_results(cov_type)
+        np.testing.assert_allclose(r.coef[["Intercept", "loc"]].to_numpy(), ref.params, rtol=1e-10)
+        np.testing.assert_allclose(r.se[["Intercept", "loc"]].to_numpy(), ref.bse, rtol=1e-8)
+        assert r.fit_statistics() == {"R²": pytest.approx(ols.rsquared, rel=1e-10)}
+        assert r.r2_within is None and "intercept" not in r.summary().index
+    fe = estimate_agglomeration(d, "y", "loc", fe=("region",), vcov="iid", cluster=None, logs=True)
+    firm = pd.get_dummies(d["region"], dtype=float).to_numpy()
+    dummies = sm.OLS(ly, np.column_stack([lx, firm])).fit()
+    assert fe.coef["loc"] == pytest.approx(dummies.params[0], rel=1e-10)
+    assert fe.se["loc"] == pytest.approx(dummies.bse[0], rel=1e-8)
+    demeaned = pd.DataFrame({"y": ly, "x": lx}).groupby(d["region"].to_numpy()).transform(lambda s: s - s.mean())
+    within = sm.OLS(demeaned["y"].to_numpy(), demeaned["x"].to_numpy()).fit()  # uncentred = centred: means are 0
+    assert fe.fit_statistics() == {"R²": pytest.approx(dummies.rsquared, rel=1e-10),
+                                   "R² within": pytest.approx(within.rsquared, rel=1e-10)}
+    assert "Intercept" not in fe.coef.index and fe.summary().loc["intercept"].iloc[0] == "absorbed by the fixed effects"

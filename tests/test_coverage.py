@@ -75,8 +75,9 @@ def test_tfp_check_runs_every_method_and_flags_biased_ols():
     table = _study("tfp-generator", 2)
     assert set(table.index) == {"OLS", "FE", "OP", "LP", "ACF"}
     assert table["coverage"].between(0, 1).all()
-    # OLS on the generator is biased by simultaneity far beyond its SE (labour 0.9 against a true 0.5).
-    assert table.loc["OLS", "coverage"] < 0.5 and table.loc["OLS", "note"]
+    # OLS on the generator is biased by simultaneity far beyond its SE (labour 0.7-0.85 with an SE of 0.06
+    # against a true 0.5: never covered; capital can be), so at most half the intervals cover.
+    assert table.loc["OLS", "coverage"] <= 0.5 and table.loc["OLS", "note"]
 
 
 def test_did_intervals_cover_and_small_cohorts_break_the_pretest():

@@ -444,3 +444,30 @@ def test_first_differences_recover_coefficients_with_correlated_firm_effects():
     mcse = fd.std(axis=0, ddof=1) / np.sqrt(len(fd))
     assert np.all(np.abs(fd.mean(axis=0) - [0.6, 0.4]) < 3 * mcse + 1e-3)
     assert np.mean(ols) > 0.75
+
+
+def test_ols_and_fe_textbook_rows_match_statsmodels():
+    """Issue 11 item 7 against statsmodels: OLS intercept, its SE (classical and firm-clustered CRV1) and R²;
+    FE (firm dummies) slopes, R² with the effects counted and within R²; the summary shows the intercept
+    (or says the firm effects absorb it) and the R² rows, and fixed_effects() names the firm identifier."""
+    sm = pytest.importorskip("statsmodels.api")
+    d = simulate_panel(40, 5, 3, "ols")
+    y, X = d["value_added"].pipe(np.log).to_numpy(), np.log(d[["labour", "capital"]]).to_numpy()
+    ref = sm.OLS(y, sm.add_constant(X)).fit()
+    r = estimate_tfp(d, "value_added", "labour", "capital", method="ols", vcov="iid", logs=True)
+    assert r.diagnostics["intercept"] == pytest.approx(ref.params[0], rel=1e-10)
+    assert r.diagnostics["intercept_se"] == pytest.approx(ref.bse[0], rel=1e-8)
+    assert r.fit_statistics() == {"R²": pytest.approx(ref.rsquared, rel=1e-10)}
+    firm = pd.factorize(d["firm_id"])[0]
+    crv = sm.OLS(y, sm.add_constant(X)).fit(cov_type="cluster", cov_kwds={"groups": firm})
+    rc = estimate_tfp(d, "value_added", "labour", "capital", method="ols", logs=True)
+    assert rc.diagnostics["intercept_se"] == pytest.approx(crv.bse[0], rel=1e-6)
+    assert rc.summary().loc["intercept", "OLS"] == f"{ref.params[0]:.3f} ({crv.bse[0]:.3f})"
+    fe = estimate_tfp(d, "value_added", "labour", "capital", method="fe", vcov="iid", logs=True)
+    dummies = sm.OLS(y, np.column_stack([X, pd.get_dummies(firm, dtype=float).to_numpy()])).fit()
+    np.testing.assert_allclose(fe.coef.to_numpy(), dummies.params[:2], rtol=1e-8)
+    np.testing.assert_allclose(fe.se.to_numpy(), dummies.bse[:2], rtol=1e-6)
+    stats = fe.fit_statistics()
+    assert stats["R²"] == pytest.approx(dummies.rsquared, rel=1e-8) and 0 < stats["R² within"] < stats["R²"]
+    assert fe.summary().loc["intercept", "FE"] == "absorbed (firm fixed effects)"
+    assert fe.fixed_effects() == ("firm_id",) and r.fixed_effects() == ()

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agrocluster.concentration import ellison_glaeser
 from agrocluster.data import synthetic as syn
 from agrocluster.data.synthetic import LINK_KINDS, SyntheticCluster, SyntheticSpec, generate_cluster
 from agrocluster.data.synthetic_trade import BORDERS
@@ -115,6 +116,7 @@ def test_from_mapping_turns_lists_into_tuples_and_applies_values():
 
 @pytest.mark.parametrize(("options", "culprit"), [
     ({"eg_gamma": 1.5}, "eg_gamma"),
+    ({"wage_persistence": 1.0}, "wage_persistence"),
     ({"beta_l": 0.4, "beta_k": 0.2}, "beta_l"),
     ({"rho": 1.0}, "rho"),
     ({"programme_entry_years": (2005,)}, "programme_entry_years"),
@@ -265,13 +267,14 @@ def test_naive_ols_overstates_the_labour_elasticity():
         e = c.establishments
         b = _ols(np.log(e["value_added"]), np.log(e["labour"]), np.log(e["capital"]))
         bias.append(b[1] - c.truth["production"]["value_added"]["beta_l"])
-    assert np.mean(bias) > 0.2 and min(bias) > 0
+    assert np.mean(bias) > 0.15 and min(bias) > 0.1
 
 
 def test_translog_truth_is_exact_when_tfp_is_known_and_noise_is_off():
-    """Without revenue noise ln VA = ln(1 - b_m) + ln Y*: OLS on the translog terms and TFP fits exactly."""
+    """Without revenue shifters (noise, firm effect, programme, agglomeration premium) ln VA = ln(1 - b_m) +
+    ln Y*: OLS on the translog terms and TFP fits exactly."""
     c = generate_cluster(seed=4, translog=True, sigma_eps=0.0, sigma_firm_effect=0.0, att_by_event_time=(0.0,),
-                         spillover_effect=0.0)
+                         spillover_effect=0.0, localisation_elasticity=0.0, urbanisation_elasticity=0.0)
     e, lat = c.establishments, c.latent
     l, k = np.log(e["labour"]), np.log(e["capital"])
     b = _ols(np.log(e["value_added"]), l, k, l**2 / 2, k**2 / 2, l * k, lat["log_tfp"])
@@ -282,10 +285,13 @@ def test_translog_truth_is_exact_when_tfp_is_known_and_noise_is_off():
 
 
 def test_materials_follow_the_first_order_condition_exactly():
+    """Materials answer omega, not the agglomeration premium A realised with sales: M / (Y e^-A) = b_m."""
     c = generate_cluster(seed=1, n_firms=300, sigma_eps=0.0, sigma_firm_effect=0.0, att_by_event_time=(0.0,),
                          spillover_effect=0.0)
-    e = c.establishments
-    np.testing.assert_allclose(e["materials"] / e["output"], 0.5, rtol=1e-10)
+    e, lat = c.establishments, c.latent
+    premium = lat["log_tfp"] - lat["omega"]
+    assert premium.std() > 0.01
+    np.testing.assert_allclose(e["materials"] / (e["output"] * np.exp(-premium)), 0.5, rtol=1e-10)
 
 
 def test_labour_is_not_collinear_with_capital_and_lagged_productivity(cluster):
@@ -349,7 +355,9 @@ def test_agglomeration_regressors_can_be_rebuilt_from_the_panel(cluster):
     tfp = lat["omega"] + 0.04 * lat["loc"] + 0.02 * lat["urb"]
     np.testing.assert_allclose(tfp, lat["log_tfp"], atol=1e-12)
     wage = e["wage_bill"] / e["labour"]
-    b = _ols(np.log(wage), lat["urb"])
+    c = generate_cluster(seed=0, n_firms=400, n_years=4, wage_density_elasticity=0.03)
+    wage = c.establishments["wage_bill"] / c.establishments["labour"]
+    b = _ols(np.log(wage), c.latent["urb"])
     assert b[1] == pytest.approx(0.03, abs=0.02)
 
 
@@ -500,3 +508,61 @@ def test_truth_is_typed_and_reads_as_the_former_mapping():
         empty["production"]
     with pytest.raises(ValueError, match="unknown section 'productoin'"):
         SyntheticTruth.from_dict({"productoin": {}})
+
+
+def test_gamma_zero_sectors_are_a_true_null_for_the_eg_test():
+    """Issue 11 items 5/1a: plant sizes answer omega, capital and the wage, never own-sector employment (the
+    agglomeration premium is realised with sales), so with gamma = 0 the 5% EG test rejects about 5% of the
+    time although the localisation and urbanisation elasticities are at their defaults (before, sizes grew
+    with own-sector employment and these same worlds rejected 20% of the time). 40 worlds × 12
+    sectors (600 plants, 15 regions); tolerance three binomial MC SEs of the 480 tests."""
+    rejected = []
+    for world in range(40):
+        c = generate_cluster(seed=world, n_firms=600, n_years=2, burn_in_years=3, n_regions=15, eg_gamma=0.0,
+                             n_partners=5, programme_entry_years=(2011,), links_per_firm=0.5, inside_link_share=0.0)
+        assert c.truth["agglomeration"]["localisation_elasticity"] > 0
+        e = c.establishments
+        last = e[e["year"] == e["year"].max()]
+        res = ellison_glaeser(last, employment="labour", simulate=99, seed=world)
+        rejected.append((res["gamma_p"] <= 0.05).to_numpy())
+    rate = np.concatenate(rejected).mean()
+    mcse = np.sqrt(0.05 * 0.95 / np.concatenate(rejected).size)
+    assert abs(rate - 0.05) < 3 * mcse, rate
+
+
+def test_inputs_answer_omega_not_the_agglomeration_premium(cluster):
+    """The proxy-variable assumptions hold on the generator: omega is AR(1) with the planted rho, and labour
+    given its own lag, capital, lagged omega and the wage does not move with LOC or URB (the premium is
+    realised with sales), while log TFP does (by the planted elasticities)."""
+    e, lat = cluster.establishments, cluster.latent
+    g = lat.groupby("firm_id")
+    lag_omega, lag_l = g["omega"].shift(), np.log(e["labour"]).groupby(e["firm_id"]).shift()
+    keep = (lag_omega.notna() & lag_l.notna()).to_numpy()
+    b = _ols(lat["omega"][keep], lag_omega[keep])
+    assert b[1] == pytest.approx(0.7, abs=0.03)
+    wage = np.log(e["wage_bill"] / e["labour"])
+    b = _ols(np.log(e["labour"])[keep], lag_l[keep], np.log(e["capital"])[keep], lag_omega[keep], wage[keep],
+             lat["loc"][keep], lat["urb"][keep])
+    assert abs(b[5]) < 0.005 and abs(b[6]) < 0.005, b
+    b = _ols(lat["log_tfp"] - lat["omega"], lat["loc"], lat["urb"])
+    np.testing.assert_allclose(b[1:], [0.04, 0.02], atol=1e-12)
+
+
+def test_planted_agglomeration_elasticity_recovered_on_value_added_tfp():
+    """estimate_agglomeration with firm and year effects on value-added TFP (the true technology) recovers
+    the planted localisation elasticity on the value-added scale (elasticity × value_added_scale, the mean
+    Y/VA); three default worlds, mean within 0.015 (each estimate's SE is about 0.01)."""
+    from agrocluster.agglomeration import estimate_agglomeration
+
+    got, planted = [], []
+    for seed in (0, 1, 2):
+        c = generate_cluster(seed=seed)
+        e, lat = c.establishments, c.latent
+        va, agglo = c.truth["production"]["value_added"], c.truth["agglomeration"]
+        d = e.assign(tfp=np.log(e["value_added"]) - va["beta_l"] * np.log(e["labour"])
+                     - va["beta_k"] * np.log(e["capital"]), loc=lat["loc"], urb=lat["urb"])
+        d = d[d["year"] > d["year"].min()]
+        got.append(estimate_agglomeration(d, "tfp", "loc", "urb").coef["loc"])
+        planted.append(agglo["localisation_elasticity"] * agglo["value_added_scale"])
+        assert 1.6 < agglo["value_added_scale"] < 2.0
+    assert np.mean(got) == pytest.approx(np.mean(planted), abs=0.015), (got, planted)

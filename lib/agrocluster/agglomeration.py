@@ -655,7 +655,10 @@ class AgglomerationResult(ResultProtocol):
     wild : DataFrame term → t, wild_p, reps, weights, n_clusters when ``wild_bootstrap`` was asked.
     first_stage : DataFrame of first-stage coefficients (IV), with ``first_stage_f`` (F of the excluded
         instruments) and ``first_stage_effective_f`` (Olea–Pflueger) from pyfixest.
-    r2_within : within R² (None for IV).
+    r2_within : within R² (None for IV or without fixed effects).
+    r2 : R² with the fixed effects counted as fitted (fixest's ``r2``; None for IV). Without fixed effects the
+        regression has an intercept (term ``Intercept`` of ``coef`` with its SE); with fixed effects it is
+        absorbed, as in fixest, and the summary says so.
     notes : tuple of plain-language caveats (few clusters, etc.).
     """
 
@@ -681,6 +684,7 @@ class AgglomerationResult(ResultProtocol):
     r2_within: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     vcov: pd.DataFrame | None = None
+    r2: float | None = None
 
     def __post_init__(self) -> None:
         set_exclusions(self, unit="rows")
@@ -693,7 +697,11 @@ class AgglomerationResult(ResultProtocol):
         return tuple(self.fe)
 
     def fit_statistics(self) -> dict[str, float]:
-        return {} if self.r2_within is None else {"R² within": float(self.r2_within)}
+        """R² (fixed effects counted as fitted) and, with fixed effects, the within R², as fixest's etable."""
+        out = {} if self.r2 is None else {"R²": float(self.r2)}
+        if self.r2_within is not None:
+            out["R² within"] = float(self.r2_within)
+        return out
 
     def table(self) -> pd.DataFrame:
         """Tidy table, one row per regressor: term, coef, se, t, p, ci_low, ci_high (and wild_p)."""
@@ -722,7 +730,9 @@ class AgglomerationResult(ResultProtocol):
         cells.update(
             {
                 "N": f"{self.nobs:,}",
+                **{k: f"{v:.3f}" for k, v in self.fit_statistics().items()},
                 "fixed effects": " + ".join(self.fe) or "none",
+                **({"intercept": "absorbed by the fixed effects"} if self.fe else {}),
                 "standard errors": self.vcov_type,
             }
         )
@@ -800,6 +810,10 @@ def estimate_agglomeration(
     :func:`conley_vcov`, written by hand because pyfixest lacks it, issue #500). With ``wild_bootstrap=reps`` the table also reports WCR
     wild cluster bootstrap p-values (:func:`wild_cluster_bootstrap`; ``wild_weights="auto"`` uses Webb
     weights below 12 clusters, Rademacher otherwise; seeded by ``seed``).
+
+    Fit statistics as fixest's ``etable``: ``r2`` (fixed effects counted as fitted) and, with fixed effects,
+    ``r2_within``; without fixed effects the intercept is a coefficient (``Intercept``, with its SE), with them
+    it is absorbed (fixest reports none either) and ``summary()`` says so.
 
     ``iv``: instrument column(s) for the (single) localisation measure, e.g. lagged or historical density;
     estimated with pyfixest's three-part formula ``y ~ exog | fe | loc ~ z``; the result carries the
@@ -1095,9 +1109,10 @@ def estimate_agglomeration(
         first_stage=first_stage,
         first_stage_f=fs_f,
         first_stage_effective_f=eff_f,
-        r2_within=None if ivz else float(fit._r2_within),
+        r2_within=None if ivz or not fe else float(fit._r2_within),
         notes=tuple(notes),
         vcov=pd.DataFrame(V, index=terms, columns=terms),
+        r2=None if ivz else float(fit._r2),
     )
 
 

@@ -60,6 +60,9 @@ class DataSource(_Strict):
     ``baci_csv``, ``flow`` for the trade importers (exports by default). ``on_invalid``: ``refuse`` (the
     default) stops at the first table that breaks its contract, listing every problem; ``drop`` leaves the
     offending rows out and counts them, by rule, in the report's exclusions table.
+
+    ``reason`` (with ``none`` only): why the cluster has no such table; every step that needs the table says
+    "Not computed: <reason>" instead of naming the missing table alone.
     """
 
     source: Literal["synthetic", "faostat", "rice_farms", "file", "none"] = "synthetic"
@@ -73,6 +76,7 @@ class DataSource(_Strict):
     on_invalid: Literal["refuse", "drop"] = "refuse"
     country_codes: str | None = None
     flow: Literal["export", "import"] = "export"
+    reason: str | None = None  # source none: why the cluster has no such table (the reports say it)
 
     @field_validator("sheet")
     @classmethod
@@ -106,6 +110,8 @@ class DataSource(_Strict):
             raise ValueError("source 'file' needs a 'path' (relative to the project root)")
         if self.source != "file" and self.path:
             raise ValueError(f"'path' is only used with source 'file', not {self.source!r}")
+        if self.reason is not None and self.source != "none":
+            raise ValueError(f"'reason' says why a table is absent: only with source 'none', not {self.source!r}")
         if self.format == "baci_csv" and not self.country_codes:
             raise ValueError("format 'baci_csv' needs 'country_codes': the country_codes_V*.csv file shipped with BACI")
         if self.sep is not None and self.sep == self.decimal:
@@ -930,7 +936,8 @@ data:
   # extension for plain files), columns {{your_column: contract_column}}, sheet (Excel), encoding (e.g.
   # latin-1), sep (e.g. ";"), decimal (e.g. ","), on_invalid (refuse | drop: drop leaves out the rows that
   # break the contract and counts them in the report), country_codes (BACI's country file), flow
-  # (export | import, for the trade importers).
+  # (export | import, for the trade importers). With source none, reason says why the table is absent (the
+  # reports then say "Not computed: <reason>").
   country_product: {{source: faostat}}   # real FAOSTAT food balances shipped with the project
   # establishments:
   #   source: file

@@ -192,7 +192,8 @@ class Recorder:
         its caption gets.
 
         Returns ``(origin, mark)``: origin is ``"real"``, ``"synthetic"`` or ``"real and synthetic"``; the mark
-        names the tables, e.g. ``"Data: SYNTHETIC (establishments)."``. With ``inputs`` None (the step did not
+        names the tables, e.g. ``"Data: SYNTHETIC (establishments)."``; the pseudo-table ``"parameters"`` (the
+        cluster's parameter file) is real. With ``inputs`` None (the step did not
         say) the tables are every table the notebook read (:meth:`add_inputs`, else the cluster's ``data``
         parameters), so a page that mixes real and synthetic tables marks its unattributed steps as resting
         on both. A collection notebook (the synthesis) counts a results file built on synthetic tables as
@@ -227,18 +228,22 @@ class Recorder:
 
         The caption ends with the real/synthetic mark of :meth:`origin` (from ``inputs``, the data tables the
         table rests on) and the CSV gets an ``origin`` column (``data_origin`` when the frame has one) with
-        the same word on every row, so a downloaded file says what it is.
+        the same word on every row, so a downloaded file says what it is. A table whose rows already say it
+        (an ``origin`` column of "real" / "synthetic", e.g. headline numbers of several tables or clusters)
+        is marked from its rows instead (:func:`_row_origins`).
         """
         from . import tables
 
         number = len(self.tables) + 1
-        origin, mark = self.origin(inputs)
+        rows = _row_origins(frame)
+        origin, mark = self.origin(inputs) if rows is None else rows
         caption = f"{caption} [{mark}]"
         rel = f"tables/{self.notebook}-{_safe_name(name)}.csv"
         column = "data_origin" if "origin" in frame.columns else "origin"
-        atomic_write_text(self.output_dir / rel,
-                          neutralise_formulas(frame.assign(**{column: origin})).to_csv(index=index))
-        self.tables.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin))
+        written = frame if rows is not None else frame.assign(**{column: origin})
+        atomic_write_text(self.output_dir / rel, neutralise_formulas(written).to_csv(index=index))
+        self.tables.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin,
+                                      inputs=_declared(inputs)))
         return tables.display_table(frame, caption=caption, number=number, csv_href=rel, index=index) if show else None
 
     def figure(self, name: str, fig: Any, caption: str, *, inputs: Iterable[str] | None = None) -> Any:
@@ -270,7 +275,8 @@ class Recorder:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self.figures.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin))
+        self.figures.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin,
+                                       inputs=_declared(inputs)))
         return figures.figure_block(image, caption=caption, number=number, file=rel)
 
     def section(self, name: str, section: Any, caption: str, *, index: bool = False) -> Any:
@@ -323,6 +329,30 @@ class Recorder:
     def save(self) -> Path:
         """Write ``<notebook>.results.json`` atomically and return its path."""
         return self.results().write(self.output_dir / f"{self.notebook}.results.json")
+
+
+#: The words of a per-row ``origin`` column.
+ROW_ORIGINS = frozenset({"real", "synthetic", "real and synthetic"})
+
+
+def _row_origins(frame: Any) -> tuple[str, str] | None:
+    """The origin and mark of a table whose rows each say real or synthetic (an ``origin`` column holding
+    only those words), or None when the rows do not say."""
+    if "origin" not in getattr(frame, "columns", ()) or not len(frame):
+        return None
+    words = set(frame["origin"].dropna().astype(str))
+    if not words or not words <= ROW_ORIGINS or frame["origin"].isna().any():
+        return None
+    if words == {"real"}:
+        return "real", "Data: real (every row)."
+    if words == {"synthetic"}:
+        return "synthetic", "Data: SYNTHETIC (every row)."
+    return "real and synthetic", "Data: real and SYNTHETIC rows (the origin column says which)."
+
+
+def _declared(inputs: Iterable[str] | None) -> list[str] | None:
+    """The tables a step declared (None when it did not say), as results.json stores them."""
+    return None if inputs is None else [str(t) for t in inputs]
 
 
 def _safe_name(name: str) -> str:

@@ -33,17 +33,24 @@ class SyntheticTruth(Mapping):
     geography : dict
         Regions (centres, areas, expected employment shares), cluster regions and radius.
     sectors : list of dict
-        Each sector with its role (cluster, related, other).
+        Each sector with its role (cluster, related, other), planted ``eg_gamma``, ``eg_gamma_given_draw`` and
+        ``eg_excess_vs_aggregate`` (its drawn location probabilities against the expected aggregate the EG
+        test compares with: what a γ = 0 sector shows because the concentrated sectors tilt the aggregate).
     ellison_glaeser : dict
-        The planted Ellison–Glaeser γ of the cluster sector and how it was built.
+        The planted Ellison–Glaeser γ of the cluster sector, how it was built, and ``sizes``: plant sizes do
+        not answer the agglomeration premium, so γ = 0 sectors are a true null up to that tilt.
     location_probabilities, lq_expected, lq_realised_last_year : dict
         Sector → region → planted location probability, expected LQ, realised LQ in the last year.
     lq_expected_definition : str
         The formula of the expected LQ.
     production : dict
-        Production function (gross output and value added coefficients), TFP process, input rules.
+        Production function (gross output and value added coefficients), TFP process (``markov``: omega is
+        AR(1) and the only productivity the inputs answer), input rules (labour adjustment, AR(1) wages:
+        ``wage_persistence``, ``sigma_wage``).
     agglomeration : dict
-        Planted localisation, urbanisation and wage-density elasticities.
+        Planted localisation, urbanisation and wage-density elasticities, their ``timing`` (a revenue premium
+        realised with sales, anticipated by no input) and ``value_added_scale`` (mean Y/VA: the premium's
+        elasticity on ln value added per unit on ln output).
     dynamics : dict
         Entry, exit and panel size.
     programme : dict

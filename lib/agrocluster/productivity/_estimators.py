@@ -145,6 +145,7 @@ def fit_linear(panel: Panel, spec: Spec, kind: str) -> Fit:
         info["intercept"] = float(coefs.get("Intercept", np.nan))
         info["intercept_se"] = float(fit.se().get("Intercept", np.nan))
     elif kind == "fe":
+        info["intercept_note"] = "absorbed by the firm fixed effects (no intercept is estimated, as fixest)"
         info["r2_within"] = float(fit._r2_within)
         info["singleton_firms"] = int((np.bincount(panel.firm) == 1).sum())
     return Fit(b, terms, panel.free.shape[1] + panel.state.shape[1], V, len(y), info)

@@ -62,7 +62,8 @@ class TFPResult(ResultProtocol):
         ``firms_with_gaps``, ``returns_to_scale`` (dict: sum, se, stat, pvalue for H0 sum = 1),
         and per method: ``criterion``, ``converged``, ``starts`` (DataFrame of every start),
         ``starts_agree`` (ACF), ``roots`` and ``root_choice`` (ACF), ``caveat``, ``exits_in_probit``,
-        ``hansen_j``, ``intercept`` and ``intercept_se`` (OLS), ``r2`` (OLS/FE/FD), ``r2_within`` (FE),
+        ``hansen_j``, ``intercept`` and ``intercept_se`` (OLS; FE: ``intercept_note``, the constant is
+        absorbed by the firm effects), ``r2`` (OLS/FE/FD), ``r2_within`` (FE),
         ``bootstrap_failed``.
     excluded : pandas.DataFrame
         ``reason, n, unit`` (unit ``rows``): rows left out of the first stage or of the second stage.
@@ -114,12 +115,34 @@ class TFPResult(ResultProtocol):
         if self.options["translog"]:
             for name, val in self.elasticities.mean().items():
                 cells[f"elasticity {name} (mean)"] = f"{val:.3f}"
-        rts = self.diagnostics["returns_to_scale"]
+        d = self.diagnostics
+        if self.method == "ols":
+            cells["intercept"] = _fmt(d["intercept"], d["intercept_se"])
+        elif self.method == "fe":
+            cells["intercept"] = "absorbed (firm fixed effects)"
+        rts = d["returns_to_scale"]
         cells["returns to scale (sum)"] = _fmt(rts["sum"], rts["se"])
         cells["p-value, H0: constant returns"] = "" if np.isnan(rts["pvalue"]) else f"{rts['pvalue']:.3f}"
         cells["observations"] = str(self.nobs)
+        cells.update({k: f"{v:.3f}" for k, v in self.fit_statistics().items()})
         cells["standard errors"] = self.se_kind
         return pd.DataFrame({self.method.upper(): pd.Series(cells)})
+
+    def fixed_effects(self) -> tuple[str, ...]:
+        """The firm identifier for ``fe`` (its intercept is absorbed in the firm effects), else empty."""
+        return (self.options["id"],) if self.method == "fe" else ()
+
+    def fit_statistics(self) -> dict[str, float]:
+        """R² of OLS, FE and FD and, for FE, the within R², as fixest reports them (``r2``, ``wr2``).
+
+        FE: ``R²`` counts the firm effects as fitted (fixest's ``r2``), ``R² within`` is that of the
+        demeaned regression. FD: uncentred R² of the differenced equation (no constant is fitted).
+        """
+        d = self.diagnostics
+        out = {"R²": float(d["r2"])} if "r2" in d else {}
+        if "r2_within" in d:
+            out["R² within"] = float(d["r2_within"])
+        return out
 
 
 def _fmt(c: float, s: float) -> str:

@@ -275,7 +275,7 @@ def planted_lines(prepared: AgglomerationData, outcome: str, value_added: bool) 
         return None
     lines = {"wage": 0.0}
     if outcome == "tfp":
-        scale = prepared.truth["production"]["value_added"]["tfp_scale"] if value_added else 1.0
+        scale = prepared.truth["agglomeration"]["value_added_scale"] if value_added else 1.0
         lines["productivity"] = prepared.truth["agglomeration"]["localisation_elasticity"] * scale
     return lines
 
@@ -362,8 +362,9 @@ def planted_vs_estimated(prepared: AgglomerationData, productivity: Specificatio
     agglo, va = prepared.truth["agglomeration"], prepared.truth["production"]["value_added"]
     urb = productivity.urbanisation
     urb_key = urb or "urb_density_lag1"
-    planted_tfp = {LOC: agglo["localisation_elasticity"] * va["tfp_scale"],
-                   urb_key: agglo["urbanisation_elasticity"] * va["tfp_scale"]}
+    # the premium is realised with sales (materials do not answer it): on ln value added its elasticity is Y/VA
+    planted_tfp = {LOC: agglo["localisation_elasticity"] * agglo["value_added_scale"],
+                   urb_key: agglo["urbanisation_elasticity"] * agglo["value_added_scale"]}
     planted_go = {LOC: agglo["localisation_elasticity"], urb_key: agglo["urbanisation_elasticity"]}
     within = {"fe": ("firm_id", "sector^year"), **productivity.options}
     parts = []

@@ -140,7 +140,9 @@ class LocationQuotients:
         """E.g. "95% Poisson interval (lq_lo–lq_hi)", or "no interval"."""
         if not self.interval:
             return "no interval"
-        return f"{self.arguments['level']:.0%} {str(self.interval).capitalize()} interval (lq_lo–lq_hi)"
+        kind = {"poisson": "Poisson", "establishments": "establishment-resampling"}.get(str(self.interval),
+                                                                                     str(self.interval))
+        return f"{self.arguments['level']:.0%} {kind} interval (lq_lo–lq_hi)"
 
 
 def location_quotients(regional: pd.DataFrame, params: Any, establishments: pd.DataFrame | None = None) -> Section:
@@ -260,8 +262,9 @@ def eg_reading(row: pd.Series, n_sectors: int, significant: list[str], simulated
     if planted:
         text += (f" Planted γ: {row['gamma_true']:.3f}; given the drawn location probabilities the index should "
                  f"show about {row['gamma_expected_index']:.3f}. Sectors planted with γ = 0 can show a small γ that "
-                 "the random-location test calls significant: in the generator plant sizes respond to "
-                 "agglomeration, which the test's null (location independent of size) does not allow for.")
+                 "the random-location test calls significant: they locate like the regions' sizes, while the "
+                 "test compares them with aggregate employment, which the concentrated cluster sector tilts "
+                 "towards its own regions.")
     return text.strip()
 
 
@@ -352,8 +355,9 @@ def kdensity(sites: Section, params: Any) -> Section:
 
     At most ``concentration.kd_max_points`` establishments of the sector (:func:`kd_subsample`), a global
     band at ``interval_level`` from ``kd_draws`` relocations. ``table``: the distance ranges outside the
-    band. Headlines ``localised_from_km`` / ``localised_to_km`` of the first localised range (a note says
-    so when there is none). Not computed without coordinates.
+    band. Headlines ``localised_to_km`` of the first localised range and ``localised_from_km`` when that range
+    starts beyond 0 km (a start at 0 km is the shortest distance, not a finding); a note says so when there is
+    no localised range. Not computed without coordinates.
     """
     cs: CrossSection = sites.result
     title = "K-density"
@@ -366,8 +370,10 @@ def kdensity(sites: Section, params: Any) -> Section:
     heads, notes = [], []
     if kd.localised_ranges:
         start_km, end_km = kd.localised_ranges[0]
-        heads = [Headline("localised_from_km", start_km, note=f"sector {sector}, first localised range"),
-                 Headline("localised_to_km", end_km, note=f"sector {sector}, first localised range")]
+        # "localised from 0 km" says only that the range starts at the shortest distance: not a headline
+        heads = [Headline("localised_from_km", start_km, note=f"sector {sector}, first localised range")
+                 ] if start_km > 0 else []
+        heads.append(Headline("localised_to_km", end_km, note=f"sector {sector}, first localised range"))
         reading = f"The sector is localised from {start_km:.1f} to {end_km:.1f} km (first range above the band)."
     else:
         notes.append(f"The K-density of sector {sector} never rises above its band: no localised range "
