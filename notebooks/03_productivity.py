@@ -74,6 +74,9 @@ prepared = wb.prepare(data, opts.methods, value_added=opts.value_added)
 rec.section("production-columns", prepared, "Columns of the production function: output measure, inputs and the "
             "proxy variables of the control-function estimators.")
 
+# %%
+rec.stop_unless(prepared)
+
 # %% [markdown]
 # ## 2. The production function across estimators
 #

@@ -43,3 +43,11 @@ class HeadlineError(AgroclusterError, ValueError):
 class ResultsFileError(DataContractError):
     """A ``.results.json`` file (or the runner's record of completed tasks) cannot be read: not JSON, or
     not the shape :mod:`agrocluster.results_file` writes."""
+
+
+class WorkbookStopped(AgroclusterError):
+    """A workbook ended early, on purpose, because the data lack what every later section needs.
+
+    Raised by :meth:`agrocluster.record.Recorder.stop_unless` after the results are saved; the runner reports
+    the task ``ok`` and ends the report there with "Not computed: needs …" for each section left out.
+    """

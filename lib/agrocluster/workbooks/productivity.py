@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from agrocluster.data.contracts import positive_for_logs
-from agrocluster.errors import EstimationError
+from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.productivity import (
     dispersion,
     mean_within_dispersion,
@@ -83,11 +83,21 @@ def prepare(data: Any, methods: list[str], value_added: bool = True) -> Section:
 
     Chooses the production-function columns (:func:`~agrocluster.productivity.workflow.production_spec`),
     keeps the rows whose logged columns are positive (the others are counted in ``excluded``), and says what
-    the data lack for the later steps. The section's table lists the production-function columns.
+    the data lack for the later steps. The section's table lists the production-function columns. Not
+    computed without establishments or without output, labour and a state input (every later step rests on
+    the production function: the notebook then ends with ``rec.stop_unless``).
     """
+    if not data.has("establishments"):
+        return Section.not_computed("The data", needs="the establishments table (data.establishments in the "
+                                    "cluster's parameters)", excluded=loader_excluded(data))
     est = data["establishments"]
     synthetic = data.is_synthetic("establishments")
-    spec = workflow.production_spec(est, methods, value_added=value_added)
+    try:
+        spec = workflow.production_spec(est, methods, value_added=value_added)
+    except DataContractError as err:  # no output, labour or state input: no production function
+        return Section.not_computed("The data", needs=f"output, labour and capital (or land) in the establishments "
+                                    f"for a production function ({str(err).removeprefix('production_spec: ')})",
+                                    excluded=loader_excluded(data))
     panel, excluded_logs = positive_for_logs(est, spec.log_columns, source="establishments")
     logs = excluded_logs[excluded_logs["n_rows"] > 0].assign(table="establishments").rename(columns={"n_rows": "rows"})
     members = "cluster_member" in est.columns and est["cluster_member"].nunique() == 2
