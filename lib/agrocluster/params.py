@@ -794,6 +794,10 @@ def _describe(exc: ValidationError, origin: Mapping[str, str], cluster_file_labe
         where = _origin_of(origin, loc)
         got = err.get("input")
         shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        if err["type"] == "string_type" and isinstance(got, int | float) and not isinstance(got, bool):
+            shown += (f"; YAML reads {got!r} as a number: write codes in quotes as in your data, e.g. "
+                      f"\"{got:04d}\" or \"{got}\" (leading zeros are kept only in quotes)"
+                      if isinstance(got, int) else "; write it in quotes")
         lines.append(f"{where}: key {key!r}: {err['msg']}{shown}")
     return "invalid parameters:\n  " + "\n  ".join(lines)
 
