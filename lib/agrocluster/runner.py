@@ -555,6 +555,26 @@ def end_at_stop(nb: Any) -> list[str]:
     return headings
 
 
+def recorded_data_kinds(outputs: Path, ledger: RunLedger) -> dict[str, dict[str, str]]:
+    """Cluster → {table: kind} of the tables its recorded reports actually read (their provenance inputs), for
+    the clusters the ledger has reports of. Closer to the truth than the parameters alone: a regional
+    employment table that could not be derived (establishments without ``labour``) is not claimed."""
+    from .data.files import source_kind
+
+    found: dict[str, dict[str, str]] = {}
+    for entry in ledger.tasks.values():
+        if entry.cluster_id == COLLECTION_FOLDER:
+            continue
+        try:
+            inputs = ResultsFile.read(outputs / entry.results).provenance.inputs
+        except (OSError, ResultsFileError):
+            continue
+        tables = found.setdefault(entry.cluster_id, {})
+        for table, info in inputs.items():
+            tables[table] = source_kind(str(info.get("source", "")))
+    return {cid: {t: k for t, k in tables.items() if k != "not used"} for cid, tables in found.items()}
+
+
 def _check_params_used(results: ResultsFile, spec: Mapping[str, Any]) -> None:
     """Refuse a report whose recorded parameters are not the ones the runner passed (a notebook that
     resolves its parameters itself instead of validating ``params_json``)."""
@@ -995,10 +1015,11 @@ def build_site() -> Path | None:
             kinds[cid] = data_kinds(params_mod.resolve(cid, check_files=False).params)
         except ParamsError:
             pass  # the banner lists the cluster as "data kinds unknown"
+    ledger = _ledger()
+    kinds.update(recorded_data_kinds(outputs, ledger))
     per_cluster = [(s, notebook_title(s)) for s in notebooks if s not in COLLECTION_NOTEBOOKS]
     collection = [(s, notebook_title(s)) for s in notebooks if s in COLLECTION_NOTEBOOKS]
     index = outputs / "index.html"
-    ledger = _ledger()
     available = frozenset((e.cluster_id, e.notebook) for e in ledger.tasks.values()
                           if (outputs / e.cluster_id / f"{e.notebook}.html").is_file())
     site_map = site.SiteMap(tuple(clusters), tuple(per_cluster), tuple(collection), COLLECTION_FOLDER, available)
