@@ -313,7 +313,8 @@ def test_reports_name_parameters_that_miss_the_users_data(project):
 def test_region_areas_from_params_give_density_on_user_data(project):
     from agrocluster.workbooks import agglomeration as wb
 
-    path = _firms(project, FIRMS)
+    lines = FIRMS.splitlines()
+    path = _firms(project, "\n".join([lines[0] + ",output"] + [f"{line},{20 + i}" for i, line in enumerate(lines[1:])]))
     _cluster(project, region_areas_km2={"Caldas": 7888, "Quindio": 1845},
              data={"establishments": {"source": "file", "path": path}})
     described = wb.describe_data(load_cluster(P.load("mine"), tables=["establishments"]))
