@@ -376,3 +376,25 @@ def test_overview_says_when_establishments_report_no_output(project):
     allowed = overview.availability(load_cluster(cluster, tables=["establishments"]), cluster)
     assert not allowed.allows("production") and "output of at least one establishment" in allowed.reason("production")
     assert allowed.allows("plant_employment")
+
+
+def test_end_at_stop_keeps_the_report_up_to_the_stop_and_lists_the_sections_left_out():
+    """The runner's treatment of ``rec.stop_unless``: banners and traceback gone, later cells replaced by the list
+    of the sections not computed, each with the reason."""
+    import nbformat
+
+    from agrocluster.runner import end_at_stop
+
+    v4 = nbformat.v4
+    stop = v4.new_code_cell("rec.stop_unless(described)")
+    stop.outputs = [v4.new_output("error", ename="WorkbookStopped", evalue="the rest of this workbook is not computed: "
+                                  "needs plant employment (column labour)", traceback=["..."])]
+    banner = v4.new_markdown_cell("An Exception was encountered")
+    banner.metadata["tags"] = ["papermill-error-cell-tag"]
+    nb = v4.new_notebook(cells=[banner, v4.new_markdown_cell("## 1. The data"), v4.new_code_cell("x = 1"), banner,
+                                stop, v4.new_markdown_cell("## 2. Measures\n\ntext"), v4.new_code_cell("y = 2"),
+                                v4.new_markdown_cell("## Summary and what comes next")])
+    assert end_at_stop(nb) == ["2. Measures", "Summary and what comes next"]
+    assert [c.source for c in nb.cells[:3]] == ["## 1. The data", "x = 1", "rec.stop_unless(described)"]
+    assert nb.cells[2].outputs == [] and len(nb.cells) == 4
+    assert "- **2. Measures**: Not computed: needs plant employment (column labour)." in nb.cells[3].source
