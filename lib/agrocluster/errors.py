@@ -50,4 +50,8 @@ class WorkbookStopped(AgroclusterError):
 
     Raised by :meth:`agrocluster.record.Recorder.stop_unless` after the results are saved; the runner reports
     the task ``ok`` and ends the report there with "Not computed: needs …" for each section left out.
+    In JupyterLab the cell shows the message alone, without a traceback (IPython's ``_render_traceback_``).
     """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"WorkbookStopped: {self}"]
