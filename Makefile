@@ -37,8 +37,8 @@ notebooks-sync: $(STAMP) ## Re-pair notebooks/*.py with their .ipynb (jupytext) 
 benchmarks: $(STAMP) ## Run every script in benchmarks/ and print their timings and ratios
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-coverage: $(STAMP) ## Rerun the coverage study (200 worlds a check, ~20 min on 2 cores) into data/validation/coverage.csv
-	$(BIN)/python -m agrocluster.validation.coverage --worlds 200 --jobs 2
+coverage: $(STAMP) ## Rerun the coverage study (200 worlds a check, ~30 min on 2 cores) into data/validation/coverage.csv and the README
+	$(BIN)/python -m agrocluster.validation.coverage --worlds 200 --jobs 2 --readme README.md
 
 clean-outputs: ## Remove generated reports (outputs/ is rebuilt by `make report`)
 	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

@@ -47,7 +47,7 @@ from agrocluster.workbooks import common, overview
 
 # %%
 identity = tables.identity_table(params)
-rec.table("identity", identity, f"What defines the {params.name} in this analysis.")
+rec.table("identity", identity, f"What defines the {params.name} in this analysis.", inputs=["parameters"])
 
 # %%
 rec.section("profile", overview.cluster_profile(params), "The cluster's actors, institutions, history and governance, "
@@ -65,7 +65,8 @@ rec.add_inputs(data.provenance())
 rec.section("inventory", overview.inventory(data), "Tables of the cluster, their source, size and content hash.")
 
 # %%
-rec.table("excluded", common.excluded_table(rec.excluded), "Rows excluded by documented rules (none is dropped silently).")
+rec.table("excluded", common.excluded_table(rec.excluded), "Rows excluded by documented rules (none is dropped silently).",
+          inputs=data.tables)
 
 # %% [markdown]
 # ## 3. What these data allow
@@ -76,7 +77,8 @@ rec.table("excluded", common.excluded_table(rec.excluded), "Rows excluded by doc
 
 # %%
 allowed = overview.availability(data, params)
-rec.table("availability", allowed.table(), "Analyses these data allow (possible) and what each rests on or needs.")
+rec.table("availability", allowed.table(), "Analyses these data allow (possible) and what each rests on or needs.",
+          inputs=data.tables)
 
 # %% [markdown]
 # ## 4. The product at country level (real FAOSTAT food balances)
@@ -88,6 +90,14 @@ rec.section("country-series", series, "The country series by year, thousand tonn
 # %%
 common.show_figure(rec, "country-series", overview.country_figure(series, params))
 
+# %% [markdown]
+# Where the establishments are synthetic, their money is scaled so that the cluster sector's output, valued
+# at the cited export unit value, makes a stated share of FAOSTAT's production (`synthetic.production_share`).
+
+# %%
+rec.section("cluster-output", overview.cluster_output(data, params, series), "Synthetic output of the cluster "
+            "sector (thousand tonnes at the cited unit value) against FAOSTAT production (thousand tonnes).")
+
 # %%
 for h in common.collect_headlines(series):
     rec.headline(h.key, h.value, se=h.se, note=h.note)
@@ -96,7 +106,8 @@ for h in common.collect_headlines(series):
 # ## 5. Effective parameters
 
 # %%
-rec.table("parameters", tables.parameters_table(params), "Every effective parameter of this run.")
+rec.table("parameters", tables.parameters_table(params), "Every effective parameter of this run.",
+          inputs=["parameters"])
 
 # %% [markdown]
 # ## Summary and what comes next

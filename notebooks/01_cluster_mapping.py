@@ -221,7 +221,8 @@ rec.section("producers", world, "Top producers of the cluster's FAOSTAT item in 
 # Every row a rule excluded, with the rule. Nothing else was dropped.
 
 # %%
-rec.table("excluded", common.excluded_table(rec.excluded), "Rows excluded by documented rules, by table and reason.")
+rec.table("excluded", common.excluded_table(rec.excluded), "Rows excluded by documented rules, by table and reason.",
+          inputs=data.tables)
 
 # %% [markdown]
 # ## Summary and what comes next
@@ -237,7 +238,7 @@ rec.table("excluded", common.excluded_table(rec.excluded), "Rows excluded by doc
 for h in common.collect_headlines(lq_sector, eg, kd, strength, world):
     rec.headline(h.key, h.value, se=h.se, note=h.note)
 rec.table("headline", common.headline_table(rec.headlines), "Headline numbers of this workbook (recorded in the "
-          "results file).")
+          "results file).", inputs=common.headline_inputs(rec.headlines))
 
 # %%
 rec.save();

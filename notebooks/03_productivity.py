@@ -69,7 +69,7 @@ opts, prog = params.productivity, params.programme
 
 
 # %%
-data = load_cluster(params)
+data = load_cluster(params, tables=["establishments"])
 rec.add_inputs(data.provenance())
 prepared = wb.prepare(data, opts.methods, value_added=opts.value_added)
 rec.section("production-columns", prepared, "Columns of the production function: output measure, inputs and the "

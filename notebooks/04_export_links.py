@@ -91,7 +91,7 @@ rec.section("country-profile", market, f"{iso}, {product}: quantities (thousand 
 rec.figure("market-trends", workbook.market_trends_figure(market, params),
            f"{iso}: share of world exports and of world production of {product} (left, percent of world "
            "tonnes, countries only) and exports divided by production (right). Real FAOSTAT food balances; "
-           "the series joins the old and new methodologies at 2010.")
+           "the series joins the old and new methodologies at 2010.", inputs=market.inputs)
 
 # %%
 if market.computed:
@@ -140,7 +140,7 @@ rec.section("rca-sample", rca, "Food-balance rows left out of the quantity RCA, 
 rec.figure("rca", workbook.rca_figure(rca, params),
            f"Quantity-based Balassa RCA of {iso} in {product} over the food-balance basket (log scale; above "
            "the dashed line the country exports relatively more of it than the world). Real FAOSTAT "
-           "quantities.")
+           "quantities.", inputs=rca.inputs)
 
 # %%
 if rca.computed:
@@ -160,7 +160,7 @@ space = workbook.product_space_position(data, params, rca)
 rec.figure("product-space", workbook.product_space_figure(space, params),
            f"Each dot is a FAOSTAT food item: how related it is to what {iso} already exports (x) and how "
            "complex it is (y), quantity-based. Filled dots: exported with RCA > 1. The star is the cluster's "
-           "product.")
+           "product.", inputs=space.inputs)
 
 # %%
 rec.section("product-space-position", space, f"Position of {iso} and of {product} in the food product space, "
@@ -196,7 +196,7 @@ rec.section("value-rca", workbook.value_rca(flows, params),
 destinations = workbook.destinations(flows, params)
 rec.figure("destinations", workbook.destinations_figure(destinations, params),
            f"Share of {iso}'s exports of HS {', '.join(params.hs_codes)} by destination, {flows.result.year} "
-           f"({flows.result.kind} flows, values).")
+           f"({flows.result.kind} flows, values).", inputs=destinations.inputs)
 
 # %%
 rec.section("destination-structure", destinations, f"Concentration of {iso}'s exports of the cluster's "
@@ -206,6 +206,16 @@ rec.section("destination-structure", destinations, f"Concentration of {iso}'s ex
 rec.section("growth-decomposition", workbook.growth(flows, params),
             f"Change in {iso}'s exports of the cluster's products from {flows.result.first_year} to "
             f"{flows.result.year} (thousand USD): new markets, lost markets and markets served in both.")
+
+# %% [markdown]
+# **Unit values against the cited figure.** Synthetic flows are drawn around a unit value cited in the
+# cluster's parameters (`synthetic.trade_unit_value`, with its source) and their export quantities are set
+# to FAOSTAT's year by year. The table shows both checks, with the citation below it.
+
+# %%
+rec.section("unit-values", workbook.unit_values_vs_cited(flows, data, params),
+            f"{iso}'s exports of the cluster's products in the trade flows: quantity (t), value (thousand USD), "
+            "unit value (USD/kg) against the cited one, and quantity against FAOSTAT's exports (t).")
 
 # %% [markdown]
 # ## 5. Gravity: distance, borders and trade agreements
@@ -227,7 +237,8 @@ rec.section("gravity", gravity, f"PPML gravity, {params.exports.gravity_formula}
 
 # %%
 rec.figure("gravity", workbook.gravity_figure(gravity), "Gravity coefficients with 95% confidence intervals "
-           "(clustered by pair); red crosses, where shown: the true values planted in SYNTHETIC trade flows.")
+           "(clustered by pair); red crosses, where shown: the true values planted in SYNTHETIC trade flows.",
+           inputs=gravity.inputs)
 
 # %%
 if flows.computed:
@@ -243,7 +254,8 @@ rec.section("gravity-excluded", workbook.gravity_exclusions(gravity),
 # %%
 by_product = workbook.gravity_by_product(gravity, flows, params.exports.gravity_formula)
 rec.figure("gravity-by-product", workbook.gravity_by_product_figure(by_product, gravity),
-           "Gravity estimated separately for each HS product (95% confidence intervals).")
+           "Gravity estimated separately for each HS product (95% confidence intervals).",
+           inputs=by_product.inputs)
 
 # %%
 rec.section("gravity-by-product", by_product, "Gravity coefficients product by product.")
@@ -290,11 +302,13 @@ rec.figure("network", workbook.network_figure(network, params),
            "Left: all firm links grouped by type (numbers of links; line widths proportional). Middle: the "
            f"firm that brokers most across the cluster boundary in {network.result.year} and its direct "
            "partners. "
-           "Right: share of cluster members' links that go to another member, by count and by value.")
+           "Right: share of cluster members' links that go to another member, by count and by value.",
+           inputs=network.inputs)
 
 # %%
 if network.computed:
     rec.headline("inside_link_share", network.result.inside_share, note=network.result.note)
+    rec.headline("member_firm_share", network.result.member_share, note=network.result.note)
 rec.section("links-by-kind", network, "Links by kind: numbers and values inside, across the boundary and "
             "outside, and the inside share of cluster members' links (by count and by value).")
 
@@ -331,7 +345,7 @@ rec.section("risk", risk, f"Export risk of {iso} in the cluster's products, {flo
 rec.figure("stress", workbook.stress_figure(risk),
            f"Exports of the cluster's products before and after a {100 * params.exports.stress_drop:.0f}% "
            f"fall of the largest market's imports from {iso}, {flows.result.year} (thousand USD; direct "
-           "effect, no diversion).")
+           "effect, no diversion).", inputs=risk.inputs)
 
 # %% [markdown]
 # ## Summary and what comes next

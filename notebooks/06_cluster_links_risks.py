@@ -179,7 +179,8 @@ rec.section("collapse", exposure, "Episodes replayed on the destination structur
 # %%
 for h in common.collect_headlines(links, adoption, peers, joint, fp, growth, intensity, inputs, exposure):
     rec.headline(h.key, h.value, se=h.se, note=h.note)
-rec.table("headline", common.headline_table(rec.headlines), "Headline numbers recorded for the cross-cluster synthesis.")
+rec.table("headline", common.headline_table(rec.headlines), "Headline numbers recorded for the cross-cluster synthesis.",
+          inputs=common.headline_inputs(rec.headlines))
 
 # %%
 tables.callout("Reading", " ".join(step.reading for step in (fp, growth, links, exposure) if step.computed))

@@ -77,3 +77,25 @@ def test_numbers_print_without_scientific_notation_or_spurious_decimals():
     assert format_number(0.000109) == "0.000109"    # not 1.09e-04
     assert format_number(-0.0000123) == "-0.0000123"
     assert format_number(0.25) == "0.250"
+
+
+def test_a_column_of_fractions_prints_its_whole_numbers_with_the_same_decimals():
+    from agrocluster.tables import to_html
+
+    frame = pd.DataFrame({"year": [2019, 2020], "ratio": [1.0, 0.9941], "kt": [851.0, 1034.0]})
+    body = to_html(frame)
+    assert "<td>1.000</td>" in body and "<td>0.994</td>" in body     # not "1" beside "0.994"
+    assert "<td>851</td>" in body and "<td>1,034</td>" in body      # whole kt stay whole
+
+
+def test_a_table_whose_rows_say_real_or_synthetic_is_marked_from_its_rows(project, tmp_path):
+    rec = _recorder("chile_wine", tmp_path)
+    rows = pd.DataFrame({"cluster_id": ["indonesia_rice", "chile_wine"], "value": [0.47, 0.05],
+                         "origin": ["real", "synthetic"]})
+    rec.table("mixed", rows, "Two clusters", show=False)
+    rec.table("rice", rows.iloc[:1], "One real cluster", show=False, inputs=["establishments"])
+    mixed, rice = rec.results().tables
+    assert mixed.origin == "real and synthetic" and mixed.caption.endswith("(the origin column says which).]")
+    assert rice.origin == "real" and rice.caption.endswith("[Data: real (every row).]")   # not the page's mix
+    written = pd.read_csv(tmp_path / mixed.file)
+    assert list(written.columns) == ["cluster_id", "value", "origin"]                    # the rows' own words

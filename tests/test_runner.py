@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import nbformat
 import pytest
@@ -116,11 +117,13 @@ def test_failure_is_isolated_and_keeps_last_good_report(probe_project):
     result = subprocess.run(
         [sys.executable, "-m", "agrocluster.cli", "run", "--notebook", "10_probe", "--cluster", "chile_wine",
          "--cluster", "kenya_tea", "-p", "synthetic.probe=fail", "-p", "synthetic.fail_cluster=chile_wine",
-         "--jobs", "2", "--no-progress"],
+         "--jobs", "2", "--no-progress", "--junit", str(probe_project / "run-junit.xml")],
         capture_output=True, text=True, env=dict(os.environ),
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "planted failure in chile_wine" in result.stdout
+    failure = ET.parse(probe_project / "run-junit.xml").find(".//testcase[@classname='chile_wine']/failure")
+    assert failure.get("type") == "ValueError" and "planted failure" in failure.get("message")  # the cell's error
     assert (out / "10_probe.html").read_bytes() == good_html
     assert (out / "10_probe.results.json").read_bytes() == good_results
     failed = json.loads((out / "10_probe.failed.json").read_text())

@@ -51,3 +51,31 @@ def test_csv_cells_that_spreadsheets_read_as_formulas_are_neutralised(project, t
     written = pd.read_csv(tmp_path / "tables" / "99_test-regions.csv")
     assert written["region"].tolist()[:4] == ["'=HYPERLINK(\"http://x\")", "Maule", "'+1", "'@SUM(A1)"]
     assert written["lq"].tolist() == [-1.5, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_rests_on_declares_inputs_unless_the_step_sets_its_own():
+    from agrocluster.sections import rests_on
+
+    @rests_on("trade_flows")
+    def flows(own=()):
+        return Section("Flows", inputs=own)
+
+    assert flows().inputs == ("trade_flows",)
+    assert flows(("establishments", "trade_flows")).inputs == ("establishments", "trade_flows")
+    assert flows.rests_on == ("trade_flows",)
+
+
+def test_every_step_of_the_export_and_links_workbooks_declares_its_tables():
+    """Walk the public steps of workbooks 04 and 06: each declares the tables it rests on (``rests_on``) or
+    sets them from the data it is given (those are listed and checked by the built-site test)."""
+    import inspect
+    import typing
+
+    from agrocluster.workbooks import exports, links_risks
+
+    sets_its_own = {"data_used", "load_exclusions", "headline_table", "unit_values_vs_cited"}
+    for module in (exports, links_risks):
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("_") or typing.get_type_hints(fn).get("return") is not Section:
+                continue
+            assert hasattr(fn, "rests_on") or name in sets_its_own, f"{module.__name__}.{name} declares no inputs"

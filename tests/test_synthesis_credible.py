@@ -40,7 +40,8 @@ def test_synthetic_numbers_and_failed_pretrends_are_not_ranked():
 def test_inside_links_are_judged_against_random_mixing():
     heads = synthesis.tidy_headlines([
         _doc("closed", "04_export_links", {"inside_link_share": 0.85, "member_firm_share": 0.20}, "real"),
-        _doc("big", "04_export_links", {"inside_link_share": 0.85, "member_firm_share": 0.90}, "real"),
+        _doc("big", "04_export_links", {"inside_link_share": 0.85, "member_firm_share": 0.95}, "real"),
+        _doc("most", "04_export_links", {"inside_link_share": 0.85, "member_firm_share": 0.90}, "real"),
         _doc("unknown", "04_export_links", {"inside_link_share": 0.85}, "real"),
     ])
     flags = synthesis.danger_flags(heads).set_index(["cluster_id", "flag"])
@@ -48,7 +49,9 @@ def test_inside_links_are_judged_against_random_mixing():
     assert not bool(flags.loc[("big", "links only inside"), "raised"])     # no more than random mixing
     assert bool(flags.loc[("unknown", "links only inside"), "raised"])
     assert "no random-mixing benchmark" in flags.loc[("unknown", "links only inside"), "rule"]
-    assert flags.loc[("big", "links only inside"), "benchmark"] == pytest.approx(0.90)
+    # random mixing keeps p / (2 - p) inside: 0.905 for p = 0.95, 0.818 for p = 0.90 (below 0.85: raised)
+    assert flags.loc[("big", "links only inside"), "benchmark"] == pytest.approx(0.95 / 1.05)
+    assert bool(flags.loc[("most", "links only inside"), "raised"])
 
 
 def test_shrinking_share_is_relative_to_its_own_size():

@@ -88,3 +88,37 @@ def test_uncalibrated_flows_do_not_match():
     synthetic = flows[flows["exporter"] == "CHL"].groupby("year")["quantity"].sum()
     real = sources.faostat_food_balances(countries="CHL", items=2655).set_index("year")["exports"] * 1000.0
     assert np.abs(synthetic / real.reindex(synthetic.index) - 1).max() > 0.05
+
+
+def test_every_demo_cluster_with_synthetic_trade_cites_its_unit_value_and_markets(project):
+    """Nothing uncited in the params: a cluster generates trade flows only when its file sets a unit value
+    and destinations with a source beside them; a cluster without them has no trade flows and says why."""
+    import yaml
+
+    from agrocluster import paths
+    from tests.conftest import DEMO_CLUSTERS
+
+    for cluster_id in DEMO_CLUSTERS:
+        text = (paths.project_root() / "params" / "clusters" / f"{cluster_id}.yaml").read_text()
+        assert "NOT CITED" not in text.upper(), cluster_id
+        own = yaml.safe_load(text)
+        params = resolve(cluster_id).params
+        if params.table_source("trade_flows").source == "synthetic":
+            assert {"trade_unit_value", "trade_destinations"} <= set(own["synthetic"]), cluster_id
+        else:
+            assert params.table_source("trade_flows").reason, cluster_id
+
+
+def test_rice_has_no_trade_flows_and_its_export_steps_say_why():
+    from agrocluster.workbooks import exports as workbook
+
+    params = resolve("indonesia_rice").params
+    data = load_cluster(params, tables=["trade_flows", "country_product"])
+    assert not data.has("trade_flows")
+    flows = workbook.trade_flows(data, params)
+    assert "net importer of rice" in flows.message
+    for step in (workbook.destinations(flows, params), workbook.value_rca(flows, params),
+                 workbook.growth(flows, params)):
+        assert step.message == flows.message
+    with pytest.raises(ParamsError, match="reason"):
+        resolve("chile_wine", ["data.trade_flows.reason=none given"])

@@ -56,7 +56,9 @@ def test_coverage_section_reads_the_study_and_names_the_misses(tmp_path):
     path = tmp_path / "coverage.csv"
     path.write_text(coverage.to_csv_text(study), encoding="utf-8")
     section = workbook.coverage_section(str(path))
-    assert section.computed and "0 of 2 intervals and tests are within" in section.reading
+    within = int((section.result["verdict"] == "within").sum())
+    assert section.computed and f"{within} of 4 intervals and tests are within" in section.reading
+    assert "lq-lumpy: run " in section.reading and "seed 1)" in section.reading  # the rows' provenance
     assert any("independent draw" in note for note in section.notes)
     assert list(section.table.columns[:3]) == ["method", "dgp", "worlds"]
     bad = tmp_path / "bad.csv"

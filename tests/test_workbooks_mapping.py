@@ -216,3 +216,7 @@ def test_demo_run_of_every_step(demo):
         assert isinstance(figure_step.result, matplotlib.figure.Figure) and figure_step.reading
         matplotlib.pyplot.close(figure_step.result)
     assert np.isfinite(steps["kd"].result.kd.localisation_index)
+    ranges = steps["kd"].result.kd.localised_ranges
+    assert ("localised_to_km" in heads) == bool(ranges)
+    # a localised range that starts at 0 km gives no "localised from" headline
+    assert ("localised_from_km" in heads) == bool(ranges and ranges[0][0] > 0)

@@ -104,12 +104,17 @@ def test_country_series_headlines_from_the_latest_year_with_production(params):
 
 def test_headline_table_and_excluded_tables():
     heads = {"a": {"value": 1.5, "se": 0.1, "label": "A", "unit": "ratio", "note": None},
-             "b": {"value": 2, "se": None, "label": None, "unit": None, "note": "n"}}
+             "b": {"value": 2, "se": None, "label": None, "unit": None, "note": "n"},
+             "localised_to_km": {"value": 14.6627, "se": None, "label": "L", "origin": "synthetic"},
+             "strong_cluster": {"value": 1, "label": "S", "origin": "synthetic"},
+             "member_tfp_premium": {"value": 0.08123, "se": 0.0234, "label": "P", "origin": "real"}}
     table = common.headline_table(heads)
     assert list(table.columns) == common.HEADLINE_COLUMNS
-    second = table.to_dict("records")[1]
-    assert pd.isna(second.pop("se")) and second == {"key": "b", "label": "b", "value": 2, "unit": "", "origin": "",
-                                                    "note": "n"}
+    rows = table.to_dict("records")
+    assert rows[1] == {"key": "b", "label": "b", "value": "2", "se": "–", "origin": "", "note": "n"}
+    # printed in the registry's unit, as the site prints them
+    assert [r["value"] for r in rows[2:]] == ["14.7 km", "yes", "+0.081 log points"]
+    assert rows[4]["se"] == "0.023"
     parts = common.excluded_from(pd.DataFrame({"table": ["t", "t"], "reason": ["x", "y"], "n_rows": [3, 0]}),
                                  pd.DataFrame(columns=["table", "reason", "n_rows"]))
     assert parts.to_dict("records") == [{"table": "t", "reason": "x", "rows": 3}]

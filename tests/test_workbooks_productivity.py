@@ -185,6 +185,12 @@ def test_synthetic_demo_run(synthetic_run):
     assert comparison["estimate"].iloc[-1] == "true simple ATT (synthetic generator)"
     spill = wb.spillovers(prepared.result, sample.result, [0, 10, 25], seed=1)
     assert spill.computed and "True spillover" in spill.reading
+    # every interval carries its measured coverage (data/validation/coverage.csv) under its table
+    assert [c.split(":")[0] for c in production.coverage] == [wb.METHOD_NAMES[m] for m in fit.fits.results
+                                                             if f"tfp-{m}" in wb.COVERAGE_METHODS]
+    assert "[premium, CRV1 by firm]" in premium.coverage[0]
+    assert [c.split(":")[0] for c in effects.coverage] == list(wb.DID_COVERAGE.values())
+    assert spill.coverage[1].startswith("Pre-trend test by band (sup-t): Coverage study")
     heads = wb.headlines(fit, spread.result, premium, did)
     keys = [h["key"] for h in heads.result]
     assert keys == ["member_tfp_premium", "programme_att", "acf_beta_l", "acf_beta_k", "returns_to_scale",

@@ -1,7 +1,10 @@
 """The ``agrocluster`` command.
 
     agrocluster run [--cluster ID ...] [--notebook NAME ...] [-p key=value ...] [--jobs N]
-                    [--scheduler ADDRESS] [--force] [--show-code]
+                    [--scheduler ADDRESS] [--force] [--show-code] [--vary KEY=V1,V2,...]
+                    [--report FILE.json] [--junit FILE.xml] [--summary FILE.md]
+    agrocluster diff OLD_OUTPUTS NEW_OUTPUTS [--rtol R] [--atol A] [--all] [--markdown FILE] [--csv FILE]
+                     [--fail-on-change]
     agrocluster params show CLUSTER [-p key=value ...]
     agrocluster params check
     agrocluster data check CLUSTER
@@ -12,7 +15,8 @@
 
     agrocluster --version
 
-Exit codes: 0 success, 1 a task or check failed, 2 bad usage or bad parameters.
+Exit codes: 0 success, 1 a task or check failed (``diff --fail-on-change``: a headline is flagged),
+2 bad usage or bad parameters.
 """
 
 from __future__ import annotations
@@ -48,6 +52,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--progress", dest="progress", action="store_true", default=None,
                      help="show the progress bar (default: when attached to a terminal and not in CI)")
     run.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar (log lines only)")
+    run.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
+                     help="run the selection once per value into outputs/variants/KEY=VALUE/ (shared cache) and "
+                          "write the page outputs/variants/KEY.html of each headline's range (repeatable: one "
+                          "variation each)")
+    run.add_argument("--report", default=None, metavar="FILE",
+                     help="write a JSON report: one entry per task (status, seconds, cached, error, output paths), "
+                          "totals, overrides, code version")
+    run.add_argument("--junit", default=None, metavar="FILE",
+                     help="write JUnit XML (one test case per task; a failed task is a failure, a cached one passes)")
+    run.add_argument("--summary", default=None, metavar="FILE",
+                     help="write a Markdown summary (for $GITHUB_STEP_SUMMARY or a pull-request comment)")
 
     params = sub.add_parser("params", help="show or check parameters")
     psub = params.add_subparsers(dest="params_command", required=True)
@@ -75,6 +90,20 @@ def _parser() -> argparse.ArgumentParser:
                            "inlined) for e-mailing, e.g. chile_wine/03_productivity")
     site.add_argument("-o", "--output", default=None, metavar="FILE",
                       help="where --single-file writes (default: CLUSTER-NOTEBOOK.html in the current folder)")
+
+    compare = sub.add_parser("diff", help="compare every headline number of two outputs folders: old, new, "
+                                          "difference, difference in SEs, flags, and the provenance that differs")
+    compare.add_argument("old", metavar="OLD_OUTPUTS", help="outputs folder of the earlier run")
+    compare.add_argument("new", metavar="NEW_OUTPUTS", help="outputs folder of the later run")
+    compare.add_argument("--rtol", type=float, default=None, metavar="R",
+                         help="relative tolerance: flag |new - old| > atol + rtol*|old| (default 1e-9)")
+    compare.add_argument("--atol", type=float, default=None, metavar="A", help="absolute tolerance (default 0)")
+    compare.add_argument("--all", action="store_true", help="list every headline, not only the flagged ones")
+    compare.add_argument("--markdown", default=None, metavar="FILE", help="also write the comparison as Markdown")
+    compare.add_argument("--csv", default=None, metavar="FILE",
+                         help="also write every headline and every provenance difference as CSV (one long table)")
+    compare.add_argument("--fail-on-change", action="store_true",
+                         help="exit 1 when any headline is flagged (changed, sign flip, missing on one side...)")
 
     listing = sub.add_parser("list", help="clusters × notebooks with their last status, time and whether cached")
     listing.add_argument("--cluster", action="append", default=[], metavar="ID")
@@ -206,6 +235,67 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from . import ci_report, paths, runner
+
+    options = {"jobs": args.jobs, "scheduler": args.scheduler, "force": args.force, "show_code": args.show_code,
+               "progress": runner.progress_wanted(args.progress)}
+    records = []
+    if args.vary:
+        from . import variants
+
+        for vary in args.vary:  # every variation is checked before anything runs
+            variants.check_variation(vary, args.cluster or None, args.notebook or None, args.param)
+        for vary in args.vary:
+            outcome = variants.run_variation(vary, args.cluster or None, args.notebook or None, args.param, **options)
+            for variant, folder, summary in zip(outcome.variants, outcome.folders, outcome.summaries, strict=True):
+                print(f"== {variant.override}")
+                print(summary.table())
+                records.append(ci_report.RunRecord(summary, folder, variant.name))
+            print(f"variation page: {outcome.page}")
+    else:
+        from .variants import share_from_variants
+
+        if not args.force:
+            share_from_variants(args.cluster or None, args.notebook or None, args.param)
+        summary = runner.run(args.cluster or None, args.notebook or None, args.param, **options)
+        print(summary.table())
+        if summary.index:
+            print(f"site: {summary.index}")
+        records.append(ci_report.RunRecord(summary, paths.outputs_dir()))
+    if args.report or args.junit or args.summary:
+        report = ci_report.build_report(records, overrides=args.param, vary=args.vary)
+        try:
+            written = ci_report.write(report, json_path=args.report, junit_path=args.junit, markdown_path=args.summary)
+        except OSError as exc:
+            print(f"error: cannot write the run report: {exc}", file=sys.stderr)
+            return 1
+        for path in written:
+            print(f"report: {path}")
+    return 1 if any(r.summary.failed for r in records) else 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import diff
+    from .results_file import atomic_write_text
+
+    options = {k: v for k, v in (("rtol", args.rtol), ("atol", args.atol)) if v is not None}
+    result = diff.compare(args.old, args.new, **options)
+    print(result.table(everything=args.all))
+    for path, text in ((args.markdown, lambda: result.markdown(everything=args.all)),
+                       (args.csv, lambda: result.frame().to_csv(index=False))):
+        if path:
+            try:
+                atomic_write_text(Path(path), text())
+            except OSError as exc:
+                print(f"error: cannot write {path}: {exc}", file=sys.stderr)
+                return 1
+            print(f"written: {path}")
+    return 1 if args.fail_on_change and result.flagged else 0
+
+
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM stops a run the way Ctrl-C does (workers and kernels killed, nothing half-written)."""
     raise KeyboardInterrupt
@@ -215,19 +305,16 @@ def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
-            from . import runner
-
             signal.signal(signal.SIGTERM, _terminate)
+            return _run(args)
+        if args.command == "diff":
+            from .diff import DiffError
 
-            summary = runner.run(
-                args.cluster or None, args.notebook or None, args.param, jobs=args.jobs,
-                scheduler=args.scheduler, force=args.force, show_code=args.show_code,
-                progress=runner.progress_wanted(args.progress),
-            )
-            print(summary.table())
-            if summary.index:
-                print(f"site: {summary.index}")
-            return 1 if summary.failed else 0
+            try:
+                return _diff(args)
+            except DiffError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
         if args.command == "params":
             return _params_show(args) if args.params_command == "show" else _params_check()
         if args.command == "data":
@@ -239,9 +326,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "site" and args.single_file:
             return _single_file(args.single_file, args.output)
         if args.command == "site":
-            from . import runner
-
-            from . import paths
+            from . import paths, runner
 
             index = runner.build_site()
             if index is None:

@@ -283,8 +283,8 @@ REGISTRY: dict[str, Headline] = _declare(
     Headline("inside_link_share", "04_export_links", "Share of the members' business links that stay inside the cluster",
              "share", "lower is better", ("firm_links",)),
     Headline("member_firm_share", "04_export_links",
-             "Cluster members' share of all firms (the inside-link share under random mixing)",
-             "share", "neutral", ("firm_links",)),
+             "Cluster members' share of all firms, p (random mixing keeps p / (2 − p) of their links inside)",
+             "share", "neutral", ("establishments", "firm_links")),
     # 05 synthesis
     Headline("n_clusters", "05_synthesis", "Clusters compared", "count", "neutral", ()),
     Headline("n_danger_flags", "05_synthesis", "Danger flags raised across clusters", "count", "lower is better",

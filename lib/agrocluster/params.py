@@ -62,6 +62,9 @@ class DataSource(_Strict):
     ``baci_csv``, ``flow`` for the trade importers (exports by default). ``on_invalid``: ``refuse`` (the
     default) stops at the first table that breaks its contract, listing every problem; ``drop`` leaves the
     offending rows out and counts them, by rule, in the report's exclusions table.
+
+    ``reason`` (with ``none`` only): why the cluster has no such table; every step that needs the table says
+    "Not computed: <reason>" instead of naming the missing table alone.
     """
 
     source: Literal["synthetic", "faostat", "rice_farms", "file", "none"] = Field(
@@ -79,6 +82,8 @@ class DataSource(_Strict):
         "refuse", description="rows that break the contract: refuse the table (listing them), or drop and count them")
     country_codes: str | None = Field(None, description="BACI's country_codes_V*.csv file (format baci_csv only)")
     flow: Literal["export", "import"] = Field("export", description="which trade flow the trade importers keep")
+    reason: str | None = Field(None, description="with source none: why the cluster has no such table (every "
+                               "step that needs it says so)")
 
     @field_validator("sheet")
     @classmethod
@@ -112,6 +117,8 @@ class DataSource(_Strict):
             raise ValueError("source 'file' needs a 'path' (relative to the project root)")
         if self.source != "file" and self.path:
             raise ValueError(f"'path' is only used with source 'file', not {self.source!r}")
+        if self.reason is not None and self.source != "none":
+            raise ValueError(f"'reason' says why a table is absent: only with source 'none', not {self.source!r}")
         if self.format == "baci_csv" and not self.country_codes:
             raise ValueError("format 'baci_csv' needs 'country_codes': the country_codes_V*.csv file shipped with BACI")
         if self.sep is not None and self.sep == self.decimal:

@@ -184,15 +184,17 @@ class Recorder:
         self.excluded.append(ExcludedEntry(table=table, reason=reason, rows=int(rows)))
 
     def note(self, text: str) -> None:
-        """A caveat the site shows beside the headline numbers."""
-        self.notes.append(text)
+        """A caveat the site shows beside the headline numbers (once, however many steps give it)."""
+        if text not in self.notes:
+            self.notes.append(text)
 
     def origin(self, inputs: Iterable[str] | None = None) -> tuple[str, str]:
         """Whether a table or figure resting on ``inputs`` (data tables) is real or synthetic, and the mark
         its caption gets.
 
         Returns ``(origin, mark)``: origin is ``"real"``, ``"synthetic"`` or ``"real and synthetic"``; the mark
-        names the tables, e.g. ``"Data: SYNTHETIC (establishments)."``. With ``inputs`` None (the step did not
+        names the tables, e.g. ``"Data: SYNTHETIC (establishments)."``; the pseudo-table ``"parameters"`` (the
+        cluster's parameter file) is real. With ``inputs`` None (the step did not
         say) the tables are every table the notebook read (:meth:`add_inputs`, else the cluster's ``data``
         parameters), so a page that mixes real and synthetic tables marks its unattributed steps as resting
         on both. A collection notebook (the synthesis) counts a results file built on synthetic tables as
@@ -227,18 +229,22 @@ class Recorder:
 
         The caption ends with the real/synthetic mark of :meth:`origin` (from ``inputs``, the data tables the
         table rests on) and the CSV gets an ``origin`` column (``data_origin`` when the frame has one) with
-        the same word on every row, so a downloaded file says what it is.
+        the same word on every row, so a downloaded file says what it is. A table whose rows already say it
+        (an ``origin`` column of "real" / "synthetic", e.g. headline numbers of several tables or clusters)
+        is marked from its rows instead (:func:`_row_origins`).
         """
         from . import tables
 
         number = len(self.tables) + 1
-        origin, mark = self.origin(inputs)
+        rows = _row_origins(frame)
+        origin, mark = self.origin(inputs) if rows is None else rows
         caption = f"{caption} [{mark}]"
         rel = f"tables/{self.notebook}-{_safe_name(name)}.csv"
         column = "data_origin" if "origin" in frame.columns else "origin"
-        atomic_write_text(self.output_dir / rel,
-                          neutralise_formulas(frame.assign(**{column: origin})).to_csv(index=index))
-        self.tables.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin))
+        written = frame if rows is not None else frame.assign(**{column: origin})
+        atomic_write_text(self.output_dir / rel, neutralise_formulas(written).to_csv(index=index))
+        self.tables.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin,
+                                      inputs=_declared(inputs)))
         return tables.display_table(frame, caption=caption, number=number, csv_href=rel, index=index) if show else None
 
     def figure(self, name: str, fig: Any, caption: str, *, inputs: Iterable[str] | None = None) -> Any:
@@ -270,14 +276,16 @@ class Recorder:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self.figures.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin))
+        self.figures.append(TableEntry(number=number, name=name, caption=caption, file=rel, origin=origin,
+                                       inputs=_declared(inputs)))
         return figures.figure_block(image, caption=caption, number=number, file=rel)
 
     def section(self, name: str, section: Any, caption: str, *, index: bool = False) -> Any:
         """Show one workbook step (:class:`agrocluster.sections.Section`) and record what it carries.
 
         Records its notes and excluded rows; when computed, numbers and saves its table as ``name`` with
-        ``caption`` (marked real or synthetic from ``section.inputs``) and shows it with its reading below;
+        ``caption`` (marked real or synthetic from ``section.inputs``) and shows it with its reading and the
+        measured coverage of its intervals (``section.coverage``) below;
         when not computed, shows "Not computed: needs …" and records that as a note. Returns the display
         object.
         """
@@ -295,6 +303,7 @@ class Recorder:
             blocks.append(self.table(name, section.table, caption, index=index, inputs=section.inputs or None))
         if section.reading:
             blocks.append(tables.HTMLBlock(f'<p class="ac-reading">{html.escape(section.reading)}</p>'))
+        blocks += [tables.HTMLBlock(f'<p class="ac-note">{html.escape(text)}</p>') for text in section.coverage]
         return tables.HTMLBlock("".join(block.markup for block in blocks))
 
     # -- the stamp ---------------------------------------------------------------------------------------
@@ -337,6 +346,30 @@ class Recorder:
             self.note(note)
         self.save()
         raise WorkbookStopped(f"the rest of this workbook is not computed: {section.reason}")
+
+
+#: The words of a per-row ``origin`` column.
+ROW_ORIGINS = frozenset({"real", "synthetic", "real and synthetic"})
+
+
+def _row_origins(frame: Any) -> tuple[str, str] | None:
+    """The origin and mark of a table whose rows each say real or synthetic (an ``origin`` column holding
+    only those words), or None when the rows do not say."""
+    if "origin" not in getattr(frame, "columns", ()) or not len(frame):
+        return None
+    words = set(frame["origin"].dropna().astype(str))
+    if not words or not words <= ROW_ORIGINS or frame["origin"].isna().any():
+        return None
+    if words == {"real"}:
+        return "real", "Data: real (every row)."
+    if words == {"synthetic"}:
+        return "synthetic", "Data: SYNTHETIC (every row)."
+    return "real and synthetic", "Data: real and SYNTHETIC rows (the origin column says which)."
+
+
+def _declared(inputs: Iterable[str] | None) -> list[str] | None:
+    """The tables a step declared (None when it did not say), as results.json stores them."""
+    return None if inputs is None else [str(t) for t in inputs]
 
 
 def _safe_name(name: str) -> str:

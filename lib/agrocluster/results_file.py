@@ -95,6 +95,8 @@ class TableEntry(_Model):
     caption: str
     file: str
     origin: str | None = None    # "real", "synthetic" or "real and synthetic" (None: written before origins)
+    inputs: list[str] | None = None  # the data tables the step declared it rests on (None: not declared, the
+                                     # mark then rests on every table the notebook read)
 
 
 class ExcludedEntry(_Model):

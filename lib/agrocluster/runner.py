@@ -92,6 +92,7 @@ class TaskResult:
     duration_s: float = 0.0
     error: str = ""
     attempts: int = 0
+    error_class: str = ""  # the exception's class (a notebook cell's: its ename), "" when the task did not fail
 
     @property
     def label(self) -> str:
@@ -513,7 +514,7 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
                 ).encode("utf-8")
             else:
                 files[f"{stem}.failed.html"] = failure_page(title, spec["cluster_id"], message).encode("utf-8")
-            outcome.update(status="failed", error=message, files=files,
+            outcome.update(status="failed", error=message, error_class=_error_class(error), files=files,
                            traceback="".join(traceback.format_exception(error))[-4000:])
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -585,6 +586,13 @@ def _check_params_used(results: ResultsFile, spec: Mapping[str, Any]) -> None:
         raise RunError(f"notebooks/{spec['notebook']}: the parameters it recorded differ from those the runner "
                        "passed; its validation cell must call agrocluster.params.load(cluster_id, overrides, "
                        "params_json) with the parameters cell's params_json")
+
+
+def _error_class(exc: BaseException) -> str:
+    """The class of the error that failed a task: the notebook cell's exception class for a cell error."""
+    from papermill.exceptions import PapermillExecutionError
+
+    return exc.ename if isinstance(exc, PapermillExecutionError) else type(exc).__name__
 
 
 def _error_message(exc: BaseException) -> str:
@@ -827,7 +835,8 @@ def _guarded(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 def _crashed(spec: Mapping[str, Any], exc: BaseException) -> dict[str, Any]:
     return {"cluster_id": spec["cluster_id"], "notebook": spec["notebook"], "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}", "files": {}, "duration_s": 0.0, "attempts": 0,
+            "error": f"{type(exc).__name__}: {exc}", "error_class": type(exc).__name__, "files": {},
+            "duration_s": 0.0, "attempts": 0,
             "traceback": "".join(traceback.format_exception(exc))[-4000:]}
 
 
@@ -891,7 +900,8 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
                 effective = resolve_params(task)
                 key = cache_key(task, memo, library, effective)
             except (ParamsError, RunError) as exc:
-                results.append(TaskResult(task.cluster_id, task.notebook, "failed", error=str(exc)))
+                results.append(TaskResult(task.cluster_id, task.notebook, "failed", error=str(exc),
+                                          error_class=type(exc).__name__))
                 _write_failure(task, str(exc))
                 log(f"[failed] {task.label}: {exc}")
                 bar.update(1)
@@ -910,7 +920,7 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
             try:
                 commit_outputs(outcome, keys[(outcome["cluster_id"], outcome["notebook"])])
             except (OSError, ResultsFileError) as exc:
-                outcome = {**outcome, "status": "failed", "files": {},
+                outcome = {**outcome, "status": "failed", "files": {}, "error_class": type(exc).__name__,
                            "error": f"could not write outputs of {label}: {exc} (previous outputs kept)"}
                 try:  # a small failure record, so the index does not keep saying "ok" (it may fail again)
                     commit_outputs(outcome, None)
@@ -918,7 +928,7 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
                     pass
             results.append(TaskResult(outcome["cluster_id"], outcome["notebook"], outcome["status"],
                                       outcome.get("duration_s", 0.0), outcome.get("error", ""),
-                                      outcome.get("attempts", 0)))
+                                      outcome.get("attempts", 0), outcome.get("error_class", "")))
             log(f"[{outcome['status']}] {label} {outcome.get('duration_s', 0.0):.1f} s"
                 + (f": {outcome.get('error')}" if outcome.get("error") else ""))
             bar.update(1)

@@ -14,6 +14,8 @@ A step whose inputs are missing returns ``Section.not_computed(title, needs=...)
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +55,9 @@ class Section:
         Why the step was not computed ("needs coordinates of the establishments").
     notes : list of str
         Caveats the site shows beside the headline numbers.
+    coverage : list of str
+        The measured coverage of the step's intervals (:func:`agrocluster.validation.notes.annotate`), shown
+        under its table.
     excluded : DataFrame
         Rows left out by a documented rule: columns ``table, reason, rows``.
     inputs : tuple of str
@@ -68,6 +73,7 @@ class Section:
     reading: str = ""
     reason: str = ""
     notes: list[str] = field(default_factory=list)
+    coverage: list[str] = field(default_factory=list)
     excluded: pd.DataFrame = field(default_factory=excluded_frame)
     inputs: tuple[str, ...] = ()
 
@@ -85,3 +91,27 @@ class Section:
     def message(self) -> str:
         """The sentence a report shows for a step that was not computed."""
         return f"Not computed: {self.reason}." if not self.computed else ""
+
+
+def rests_on(*tables: str) -> Callable[[Callable[..., Section]], Callable[..., Section]]:
+    """Declare the data tables a workbook step rests on: the :class:`Section` it returns gets ``inputs =
+    tables`` unless the step set its own (a step whose inputs depend on the data sets them itself).
+
+    ``"parameters"`` stands for the cluster's parameter file (a step that shows no data table).
+
+    >>> @rests_on("country_product")
+    ... def series() -> Section:
+    ...     return Section("Country series")
+    >>> series().inputs
+    ('country_product',)
+    """
+    def decorate(step: Callable[..., Section]) -> Callable[..., Section]:
+        @functools.wraps(step)
+        def wrapped(*args: Any, **kwargs: Any) -> Section:
+            section = step(*args, **kwargs)
+            if isinstance(section, Section) and not section.inputs:
+                section.inputs = tuple(tables)
+            return section
+        wrapped.rests_on = tuple(tables)  # type: ignore[attr-defined]
+        return wrapped
+    return decorate

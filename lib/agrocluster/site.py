@@ -335,11 +335,34 @@ def build_index(outputs: Path, clusters: Iterable[tuple[str, str]], notebooks: I
         f'<p><a href="{COMPARE_PAGE}"><strong>Compare the clusters over time</strong></a> '
         '(FAOSTAT series and headline numbers side by side).</p>'
         f"{cluster_cards(outputs, clusters, notebooks, ledger, places)}</section>"
-        f'{synthesis_block}<section><h2>Clusters × workbooks</h2><div class="ac-scroll">'
+        f'{synthesis_block}{variations_section(outputs)}<section><h2>Clusters × workbooks</h2><div class="ac-scroll">'
         f'<table class="ac-matrix"><thead><tr><th>Cluster</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div></section></main>"
     )
     return page("agrocluster reports", body)
+
+
+def variations_section(outputs: Path) -> str:
+    """Links to the sensitivity pages of ``agrocluster run --vary`` (``variants/<key>.html``, described by
+    ``variants/<key>.json``; see :mod:`agrocluster.variants`); empty when there is none."""
+    items = []
+    for path in sorted((outputs / "variants").glob("*.json")):
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            page_file = path.parent / str(manifest["page"])
+            values = ", ".join(str(v) for v in manifest["values"])
+            key = manifest["key"]
+            moved = f"{manifest['moved']} of {manifest['headlines']} headline numbers move"
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            items.append(f"<li>{esc(path.name)}: unreadable ({esc(exc)})</li>")
+            continue
+        if page_file.is_file():
+            items.append(f'<li><a href="variants/{esc(page_file.name)}"><code>{esc(key)}</code></a>: '
+                         f"values {esc(values)}; {esc(moved)}</li>")
+    if not items:
+        return ""
+    return ('<section><h2>Sensitivity runs</h2><p class="ac-note">Each headline number under every value of a '
+            f'varied parameter (<code>agrocluster run --vary</code>).</p><ul>{"".join(items)}</ul></section>')
 
 
 # ---------------------------------------------------------------------------------------------------------

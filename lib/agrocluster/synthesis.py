@@ -302,7 +302,8 @@ def scorecard(headlines: pd.DataFrame, columns: Mapping[str, str] | None = None)
 
 def scorecard_long(headlines: pd.DataFrame, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The scorecard in long form with standard errors: ``cluster_id, dimension, key, label, unit,
-    direction, value, se`` (label, unit and direction from :mod:`agrocluster.headlines`)."""
+    direction, value, se, origin`` (label, unit and direction from :mod:`agrocluster.headlines`; origin, real
+    or synthetic, as the cluster recorded the number)."""
     columns = SCORECARD if columns is None else columns
     clusters = sorted(headlines["cluster_id"].unique())
     parts = []
@@ -312,7 +313,8 @@ def scorecard_long(headlines: pd.DataFrame, columns: Mapping[str, str] | None = 
         parts.append(pd.DataFrame({"cluster_id": clusters, "dimension": column, "key": key,
                                    "label": declared.label, "unit": declared.symbol,
                                    "direction": declared.direction,
-                                   "value": picked["value"].to_numpy(), "se": picked["se"].to_numpy()}))
+                                   "value": picked["value"].to_numpy(), "se": picked["se"].to_numpy(),
+                                   "origin": picked["origin"].to_numpy()}))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -437,7 +439,7 @@ def rank_clusters(headlines: pd.DataFrame, key: str, *, notebook: str | None = N
     excluded = pd.DataFrame({"reason": reasons, "n": counts})
     excluded = excluded[excluded["n"] > 0].reset_index(drop=True)
     use = picked[~no_value & ~no_se & ~synthetic & ~doubtful & ~other].reset_index(drop=True)
-    columns = ["cluster_id", "value", "se", "point_rank", "mean_rank", "rank_low", "rank_high", "p_best"]
+    columns = ["cluster_id", "value", "se", "point_rank", "mean_rank", "rank_low", "rank_high", "p_best", "origin"]
     if use.empty:
         return RankResult(key, [], pd.DataFrame(columns=columns), excluded, draws, seed, level, higher_is_better)
     sign = -1.0 if higher_is_better else 1.0
@@ -447,7 +449,7 @@ def rank_clusters(headlines: pd.DataFrame, key: str, *, notebook: str | None = N
     sims = mean + se * rng.standard_normal((draws, len(use)))
     ranks = stats.rankdata(sign * sims, axis=1)
     tail = (1 - level) / 2
-    table = use[["cluster_id", "value", "se"]].assign(
+    table = use[["cluster_id", "value", "se", "origin"]].assign(
         point_rank=stats.rankdata(sign * mean),
         mean_rank=ranks.mean(axis=0),
         rank_low=np.floor(np.quantile(ranks, tail, axis=0)),
@@ -475,14 +477,22 @@ BENCHMARKS: dict[str, str] = {
 }
 
 
+def random_mixing_inside_share(member_share: Any) -> Any:
+    """The inside share of members' links when links join random pairs of firms: ``p / (2 - p)`` for a
+    members' share ``p`` of the firms (a random link with a member end joins two members with probability
+    ``p^2`` and one with ``2p(1 - p)``; the many-firm limit of :func:`agrocluster.linkages.random_mixing_share`)."""
+    return member_share / (2 - member_share)
+
+
 def danger_flags(headlines: pd.DataFrame, params: SynthesisParams | None = None) -> pd.DataFrame:
     """The seed's dangers, one row per cluster × flag.
 
     * one-market dependence: ``top_market_share`` > ``top_market_share_threshold``;
     * links only inside: ``inside_link_share`` > ``inside_link_share_threshold`` **and** above random
       mixing. If members chose partners at random among all firms, the expected share of their links that
-      stay inside is the members' share of firms (``member_firm_share``); a high inside share in a cluster
-      that holds most firms is no closure. Without the benchmark recorded, the threshold alone decides and
+      stay inside is ``p / (2 - p)`` with ``p`` the members' share of firms (``member_firm_share``,
+      :func:`random_mixing_inside_share`); a high inside share in a cluster that holds most firms is no
+      closure. Without the benchmark recorded, the threshold alone decides and
       the rule says so;
     * shrinking market share: the change of the world export share relative to its own size,
       ``world_export_share_change / (world_export_share - world_export_share_change)`` (the base-year
@@ -511,6 +521,8 @@ def danger_flags(headlines: pd.DataFrame, params: SynthesisParams | None = None)
             bench = pick(headlines, BENCHMARKS[flag]).set_index("cluster_id").reindex(clusters)
             bench_percent = bench["unit"].fillna("").astype(str).str.strip().eq("%")
             benchmark = bench["value"].where(~bench_percent, bench["value"] / 100)
+            if flag == "links only inside":
+                benchmark = random_mixing_inside_share(benchmark)
         has_bench = benchmark.notna()
         cut = pd.Series(threshold, index=values.index)
         if flag == "shrinking market share":   # change in pp against the share in percent
@@ -522,7 +534,8 @@ def danger_flags(headlines: pd.DataFrame, params: SynthesisParams | None = None)
         raised = values > cut if op == ">" else values < cut
         if flag == "links only inside":
             raised = raised & (~has_bench | (values > benchmark))
-            rule = rule.where(~has_bench, rule + " and above random mixing (the members' share of firms)")
+            rule = rule.where(~has_bench, rule + " and above random mixing (p / (2 - p), p the members' share of "
+                                                 "firms)")
             rule = rule.where(has_bench, rule + " (no random-mixing benchmark recorded)")
         parts.append(pd.DataFrame({
             "cluster_id": clusters, "flag": flag, "indicator": key, "value": values.to_numpy(),
@@ -545,7 +558,8 @@ LEVERS: dict[str, str] = {
     "market diversification": "one market takes most exports or the world share is shrinking "
                               "(danger flags one-market dependence / shrinking market share)",
     "joint action": "the sector is concentrated in the cluster (cluster_lq > 1) but its members link "
-                    "with each other no more than random mixing would (inside_link_share <= member_firm_share)",
+                    "with each other no more than random mixing would (inside_link_share <= p / (2 - p), "
+                    "p = member_firm_share)",
     "outside links": "the members' links stay inside (danger flag links only inside)",
 }
 
@@ -588,8 +602,10 @@ def typology(headlines: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
         lq, _, o_lq = value("cluster_lq", cluster)
         inside, _, o_inside = value("inside_link_share", cluster)
         members, _, o_members = value("member_firm_share", cluster)
-        if np.isfinite(lq) and lq > 1 and np.isfinite(inside) and np.isfinite(members) and inside <= members:
-            reason = f"LQ {lq:.2f}; inside-link share {inside:.2f} <= members' share of firms {members:.2f}"
+        mixing = random_mixing_inside_share(members)
+        if np.isfinite(lq) and lq > 1 and np.isfinite(inside) and np.isfinite(mixing) and inside <= mixing:
+            reason = (f"LQ {lq:.2f}; inside-link share {inside:.2f} <= {mixing:.2f} under random mixing (members' "
+                      f"share of firms {members:.2f})")
             rows.append((cluster, "joint action", reason, origin(o_lq, o_inside, o_members)))
         if (mine["flag"] == "links only inside").any():
             rows.append((cluster, "outside links", f"inside-link share {inside:.2f} (danger flag)",

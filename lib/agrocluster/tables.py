@@ -39,6 +39,23 @@ def format_number(value: Any) -> str:
     return str(value)
 
 
+def _column_formatter(values: pd.Series) -> Any:
+    """The formatter of one numeric column: :func:`format_number`, except that in a column holding fractions
+    a whole number below 1,000 keeps the column's three decimals ("1.000" beside "0.994", not "1")."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    finite = numbers[np.isfinite(numbers)]
+    if values.dtype.kind != "f" or not (finite != np.round(finite)).any():
+        return format_number
+
+    def formatted(value: Any) -> str:
+        if value is not None and value is not pd.NA and not isinstance(value, bool):
+            number = float(value)
+            if math.isfinite(number) and number.is_integer() and abs(number) < 1000:
+                return f"{number:.3f}"
+        return format_number(value)
+    return formatted
+
+
 def _is_year(column: Any) -> bool:
     """Columns of calendar years or seasons (``year``, ``start_year``, ``first_year`` ...) print without separators."""
     name = str(column).lower()
@@ -54,7 +71,7 @@ def to_html(frame: pd.DataFrame, *, index: bool = False, max_rows: int = 60) -> 
     shown = frame.head(max_rows)
     body = shown.to_html(
         index=index, escape=True, border=0, classes="ac-table", na_rep="–",
-        formatters={c: _year_text if _is_year(c) else format_number
+        formatters={c: _year_text if _is_year(c) else _column_formatter(shown[c])
                     for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])},
     )
     if len(frame) > max_rows:
@@ -95,14 +112,17 @@ def callout(title: str, text: str, kind: str = "info") -> HTMLBlock:
 
 
 def identity_table(params: Any) -> pd.DataFrame:
-    """What defines a cluster (from its parameters), as a two-column table for a report."""
+    """What defines a cluster (from its parameters), as a two-column table for a report; ISIC codes named
+    (:func:`agrocluster.data.isic.sector_label`)."""
+    from agrocluster.data.isic import sector_label
+
     programme = params.programme
     rows = [
         ("Cluster", params.name), ("Identifier", params.cluster_id), ("Description", params.description),
         ("Country", f"{params.country_iso3} (UN M49 {params.country_code}, FAOSTAT area {params.faostat_area_code})"),
         ("Product", f"{params.product} (FAOSTAT item {params.faostat_item_code}; HS {', '.join(params.hs_codes)})"),
-        ("Cluster sector (ISIC rev.4)", params.cluster_sector),
-        ("Related sectors", ", ".join(params.related_sectors) or "–"),
+        ("Cluster sector (ISIC rev.4)", sector_label(params.cluster_sector)),
+        ("Related sectors", ", ".join(sector_label(code) for code in params.related_sectors) or "–"),
         ("Core regions", ", ".join(params.regions) or "–"),
         ("Years", f"{params.first_year}–{params.last_year}"),
         ("Programme", f"{programme.name}: {programme.description}" if programme.description else programme.name),
@@ -120,7 +140,7 @@ def parameters_table(params: Any) -> pd.DataFrame:
             for sub in sorted(value):
                 walk(value[sub], f"{key}.{sub}" if key else str(sub))
         else:
-            rows.append((key, str(value)))
+            rows.append((key, "null" if value is None else str(value)))
 
     walk(params.model_dump(mode="json"), "")
     return pd.DataFrame(rows, columns=["parameter", "value"])

@@ -75,6 +75,13 @@ class ClusterData:
         """The table, or None when the cluster has none (a workbook step then says what it needs)."""
         return self.tables.get(table)
 
+    def absent_reason(self, table: str, needs: str) -> str:
+        """Why a step cannot use ``table``: the cluster's stated reason (``data.<table>.reason``, with source
+        ``none``) when it gives one, else "needs <needs>"."""
+        spec = self.params.table_source(table) if hasattr(self.params, "table_source") else None
+        reason = getattr(spec, "reason", None)
+        return reason.strip().rstrip(".") if reason else f"needs {needs}"
+
     def is_synthetic(self, table: str) -> bool:
         return table in self.info and self.info[table].source == "synthetic"
 
@@ -170,6 +177,29 @@ class _Loader:
         self.synthetic.truth["trade"]["calibration"] = note
         return calibrated
 
+    def calibrated_establishments(self, establishments: pd.DataFrame) -> pd.DataFrame:
+        """The synthetic establishments with their money scaled so the cluster sector's output, in tonnes at
+        the cited unit value, sums to ``synthetic.production_share`` of FAOSTAT's production over the panel's
+        years, when ``synthetic.production_calibrate`` and the item has data; the calibration goes into the
+        truth (``truth["production"]["calibration"]``)."""
+        from . import sources
+        from .synthetic_output import calibrate_output
+
+        spec = synthetic_spec(self.params)
+        item = self.params.faostat_item_code
+        if not spec.production_calibrate or item is None:
+            return establishments
+        own = sources.faostat_food_balances(countries=self.params.country_iso3, items=item)
+        production = own.set_index("year")["production"].dropna() * 1000.0
+        if production.empty:
+            return establishments
+        calibrated, note = calibrate_output(establishments, self.params.cluster_sector, production,
+                                            spec.trade_unit_value, spec.production_share)
+        note["source"] = f"FAOSTAT food balances, item {item}, production (thousand tonnes x 1000)"
+        note["share_source"] = spec.production_share_source or "1: the establishments stand for every producer"
+        self.synthetic.truth["production"]["calibration"] = note
+        return calibrated
+
     def load(self, table: str, spec: Any) -> tuple[pd.DataFrame, TableInfo]:
         from . import sources
 
@@ -213,6 +243,8 @@ class _Loader:
                 raise DataContractError(f"data.{table}: the synthetic generator does not produce a {table!r} table")
             if table == "trade_flows":
                 generated = self.calibrated_trade(generated)
+            if table == "establishments":
+                generated = self.calibrated_establishments(generated)
             frame = validate(generated, table, source=f"synthetic {table}")
             return frame, TableInfo(table, "synthetic", f"agrocluster.data.synthetic (seed {self.params.seed})",
                                     frame_sha256(frame), len(frame))

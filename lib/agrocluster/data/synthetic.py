@@ -184,9 +184,17 @@ class SyntheticSpec:
         gravity_log_scale (15.0), gravity_dispersion (0.5), trade_lot_value (100.0), trade_unit_value (3.0:
         USD per kg, the mean unit value of every flow; a cluster file gives its cited figure),
         trade_destinations / trade_destination_shares (() / (): the cluster country's main markets and their
-        cited shares of its export quantity), trade_calibrate (True: when the tables are loaded for a cluster,
+        cited shares of its export quantity), trade_unit_value_source / trade_destinations_source ("": the
+        citation of each figure, shown beside the synthetic unit values and markets), trade_calibrate (True: when the tables are loaded for a cluster,
         the country's synthetic exports are set to FAOSTAT's export quantities year by year, see
         :func:`agrocluster.data.synthetic_trade.calibrate_to_series`).
+    Production
+        production_calibrate (True: when the tables are loaded for a cluster, the money of every establishment
+        is scaled by one factor so that the cluster sector's output at ``trade_unit_value`` sums, over the
+        panel's years, to ``production_share`` of FAOSTAT's production; see
+        :func:`agrocluster.data.synthetic_output.calibrate_output`), production_share (1.0: the synthetic
+        establishments stand for all of the country's producers of the item), production_share_source
+        ("": the citation of a share below 1, or the word "assumption").
     Firm links
         links_per_firm (2.0), inside_link_share (0.3), link_kind_shares ((0.4, 0.3, 0.2, 0.1) for
         input_supply, sales, cooperation, knowledge), link_value_log_mean (3.0), link_value_sigma (1.0).
@@ -279,7 +287,12 @@ class SyntheticSpec:
     trade_unit_value: float = 3.0
     trade_destinations: tuple[str, ...] = ()
     trade_destination_shares: tuple[float, ...] = ()
+    trade_unit_value_source: str = ""
+    trade_destinations_source: str = ""
     trade_calibrate: bool = True
+    production_calibrate: bool = True
+    production_share: float = 1.0
+    production_share_source: str = ""
 
     links_per_firm: float = 2.0
     inside_link_share: float = 0.3

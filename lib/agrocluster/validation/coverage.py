@@ -11,7 +11,10 @@ new LQ interval is one entry. Every world is seeded by ``(seed, check key, world
 reproducible and any world can be rerun alone.
 
 Run the full study with ``python -m agrocluster.validation.coverage`` (writes
-``data/validation/coverage.csv`` with its provenance); :func:`run_study` is the library call.
+``data/validation/coverage.csv`` with its provenance); ``--only KEY[,KEY]`` reruns some checks and merges their rows
+into the file, each row keeping its own provenance (seed, code version, date); ``--readme README.md`` regenerates
+the README's table from the file. :func:`run_study` is the library call; :mod:`agrocluster.validation.notes` reads
+the file for the notes the reports print beside each interval.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ DEFAULT_WORLDS = 200
 UNDIAGNOSED = "outside the band; not yet diagnosed: read this interval with that caution"
 DEFAULT_SEED = 20261201
 TABLE_COLUMNS = ["check", "method", "dgp", "kind", "worlds", "nominal", "coverage", "mc_se", "verdict", "note"]
+# Provenance of each row (the run that produced it): study seed, code version ("<commit>" or "<commit>+dirty")
+# and UTC date. A rerun of some checks merged into the file (``--only``) brings its own.
+ROW_PROVENANCE = ["seed", "code_version", "date"]
 
 WorldFn = Callable[[np.random.Generator, int], dict[str, float]]
 
@@ -120,11 +126,24 @@ def _lq_from_cells(interval: str, **options) -> LQMethod:
     return method
 
 
+def _lq_from_plants(n_boot: int) -> LQMethod:
+    """The establishments interval: one row per plant, plants resampled within their region (as 01 runs it)."""
+    from agrocluster.concentration import location_quotient
+
+    def method(plants: pd.DataFrame, level: float, seed: int) -> pd.DataFrame:
+        out = location_quotient(plants, year=None, interval="establishments", level=level, n_boot=n_boot,
+                                seed=seed)
+        return out[["region", "sector", "lq_lo", "lq_hi"]]
+
+    return method
+
+
 # An LQ interval method takes one row per plant (region, sector, employment, plant_id), the level and a seed and
-# returns region, sector, lq_lo, lq_hi. Adding a method is one entry here.
+# returns region, sector, lq_lo, lq_hi. Adding a method is one entry here. 199 draws: the reports' default.
 LQ_METHODS: dict[str, LQMethod] = {
     "poisson": _lq_from_cells("poisson"),
     "bootstrap": _lq_from_cells("bootstrap", n_boot=199),
+    "establishments": _lq_from_plants(n_boot=199),
 }
 
 
@@ -132,8 +151,10 @@ def _lq_world(rng: np.random.Generator, seed: int, *, lumpy: bool) -> dict[str, 
     """20 regions × 6 sectors with planted expected LQs; employment Poisson per worker or in lumpy plants.
 
     Expected employment ``λ_rs = N p_r q_s m_rs`` (region sizes lognormal, sector shares, planted LQ
-    multipliers ``m``); the truth is the LQ of ``λ``. Independent workers: one plant of ``Poisson(λ_rs)``
-    workers per cell. Lumpy: ``Poisson(λ_rs / 12)`` plants whose sizes are lognormal (σ = 1) with mean 12.
+    multipliers ``m``); the truth is the LQ of ``λ``. Independent workers: ``Poisson(λ_rs)`` workers per
+    cell, each its own establishment of size 1. Lumpy: ``Poisson(λ_rs / 12)`` plants whose sizes are
+    lognormal (σ = 1) with mean 12. A cell without a plant is a zero cell for the cell-based intervals and
+    has no interval (not covered) for the establishments interval.
     """
     n_regions, n_sectors = 20, 6
     p = rng.lognormal(0.0, 0.8, n_regions)
@@ -149,18 +170,31 @@ def _lq_world(rng: np.random.Generator, seed: int, *, lumpy: bool) -> dict[str, 
                 n = rng.poisson(lam[r, s] / mean_size)
                 sizes = np.maximum(1, np.round(rng.lognormal(np.log(mean_size) - sigma**2 / 2, sigma, n)))
             else:
-                sizes = np.array([rng.poisson(lam[r, s])])
-            rows += [(f"R{r:02d}", f"S{s}", float(e)) for e in sizes if e > 0]
-    plants = pd.DataFrame(rows, columns=["region", "sector", "employment"])
+                sizes = np.ones(rng.poisson(lam[r, s]))
+            rows.append((np.full(sizes.size, r), np.full(sizes.size, s), sizes))
+    region, sector, employment = (np.concatenate(parts) for parts in zip(*rows, strict=True))
+    plants = pd.DataFrame({"region": [f"R{r:02d}" for r in region], "sector": [f"S{s}" for s in sector],
+                           "employment": employment.astype(float)})
     plants["plant_id"] = np.arange(len(plants))
     true = pd.DataFrame({"region": np.repeat([f"R{r:02d}" for r in range(n_regions)], n_sectors),
                          "sector": np.tile([f"S{s}" for s in range(n_sectors)], n_regions),
                          "lq_true": truth.ravel()})
+    counts = plants.groupby(["region", "sector"]).size().rename("plants").reset_index()
+    true = true.merge(counts, on=["region", "sector"], how="left").fillna({"plants": 0})
     out = {}
     for name, method in LQ_METHODS.items():
         got = method(plants, NOMINAL_COVERAGE, seed).merge(true, on=["region", "sector"], how="right")
-        out[name] = float(np.mean(_covered(got["lq_lo"], got["lq_hi"], got["lq_true"])))
+        hit = _covered(got["lq_lo"], got["lq_hi"], got["lq_true"])
+        out[name] = float(np.mean(hit))
+        if lumpy and name == "establishments":
+            out[ESTABLISHMENTS_ENOUGH] = float(np.mean(hit[got["plants"].to_numpy() >= LQ_MIN_PLANTS]))
     return out
+
+
+# Cells with fewer plants than this cannot show their variability by resampling plants (a cell without a plant
+# gets no interval); the study reports the establishments interval on all cells and on the cells with enough.
+LQ_MIN_PLANTS = 3
+ESTABLISHMENTS_ENOUGH = f"establishments, cells with ≥ {LQ_MIN_PLANTS} plants"
 
 
 _LQ_MISS = ("treats every worker as an independent draw; with plants of unequal size the cell count varies "
@@ -172,7 +206,11 @@ register(Check("lq-independent", "LQ, 20 regions × 6 sectors, workers located i
                            "nominal rate, more when cells are small"}))
 register(Check("lq-lumpy", "LQ, 20 regions × 6 sectors, employment in plants of lognormal size (σ = 1, mean 12)",
                "coverage", lambda rng, seed: _lq_world(rng, seed, lumpy=True),
-               {"poisson": _LQ_MISS, "bootstrap": _LQ_MISS}))
+               {"poisson": _LQ_MISS, "bootstrap": _LQ_MISS,
+                "establishments": f"misses in cells with fewer than {LQ_MIN_PLANTS} plants (here about one cell "
+                                  "in seven): a cell without a plant has no interval and one with 1–2 plants cannot "
+                                  "show its variability by resampling them; in cells with enough plants it covers "
+                                  "(next row), so read the interval of a cell with 0–2 plants as too narrow"}))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -378,18 +416,29 @@ def _did_world(rng: np.random.Generator, seed: int, cohort_size: int | None = No
     g_truth = [np.mean([DID_EFFECTS[min(t - g, 3)] for t in years if t >= g]) for g in gt["group"]]
     out["ATT by cohort, band"] = float(np.all(_covered(gt["ci_lower"], gt["ci_upper"], g_truth)))
     out["pre-trend Wald test"] = float(res.pretest_pvalue <= NOMINAL_SIZE)
+    out[PRETREND_SUP_T] = float(res.pretrend_pvalue <= NOMINAL_SIZE)  # untested (NaN) is not a rejection
     return out
 
 
+# The pre-trend test the reports read (credibility); the chi-squared Wald test is R did's, shown for comparison.
+PRETREND_SUP_T = "pre-trend sup-t test (reports)"
+_PRETESTS = ("pre-trend Wald test", PRETREND_SUP_T)
+
+
 register(Check("did-staggered", "staggered adoption, 600 units × 6 years, cohorts 2003/2005/never, parallel trends",
-               "coverage", _did_world, size_methods=("pre-trend Wald test",)))
+               "coverage", _did_world, size_methods=_PRETESTS))
 register(Check("did-small-cohorts", "as above with 4 treated units in each of the two cohorts (596 never treated)",
                "coverage", lambda rng, seed: _did_world(rng, seed, cohort_size=4),
                {"pre-trend Wald test": "the chi-squared Wald pre-test (as R did) over-rejects with tiny cohorts: "
-                                       "its covariance of the pre-period ATTs is estimated from 4 units a cohort",
+                                       "its covariance of the pre-period ATTs is estimated from 4 units a cohort; "
+                                       "the reports read the sup-t test instead",
                 "ATT(g,t) pointwise": "4 units a cohort: the influence-function variance is estimated from 4 "
-                                      "units, so normal intervals are too narrow"},
-               size_methods=("pre-trend Wald test",)))
+                                      "units, so normal intervals are too narrow",
+                PRETREND_SUP_T: "conservative by construction: each cell is referred to Student's t with "
+                                "min(n_g, n_c) − 1 = 3 df (Hsu 1938), which keeps the size at most 5% whatever the "
+                                "variance ratio; a rejection means what it says, but with 4 units a cohort the test "
+                                "has little power, so not rejecting is weak evidence of parallel trends"},
+               size_methods=_PRETESTS))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -530,7 +579,8 @@ class CoverageStudy:
     ----------
     table : DataFrame
         One row per check × method: ``check, method, dgp, kind, worlds, nominal, coverage, mc_se, verdict,
-        note`` (``coverage`` is the rejection rate for ``kind == "size"``).
+        note`` (``coverage`` is the rejection rate for ``kind == "size"``) and the row's provenance ``seed,
+        code_version, date``.
     failures : DataFrame
         ``check, world, error`` of worlds whose estimator raised (they are left out of ``worlds``).
     params : dict
@@ -555,6 +605,23 @@ class CoverageStudy:
         return out.rename(columns={"nominal": "nominal %", "coverage": "coverage or size %", "mc_se": "MC SE %"})
 
 
+def study_code_version() -> dict:
+    """:func:`agrocluster.record.code_version`, with ``dirty`` counting changes to code only: a study written into
+    ``data/`` (as ``--only`` does after each check) does not make the code that produced the next check dirty."""
+    import subprocess
+
+    from agrocluster import paths
+    from agrocluster.record import code_version
+
+    info = code_version()
+    if info.get("dirty"):
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)data"],
+                                cwd=paths.project_root(), capture_output=True, text=True, timeout=10, check=False)
+        if status.returncode == 0:
+            info["dirty"] = bool(status.stdout.strip())
+    return info
+
+
 def run_study(worlds: int = DEFAULT_WORLDS, seed: int = DEFAULT_SEED, checks: Sequence[str] | None = None,
               jobs: int = 1) -> CoverageStudy:
     """Run every check (or ``checks``) over ``worlds`` simulated worlds.
@@ -570,9 +637,7 @@ def run_study(worlds: int = DEFAULT_WORLDS, seed: int = DEFAULT_SEED, checks: Se
     jobs : int
         Worker processes (``multiprocessing``, one BLAS thread each); 1 runs in this process.
     """
-    from agrocluster.record import code_version
-
-    started_at = {"code_version": code_version(),
+    started_at = {"code_version": study_code_version(),
                   "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     keys = list(checks) if checks is not None else list(CHECKS)
     unknown = [k for k in keys if k not in CHECKS]
@@ -614,7 +679,9 @@ def run_study(worlds: int = DEFAULT_WORLDS, seed: int = DEFAULT_SEED, checks: Se
             for method, v in value.items():
                 per_method.setdefault(method, []).append(v)
         tables.append(summarise(CHECKS[key], per_method, failed))
-    table = pd.concat(tables, ignore_index=True)
+    table = pd.concat(tables, ignore_index=True).assign(seed=int(seed),
+                                                          code_version=_version_label(started_at["code_version"]),
+                                                          date=started_at["date"])
     params = {"worlds": int(worlds), "seed": int(seed), "checks": keys, "jobs": int(jobs)}
     return CoverageStudy(table, pd.DataFrame(failures, columns=["check", "world", "error"]), params, seconds,
                          started_at)
@@ -641,8 +708,20 @@ def to_csv_text(study: CoverageStudy) -> str:
     return header + study.table.to_csv(index=False, float_format="%.4f")
 
 
+def _version_label(code: Mapping | None) -> str:
+    """``"<commit>"``, ``"<commit>+dirty"`` or ``"unknown"`` from :func:`agrocluster.record.code_version`."""
+    commit = (code or {}).get("commit")
+    if not commit:
+        return "unknown"
+    return f"{commit}+dirty" if (code or {}).get("dirty") else str(commit)
+
+
 def read_study(path: str | Path) -> tuple[pd.DataFrame, dict]:
-    """Read a study file written by this module: the table and its provenance."""
+    """Read a study file written by this module: the table and its provenance.
+
+    A file written before rows carried their provenance gets ``seed, code_version, date`` from its first line
+    (the run recorded in ``updated_checks`` for a check rerun since, else the study's own).
+    """
     path = Path(path)
     first = path.read_text(encoding="utf-8").split("\n", 1)[0]
     if not first.startswith("# provenance: "):
@@ -653,14 +732,21 @@ def read_study(path: str | Path) -> tuple[pd.DataFrame, dict]:
     if missing:
         raise ParamsError(f"{path}: column(s) {missing} missing from the coverage table")
     table["note"] = table["note"].fillna("")
-    return table, meta
+    if not set(ROW_PROVENANCE) <= set(table.columns):
+        runs = meta.get("updated_checks", {})
+        run = table["check"].map(lambda key: runs.get(key, meta))
+        table["seed"] = run.map(lambda m: m.get("params", {}).get("seed"))
+        table["code_version"] = run.map(lambda m: _version_label(m.get("code_version")))
+        table["date"] = run.map(lambda m: m.get("date"))
+    return table[TABLE_COLUMNS + ROW_PROVENANCE], meta
 
 
 def merge_text(base: tuple[pd.DataFrame, dict], update: tuple[pd.DataFrame, dict]) -> str:
     """A study file whose rows of ``update``'s checks replace ``base``'s (both as read by :func:`read_study`).
 
-    The provenance stays ``base``'s, with ``updated_checks`` recording, per replaced check, the provenance of the
-    run that produced its rows (parameters, code version, date, seconds, failed worlds).
+    Rows keep their own provenance (``seed, code_version, date``). The first line stays ``base``'s, with
+    ``updated_checks`` recording, per replaced check, the provenance of the run that produced its rows
+    (parameters, code version, package versions, date, seconds, failed worlds).
     """
     (old, old_meta), (new, new_meta) = base, update
     checks = list(dict.fromkeys(new["check"]))
@@ -670,6 +756,14 @@ def merge_text(base: tuple[pd.DataFrame, dict], update: tuple[pd.DataFrame, dict
     run = {k: v for k, v in new_meta.items() if k != "updated_checks"}
     meta = {**old_meta, "updated_checks": {**old_meta.get("updated_checks", {}), **dict.fromkeys(checks, run)}}
     return "# provenance: " + json.dumps(meta, sort_keys=True) + "\n" + table.to_csv(index=False, float_format="%.4f")
+
+
+def merge_into(path: str | Path, study: CoverageStudy) -> str:
+    """The text of ``path`` (an existing study file) with ``study``'s checks replaced, or ``study`` alone when
+    ``path`` does not exist yet."""
+    path = Path(path)
+    update = (study.table, provenance(study))
+    return merge_text(read_study(path), update) if path.is_file() else to_csv_text(study)
 
 
 def markdown_table(table: pd.DataFrame) -> str:
@@ -694,36 +788,89 @@ def combine(studies: Sequence[CoverageStudy]) -> CoverageStudy:
                          {k: v for s in studies for k, v in s.seconds.items()}, first.started)
 
 
+README_BEGIN = "<!-- coverage table: generated by python -m agrocluster.validation.coverage --readme README.md -->"
+README_END = "<!-- end of coverage table -->"
+
+
+def runs_sentence(table: pd.DataFrame) -> str:
+    """Which run produced which rows, from the rows' provenance: "<checks>: run from <first date> (commit …, seed
+    …); …", one part per code version and seed (each row's own date is in the file)."""
+    runs = (table.assign(date=table["date"].astype(str)).groupby(["code_version", "seed"], sort=False)
+            .agg(checks=("check", "unique"), date=("date", "min")).sort_values("date"))
+    return "; ".join(f"{', '.join(row.checks)}: run from {row.date} (commit {str(version)[:10]}, seed {seed})"
+                     for (version, seed), row in runs.iterrows())
+
+
+def readme_block(table: pd.DataFrame, meta: Mapping) -> str:
+    """The README's coverage block: the provenance of the file's runs in one sentence, then the table."""
+    worlds = sorted(set(table["worlds"].astype(int)))
+    return (f"{README_BEGIN}\nRows of `data/validation/coverage.csv` ({', '.join(map(str, worlds))} worlds per "
+            f"check). {runs_sentence(table)}.\n\n{markdown_table(table)}\n{README_END}")
+
+
+def write_readme(readme: str | Path, study_file: str | Path) -> str:
+    """The text of ``readme`` with the block between :data:`README_BEGIN` and :data:`README_END` regenerated
+    from ``study_file``."""
+    text = Path(readme).read_text(encoding="utf-8")
+    if README_BEGIN not in text or README_END not in text:
+        raise ParamsError(f"{readme}: no coverage block (lines {README_BEGIN!r} … {README_END!r})")
+    head, rest = text.split(README_BEGIN, 1)
+    tail = rest.split(README_END, 1)[1]
+    return head + readme_block(*read_study(study_file)) + tail
+
+
+def _only(values: Sequence[str] | None) -> list[str]:
+    keys = [k.strip() for v in values or () for k in v.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in CHECKS]
+    if unknown:
+        raise ParamsError(f"--only: unknown check(s) {unknown}; known: {', '.join(CHECKS)}")
+    return keys
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m agrocluster.validation.coverage [--worlds N] [--seed S] [--jobs J] [--check KEY ...]``."""
+    """``python -m agrocluster.validation.coverage [--worlds N] [--seed S] [--jobs J] [--only KEY[,KEY]]
+    [--output CSV] [--readme README.md]``.
+
+    Without ``--only`` every check runs and the file is rewritten (after each check, so a long run keeps its
+    progress). With ``--only`` the named checks run and their rows replace theirs in the existing file, each
+    row keeping its own provenance. ``--readme`` regenerates the README's coverage block from the file
+    (``--worlds 0 --readme README.md`` only does that).
+    """
     from agrocluster import paths
     from agrocluster.record import atomic_write_text
 
     parser = argparse.ArgumentParser(prog="python -m agrocluster.validation.coverage",
                                      description="Coverage of the reports' intervals in simulated worlds.")
-    parser.add_argument("--worlds", type=int, default=DEFAULT_WORLDS)
+    parser.add_argument("--worlds", type=int, default=DEFAULT_WORLDS, help="worlds per check (0: run nothing)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--check", action="append", choices=sorted(CHECKS), help="run only this check (repeatable)")
+    parser.add_argument("--only", action="append", metavar="KEY[,KEY]",
+                        help="rerun only these checks and merge their rows into the existing file (repeatable); "
+                             f"keys: {', '.join(CHECKS)}")
     parser.add_argument("--output", default=None, help="CSV path (default data/validation/coverage.csv)")
-    parser.add_argument("--merge-into", default=None,
-                        help="after the run, replace these checks' rows in this existing study file")
+    parser.add_argument("--readme", default=None, help="regenerate this README's coverage block from the file")
     args = parser.parse_args(argv)
     target = Path(args.output) if args.output else paths.project_root() / "data" / "validation" / "coverage.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
-    studies = []
-    for key in args.check or list(CHECKS):  # the file is rewritten after each check: a long run keeps its progress
-        studies.append(run_study(args.worlds, args.seed, [key], args.jobs))
-        study = combine(studies)
-        atomic_write_text(target, to_csv_text(study))
-        print(f"{key}: {study.seconds[key]:.0f} s", file=sys.stderr, flush=True)
-    if args.merge_into:
-        atomic_write_text(Path(args.merge_into), merge_text(read_study(args.merge_into), read_study(target)))
-        print(f"merged into: {args.merge_into}", file=sys.stderr)
-    print(markdown_table(study.table))
-    print(f"\nwritten: {target}")
-    for row in study.failures.itertuples():
-        print(f"failed world {row.check}#{row.world}: {row.error}", file=sys.stderr)
+    keys = _only(args.only)
+    failures = []
+    if args.worlds:
+        studies = []
+        for key in keys or list(CHECKS):
+            study = run_study(args.worlds, args.seed, [key], args.jobs)
+            studies.append(study)
+            failures.append(study.failures)
+            text = merge_into(target, study) if keys else to_csv_text(combine(studies))
+            atomic_write_text(target, text)
+            print(f"{key}: {study.seconds[key]:.0f} s", file=sys.stderr, flush=True)
+        print(markdown_table(read_study(target)[0]))
+        print(f"\nwritten: {target}")
+    if args.readme:
+        atomic_write_text(Path(args.readme), write_readme(args.readme, target))
+        print(f"coverage table regenerated in {args.readme}", file=sys.stderr)
+    for table in failures:
+        for row in table.itertuples():
+            print(f"failed world {row.check}#{row.world}: {row.error}", file=sys.stderr)
     return 0
 
 

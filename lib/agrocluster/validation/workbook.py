@@ -112,9 +112,8 @@ def coverage_section(coverage_file: str) -> Section:
     except ParamsError as exc:
         return Section.not_computed("Coverage of the intervals", needs=f"a readable coverage file ({exc})")
     misses = table[table["verdict"] != "within"]
-    code = meta.get("code_version", {})
-    stamp = (f"Study of {meta.get('date', '?')}, commit {str(code.get('commit'))[:10]}, seed "
-             f"{meta.get('params', {}).get('seed')}, {int(table['worlds'].max())} worlds per check")
+    worlds = ", ".join(map(str, sorted(set(table["worlds"].astype(int)))))
+    stamp = f"{worlds} worlds per check; {coverage.runs_sentence(table)}"
     reading = (f"{len(table) - len(misses)} of {len(table)} intervals and tests are within 93–97% coverage "
                f"(3–7% size). Misses: " + "; ".join(f"{r.method} ({r.check}) {100 * r.coverage:.1f}%"
                                                    for r in misses.itertuples()) + ". " + stamp + ".")

@@ -26,6 +26,7 @@ import pandas as pd
 
 from agrocluster import agglomeration as ag
 from agrocluster.sections import Section
+from agrocluster.validation.notes import annotate
 from agrocluster.workbooks import productivity as productivity_workbook
 from agrocluster.workbooks.common import has_coordinates, loader_excluded, span_text
 
@@ -199,6 +200,14 @@ def _inference(prepared: AgglomerationData, options: Any, seed: int) -> tuple[di
     return dict(logs=True, drop_nonpositive=True, seed=seed, **inference), notes
 
 
+def coverage_keys(fit_options: dict) -> tuple[str, ...]:
+    """The coverage-study keys (:data:`agrocluster.validation.notes.METHODS`) of the elasticities' inference:
+    Conley or CRV1 intervals, and the wild cluster bootstrap p-value when few regions call for it
+    (heteroskedasticity-robust SEs, used with a single region, have no check)."""
+    vcov = {"conley": ("agglomeration-conley",), "CRV1": ("agglomeration-crv1",)}.get(fit_options["vcov"], ())
+    return vcov + (("agglomeration-wild",) if fit_options.get("wild_bootstrap") else ())
+
+
 def productivity_specifications(data: Any, prepared: AgglomerationData, measured: Measures, options: Any,
                                 productivity_options: Any, seed: int = 0) -> Section:
     """Pooled, firm-FE and IV elasticities of log productivity (``options.outcome``) to the measures.
@@ -231,9 +240,10 @@ def productivity_specifications(data: Any, prepared: AgglomerationData, measured
                                             **fit_options)
     notes = inference_notes + [n for n in specs.notes if n not in inference_notes]
     reading = " ".join([f"Productivity is measured as {label}.", *(f"{n[0].upper()}{n[1:]}." for n in notes)])
-    return Section(title="Productivity", result=Specifications(specs, "productivity", label, frame,
-                                                               measured.urbanisation, fit_options, inference_notes),
-                   table=_table(specs), reading=reading, notes=inference_notes, excluded=excluded)
+    section = Section(title="Productivity", result=Specifications(specs, "productivity", label, frame,
+                                                                  measured.urbanisation, fit_options, inference_notes),
+                      table=_table(specs), reading=reading, notes=inference_notes, excluded=excluded)
+    return annotate(section, *coverage_keys(fit_options))
 
 
 def wage_specifications(productivity: Specifications, measured: Measures) -> Section:
@@ -252,10 +262,11 @@ def wage_specifications(productivity: Specifications, measured: Measures) -> Sec
     hired = any(c in frame.columns for c in HIRED_LABOUR_COLUMNS)
     reading = ("The wage bill covers hired labour only while labour counts all hours (family labour is unpaid): "
                "the wage here mixes the wage rate with the hired share." if hired else "")
-    return Section(title="Wages", result=Specifications(specs, "wage", label, frame,
-                                                        measured.urbanisation, productivity.options,
-                                                        productivity.inference_notes),
-                   table=_table(specs), reading=reading)
+    section = Section(title="Wages", result=Specifications(specs, "wage", label, frame,
+                                                           measured.urbanisation, productivity.options,
+                                                           productivity.inference_notes),
+                      table=_table(specs), reading=reading)
+    return annotate(section, *coverage_keys(productivity.options))
 
 
 def excluded_rows(productivity: Specifications, wage: Specifications | None) -> Section:
@@ -333,7 +344,8 @@ def distance_decay(prepared: AgglomerationData, productivity: Specifications, me
                                                             "them are unknown)")
     decay = ag.distance_decay(productivity.frame, "productivity", measured.bands, prefix="loc_emp_lag1",
                               urbanisation=measured.urbanisation, fe=("firm_id", "sector^year"), **productivity.options)
-    return Section(title="Distance decay", result=decay, table=decay.table().drop(columns=["column"]))
+    return annotate(Section(title="Distance decay", result=decay, table=decay.table().drop(columns=["column"])),
+                    *coverage_keys(productivity.options))
 
 
 def core_move(productivity: Specifications, cluster_sector: str, core_regions: list[str]) -> Section:

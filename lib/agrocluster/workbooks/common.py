@@ -27,7 +27,7 @@ __all__ = ["HEADLINE_COLUMNS", "Headline", "collect_headlines", "excluded_from",
            "has_coordinates", "headline_table", "interval_text", "loader_excluded", "show_figure", "span_text"]
 
 #: Columns of :func:`headline_table`, the one shape of a workbook's table of headline numbers.
-HEADLINE_COLUMNS = ["key", "label", "value", "se", "unit", "origin", "note"]
+HEADLINE_COLUMNS = ["label", "value", "se", "origin", "note", "key"]
 
 
 class Headline(NamedTuple):
@@ -52,12 +52,34 @@ def collect_headlines(*steps: Section) -> list[Headline]:
 
 def headline_table(headlines: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """The headline numbers a :class:`~agrocluster.record.Recorder` holds (``rec.headlines``) as one table:
-    ``key, label, value, se, unit, origin, note`` in the order recorded (missing unit or note as ""); origin
-    says whether the number rests on real or synthetic data."""
-    rows = [{"key": key, "label": item.get("label") or key, "value": item.get("value"), "se": item.get("se"),
-             "unit": item.get("unit") or "", "origin": item.get("origin") or "", "note": item.get("note") or ""}
+    ``label, value, se, origin, note, key`` in the order recorded. Value and standard error are printed as
+    the site prints them, in the unit the registry declares (:meth:`agrocluster.headlines.Headline.format`:
+    "14.7 km", "3.9%", "yes"; a missing standard error "–"); origin says whether the number rests on real or
+    synthetic data; the results-file key comes last (the reader's label first)."""
+    from agrocluster import headlines as registry
+    from agrocluster.tables import format_number
+
+    def printed(key: str, value: Any, se: bool = False) -> str:
+        if value is None:
+            return "–"
+        if key not in registry.REGISTRY:
+            return format_number(value)
+        unit = registry.UNITS[registry.REGISTRY[key].unit]
+        return f"{float(value):,.{unit.decimals}f}" if se else registry.REGISTRY[key].format(value)
+
+    rows = [{"key": key, "label": item.get("label") or key, "value": printed(key, item.get("value")),
+             "se": printed(key, item.get("se"), se=True), "origin": item.get("origin") or "",
+             "note": item.get("note") or ""}
             for key, item in headlines.items()]
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+
+
+def headline_inputs(headlines: Mapping[str, Any]) -> list[str]:
+    """The data tables the recorded headlines rest on (the union of their declared inputs in
+    :data:`agrocluster.headlines.REGISTRY`), for the mark of the headline table."""
+    from agrocluster import headlines as registry
+
+    return sorted({table for key in headlines for table in registry.get(key).inputs})
 
 
 def excluded_from(*parts: pd.DataFrame) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from agrocluster import environment as env
 from agrocluster import linkages
 from agrocluster.exports import collapse
 from agrocluster.exports.markets import destination_structure
-from agrocluster.sections import Section
+from agrocluster.sections import Section, rests_on
 from agrocluster.workbooks.common import Headline, excluded_from
 
 __all__ = [
@@ -74,6 +74,7 @@ class Step:
     headlines: tuple[Headline, ...] = field(default=())
 
 
+@rests_on("establishments", "firm_links")
 def network(data: Any, params: Any) -> Section:
     """The firms and links for the link, diffusion and joint-action steps.
 
@@ -132,6 +133,7 @@ def _planted_inside_share(net: Network) -> float | None:
     return float((rho / (rho + (1 - rho) * q)).mean())
 
 
+@rests_on("establishments", "firm_links")
 def link_mixing(net_step: Section, draws: int, seed: int) -> Section:
     """Vertical and horizontal links of members, inside shares against random mixing
     (:func:`agrocluster.linkages.link_orientation`). Headlines: ``vertical_inside_share``,
@@ -178,6 +180,7 @@ def _rice_panel(data: Any, columns: tuple[str, ...]) -> pd.DataFrame | None:
     return est if set(columns) <= set(est.columns) else None
 
 
+@rests_on("establishments")
 def adoption_real(data: Any) -> Section:
     """Adoption of high-yielding rice varieties by season, overall and by village (real farm panel):
     a farm adopts when it grows high-yielding or mixed varieties. Headline ``hyv_adoption_change``: the
@@ -203,6 +206,7 @@ def adoption_real(data: Any) -> Section:
     return Section(title=title, result=Step(table, heads), table=table.round(4), reading=reading)
 
 
+@rests_on("establishments")
 def adoption_figure(adoption: Section) -> Section:
     """The figure step of :func:`adoption_real` (passes "not computed" through)."""
     if not adoption.computed:
@@ -217,6 +221,7 @@ def adoption_figure(adoption: Section) -> Section:
         "95% band) and each village (real data)."))
 
 
+@rests_on("establishments")
 def peer_adoption_real(data: Any) -> Section:
     """Does a farm's adoption follow its village's lagged adoption? (:func:`agrocluster.diffusion.peer_adoption`,
     with and without village effects), read with Manski's (1993) reflection caveat. Headline
@@ -240,6 +245,7 @@ def peer_adoption_real(data: Any) -> Section:
                    notes=[diff.REFLECTION_CAVEAT], excluded=fits[False].excluded)
 
 
+@rests_on("establishments", "firm_links")
 def diffusion_synthetic(net_step: Section, band_km: float, seed: int) -> Section:
     """Adoption spreading through links and with distance on the synthetic firms, planted by
     :func:`agrocluster.data.synthetic.generate_adoption` and recovered by
@@ -262,6 +268,7 @@ def diffusion_synthetic(net_step: Section, band_km: float, seed: int) -> Section
     return Section(title=title, result=Step(fit), table=table.round(4), reading=reading, excluded=fit.excluded)
 
 
+@rests_on("establishments", "firm_links")
 def joint_action(net_step: Section) -> Section:
     """Do members with more joint-action links do better? Log TFP (OLS Cobb–Douglas on value added, labour
     and capital, as Stata ``prodest, method(ols)``) and export participation, pooled within sector × year and
@@ -326,6 +333,7 @@ def _factors(params: Any) -> tuple[dict[str, float], str]:
             f"product {product!r} is used instead"))
 
 
+@rests_on("country_product")
 def footprint(data: Any, params: Any) -> Section:
     """Footprint of the country's production and exports of the cluster's product, latest year (real data:
     FAOSTAT × Poore & Nemecek 2018). Headlines ``ghg_production_kt`` and ``ghg_exports_kt``."""
@@ -355,6 +363,7 @@ def footprint(data: Any, params: Any) -> Section:
     return Section(title=title, result=Step(fp, heads), table=latest.round(3), reading=reading, notes=notes)
 
 
+@rests_on("country_product")
 def footprint_figure(fp_step: Section, params: Any) -> Section:
     """The figure step of :func:`footprint`: greenhouse gases of production and exports by year."""
     if not fp_step.computed:
@@ -370,6 +379,7 @@ def footprint_figure(fp_step: Section, params: Any) -> Section:
         "food-balance method."))
 
 
+@rests_on("country_product")
 def magnification(fp_step: Section, base_year: int | None) -> Section:
     """Growth of the footprint with export expansion between ``base_year`` (default: 20 years before the latest)
     and the latest year. Headline ``ghg_growth_pct``."""
@@ -395,6 +405,7 @@ def magnification(fp_step: Section, base_year: int | None) -> Section:
     return Section(title=title, result=Step(table, heads), table=table.round(3), reading=reading)
 
 
+@rests_on("Poore & Nemecek (2018) regional impacts")
 def regional_intensity(params: Any) -> Section:
     """Impact per kg in the country's world region against PN18's world mean of the product. Headline
     ``ghg_intensity_ratio`` (region over world)."""
@@ -419,6 +430,7 @@ def regional_intensity(params: Any) -> Section:
     return Section(title=title, result=Step(table, heads), table=table.round(3), reading=reading)
 
 
+@rests_on("establishments")
 def input_use(data: Any) -> Section:
     """Pesticide, urea and phosphate per hectare by BIMAS participation and by village (real farm panel),
     and the within-season gap of participants (:func:`agrocluster.environment.input_intensity`). Headline
@@ -446,6 +458,7 @@ def input_use(data: Any) -> Section:
                    excluded=by_bimas.excluded)
 
 
+@rests_on("country_product", "trade_flows")
 def collapse_exposure(data: Any, params: Any) -> Section:
     """Replay of real collapses on the cluster's destinations: the worst year-on-year falls of FAOSTAT world and
     country exports of the product (1961–2020) and the cited episodes of ``links_risks.episodes``

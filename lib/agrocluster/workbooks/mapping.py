@@ -23,6 +23,7 @@ import pandas as pd
 from agrocluster import concentration as conc
 from agrocluster.concentration import mapping as cmap
 from agrocluster.sections import Section
+from agrocluster.validation.notes import annotate
 from agrocluster.workbooks.common import Headline, excluded_from
 
 __all__ = [
@@ -160,7 +161,9 @@ class LocationQuotients:
         """E.g. "95% Poisson interval (lq_lo–lq_hi)", or "no interval"."""
         if not self.interval:
             return "no interval"
-        return f"{self.arguments['level']:.0%} {str(self.interval).capitalize()} interval (lq_lo–lq_hi)"
+        kind = {"poisson": "Poisson", "establishments": "establishment-resampling"}.get(str(self.interval),
+                                                                                     str(self.interval))
+        return f"{self.arguments['level']:.0%} {kind} interval (lq_lo–lq_hi)"
 
 
 def location_quotients(regional: pd.DataFrame | None, params: Any,
@@ -251,8 +254,9 @@ def lq_cluster_sector(lqs: Section, data: Any, params: Any) -> Section:
     reading = lq_reading(top, table, year, bool(res.interval)) + f" Interval: {res.interval_text}; core: {res.core_basis}."
     if synthetic:
         reading += " lq_expected and planted_core: the synthetic generator's truth."
-    return Section(title=f"LQ of sector {sector}", result=LQCluster(table, top, heads), table=table, reading=reading,
-                   inputs=_REGIONS)
+    section = Section(title=f"LQ of sector {sector}", result=LQCluster(table, top, heads), table=table,
+                      reading=reading, inputs=_REGIONS)
+    return annotate(section, f"lq-{res.interval}") if res.interval else section
 
 
 def concentration_indices(regional: pd.DataFrame | None, params: Any) -> Section:
@@ -341,8 +345,9 @@ def ellison_glaeser(sites: Section, params: Any) -> Section:
                    "probabilities drawn, attenuated by (1 − w)² for a sector with employment share w" if planted
                    else "") + ".")
     shown = table.drop(columns=["employment", "gamma_given_draw"], errors="ignore")
-    return Section(title=title, result=EGResult(table, row, simulate, tuple(heads)), table=shown, reading=reading,
-                   notes=notes, inputs=_SITES)
+    section = Section(title=title, result=EGResult(table, row, simulate, tuple(heads)), table=shown,
+                      reading=reading, notes=notes, inputs=_SITES)
+    return annotate(section, "eg-dartboard") if simulate else section
 
 
 def coagglomeration(sites: Section, params: Any) -> Section:
@@ -385,8 +390,9 @@ def kdensity(sites: Section, params: Any) -> Section:
 
     At most ``concentration.kd_max_points`` establishments of the sector (:func:`kd_subsample`), a global
     band at ``interval_level`` from ``kd_draws`` relocations. ``table``: the distance ranges outside the
-    band. Headlines ``localised_from_km`` / ``localised_to_km`` of the first localised range (a note says
-    so when there is none). Not computed without coordinates.
+    band. Headlines ``localised_to_km`` of the first localised range and ``localised_from_km`` when that range
+    starts beyond 0 km (a start at 0 km is the shortest distance, not a finding); a note says so when there is
+    no localised range. Not computed without coordinates.
     """
     title = "K-density"
     stop = _upstream(title, sites)
@@ -402,8 +408,10 @@ def kdensity(sites: Section, params: Any) -> Section:
     heads, notes = [], []
     if kd.localised_ranges:
         start_km, end_km = kd.localised_ranges[0]
-        heads = [Headline("localised_from_km", start_km, note=f"sector {sector}, first localised range"),
-                 Headline("localised_to_km", end_km, note=f"sector {sector}, first localised range")]
+        # "localised from 0 km" says only that the range starts at the shortest distance: not a headline
+        heads = [Headline("localised_from_km", start_km, note=f"sector {sector}, first localised range")
+                 ] if start_km > 0 else []
+        heads.append(Headline("localised_to_km", end_km, note=f"sector {sector}, first localised range"))
         reading = f"The sector is localised from {start_km:.1f} to {end_km:.1f} km (first range above the band)."
     else:
         notes.append(f"The K-density of sector {sector} never rises above its band: no localised range "
@@ -508,8 +516,11 @@ def cluster_strength(regional: pd.DataFrame, lqs: Section, params: Any) -> Secti
     heads = (Headline("strong_cluster", strong, note=f"sector {sector}, {res.year}"),)
     design = "plants resampled within region" if resample == "establishments" else "Poisson redraws of employment"
     reading = strength_reading(table) + f" Year {res.year}; {options.strength_resamples} redraws ({design})."
-    return Section(title="Cluster strength", result=Strength(table, heads), table=table, reading=reading,
-                   inputs=_REGIONS)
+    section = Section(title="Cluster strength", result=Strength(table, heads), table=table, reading=reading,
+                      inputs=_REGIONS)
+    # the flag's probability comes from the LQ interval's design: its coverage is that design's
+    key = "lq-establishments" if resample == "establishments" else "lq-bootstrap"
+    return annotate(section, key, label={key: "The strength probabilities resample as this LQ interval does"})
 
 
 # ----------------------------------------------------------------------------------------------- shift-share

@@ -23,8 +23,8 @@ import pandas as pd
 from agrocluster.sections import Section
 from agrocluster.workbooks.common import Headline, excluded_from
 
-__all__ = ["ANALYSES", "Availability", "availability", "cluster_profile", "country_figure", "country_series", "inventory",
-           "mismatch_notes", "synthetic_note"]
+__all__ = ["ANALYSES", "Availability", "availability", "cluster_output", "cluster_profile", "country_figure",
+           "country_series", "inventory", "mismatch_notes", "synthetic_note"]
 
 #: The analyses :class:`Availability` decides, with what each needs (the sentence of a "no").
 ANALYSES = {
@@ -193,12 +193,13 @@ def inventory(data: Any, columns: list[str] | None = None) -> Section:
 
     ``table`` is :meth:`ClusterData.inventory` (only ``columns`` when given); ``notes`` the synthetic-data
     caveat of :func:`synthetic_note` and the parameters that do not match the user's tables
-    (:func:`mismatch_notes`); ``excluded`` the rows the loaders left out, by rule.
+    (:func:`mismatch_notes`); ``excluded`` the rows the loaders left out, by rule. It describes every table
+    read (``inputs``), one row each with its kind.
     """
     table = data.inventory()
     return Section(title="The data this workbook reads", result=data,
                    table=table[columns] if columns else table, notes=synthetic_note(data) + mismatch_notes(data),
-                   excluded=excluded_from(data.excluded_table()))
+                   excluded=excluded_from(data.excluded_table()), inputs=tuple(data.tables))
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,42 @@ def country_series(data: Any, params: Any) -> Section:
                    table=series[columns].reset_index(drop=True), inputs=("country_product",), notes=scope)
 
 
+def cluster_output(data: Any, params: Any, series: Section) -> Section:
+    """The synthetic establishments' output of the cluster sector, in tonnes, beside FAOSTAT's production.
+
+    Output in tonnes = output (thousand USD) / the cited unit value (``synthetic.trade_unit_value``, USD per
+    kg): :func:`agrocluster.data.synthetic_output.output_tonnes`. The generator's money is scaled so that
+    this sums, over the panel's years, to ``synthetic.production_share`` of FAOSTAT's production
+    (:func:`agrocluster.data.synthetic_output.calibrate_output`); the table gives the yearly ratio. Not
+    computed for real establishments (their output is the data) or without the country series.
+    """
+    from agrocluster.data.cluster import synthetic_spec
+    from agrocluster.data.synthetic_output import output_tonnes
+
+    title = "Synthetic output of the cluster sector against FAOSTAT production"
+    if not series.computed:
+        return Section(title=title, computed=False, reason=series.reason)
+    if not data.is_synthetic("establishments"):
+        return Section.not_computed(title, needs="synthetic establishments calibrated to FAOSTAT (these "
+                                                 "establishments are not synthetic: their output is the data)")
+    spec = synthetic_spec(params)
+    tonnes = output_tonnes(data["establishments"], params.cluster_sector, spec.trade_unit_value)
+    real = series.result.frame.set_index("year")["production"]
+    table = pd.DataFrame({"year": tonnes.index.astype(int), "output_kt": tonnes.to_numpy() / 1000.0})
+    table["faostat_production_kt"] = table["year"].map(real)
+    table["share_of_faostat"] = table["output_kt"] / table["faostat_production_kt"]
+    table["ratio_to_stated_share"] = table["share_of_faostat"] / spec.production_share
+    overall = table["output_kt"].sum() / table["faostat_production_kt"].sum()
+    source = spec.production_share_source or "1: the establishments stand for every producer of the country"
+    reading = (f"The synthetic plants of sector {params.cluster_sector}, valued at the cited US${spec.trade_unit_value:.2f}"
+               f"/kg, produce {100 * overall:.1f}% of FAOSTAT's production of {params.product} over "
+               f"{table['year'].min()}-{table['year'].max()}, the stated share of {100 * spec.production_share:.0f}% "
+               f"({source}). Year by year the share moves between {100 * table['share_of_faostat'].min():.1f}% and "
+               f"{100 * table['share_of_faostat'].max():.1f}%: the synthetic panel does not follow the harvests.")
+    return Section(title=title, result=table, table=table, reading=reading,
+                   inputs=("establishments", "country_product"))
+
+
 def country_figure(series: Section, params: Any) -> Section:
     """The figure step of :func:`country_series`: production, exports and imports over the years, captioned
     with the 2010 break of the food-balance method (passes "not computed" through)."""
@@ -276,4 +313,4 @@ def cluster_profile(params: Any) -> Section:
     rows.append(("ISIC rev.4 activities", isic))
     table = pd.DataFrame(rows, columns=["aspect", "profile"])
     reading = "Sources: " + " ".join(f"[{i}] {src}" for i, src in enumerate(prof.sources, start=1))
-    return Section(title=title, result=prof, table=table, reading=reading)
+    return Section(title=title, result=prof, table=table, reading=reading, inputs=("parameters",))

@@ -34,10 +34,23 @@ from agrocluster.productivity import (
 from agrocluster.productivity.tfp import TFPResult
 from agrocluster.productivity.uses import PremiumResult
 from agrocluster.productivity.workflow import METHOD_NAMES, MethodFits, ProductionSpec
-from agrocluster.programmes import credibility_reading, event_study, spillover_effects, staggered_did, twfe_did
+from agrocluster.programmes import (
+    credibility_reading,
+    event_study,
+    spillover_effects,
+    staggered_did,
+    twfe_did,
+)
 from agrocluster.programmes.prepare import programme_panel, treatment_exits
 from agrocluster.sections import Section, excluded_frame
+from agrocluster.validation.notes import METHODS as COVERAGE_METHODS
+from agrocluster.validation.notes import annotate
 from agrocluster.workbooks.common import has_coordinates, interval_text, loader_excluded, span_text
+
+#: The programme section's intervals and test, by coverage-study key (:mod:`agrocluster.validation.notes`).
+DID_COVERAGE = {"did-simple": "Simple ATT", "did-group-band": "ATT by cohort (uniform band)",
+                "did-event-band": "Event-study ATT(e) (uniform band)", "did-att-gt": "ATT(g,t) (pointwise)",
+                "did-att-gt-band": "ATT(g,t) (uniform band)", "did-pretrend": "Pre-trend test (sup-t)"}
 
 #: Suffix of a per-period participation column (e.g. ``bimas_participant``): participation may not be absorbing.
 PARTICIPATION_SUFFIX = "_participant"
@@ -170,8 +183,11 @@ def production_function(prepared: ProductivityData, methods: list[str], *, boots
                f"{fit.tfp.notna().sum():,} firm-periods).")
     if fit.truth:
         reading += " 'true value' is the elasticity the synthetic generator planted."
-    return Section(title="Production function", result=fit, table=workflow.method_table(fits, fit.truth),
-                   reading=reading, notes=notes, excluded=excluded)
+    section = Section(title="Production function", result=fit, table=workflow.method_table(fits, fit.truth),
+                      reading=reading, notes=notes, excluded=excluded)
+    # every fitted method with a coverage check (Wooldridge has none yet: no note claims one)
+    keys = {f"tfp-{m}": METHOD_NAMES.get(m, m.upper()) for m in fits.results if f"tfp-{m}" in COVERAGE_METHODS}
+    return annotate(section, *keys, label=keys)
 
 
 def acf_roots(fit: ProductionFit) -> Section:
@@ -242,8 +258,8 @@ def member_premium(prepared: ProductivityData, fit: ProductionFit, fe: tuple[str
     except EstimationError as exc:
         return Section.not_computed(title, needs=f"comparable members and non-members ({exc})")
     excluded = [("establishments", f"member premium: {row.reason}", row.n) for row in premium.excluded.itertuples()]
-    return Section(title=title, result=premium, table=premium_table(premium), reading=premium.reading(),
-                   excluded=excluded)
+    return annotate(Section(title=title, result=premium, table=premium_table(premium), reading=premium.reading(),
+                            excluded=excluded), "member-premium")
 
 
 def olley_pakes(prepared: ProductivityData, fit: ProductionFit) -> Section:
@@ -412,8 +428,9 @@ def programme_effects(sample: ProgrammeSample, truth: dict | None = None, *, con
         pd.DataFrame({"item": "left out: " + did.excluded["reason"].astype(str),
                       "value": did.excluded["n"].map("{:,} units".format)}),
     ], ignore_index=True)
-    return Section(title="Staggered DiD", result=effects, table=table, reading=" ".join(lines), notes=notes,
-                   excluded=excluded)
+    section = Section(title="Staggered DiD", result=effects, table=table, reading=" ".join(lines), notes=notes,
+                      excluded=excluded)
+    return annotate(section, *DID_COVERAGE, label=DID_COVERAGE)
 
 
 def did_cohorts(programme: Section) -> Section:
@@ -464,7 +481,9 @@ def did_vs_twfe(effects: ProgrammeEffects | None) -> Section:
     ]
     if effects.true_event_study is not None:
         rows.append({"estimate": "true simple ATT (synthetic generator)", "value": effects.truth["att_simple"]})
-    return Section(title="Staggered DiD against TWFE", result=effects, table=pd.DataFrame(rows))
+    keys = {k: DID_COVERAGE[k] for k in ("did-simple", "did-pretrend")} | {"did-pretrend-wald": "Pre-trend test (Wald)"}
+    return annotate(Section(title="Staggered DiD against TWFE", result=effects, table=pd.DataFrame(rows)), *keys,
+                    label=keys)
 
 
 def spillovers(prepared: ProductivityData, sample: ProgrammeSample | None, bands_km: list[float],
@@ -490,7 +509,10 @@ def spillovers(prepared: ProductivityData, sample: ProgrammeSample | None, bands
                     f"{truth['spillover_band_km']:g} km of a participant, from its entry.")
     table = spill.table()[["band", "att", "se", "ci_lower", "ci_upper", "mde", "pretrend_pvalue", "credible",
                            "n_exposed", "n_unexposed", "twfe_coef", "twfe_se"]]
-    return Section(title="Spillovers", result=spill, table=table, reading=reading, excluded=excluded)
+    # each band's ATT is a simple ATT of a staggered DiD whose cohorts start at the earliest nearby entry
+    keys = {"did-simple": "Spillover ATT by band (staggered DiD)", "did-pretrend": "Pre-trend test by band (sup-t)"}
+    return annotate(Section(title="Spillovers", result=spill, table=table, reading=reading, excluded=excluded),
+                    *keys, label=keys)
 
 
 def _finite(x: Any) -> float | None:

@@ -75,18 +75,21 @@ def rankings(result: Any) -> list[RankingStep]:
     ranked on (no estimate with a standard error) has no figure, and its table says so.
     """
     from agrocluster import figures
+    from agrocluster import headlines as registry
     from agrocluster.figures import synthesis as synthesis_figures
 
     steps = []
     for key, ranking in result.rankings.items():
-        title = f"Ranks on {key}"
+        label = registry.REGISTRY[key].label if key in registry.REGISTRY else key
+        title = "Ranks on " + (label if label[:2].isupper() else label[0].lower() + label[1:])
         excluded = [(f"ranking {key}", row.reason, row.n) for row in ranking.excluded.itertuples()]
         if ranking.order:
             fig, ax = figures.new_figure(width=7.5, height=0.45 * len(ranking.order) + 1.5)
             synthesis_figures.rank_intervals(ax, ranking.ranks, title=title)
+            notebook = registry.REGISTRY[key].notebook if key in registry.REGISTRY else ""
             figure = Section(title=title, result=fig, reading=(
-                f"Ranks on {key}: mean simulated rank and {ranking.level:.0%} rank interval ({ranking.draws} draws, "
-                f"seed {ranking.seed})."))
+                f"{title}: mean simulated rank and {ranking.level:.0%} rank interval ({ranking.draws} draws, "
+                f"seed {ranking.seed})."), inputs=tuple(f"{c}/{notebook}.results.json" for c in ranking.order))
         else:
             figure = Section.not_computed(title, needs="at least one cluster with an estimate and its standard error")
         caption = ranking.reading()

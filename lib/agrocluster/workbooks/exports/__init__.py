@@ -76,6 +76,7 @@ from agrocluster.workbooks.exports.flows import (
     stress_figure,
     trade_flows,
     true_gravity,
+    unit_values_vs_cited,
     value_rca,
 )
 from agrocluster.workbooks.exports.summary import (
@@ -126,6 +127,7 @@ __all__ = [
     "stress_figure",
     "trade_flows",
     "true_gravity",
+    "unit_values_vs_cited",
     "value_rca",
     "world_check",
     "world_market",

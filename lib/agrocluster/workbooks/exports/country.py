@@ -12,8 +12,10 @@ from agrocluster.data import sources
 from agrocluster.errors import EstimationError
 from agrocluster.exports import product_space, shares
 from agrocluster.figures import exports as export_figures
-from agrocluster.sections import Section
+from agrocluster.sections import Section, rests_on
 from agrocluster.workbooks.exports._common import excluded_rows
+
+_FAO = ("country_product",)
 
 METHODOLOGY_OVERLAP_END = 2013  # FAOSTAT food balances: old methodology to 2013, new from 2010
 PROFILE_LABELS = {
@@ -46,7 +48,8 @@ def data_used(data: Any) -> Section:
         else []
     )
     return Section(
-        "Tables used", table=data.inventory()[["table", "kind", "origin", "rows", "years"]], notes=notes
+        "Tables used", table=data.inventory()[["table", "kind", "origin", "rows", "years"]], notes=notes,
+        inputs=tuple(data.tables),
     )
 
 
@@ -57,7 +60,7 @@ def load_exclusions(data: Any) -> Section:
         (t, r, int(n))
         for t, r, n in zip(excluded["table"], excluded["reason"], excluded["n_rows"], strict=True)
     ]
-    return Section("Rows excluded at load", table=excluded, excluded=rows)
+    return Section("Rows excluded at load", table=excluded, excluded=rows, inputs=tuple(data.tables))
 
 
 # -------------------------------------------------------------------- 2. world market share, orientation
@@ -84,6 +87,7 @@ class WorldMarket:
     orientation: float | None = None
 
 
+@rests_on(*_FAO)
 def world_market(data: Any, params: Any) -> Section:
     """Share of world exports, export orientation and the country profile of the cluster's FAOSTAT item.
 
@@ -188,6 +192,7 @@ def market_trends_figure(market: Section, params: Any) -> Any:
     return fig
 
 
+@rests_on(*_FAO)
 def world_check(market: Section) -> Section:
     """World exports summed over countries against FAOSTAT's own World row, in the base and latest years."""
     title = "World totals check"
@@ -211,6 +216,7 @@ def world_check(market: Section) -> Section:
     )
 
 
+@rests_on(*_FAO)
 def competitors(data: Any, params: Any, market: Section) -> Section:
     """The largest exporters of the item in the latest year (``exports.n_competitors``), plus the country.
 
@@ -272,6 +278,7 @@ class QuantityRCA:
     rca: float | None = None
 
 
+@rests_on(*_FAO)
 def quantity_rca(data: Any, params: Any, market: Section) -> Section:
     """Balassa RCA of the country in the cluster's item on FAOSTAT export tonnes over the food basket.
 
@@ -340,6 +347,7 @@ class ProductSpacePosition:
     latest: int | None = None
 
 
+@rests_on(*_FAO)
 def product_space_position(data: Any, params: Any, rca: Section) -> Section:
     """Complexity (PCI, ECI) and relatedness density over the food basket in tonnes, latest year.
 

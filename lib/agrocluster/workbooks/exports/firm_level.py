@@ -10,7 +10,9 @@ import pandas as pd
 from agrocluster import figures, linkages
 from agrocluster.exports import firms
 from agrocluster.figures import exports as export_figures
-from agrocluster.sections import Section
+from agrocluster.sections import Section, rests_on
+
+_LINKS = ("establishments", "firm_links")
 
 FIRM_COLUMNS = frozenset({"cluster_member", "exports", "sector", "output"})
 
@@ -29,6 +31,7 @@ class ExportPremiumStep:
     note: str | None = None
 
 
+@rests_on("establishments")
 def export_premium(data: Any) -> Section:
     """Export participation of cluster members vs other firms of the same sector and year.
 
@@ -88,6 +91,7 @@ def effect_reading(effect: float, se: float, p_value: float, level: float = 0.05
     )
 
 
+@rests_on("establishments")
 def export_rates(premium: Section) -> Section:
     """Raw export participation and intensity of members and others (the premium's own ``summary()``)."""
     if not premium.computed:
@@ -109,9 +113,22 @@ class FirmNetwork:
     links: pd.DataFrame | None = None
     inside_share: float | None = None
     true_inside_share: float | None = None
+    member_share: float | None = None
     note: str | None = None
 
 
+def member_firm_share(establishments: pd.DataFrame, years: Any, member: str = "cluster_member") -> float:
+    """Members' share of firms, ``p``: the mean over ``years`` of members / firms in the establishment table
+    (as :attr:`agrocluster.linkages.LinkOrientation.member_share`). If members chose partners at random among
+    all firms, ``p / (2 - p)`` of their links would stay inside (:func:`agrocluster.linkages.random_mixing_share`
+    for many firms): the benchmark of the inside-link share."""
+    est = establishments.loc[establishments["year"].isin(list(years)), ["firm_id", "year", member]]
+    est = est.drop_duplicates(["firm_id", "year"])
+    per_year = est.groupby("year")[member].agg(lambda m: float(m.astype(bool).mean()))
+    return float(per_year.mean())
+
+
+@rests_on(*_LINKS)
 def firm_network(data: Any, params: Any, premium: Section) -> Section:
     """Inside, boundary and outside links, and the network of the latest year with its brokers.
 
@@ -144,14 +161,19 @@ def firm_network(data: Any, params: Any, premium: Section) -> Section:
         note="synthetic firm links" if synthetic else None,
     )
     result.inside_share = result.by_year.inside_share_count
+    result.member_share = member_firm_share(establishments, links["year"].unique())
+    benchmark = result.member_share / (2 - result.member_share)
     table = result.by_kind.table()[
         ["kind", "n_inside", "n_boundary", "n_outside", "inside_share_count", "inside_share_value"]
     ]
     reading = (
         f"{100 * result.inside_share:.0f}% of cluster members' links go to another member "
-        f"({'most stay inside' if result.inside_share >= 0.5 else 'most go outside'} the cluster)."
+        f"({'most stay inside' if result.inside_share >= 0.5 else 'most go outside'} the cluster). Members are "
+        f"{100 * result.member_share:.0f}% of the firms: links drawn at random among all firms would keep about "
+        f"{100 * benchmark:.0f}% inside (p / (2 - p)), so the members link "
+        f"{'more' if result.inside_share > benchmark else 'no more'} with each other than random mixing would."
     )
-    return Section(title, result=result, table=table, reading=reading)
+    return Section(title, result=result, table=table, reading=reading, inputs=("establishments", "firm_links"))
 
 
 def network_figure(network: Section, params: Any) -> Any:
@@ -179,6 +201,7 @@ def network_figure(network: Section, params: Any) -> Any:
     return fig
 
 
+@rests_on(*_LINKS)
 def network_summary(network: Section) -> Section:
     """Size, density and clustering of the network and of the members' subgraph (the metrics' summary)."""
     if not network.computed:
@@ -186,6 +209,7 @@ def network_summary(network: Section) -> Section:
     return Section("Network summary", table=network.result.network.summary())
 
 
+@rests_on(*_LINKS)
 def network_brokers(network: Section, top: int = 10) -> Section:
     """The ``top`` firms that broker most across the cluster boundary (gatekeepers and representatives)."""
     if not network.computed:
@@ -193,6 +217,7 @@ def network_brokers(network: Section, top: int = 10) -> Section:
     return Section("Brokers", table=network.result.network.brokers(top=top))
 
 
+@rests_on(*_LINKS)
 def inside_share_check(network: Section) -> Section:
     """Two definitions of the inside share, with the generator's realised share for synthetic links."""
     if not network.computed:

@@ -12,8 +12,11 @@ from agrocluster import figures
 from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.exports import bilateral, gravity_model, shares
 from agrocluster.figures import exports as export_figures
-from agrocluster.sections import Section
+from agrocluster.sections import Section, rests_on
+from agrocluster.validation.notes import annotate
 from agrocluster.workbooks.exports._common import excluded_rows
+
+_FLOWS = ("trade_flows",)
 
 STRESS_COLUMNS = frozenset({"labour", "output", "exports"})
 
@@ -34,6 +37,7 @@ class ClusterFlows:
     note: str | None = None
 
 
+@rests_on(*_FLOWS)
 def trade_flows(data: Any, params: Any) -> Section:
     """The trade flows of the cluster's HS codes (``params.hs_codes``); other products are counted out.
 
@@ -41,7 +45,8 @@ def trade_flows(data: Any, params: Any) -> Section:
     """
     title = "Trade flows of the cluster's products"
     if not data.has("trade_flows"):
-        return Section.not_computed(title, needs="a trade_flows table", result=ClusterFlows())
+        return Section(title, computed=False, reason=data.absent_reason("trade_flows", "a trade_flows table"),
+                       result=ClusterFlows())
     every = data["trade_flows"]
     flows = every[every["product"].isin(params.hs_codes)]
     excluded = [("trade_flows", "product not among the cluster's HS codes", len(every) - len(flows))]
@@ -76,6 +81,13 @@ def trade_flows(data: Any, params: Any) -> Section:
     return Section(title, result=result, reading=reading, excluded=excluded)
 
 
+def _without_flows(title: str, flows: Section, result: Any = None) -> Section:
+    """A step that needs the trade flows when :func:`trade_flows` was not computed: it gives the same reason
+    (e.g. the cluster's stated reason for having no trade flows)."""
+    return Section(title, computed=False, reason=flows.reason, result=result)
+
+
+@rests_on(*_FLOWS)
 def value_rca(flows: Section, params: Any) -> Section:
     """Value-based Balassa RCA within the cluster's HS products, latest year; needs two products or more.
 
@@ -83,6 +95,8 @@ def value_rca(flows: Section, params: Any) -> Section:
     """
     title = "Value-based RCA within the cluster's products"
     r = flows.result
+    if not flows.computed:
+        return _without_flows(title, flows)
     if r.n_products < 2:
         return Section.not_computed(
             title,
@@ -99,6 +113,7 @@ def value_rca(flows: Section, params: Any) -> Section:
 # ------------------------------------------------------------------------------------------ 4. destinations
 
 
+@rests_on(*_FLOWS)
 def destinations(flows: Section, params: Any) -> Section:
     """Destination structure in the latest year (:func:`agrocluster.exports.bilateral.destination_structure`).
 
@@ -108,7 +123,7 @@ def destinations(flows: Section, params: Any) -> Section:
     """
     title = "Destinations"
     if not flows.computed:
-        return Section.not_computed(title, needs="positive trade flows of the cluster's country")
+        return _without_flows(title, flows)
     structure = bilateral.destination_structure(flows.result.flows, params.country_iso3, flows.result.year)
     reading = (
         f"In {structure.year} {params.country_iso3} exported to {structure.n_markets} markets (HHI "
@@ -131,6 +146,7 @@ def destinations_figure(destination: Section, params: Any) -> Any:
     return fig
 
 
+@rests_on(*_FLOWS)
 def growth(flows: Section, params: Any) -> Section:
     """New, lost and continuing markets from the first to the latest year of the flows.
 
@@ -139,7 +155,9 @@ def growth(flows: Section, params: Any) -> Section:
     """
     title = "Growth by new, lost and continuing markets"
     r = flows.result
-    if not flows.computed or r.year <= r.first_year:
+    if not flows.computed:
+        return _without_flows(title, flows)
+    if r.year <= r.first_year:
         return Section.not_computed(title, needs="trade flows of the country in two years or more")
     try:
         decomposition = bilateral.growth_decomposition(r.flows, params.country_iso3, r.first_year, r.year)
@@ -195,6 +213,7 @@ def regressors_available(formula: str, frame: pd.DataFrame) -> tuple[str | None,
     return (reduced.text if reduced is not None else None), needs
 
 
+@rests_on(*_FLOWS)
 def gravity(flows: Section, data: Any, formula: str, fe_by_product: bool = True) -> Section:
     """PPML structural gravity with exporter-year and importer-year fixed effects, SEs clustered by pair.
 
@@ -207,9 +226,7 @@ def gravity(flows: Section, data: Any, formula: str, fe_by_product: bool = True)
     """
     title = "Gravity (PPML)"
     if not flows.computed:
-        return Section.not_computed(
-            title, needs="positive trade flows of the cluster's country", result=GravityStep()
-        )
+        return _without_flows(title, flows, GravityStep())
     prepared = gravity_model.prepare_gravity_data(flows.result.flows, product="product")
     if fe_by_product and flows.result.n_products > 1:
         prepared = prepared.assign(
@@ -248,7 +265,7 @@ def gravity(flows: Section, data: Any, formula: str, fe_by_product: bool = True)
         notes.append("The gravity formula has no 'rta' term: rta_effect is not recorded."
                      if "rta" not in needs else "Without an rta column rta_effect is not recorded.")
         reading = f"{fit.nobs:,} flows, SEs {fit.vcov}; formula {estimable}."
-    return Section(
+    section = Section(
         title,
         result=step,
         table=coefficients,
@@ -256,6 +273,7 @@ def gravity(flows: Section, data: Any, formula: str, fe_by_product: bool = True)
         notes=notes,
         excluded=excluded_rows("trade_flows", fit.excluded, "gravity: "),
     )
+    return annotate(section, "ppml")
 
 
 def gravity_figure(grav: Section) -> Any:
@@ -269,6 +287,7 @@ def gravity_figure(grav: Section) -> Any:
     return fig
 
 
+@rests_on(*_FLOWS)
 def gravity_exclusions(grav: Section) -> Section:
     """The flows left out of the gravity estimate and why (shown; counted by :func:`gravity`)."""
     if not grav.computed:
@@ -276,6 +295,7 @@ def gravity_exclusions(grav: Section) -> Section:
     return Section("Flows left out of the gravity estimate", table=grav.result.fit.excluded)
 
 
+@rests_on(*_FLOWS)
 def gravity_by_product(grav: Section, flows: Section, formula: str) -> Section:
     """The gravity model product by product (:func:`agrocluster.exports.gravity_model.gravity_by_sector`).
 
@@ -291,7 +311,7 @@ def gravity_by_product(grav: Section, flows: Section, formula: str) -> Section:
         for s, r in zip(by_product.failed["sector"], by_product.failed["reason"], strict=True)
     ]
     table = by_product.table()[["product", "nobs", "term", "estimate", "std_error", "p_value"]]
-    return Section(title, result=by_product, table=table, notes=notes)
+    return annotate(Section(title, result=by_product, table=table, notes=notes), "ppml")
 
 
 def gravity_by_product_figure(by_product: Section, grav: Section) -> Any:
@@ -327,6 +347,7 @@ EMPLOYMENT_BASIS = {
 }
 
 
+@rests_on("trade_flows", "establishments")
 def export_risk(flows: Section, premium: Section, params: Any, drop: float) -> Section:
     """Dependence on the largest market and product, and a fall of the largest market's imports by ``drop``.
 
@@ -338,7 +359,7 @@ def export_risk(flows: Section, premium: Section, params: Any, drop: float) -> S
     """
     title = "Export risk and stress scenario"
     if not flows.computed:
-        return Section.not_computed(title, needs="the country's trade flows", result=RiskStep())
+        return _without_flows(title, flows, RiskStep())
     iso, year = params.country_iso3, flows.result.year
     firms_table = premium.result.establishments
     usable = (
@@ -385,3 +406,44 @@ def stress_figure(risk: Section) -> Any:
         f"Stress: {s.market} imports fall {100 * s.drop:.0f}%",
     )
     return fig
+
+
+# ------------------------------------------------------------------------------------ unit values vs cited
+
+
+def unit_values_vs_cited(flows: Section, data: Any, params: Any) -> Section:
+    """The country's export unit values in the trade flows, year by year, beside the cited unit value that
+    the synthetic flows were drawn around (``synthetic.trade_unit_value`` with ``trade_unit_value_source``).
+
+    Unit value = value / quantity of the country's exports of the cluster's HS products in the year
+    (thousand USD per tonne = USD per kg). The table also sets the flows' export quantity beside FAOSTAT's
+    (the calibration target). Not computed for real flows (there is nothing planted to compare) or without
+    flows.
+    """
+    from agrocluster.data import sources
+    from agrocluster.data.cluster import synthetic_spec
+
+    title = "Export unit values against the cited figure"
+    if not flows.computed:
+        return _without_flows(title, flows)
+    if not flows.result.synthetic:
+        return Section.not_computed(title, needs="synthetic trade flows drawn around a cited unit value (these "
+                                                 "flows are not synthetic: their unit values are the data)")
+    spec = synthetic_spec(params)
+    own = flows.result.flows[flows.result.flows["exporter"] == params.country_iso3]
+    table = own.groupby("year", as_index=False).agg(exports_t=("quantity", "sum"), exports_kusd=("value", "sum"))
+    table["unit_value_usd_per_kg"] = table["exports_kusd"] / table["exports_t"]
+    table["cited_usd_per_kg"] = spec.trade_unit_value
+    table["ratio_to_cited"] = table["unit_value_usd_per_kg"] / spec.trade_unit_value
+    faostat = sources.faostat_food_balances(countries=params.country_iso3, items=params.faostat_item_code)
+    table["faostat_exports_t"] = table["year"].map(faostat.set_index("year")["exports"] * 1000.0)
+    table["quantity_ratio_to_faostat"] = table["exports_t"] / table["faostat_exports_t"]
+    source = spec.trade_unit_value_source or "no source given (synthetic.trade_unit_value_source)"
+    markets = (f" Main markets and their cited shares of the export quantity: "
+               f"{', '.join(f'{m} {100 * s:.1f}%' for m, s in zip(spec.trade_destinations, spec.trade_destination_shares))}"
+               f" ({spec.trade_destinations_source or 'no source given'})." if spec.trade_destinations else "")
+    worst = float((table["quantity_ratio_to_faostat"] - 1).abs().max())
+    reading = (f"The synthetic unit values scatter around the cited US${spec.trade_unit_value:.2f}/kg ({source}): "
+               f"{table['unit_value_usd_per_kg'].min():.2f} to {table['unit_value_usd_per_kg'].max():.2f} USD/kg. "
+               f"Their export quantities match FAOSTAT's each year (largest gap {100 * worst:.2f}%).{markets}")
+    return Section(title, result=table, table=table, reading=reading, inputs=("trade_flows", "country_product"))

@@ -11,4 +11,5 @@ from agrocluster.workbooks import common
 
 def headline_table(headlines: Mapping[str, Any]) -> Section:
     """The headline numbers a recorder holds, as one table (:func:`agrocluster.workbooks.common.headline_table`)."""
-    return Section("Headline numbers", table=common.headline_table(headlines))
+    return Section("Headline numbers", table=common.headline_table(headlines),
+                   inputs=tuple(common.headline_inputs(headlines)))
