@@ -49,7 +49,6 @@ figures.use_theme()
 
 # %%
 from agrocluster.data.cluster import load_cluster
-from agrocluster.figures import mapping as fmap
 from agrocluster.workbooks import common, mapping, overview
 
 sector = params.cluster_sector
@@ -74,8 +73,8 @@ rec.section("inputs", overview.inventory(data, ["table", "kind", "origin", "rows
 
 # %%
 sites = mapping.cross_section(data, params)
-rec.section("feasibility", sites, f"What the establishments of year {sites.result.year} "
-            f"({len(sites.result.plants):,} rows) can support, and why not where they cannot.")
+rec.section("feasibility", sites, "What the establishments of the latest year can support, and why not where "
+            "they cannot.")
 
 # %% [markdown]
 # ## 2. Where the cluster is
@@ -85,9 +84,8 @@ rec.section("feasibility", sites, f"What the establishments of year {sites.resul
 # (the mean position of each region's establishments); the cluster's core regions are named.
 
 # %%
-regional = data["regional_employment"]
-lqs = mapping.location_quotients(regional, params, data["establishments"])
-lq = lqs.result
+regional = data.get("regional_employment")
+lqs = mapping.location_quotients(regional, params, data.get("establishments"))
 rec.section("core-regions", lqs, "Core regions of the cluster")
 
 # %%
@@ -102,11 +100,7 @@ common.show_figure(rec, "map", mapping.establishment_map(sites, lqs, params))
 # 2 and ½ are equally far from 1).
 
 # %%
-fig, ax = figures.new_figure(9.0, max(5.0, 0.28 * lq.latest["region"].nunique() + 1.5))
-fmap.lq_heatmap(ax, lq.latest, sector, highlight=lq.core, title=f"Location quotients, {lq.year}")
-rec.figure("lq-heatmap", fig, f"Location quotients of every region (rows) and sector (columns) in {lq.year}; "
-           f"the framed column is the cluster sector {sector}, core regions in bold. Base: {lq.base_text}.",
-           inputs=["regional_employment"])
+common.show_figure(rec, "lq-heatmap", mapping.lq_heatmap(lqs, params))
 
 # %% [markdown]
 # The cluster sector's LQ in every region, with its interval. A wide interval means the region is small
@@ -115,8 +109,8 @@ rec.figure("lq-heatmap", fig, f"Location quotients of every region (rows) and se
 
 # %%
 lq_sector = mapping.lq_cluster_sector(lqs, data, params)
-rec.section("lq-cluster-sector", lq_sector, f"LQ of the cluster sector {sector} in each region, {lq.year}, with "
-            f"its {lq.interval_text}; core: {lq.core_basis}.")
+rec.section("lq-cluster-sector", lq_sector, f"LQ of the cluster sector {sector} in each region in the latest year, "
+            "with its interval; the reading names the interval and how the core was chosen.")
 
 # %% [markdown]
 # How unevenly the cluster and related sectors are spread over regions, first and last year: the Hoover
@@ -125,8 +119,8 @@ rec.section("lq-cluster-sector", lq_sector, f"LQ of the cluster sector {sector} 
 
 # %%
 indices = mapping.concentration_indices(regional, params)
-rec.section("concentration-indices", indices, f"Hoover index, Gini and locational Gini of the cluster sector and "
-            f"related sector(s), {indices.result[0]} and {indices.result[1]} (regional employment).")
+rec.section("concentration-indices", indices, "Hoover index, Gini and locational Gini of the cluster sector and "
+            "related sector(s), first and last year (regional employment).")
 
 # %% [markdown]
 # ## 4. How concentrated the sector is: Ellison–Glaeser γ
@@ -140,13 +134,13 @@ rec.section("concentration-indices", indices, f"Hoover index, Gini and locationa
 
 # %%
 eg = mapping.ellison_glaeser(sites, params)
-rec.section("ellison-glaeser", eg, f"Ellison–Glaeser index of every sector, {sites.result.year}, plants weighted "
+rec.section("ellison-glaeser", eg, "Ellison–Glaeser index of every sector in the latest year, plants weighted "
             "by employment; the reading below names the columns.")
 
 # %%
 co = mapping.coagglomeration(sites, params)
-rec.section("coagglomeration", co, f"Coagglomeration of the cluster sector and its related sector(s), "
-            f"{sites.result.year}: each sector's employment weight, G, H and own γ.")
+rec.section("coagglomeration", co, "Coagglomeration of the cluster sector and its related sector(s), latest "
+            "year: each sector's employment weight, G, H and own γ.")
 
 # %% [markdown]
 # ## 5. At what distances the sector clusters: Duranton–Overman K-density
@@ -179,9 +173,8 @@ common.show_figure(rec, "kd", mapping.kd_figure(kd, sites, params))
 
 # %%
 strength = mapping.cluster_strength(regional, lqs, params)
-rec.section("strength", strength, f"Strong-cluster flag and stars of sector {sector} in every region, {lq.year} "
-            f"(highest LQ first), with their probability and stability over "
-            f"{params.concentration.strength_resamples} redraws ({lq.arguments['interval']} design).")
+rec.section("strength", strength, f"Strong-cluster flag and stars of sector {sector} in every region, latest year "
+            "(highest LQ first), with their probability and stability over redraws (the reading says which).")
 
 # %% [markdown]
 # ## 7. Own dynamism or the sector's? Shift-share of the core regions
@@ -194,16 +187,11 @@ rec.section("strength", strength, f"Strong-cluster flag and stars of sector {sec
 
 # %%
 shares = mapping.shift_share(regional, lqs, params)
-start = shares.result.start
-fig, ax = figures.new_figure(7.5, 4.2)
-fmap.shift_share_bars(ax, shares.result.own, title=f"Sector {sector}: employment change {start}–{lq.year}")
-rec.figure("shift-share", fig, f"Shift-share of the cluster sector's employment change in each core region, "
-           f"{start} to {lq.year}: bars are the three components, diamonds the total change (their sum).",
-           inputs=["regional_employment"])
+common.show_figure(rec, "shift-share", mapping.shift_share_figure(shares, params))
 
 # %%
-rec.section("shift-share", shares, f"Shift-share decomposition, {start} to {lq.year}, for each core region: the "
-            "cluster sector and all sectors of the region (jobs; components add up to the change).")
+rec.section("shift-share", shares, "Shift-share decomposition from the base year to the latest, for each core "
+            "region: the cluster sector and all sectors of the region (jobs; components add up to the change).")
 
 # %% [markdown]
 # ## 8. The country in world production (real FAOSTAT food balances)
@@ -218,24 +206,14 @@ rec.section("shift-share", shares, f"Shift-share decomposition, {start} to {lq.y
 
 # %%
 world = mapping.world_production(data, params)
-standing = world.result.standing
-fig, ax = figures.new_figure(7.5, 3.8)
-fmap.world_share_line(ax, standing.series, label=params.country_iso3,
-                      title=f"{params.country_iso3}: share of world {standing.item_name} production")
-rec.figure("world-share", fig, f"Share of world production of {standing.item_name} (FAOSTAT item {standing.item}) "
-           f"produced by {params.country_iso3}, per cent, {int(standing.series['year'].min())}–{standing.year}; world = "
-           "sum over countries reporting production.", inputs=["country_product"])
+common.show_figure(rec, "world-share", mapping.world_share_figure(world, params))
 
 # %%
-fig, ax = figures.new_figure(7.5, 0.35 * len(standing.table()) + 1.5)
-fmap.rca_bars(ax, standing.table(), title=f"Top producers of {standing.item_name}, {standing.year}")
-rec.figure("rca", fig, f"Quantity-based RCA in production of the top {params.exports.n_competitors} producers of "
-           f"{standing.item_name} in {standing.year} (label: share of world production); {params.country_iso3} "
-           "highlighted; dashed line at 1.", inputs=["country_product"])
+common.show_figure(rec, "rca", mapping.producers_figure(world, params))
 
 # %%
-rec.section("producers", world, f"Top producers of {standing.item_name} in {standing.year}: production (thousand "
-            "tonnes), share of world production and quantity-based RCA in production.")
+rec.section("producers", world, "Top producers of the cluster's FAOSTAT item in the latest year: production "
+            "(thousand tonnes), share of world production and quantity-based RCA in production.")
 
 # %% [markdown]
 # ## 9. Rows left out

@@ -64,8 +64,11 @@ from agrocluster.workbooks import agglomeration as wb
 # %%
 data = load_cluster(params, tables=["establishments"])
 rec.add_inputs(data.provenance())
-described = wb.describe_data(data)
+described = wb.describe_data(data, options.outcome)
 rec.section("data", described, "Data behind this page")
+
+# %%
+rec.stop_unless(described)
 
 # %% [markdown]
 # ## 2. Agglomeration measures

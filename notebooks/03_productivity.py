@@ -52,6 +52,7 @@ from agrocluster import figures, tables
 from agrocluster.data.cluster import load_cluster
 from agrocluster.figures import productivity as fp
 from agrocluster.productivity import workflow
+from agrocluster.workbooks import common
 from agrocluster.workbooks import productivity as wb
 
 figures.use_theme()
@@ -73,6 +74,9 @@ rec.add_inputs(data.provenance())
 prepared = wb.prepare(data, opts.methods, value_added=opts.value_added)
 rec.section("production-columns", prepared, "Columns of the production function: output measure, inputs and the "
             "proxy variables of the control-function estimators.")
+
+# %%
+rec.stop_unless(prepared)
 
 # %% [markdown]
 # ## 2. The production function across estimators
@@ -208,15 +212,11 @@ rec.section("did-sample", programme, "The staggered DiD sample: units kept, comp
             "(by did's rules).")
 
 # %%
-rec.table("did-cohorts", effects.cohort_table(), "Effect by cohort (average over its post-entry periods, log points) "
+rec.section("did-cohorts", wb.did_cohorts(programme), "Effect by cohort (average over its post-entry periods, log points) "
           "with uniform bands; cohorts with few units give wide bands.")
 
 # %%
-fig, ax = figures.new_figure(height=4.2)
-fp.event_study(ax, effects.dynamic.table, effects.twfe_event_study.table(), effects.true_event_study, band=effects.band)
-rec.figure("event-study", fig, f"Effect of the programme on {sample.result.outcome_text} by periods since entry: "
-           f"Callaway–Sant'Anna ({effects.band}), dynamic TWFE beside it (reference period −1); dashed, for "
-           "synthetic data: the true effect planted by the generator.")
+common.show_figure(rec, "event-study", wb.event_study_figure(programme))
 
 # %%
 rec.section("did-vs-twfe", wb.did_vs_twfe(effects), "Programme effect (log points): staggered DiD against two-way "
@@ -235,7 +235,7 @@ rec.section("did-vs-twfe", wb.did_vs_twfe(effects), "Programme effect (log point
 
 # %%
 rec.section("spillovers", wb.spillovers(prepared.result, sample.result, prog.spillover_bands_km, seed=params.seed),
-            f"Effects on non-participants by distance to the nearest participant ({sample.result.outcome_text}): "
+            "Effects on non-participants by distance to the nearest participant (outcome: see the reading): "
             "staggered DiD (simple ATT, analytic SE) and pooled TWFE, against non-participants beyond "
             f"{prog.spillover_bands_km[-1]:g} km.")
 

@@ -191,8 +191,9 @@ tables.callout("Reading", " ".join(step.reading for step in (fp, growth, links, 
 #   this cluster's own practices. FAOSTAT's 2010 change of food-balance method can break the series.
 # - Peer adoption is an association: Manski's (1993) reflection problem leaves learning, shared circumstances and
 #   common shocks unseparated. Joint-action gaps are descriptive (firms choose to cooperate).
-# - Link, synthetic diffusion and joint-action numbers come from SYNTHETIC firms: they demonstrate and check the
-#   methods against planted truth and are not findings about the real cluster.
+# - Where the firms and links are synthetic (the demo clusters; the data table at the top says which), link,
+#   diffusion and joint-action numbers are marked SYNTHETIC: they demonstrate and check the methods against
+#   planted truth and are not findings about the real cluster.
 # - Collapse replays assume no diversion of lost sales and direct effects only.
 #
 # ## Summary and what comes next

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -242,21 +243,43 @@ def test_cli_data_contract(capsys):
     assert "did you mean 'trade_flows'" in capsys.readouterr().err
 
 
-def test_cli_new_scaffolds_a_file_with_every_option_commented(project, capsys):
+def _schema_keys(model, prefix=""):
+    """Every dotted key of a pydantic model, through nested models, the data sources and list items."""
+    import typing
+
+    from pydantic import BaseModel
+
+    for name, info in model.model_fields.items():
+        yield info, f"{prefix}{name}"
+        inner = [a for a in typing.get_args(info.annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+            inner.append(info.annotation)
+        for nested in inner:
+            yield from _schema_keys(nested, f"{prefix}{name}.")
+
+
+def test_cli_new_scaffolds_every_schema_key_and_passes_params_check(project, capsys):
     assert cli.main(["new", "caldas_coffee"]) == 0
     path = project / "params" / "clusters" / "caldas_coffee.yaml"
-    text = path.read_text(encoding="utf-8")
-    for key in ("gravity_formula", "kd_draws", "methods", "bands_km", "encoding", "on_invalid"):
-        assert f"{key}:" in text
-    with pytest.raises(ParamsError, match="country_iso3"):  # refused until the EDIT keys are filled in
-        P.load("caldas_coffee")
-    filled = text.replace('country_iso3: ""', "country_iso3: COL").replace('country_code: ""', 'country_code: "170"')
-    filled = filled.replace("faostat_area_code: 0 ", "faostat_area_code: 44 ").replace(
-        "faostat_item_code: 0 ", "faostat_item_code: 2630 ").replace("hs_codes: []", 'hs_codes: ["0901"]')
-    path.write_text(filled.replace('name: ""', "name: Caldas").replace('product: ""', "product: Coffee")
-                    .replace('cluster_sector: ""', 'cluster_sector: "0127"'), encoding="utf-8")
-    assert P.load("caldas_coffee").cluster_id == "caldas_coffee"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    keys = list(_schema_keys(P.ClusterParams))
+    assert len(keys) > 70
+    for info, dotted in keys:
+        assert info.description, f"{dotted}: the schema gives no description (the scaffold prints it)"
+        name = dotted.rsplit(".", 1)[-1]
+        assert any(x.lstrip("# ").startswith(f"{name}:") and info.description in x for x in lines), \
+            f"{dotted} missing from the scaffold, or without its description"
+    assert any('lq_interval: "establishments"' in x and "one of establishments | poisson" in x for x in lines)
+    assert any("kd_draws: 1000" in x and ">= 19" in x for x in lines)
+    assert yaml.safe_load("\n".join(lines))["cluster_sector"] == "0127"  # codes stay text
+    assert cli.main(["params", "check"]) == 0, capsys.readouterr().err
+    assert P.load("caldas_coffee").concentration.kd_draws == 1000
+    option = re.compile(r"^# +[a-z_0-9]+: ")
+    uncommented = "\n".join(x[2:] if option.match(x) else x for x in lines[1:]
+                             if "# required:" not in x and "# each item" not in x)
     assert cli.main(["new", "caldas_coffee"]) == 2  # never overwrites
+    path.write_text(uncommented, encoding="utf-8")  # the commented options, uncommented, are valid at their defaults
+    assert P.load("caldas_coffee").exports.gravity_formula.startswith("value ~ ln_distance")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -290,7 +313,8 @@ def test_reports_name_parameters_that_miss_the_users_data(project):
 def test_region_areas_from_params_give_density_on_user_data(project):
     from agrocluster.workbooks import agglomeration as wb
 
-    path = _firms(project, FIRMS)
+    lines = FIRMS.splitlines()
+    path = _firms(project, "\n".join([lines[0] + ",output"] + [f"{line},{20 + i}" for i, line in enumerate(lines[1:])]))
     _cluster(project, region_areas_km2={"Caldas": 7888, "Quindio": 1845},
              data={"establishments": {"source": "file", "path": path}})
     described = wb.describe_data(load_cluster(P.load("mine"), tables=["establishments"]))
@@ -352,3 +376,25 @@ def test_overview_says_when_establishments_report_no_output(project):
     allowed = overview.availability(load_cluster(cluster, tables=["establishments"]), cluster)
     assert not allowed.allows("production") and "output of at least one establishment" in allowed.reason("production")
     assert allowed.allows("plant_employment")
+
+
+def test_end_at_stop_keeps_the_report_up_to_the_stop_and_lists_the_sections_left_out():
+    """The runner's treatment of ``rec.stop_unless``: banners and traceback gone, later cells replaced by the list
+    of the sections not computed, each with the reason."""
+    import nbformat
+
+    from agrocluster.runner import end_at_stop
+
+    v4 = nbformat.v4
+    stop = v4.new_code_cell("rec.stop_unless(described)")
+    stop.outputs = [v4.new_output("error", ename="WorkbookStopped", evalue="the rest of this workbook is not computed: "
+                                  "needs plant employment (column labour)", traceback=["..."])]
+    banner = v4.new_markdown_cell("An Exception was encountered")
+    banner.metadata["tags"] = ["papermill-error-cell-tag"]
+    nb = v4.new_notebook(cells=[banner, v4.new_markdown_cell("## 1. The data"), v4.new_code_cell("x = 1"), banner,
+                                stop, v4.new_markdown_cell("## 2. Measures\n\ntext"), v4.new_code_cell("y = 2"),
+                                v4.new_markdown_cell("## Summary and what comes next")])
+    assert end_at_stop(nb) == ["2. Measures", "Summary and what comes next"]
+    assert [c.source for c in nb.cells[:3]] == ["## 1. The data", "x = 1", "rec.stop_unless(described)"]
+    assert nb.cells[2].outputs == [] and len(nb.cells) == 4
+    assert "- **2. Measures**: Not computed: needs plant employment (column labour)." in nb.cells[3].source

@@ -14,8 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from agrocluster import cli, runner
+
+ROOT = Path(__file__).resolve().parents[1]
 
 REGIONS = {"Caldas": (5.07, -75.52), "Quindío": (4.53, -75.68), "Risaralda": (4.81, -75.69),
            "Antioquia": (6.25, -75.56), "Huila": (2.93, -75.28), "Tolima": (4.44, -75.23)}
@@ -119,30 +122,96 @@ def write_user_data(root: Path, seed: int = 17) -> None:
     (root / "params" / "clusters" / "caldas_coffee.yaml").write_text(CLUSTER_YAML, encoding="utf-8")
 
 
+MINIMAL_YAML = """\
+cluster_id: min_coffee
+name: Minimal coffee
+country_iso3: COL
+country_code: "170"
+faostat_area_code: 44
+product: Coffee
+faostat_item_code: 2630
+hs_codes: ["0901"]
+cluster_sector: "0127"
+regions: [Caldas]
+first_year: 2016
+last_year: 2020
+seed: 3
+data:
+  establishments: {source: file, path: data/caldas/minimal.csv}
+"""
+
+
+def write_minimal_data(root: Path) -> None:
+    """A user data set with the required columns only (firm_id, year, region, sector) and its cluster file."""
+    firms = pd.read_csv(root / "data" / "caldas" / "empresas.csv", sep=";", decimal=",", encoding="latin-1",
+                        dtype={"id_empresa": str, "ciiu": str})
+    firms = firms.rename(columns={"id_empresa": "firm_id", "año": "year", "departamento": "region", "ciiu": "sector"})
+    firms[["firm_id", "year", "region", "sector"]].to_csv(root / "data" / "caldas" / "minimal.csv", index=False)
+    (root / "params" / "clusters" / "min_coffee.yaml").write_text(MINIMAL_YAML, encoding="utf-8")
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def test_readme_walk_through_reads_the_files_as_this_test_does():
+    """The data block of the README's walk-through is the one this test runs (same files, options, columns)."""
+    readme = _text(ROOT / "README.md")
+    section = readme[readme.index("## Your own data, step by step"):]
+    block = section[section.index("```yaml") + len("```yaml"):section.index("```", section.index("```yaml") + 7)]
+    assert yaml.safe_load(block)["data"] == yaml.safe_load(CLUSTER_YAML)["data"]
+
+
 @pytest.mark.slow
-def test_own_data_cluster_runs_every_notebook_with_nothing_synthetic(project, capsys):
+def test_own_data_clusters_run_every_notebook_with_nothing_synthetic(project, capsys):
+    """Two user clusters: the walk-through's coffee cluster and a minimal data set (required columns only).
+    Every task is ok; sections without their inputs say what they need; nothing synthetic anywhere."""
     write_user_data(project)
+    write_minimal_data(project)
     assert cli.main(["params", "check"]) == 0
     assert cli.main(["data", "check", "caldas_coffee"]) == 0, capsys.readouterr().err
-    summary = runner.run(["caldas_coffee"], None, jobs=1, progress=False)
+    # the minimal data set runs the workbooks whose sections rest on the columns it lacks (00, 04 and 06 say
+    # what they need step by step, tested with their workbook modules); the coffee cluster runs every notebook
+    minimal_notebooks = ["01_cluster_mapping", "02_agglomeration", "03_productivity"]
+    summary = runner.run(["min_coffee"], minimal_notebooks, jobs=2, progress=False)
     assert not summary.failed, summary.table()
+    notebooks = sorted(p.stem for p in (project / "notebooks").glob("0*.py"))
+    summary = runner.run(["caldas_coffee"], notebooks, jobs=2, progress=False)
+    assert not summary.failed, summary.table()
+    for cluster, stems in (("caldas_coffee", notebooks), ("min_coffee", minimal_notebooks)):
+        out = project / "outputs" / cluster
+        for stem in [n for n in stems if not n.startswith("05")]:
+            results = json.loads(_text(out / f"{stem}.results.json"))
+            sources = {table: info["source"] for table, info in results["provenance"]["inputs"].items()}
+            assert "synthetic" not in sources.values(), (cluster, stem, sources)
+            assert all(h.get("origin") != "synthetic" for h in results["headline"].values()), (cluster, stem)
+            if not stem.startswith("06"):  # 06 names its synthetic-only sections (not computed here) in their titles
+                assert "SYNTHETIC" not in _text(out / f"{stem}.html"), (cluster, stem)
     out = project / "outputs" / "caldas_coffee"
-    notebooks = sorted(p.stem for p in (project / "notebooks").glob("0[0-4]_*.py"))
-    for stem in notebooks:
-        results = json.loads((out / f"{stem}.results.json").read_text(encoding="utf-8"))
-        sources = {table: info["source"] for table, info in results["provenance"]["inputs"].items()}
-        assert "synthetic" not in sources.values(), (stem, sources)
-        assert "SYNTHETIC" not in (out / f"{stem}.html").read_text(encoding="utf-8"), stem
     # no wage bill in the user's data: the wage step of 02 says so and the run stays green
-    assert "Not computed: needs the wage bill of the establishments" in (out / "02_agglomeration.html").read_text(
-        encoding="utf-8")
-    exports_report = (out / "04_export_links.html").read_text(encoding="utf-8")
+    assert "Not computed: needs the wage bill of the establishments" in _text(out / "02_agglomeration.html")
+    exports_report = _text(out / "04_export_links.html")
     # a Comtrade download has no distance, border or agreement columns: distance and contiguity come from the
     # bundled GeoNames tables, and the gravity section says that it needs the trade agreements (rta)
     assert "the trade_flows table needs the column(s) rta" in exports_report
-    assert "GeoNames" in (out / "00_cluster_overview.html").read_text(encoding="utf-8")
-    inputs = json.loads((out / "00_cluster_overview.results.json").read_text(encoding="utf-8"))["provenance"]["inputs"]
+    assert "GeoNames" in _text(out / "00_cluster_overview.html")
+    inputs = json.loads(_text(out / "00_cluster_overview.results.json"))["provenance"]["inputs"]
     assert inputs["trade_flows"]["rows"] == 5 * len(PARTNERS)  # HS6 codes summed into the cluster's 0901
-    index = (project / "outputs" / "index.html").read_text(encoding="utf-8")
+    # the minimal data set: 01 names the regional table it lacks, 02 and 03 end after their first section
+    # and list every section they could not compute, with the columns they need
+    minimal = project / "outputs" / "min_coffee"
+    assert "Not computed: needs the regional_employment table" in _text(minimal / "01_cluster_mapping.html")
+    for stem, needs in (("02_agglomeration", "needs plant employment (column labour)"),
+                        ("03_productivity", "needs output, labour and capital (or land)")):
+        report = _text(minimal / f"{stem}.html")
+        assert "Sections not computed" in report and report.count(f"Not computed: {needs}") >= 4, stem
+        assert "Traceback" not in report and "WorkbookStopped" not in report
+    index = _text(project / "outputs" / "index.html")
     assert "Caldas coffee (country product, establishments, regional employment, trade flows)" not in index
     assert "Caldas coffee (establishments, regional employment, trade flows)" in index
+    # the banner lists the kinds of the tables the reports read: the minimal data set has no regional employment
+    assert "Minimal coffee (establishments)" in index
+    synthetic_line = index.split("SYNTHETIC tables")[1].split("</li>")[0]  # the demo clusters of the project
+    assert "Caldas coffee" not in synthetic_line and "Minimal coffee" not in synthetic_line
+    synthesis = _text(project / "outputs" / "synthesis" / "05_synthesis.html")
+    assert "SYNTHETIC" not in synthesis and "No data table in use is synthetic" in synthesis

@@ -27,6 +27,7 @@ def _tiny(sectors=("s", "t")) -> ClusterData:
                           "region": np.where(firm % 3 == 0, "R1", "R2"),
                           "sector": [sectors[i % len(sectors)] for i in firm],
                           "labour": rng.integers(5, 50, n * years).astype(float)})
+    frame["output"] = 3.0 * frame["labour"]
     info = TableInfo(table="establishments", source="test", origin="hand-made", sha256="", rows=len(frame))
     return ClusterData(params=None, tables={"establishments": frame}, info={"establishments": info}, truth={})
 
@@ -38,6 +39,25 @@ def test_describe_data_of_real_establishments_without_coordinates():
     assert not prepared.synthetic and not prepared.has_coordinates and prepared.region_areas is None
     assert (prepared.n_sectors, prepared.n_regions) == (2, 2)
     assert "years 2001–2004" in described.reading and "coordinates: no" in described.reading
+
+
+def test_describe_data_says_what_every_section_needs():
+    """Without plant employment or the outcome the first section is not computed and names the columns; the
+    notebook then ends there (rec.stop_unless)."""
+    tiny = _tiny()
+    assert wb.missing_inputs(tiny) == [] and wb.missing_inputs(tiny, "wage") == [
+        "the wage bill (column wage_bill) in the establishments for wages"]
+    bare = tiny.tables["establishments"].drop(columns=["labour", "output"])
+    stripped = ClusterData(params=None, tables={"establishments": bare}, info=tiny.info, truth={})
+    step = wb.describe_data(stripped)
+    assert not step.computed and step.message == (
+        "Not computed: needs plant employment (column labour) in the establishments; output (or value_added) in "
+        "the establishments for labour productivity.")
+    empty = ClusterData(params=None, tables={}, info={}, truth={})
+    assert wb.describe_data(empty).reason == "needs the establishments table (data.establishments in the cluster's parameters)"
+    zero = ClusterData(params=None, tables={"establishments": tiny.tables["establishments"].assign(output=0.0)},
+                       info=tiny.info, truth={})
+    assert wb.missing_inputs(zero) == ["output (or value_added) in the establishments for labour productivity"]
 
 
 def test_measures_choose_urbanisation_from_the_data():

@@ -324,3 +324,25 @@ def test_recorder_figure_of_a_step_not_computed_records_nothing(params, tmp_path
     )
     assert rec.figure("market-trends", workbook.market_trends_figure(market, params), "caption") is None
     assert rec.figures == [] and not (tmp_path / "figures").exists()
+
+
+def test_gravity_without_an_rta_column_drops_the_term_and_names_the_column(demo, params):
+    """A trade download has no trade-agreement column: the rta term leaves the formula (the section says which
+    column would restore it), the other coefficients are still estimated; with no regressor left: not computed."""
+    flows = demo["trade_flows"].drop(columns=["rta"])
+    data = ClusterData(params, {"trade_flows": flows}, {"trade_flows": demo.info["trade_flows"]}, demo.truth)
+    cluster_flows = workbook.trade_flows(data, params)
+    grav = workbook.gravity(cluster_flows, data, params.exports.gravity_formula)
+    assert grav.computed and grav.result.rta is None
+    assert set(grav.table["term"]) == {"ln_distance", "contiguity"}
+    assert any("the trade_flows table needs the column(s) rta" in note for note in grav.notes)
+    assert "value ~ ln_distance + contiguity | exp_year + imp_year" in grav.reading
+    full = workbook.gravity(workbook.trade_flows(demo, params), demo, params.exports.gravity_formula)
+    assert grav.result.fit.coef["ln_distance"] != pytest.approx(full.result.fit.coef["ln_distance"], abs=1e-12)
+    bare = flows.drop(columns=["distance", "contiguity"])
+    data = ClusterData(params, {"trade_flows": bare}, {"trade_flows": demo.info["trade_flows"]}, demo.truth)
+    none_left = workbook.gravity(workbook.trade_flows(data, params), data, params.exports.gravity_formula)
+    assert not none_left.computed and none_left.message == (
+        "Not computed: needs the trade_flows column(s) distance, contiguity, rta.")
+    assert workbook.regressors_available("value ~ ln_distance + rta | exp_year", flows.assign(ln_distance=1.0, rta=pd.NA)) == (
+        "value ~ ln_distance | exp_year", ["rta"])

@@ -42,6 +42,33 @@ def _plants(with_coordinates: bool, sectors=(SECTOR, RELATED)):
 # ------------------------------------------------------------------------------------------------ decisions
 
 
+def test_every_step_says_what_it_needs_when_a_table_is_missing(params):
+    """No establishments, no regional employment, no food balances: every step (tables and figures) is not
+    computed and names the table; with establishments only, the plant-level steps run and the regional ones
+    still name regional employment."""
+    empty = cluster_data(params, {})
+    sites = mapping.cross_section(empty, params)
+    lqs = mapping.location_quotients(empty.get("regional_employment"), params, empty.get("establishments"))
+    world = mapping.world_production(empty, params)
+    shares = mapping.shift_share(None, lqs, params)
+    steps = [sites, lqs, world, shares, mapping.lq_cluster_sector(lqs, empty, params),
+             mapping.concentration_indices(None, params), mapping.cluster_strength(None, lqs, params),
+             mapping.ellison_glaeser(sites, params), mapping.coagglomeration(sites, params),
+             mapping.kdensity(sites, params), mapping.establishment_map(sites, lqs, params),
+             mapping.lq_heatmap(lqs, params), mapping.shift_share_figure(shares, params),
+             mapping.world_share_figure(world, params), mapping.producers_figure(world, params)]
+    assert not any(step.computed for step in steps)
+    reasons = {step.title: step.reason for step in steps}
+    assert reasons["Establishments"] == reasons["K-density"] == "needs " + mapping.NEEDS_SITES
+    assert reasons["Location quotients"] == reasons["Shift-share of the core regions"] == "needs " + mapping.NEEDS_REGIONS
+    assert reasons["Top producers"] == "needs " + mapping.NEEDS_FAO
+    plants = cluster_data(params, {"establishments": _plants(with_coordinates=True)})
+    sites = mapping.cross_section(plants, params)
+    lqs = mapping.location_quotients(plants.get("regional_employment"), params, plants.get("establishments"))
+    assert sites.computed and mapping.coagglomeration(sites, params).computed
+    assert mapping.cluster_strength(None, lqs, params).reason == "needs " + mapping.NEEDS_REGIONS
+
+
 def test_without_coordinates_map_and_kdensity_are_not_computed_and_rows_are_counted(params):
     data = cluster_data(params, {"establishments": _plants(False), "regional_employment": _regional()})
     sites = mapping.cross_section(data, params)

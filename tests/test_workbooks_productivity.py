@@ -134,6 +134,24 @@ def test_farms_without_membership_or_coordinates_are_not_computed_and_say_why():
     premium = wb.member_premium(everyone.result, fit)
     assert premium.message.startswith("Not computed: needs non-members as well as members: every establishment is "
                                       "a member (cluster_member is true in all ")
+    sample = wb.programme_sample(prepared.result, fit)  # no programme entry years: every programme step says so
+    programme = wb.programme_effects(sample.result)
+    steps = [sample, programme, wb.did_cohorts(programme), wb.event_study_figure(programme),
+             wb.did_vs_twfe(programme.result), wb.spillovers(prepared.result, sample.result, [0.0, 10.0])]
+    assert {step.reason for step in steps} == {"needs " + wb.NEEDS_PROGRAMME} and not any(s.computed for s in steps)
+    heads = {h["key"]: h for h in wb.headlines(fit, 0.5, premium, None).result}
+    assert heads["programme_att"]["value"] is None and "no programme entry" in heads["programme_att"]["note"]
+    assert "Programme" not in wb.reading(fit, 0.5, premium, None).reading
+
+
+def test_prepare_without_output_or_establishments_says_what_the_production_function_needs():
+    step = wb.prepare(_data(_farms().drop(columns=["output"])), ["ols"])
+    assert not step.computed and "has no 'output' column" in step.reason
+    assert step.reason.startswith("needs output, labour and capital (or land) in the establishments")
+    from agrocluster.data.cluster import ClusterData
+
+    none = wb.prepare(ClusterData(params=None, tables={}, info={}, truth={}), ["ols"])
+    assert none.reason == "needs the establishments table (data.establishments in the cluster's parameters)"
 
 
 # -- the whole workbook on the demo data ------------------------------------------------------------------

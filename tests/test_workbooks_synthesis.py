@@ -38,7 +38,10 @@ def test_runs_note_synthetic_share_and_failed_runs(collection):
     result = synthesis.synthesise(collection, P.SynthesisParams(rank_draws=200))
     collection.runs.loc[collection.runs["cluster_id"] == "bb", "failed_last_run"] = True
     step = workbook.runs(collection, result)
-    assert step.notes[0].startswith(f"{result.synthetic_share:.0%} of the data tables in use are synthetic")
+    assert step.notes[0] == workbook.synthetic_share_note(result.synthetic_share)
+    assert 0 < result.synthetic_share < 1 and step.notes[0].startswith(f"{result.synthetic_share:.0%} of the data")
+    assert workbook.synthetic_share_note(0.0).startswith("No data table in use is synthetic")
+    assert "not findings" in workbook.synthetic_share_note(1.0) and "not findings" not in workbook.synthetic_share_note(0)
     assert step.notes[1:] == ["The last run of bb/03_productivity failed: its last good results are used."]
 
 

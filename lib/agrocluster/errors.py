@@ -43,3 +43,15 @@ class HeadlineError(AgroclusterError, ValueError):
 class ResultsFileError(DataContractError):
     """A ``.results.json`` file (or the runner's record of completed tasks) cannot be read: not JSON, or
     not the shape :mod:`agrocluster.results_file` writes."""
+
+
+class WorkbookStopped(AgroclusterError):
+    """A workbook ended early, on purpose, because the data lack what every later section needs.
+
+    Raised by :meth:`agrocluster.record.Recorder.stop_unless` after the results are saved; the runner reports
+    the task ``ok`` and ends the report there with "Not computed: needs …" for each section left out.
+    In JupyterLab the cell shows the message alone, without a traceback (IPython's ``_render_traceback_``).
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"WorkbookStopped: {self}"]

@@ -53,12 +53,15 @@ class Formula:
         Every column the regressors use, in order of first appearance.
     fixed_effects : list of list of str
         One list of columns per fixed-effect term (``a^b`` gives ``["a", "b"]``).
+    terms : list of (str, tuple of str)
+        Each regressor term's text and the columns it uses (``log(distance)`` → ``("distance",)``).
     """
 
     text: str
     response: str
     regressor_columns: list[str] = field(default_factory=list)
     fixed_effects: list[list[str]] = field(default_factory=list)
+    terms: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
     @property
     def columns(self) -> list[str]:
@@ -92,6 +95,7 @@ class _Parser:
         self.tokens = _tokens(text, where)
         self.position = 0
         self.columns: list[str] = []
+        self.term_columns: list[str] = []
 
     def fail(self, rule: str) -> FormulaError:
         found = self.tokens[self.position][1] if self.position < len(self.tokens) else "the end"
@@ -118,6 +122,8 @@ class _Parser:
             raise self.fail("expected a column name")
         if name not in self.columns:
             self.columns.append(name)
+        if name not in self.term_columns:
+            self.term_columns.append(name)
         return name
 
     def value(self) -> str:
@@ -152,16 +158,17 @@ class _Parser:
         self.position -= 2
         raise self.fail(f"{name}() is not an allowed transform (allowed: {', '.join(TRANSFORMS)}, C, i)")
 
-    def term(self) -> str:
+    def term(self) -> tuple[str, tuple[str, ...]]:
         token = self.peek()
         if token is not None and token[0] == "number" and token[1] in ("0", "1"):
             self.position += 1
-            return token[1]
+            return token[1], ()
+        self.term_columns = []
         text = self.value()
         while self.at(":") or self.at("*"):
             operator = self.take("op")
             text += f"{operator}{self.value()}"
-        return text
+        return text, tuple(self.term_columns)
 
     def parse(self) -> Formula:
         response_text = self.value()
@@ -187,10 +194,11 @@ class _Parser:
                 self.take("op", "+")
         if self.peek() is not None:
             raise self.fail("expected the end of the formula (IV parts and a second '|' are not supported)")
-        text = f"{response_text} ~ {' + '.join(terms)}"
+        text = f"{response_text} ~ {' + '.join(t for t, _ in terms)}"
         if fixed:
             text += " | " + " + ".join("^".join(group) for group in fixed)
-        return Formula(text=text, response=response, regressor_columns=regressor_columns, fixed_effects=fixed)
+        return Formula(text=text, response=response, regressor_columns=regressor_columns, fixed_effects=fixed,
+                       terms=terms)
 
 
 def parse_formula(text: str, *, where: str = "formula") -> Formula:
@@ -227,3 +235,23 @@ def parse_formula(text: str, *, where: str = "formula") -> Formula:
     if len(text) > 2_000:
         raise FormulaError(f"{where}: formula of {len(text):,} characters; at most 2,000 are accepted")
     return _Parser(text, where).parse()
+
+
+def without_columns(formula: Formula, columns: set[str] | list[str]) -> Formula | None:
+    """``formula`` with every regressor term that uses one of ``columns`` left out (response and fixed
+    effects unchanged); None when no regressor term would remain.
+
+    >>> f = parse_formula("value ~ ln_distance + contiguity + rta | exp_year + imp_year")
+    >>> without_columns(f, {"rta"}).text
+    'value ~ ln_distance + contiguity | exp_year + imp_year'
+    >>> without_columns(parse_formula("y ~ rta"), ["rta"]) is None
+    True
+    """
+    kept = [text for text, used in formula.terms if not set(used) & set(columns)]
+    if not [t for t in kept if t not in ("0", "1")]:
+        return None
+    response = formula.text.split("~", 1)[0].strip()
+    text = f"{response} ~ {' + '.join(kept)}"
+    if formula.fixed_effects:
+        text += " | " + " + ".join("^".join(group) for group in formula.fixed_effects)
+    return parse_formula(text)

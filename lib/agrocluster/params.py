@@ -13,7 +13,9 @@ string, while ``seed=7`` becomes an integer and ``productivity.methods=[ols,acf]
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
+import itertools
 import re
 import types
 import typing
@@ -41,7 +43,7 @@ def _distance_bands(value: list[float], key: str) -> list[float]:
     """Distance bands in km: at least two edges, the first ≥ 0, strictly increasing (checked before a run)."""
     if len(value) < 2:
         raise ValueError(f"{key} needs at least two band edges in km, e.g. [0, 10, 25]")
-    if value[0] < 0 or any(b <= a for a, b in zip(value, value[1:])):
+    if value[0] < 0 or any(b <= a for a, b in itertools.pairwise(value)):
         raise ValueError(f"{key} {value} must start at 0 or above and increase strictly")
     return value
 
@@ -65,18 +67,23 @@ class DataSource(_Strict):
     "Not computed: <reason>" instead of naming the missing table alone.
     """
 
-    source: Literal["synthetic", "faostat", "rice_farms", "file", "none"] = "synthetic"
-    path: str | None = None
-    format: Literal[FORMATS] | None = None  # type: ignore[valid-type]
-    columns: dict[str, str] = Field(default_factory=dict)
-    sheet: str | int | None = None  # Excel sheet: its name, or its position counted from 0
-    encoding: str | None = None
-    sep: str | None = None
-    decimal: str | None = None
-    on_invalid: Literal["refuse", "drop"] = "refuse"
-    country_codes: str | None = None
-    flow: Literal["export", "import"] = "export"
-    reason: str | None = None  # source none: why the cluster has no such table (the reports say it)
+    source: Literal["synthetic", "faostat", "rice_farms", "file", "none"] = Field(
+        "synthetic", description="where the table comes from: your file, the shipped real data, the generator, or none")
+    path: str | None = Field(None, description="the file, relative to the project root (source file only)")
+    format: Literal[FORMATS] | None = Field(  # type: ignore[valid-type]
+        None, description="file format or download importer; null = inferred from the extension")
+    columns: dict[str, str] = Field(default_factory=dict,
+                                    description="your column name -> the contract's, e.g. {empleo: labour}")
+    sheet: str | int | None = Field(None, description="Excel sheet: its name, or its position counted from 0")
+    encoding: str | None = Field(None, description="text encoding of a CSV file, e.g. latin-1; null = utf-8")
+    sep: str | None = Field(None, description='field separator of a CSV file, e.g. ";"; null = ","')
+    decimal: str | None = Field(None, description='decimal mark of a CSV file, e.g. ","; null = "."')
+    on_invalid: Literal["refuse", "drop"] = Field(
+        "refuse", description="rows that break the contract: refuse the table (listing them), or drop and count them")
+    country_codes: str | None = Field(None, description="BACI's country_codes_V*.csv file (format baci_csv only)")
+    flow: Literal["export", "import"] = Field("export", description="which trade flow the trade importers keep")
+    reason: str | None = Field(None, description="with source none: why the cluster has no such table (every "
+                               "step that needs it says so)")
 
     @field_validator("sheet")
     @classmethod
@@ -122,13 +129,17 @@ class DataSource(_Strict):
 class Programme(_Strict):
     """The cluster programme whose impact the productivity workbook evaluates."""
 
-    name: str = "Cluster development programme"
-    description: str = ""
-    outcome: Literal["output", "value_added", "tfp", "labour", "exports"] = "output"
-    control: Literal["never_treated", "not_yet_treated"] = "never_treated"
-    anticipation: int = Field(0, ge=0, le=5)
-    bootstrap: int = Field(999, ge=0, le=100_000)  # multiplier draws: a 95 % band quantile needs 999
-    spillover_bands_km: list[float] = Field(default_factory=lambda: [0.0, 10.0, 25.0])
+    name: str = Field("Cluster development programme", description="the programme's name in the reports")
+    description: str = Field("", description="one sentence on what the programme does, shown in the reports")
+    outcome: Literal["output", "value_added", "tfp", "labour", "exports"] = Field(
+        "output", description="the outcome whose change the programme evaluation measures")
+    control: Literal["never_treated", "not_yet_treated"] = Field(
+        "never_treated", description="comparison group of the staggered DiD (R did::att_gt's control_group)")
+    anticipation: int = Field(0, ge=0, le=5, description="years before entry in which firms may already react")
+    bootstrap: int = Field(999, ge=0, le=100_000,
+                           description="multiplier bootstrap draws for uniform bands (a 95 % quantile: 999)")
+    spillover_bands_km: list[float] = Field(default_factory=lambda: [0.0, 10.0, 25.0],
+                                            description="distance bands (km) of spillovers to non-participants")
 
     @field_validator("spillover_bands_km")
     @classmethod
@@ -137,57 +148,74 @@ class Programme(_Strict):
 
 
 class ConcentrationOptions(_Strict):
-    lq_base: Literal["all", "traded"] = "all"
+    lq_base: Literal["all", "traded"] = Field(
+        "all", description="employment the LQ shares are of; traded = the region's traded employment (US CMP)")
     # "establishments": resample plants within region (needs plants that add up to the regional table,
     # else Poisson); "poisson"/"bootstrap" treat workers as independent draws
-    lq_interval: Literal["establishments", "poisson", "bootstrap", "none"] = "establishments"
-    lq_draws: int = Field(999, ge=99, le=100_000)  # bootstrap draws of an LQ interval (percentiles need 999)
-    interval_level: float = Field(0.95, gt=0.5, lt=1.0)
-    eg_simulations: int = Field(999, ge=0, le=100_000)  # p-value and null band: 999 draws
-    kd_draws: int = Field(1000, ge=19, le=100_000)
-    kd_max_points: int = Field(3000, ge=50, le=100_000)
-    strength_resamples: int = Field(999, ge=0, le=100_000)
-    shift_share_base_year: int | None = None
+    lq_interval: Literal["establishments", "poisson", "bootstrap", "none"] = Field(
+        "establishments", description="LQ interval: resample plants within region (falls back to poisson when "
+        "the plants do not add up to the regional table); poisson/bootstrap treat workers as independent draws")
+    lq_draws: int = Field(999, ge=99, le=100_000,
+                          description="bootstrap draws of an LQ interval (2.5/97.5 % percentiles need 999)")
+    interval_level: float = Field(0.95, gt=0.5, lt=1.0, description="coverage of the intervals and bands")
+    eg_simulations: int = Field(999, ge=0, le=100_000,
+                                description="random-location draws for the Ellison-Glaeser p-value; 0 = none")
+    kd_draws: int = Field(1000, ge=19, le=100_000,
+                          description="random relocations of the K-density global band (Duranton-Overman: 1,000)")
+    kd_max_points: int = Field(3000, ge=50, le=100_000,
+                               description="K-density on at most this many establishments (seeded subsample)")
+    strength_resamples: int = Field(999, ge=0, le=100_000,
+                                    description="redraws for the stability of strong-cluster flags and stars")
+    shift_share_base_year: int | None = Field(None, description="start year of the shift-share; null = first year")
 
 
 class AgglomerationOptions(_Strict):
-    bands_km: list[float] = Field(default_factory=lambda: [0.0, 10.0, 25.0, 50.0])
+    bands_km: list[float] = Field(default_factory=lambda: [0.0, 10.0, 25.0, 50.0],
+                                  description="distance bands (km) of localisation (Rosenthal & Strange 2003)")
 
     @field_validator("bands_km")
     @classmethod
     def _bands(cls, value: list[float]) -> list[float]:
         return _distance_bands(value, "agglomeration.bands_km")
-    vcov: Literal["CRV1", "hetero", "conley"] = "CRV1"
-    conley_cutoff_km: float = Field(50.0, gt=0)
-    wild_bootstrap: int = Field(999, ge=0, le=100_000)  # replications, used only below 30 regions; 0 = never
-    outcome: Literal["labour_productivity", "tfp", "wage"] = "labour_productivity"
+    vcov: Literal["CRV1", "hetero", "conley"] = Field(
+        "CRV1", description="standard errors: clustered by region, heteroskedasticity-robust, or Conley spatial HAC")
+    conley_cutoff_km: float = Field(50.0, gt=0, description="distance cut-off (km) of Conley standard errors")
+    wild_bootstrap: int = Field(999, ge=0, le=100_000, description="wild cluster bootstrap replications, used "
+                                "only with fewer than 30 regions (Cameron, Gelbach & Miller 2008); 0 = never")
+    outcome: Literal["labour_productivity", "tfp", "wage"] = Field(
+        "labour_productivity", description="the outcome of the agglomeration elasticities")
 
 
 class ProductivityOptions(_Strict):
     methods: list[Literal["ols", "fe", "fd", "op", "lp", "acf", "wrdg"]] = Field(
-        default_factory=lambda: ["ols", "fe", "lp", "acf"]
+        default_factory=lambda: ["ols", "fe", "lp", "acf"], description="production-function estimators to fit"
     )
-    value_added: bool = True
-    poly_degree: int = Field(2, ge=1, le=6)
-    markov_degree: int = Field(3, ge=1, le=4)
-    bootstrap: int = Field(199, ge=0, le=10_000)  # block bootstrap for SEs: 199 draws
-    exit: bool = False
+    value_added: bool = Field(True, description="value-added production function (false: gross output)")
+    poly_degree: int = Field(2, ge=1, le=6, description="first-stage polynomial degree (Stata prodest: 3)")
+    markov_degree: int = Field(3, ge=1, le=4, description="degree of the Markov polynomial in omega_{t-1}")
+    bootstrap: int = Field(199, ge=0, le=10_000,
+                           description="block bootstrap draws over firms for standard errors (199 suffice)")
+    exit: bool = Field(False, description="correct Olley-Pakes for exit (needs firms that leave the panel)")
 
 
 class ExportOptions(_Strict):
-    base_year: int | None = None  # start of the window for share changes and competitor growth; None = latest - 10
-    n_competitors: int = Field(10, ge=1, le=200)
-    stress_drop: float = Field(0.5, gt=0, le=1)
-    gravity_formula: str = "value ~ ln_distance + contiguity + rta | exp_year + imp_year"
+    base_year: int | None = Field(None, description="start of the window for share changes and competitor "
+                                  "growth; null = latest year - 10")
+    n_competitors: int = Field(10, ge=1, le=200, description="competitors and top producers shown")
+    stress_drop: float = Field(0.5, gt=0, le=1, description="stress scenario: the largest market falls by this share")
+    gravity_formula: str = Field("value ~ ln_distance + contiguity + rta | exp_year + imp_year",
+                                 description="PPML gravity formula (column names, log(), C(), i(); | fixed effects)")
 
     @field_validator("gravity_formula")
     @classmethod
     def _formula_in_grammar(cls, value: str) -> str:
         """Only column names and whitelisted transforms: the formula reaches a parser that evaluates Python."""
         return parse_formula(value, where="exports.gravity_formula").text
-    gravity_fe_by_product: bool = True  # several HS products: exp_year/imp_year identifiers per product
-    trend_years: int = Field(30, ge=2, le=60)  # years of the FAOSTAT trend figures and the RCA series
-    betweenness_pivots: int = Field(100, ge=0, le=100_000)  # sampled pivots for firm betweenness; 0 = exact
+    gravity_fe_by_product: bool = Field(True, description="with several HS products, exporter-year and "
+                                        "importer-year effects per product (false pools the products)")
+    trend_years: int = Field(30, ge=2, le=60, description="years of the FAOSTAT trend figures and the RCA series")
+    betweenness_pivots: int = Field(100, ge=0, le=100_000,
+                                    description="sampled pivots for firm betweenness (Brandes & Pich 2007); 0 = exact")
 
 
 class ClusterProfile(_Strict):
@@ -195,12 +223,14 @@ class ClusterProfile(_Strict):
     a few sentences each on its actors, institutions, history and governance, the ISIC rev.4 codes of its
     activities with their names, and the sources these sentences rest on (every sentence must be citable)."""
 
-    actors: str = ""
-    institutions: str = ""
-    history: str = ""
-    governance: str = ""
-    isic: dict[str, str] = Field(default_factory=dict)  # ISIC rev.4 code → class name
-    sources: list[str] = Field(default_factory=list)
+    actors: str = Field("", description="a few sentences on the firms, farms and organisations of the cluster")
+    institutions: str = Field("", description="research, training and support institutions")
+    history: str = Field("", description="how the cluster formed")
+    governance: str = Field("", description="who coordinates the cluster and how")
+    isic: dict[str, str] = Field(default_factory=dict,
+                                 description="ISIC rev.4 code -> class name of the cluster's activities")
+    sources: list[str] = Field(default_factory=list,
+                               description="citations of the profile's sentences (required with any sentence)")
 
     @model_validator(mode="after")
     def _cited(self) -> ClusterProfile:
@@ -219,11 +249,11 @@ class CollapseEpisode(_Strict):
     ``change`` is the fall as a fraction (-0.97 = a 97 % fall) of the value of exports (or of the price, when
     ``kind`` says so) to ``markets`` (ISO3 codes; empty = every market). ``source`` is the citation."""
 
-    name: str = Field(min_length=1)
-    change: float = Field(ge=-1, le=0)
-    markets: list[str] = Field(default_factory=list)
-    kind: str = "cited episode"
-    source: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="the episode's name")
+    change: float = Field(ge=-1, le=0, description="the fall as a fraction, e.g. -0.97")
+    markets: list[str] = Field(default_factory=list, description="ISO3 codes of the markets hit; empty = every market")
+    kind: str = Field("cited episode", description="what fell: value of exports, or the price")
+    source: str = Field(min_length=1, description="the citation")
 
     @field_validator("markets")
     @classmethod
@@ -237,45 +267,63 @@ class CollapseEpisode(_Strict):
 class LinksRisksOptions(_Strict):
     """Options of workbook 06 (links, diffusion, joint action, environment, collapse exposure)."""
 
-    link_draws: int = Field(499, ge=0, le=100_000)
-    diffusion_band_km: float = Field(5.0, gt=0, le=500)
-    footprint_base_year: int | None = Field(None, ge=1961, le=2100)
-    pn18_product: str | None = None
-    pn18_region: Literal["Asia", "Europe", "L. America & Caribbean", "North America", "Oceania"] | None = None
-    worst_falls: int = Field(3, ge=1, le=20)
-    fall_min_share_of_peak: float = Field(0.05, ge=0, lt=1)
-    episodes: list[CollapseEpisode] = Field(default_factory=list)
+    link_draws: int = Field(499, ge=0, le=100_000,
+                            description="bootstrap resamples of member firms for the inside shares of links")
+    diffusion_band_km: float = Field(5.0, gt=0, le=500,
+                                     description='"near" adopters: other firms within this distance (km)')
+    footprint_base_year: int | None = Field(None, ge=1961, le=2100, description="base year of the footprint's "
+                                            "growth; null = 20 years before the latest FAOSTAT year")
+    pn18_product: str | None = Field(None, description="Poore & Nemecek (2018) product name for the regional "
+                                     "comparison (PN18_regional.nc); null = none")
+    pn18_region: Literal["Asia", "Europe", "L. America & Caribbean", "North America", "Oceania"] | None = Field(
+        None, description="Poore & Nemecek (2018) world region of the country; null = none")
+    worst_falls: int = Field(3, ge=1, le=20, description="worst observed year-on-year falls of FAOSTAT exports replayed")
+    fall_min_share_of_peak: float = Field(0.05, ge=0, lt=1, description="falls from exports below this share of "
+                                          "the series' peak are not market collapses")
+    episodes: list[CollapseEpisode] = Field(default_factory=list,
+                                            description="cited collapse episodes replayed on the destinations")
 
 
 class ClusterParams(_Strict):
     """Everything that defines one cluster analysis. See ``params/defaults.yaml`` for documented defaults."""
 
-    cluster_id: str
-    name: str
-    description: str = ""
+    cluster_id: str = Field(description="the cluster's id: the file name and the output folder (a safe slug)")
+    name: str = Field(description="the cluster's name in the reports, e.g. Caldas coffee")
+    description: str = Field("", description="one sentence: who is in the cluster")
     scope: str = Field(default="", description="what the national series measure when they stand in for the sub-national cluster (items, units, periods); shown in the reports")
-    country_iso3: str
-    country_code: str = Field(description="UN M49 numeric code, as a string (leading zeros kept)")
-    faostat_area_code: int = Field(ge=1, le=9999)
-    product: str
-    faostat_item_code: int = Field(ge=2000, le=2999)
-    hs_codes: list[str] = Field(min_length=1)
-    cluster_sector: str
-    related_sectors: list[str] = Field(default_factory=list)
-    regions: list[str] = Field(default_factory=list)
-    region_areas_km2: dict[str, float] = Field(default_factory=dict)  # region → area (km²), for density
-    first_year: int = Field(ge=1961, le=2100)
-    last_year: int = Field(ge=1961, le=2100)
-    seed: int = Field(ge=0, le=2**32 - 1, strict=True)
-    data: dict[Literal[TABLES], DataSource] = Field(default_factory=dict)  # type: ignore[valid-type]
-    synthetic: dict[str, Any] = Field(default_factory=dict)
-    programme: Programme = Field(default_factory=Programme)
-    concentration: ConcentrationOptions = Field(default_factory=ConcentrationOptions)
-    agglomeration: AgglomerationOptions = Field(default_factory=AgglomerationOptions)
-    productivity: ProductivityOptions = Field(default_factory=ProductivityOptions)
-    exports: ExportOptions = Field(default_factory=ExportOptions)
-    profile: ClusterProfile = Field(default_factory=ClusterProfile)
-    links_risks: LinksRisksOptions = Field(default_factory=LinksRisksOptions)
+    country_iso3: str = Field(description="the country, ISO 3166-1 alpha-3 code, e.g. COL")
+    country_code: str = Field(description="UN M49 numeric code, as a string (leading zeros kept), e.g. \"170\"")
+    faostat_area_code: int = Field(ge=1, le=9999, description="FAOSTAT area code of the country, e.g. 44 (Colombia)")
+    product: str = Field(description="the cluster's product, e.g. Coffee")
+    faostat_item_code: int = Field(ge=2000, le=2999,
+                                   description="FAOSTAT food-balance item, e.g. 2630 (Coffee and products)")
+    hs_codes: list[str] = Field(min_length=1, description='HS codes of the product as text, e.g. ["0901"]')
+    cluster_sector: str = Field(description='the cluster\'s sector code as written in your data, e.g. "0127"')
+    related_sectors: list[str] = Field(default_factory=list,
+                                       description='sector codes of suppliers and processors, e.g. ["1061"]')
+    regions: list[str] = Field(default_factory=list,
+                               description="the cluster's core regions, spelled as in your data; [] = the 3 highest LQs")
+    region_areas_km2: dict[str, float] = Field(default_factory=dict, description="region -> area in km², every "
+                                               "region of your data (gives employment density)")
+    first_year: int = Field(ge=1961, le=2100, description="first year of the analysis")
+    last_year: int = Field(ge=1961, le=2100, description="last year of the analysis")
+    seed: int = Field(ge=0, le=2**32 - 1, strict=True, description="seed of every random draw (bootstraps, relocations)")
+    data: dict[Literal[TABLES], DataSource] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description="where each table comes from (see `agrocluster data contract`)")
+    synthetic: dict[str, Any] = Field(default_factory=dict,
+                                      description="options of the synthetic generator (agrocluster.data.synthetic)")
+    programme: Programme = Field(default_factory=Programme, description="the cluster programme workbook 03 evaluates")
+    concentration: ConcentrationOptions = Field(default_factory=ConcentrationOptions,
+                                                description="workbook 01: location quotients, concentration, strength")
+    agglomeration: AgglomerationOptions = Field(default_factory=AgglomerationOptions,
+                                                description="workbook 02: agglomeration elasticities")
+    productivity: ProductivityOptions = Field(default_factory=ProductivityOptions,
+                                              description="workbook 03: production functions and TFP")
+    exports: ExportOptions = Field(default_factory=ExportOptions, description="workbook 04: export links and gravity")
+    profile: ClusterProfile = Field(default_factory=ClusterProfile,
+                                    description="the overview's profile of the cluster (cited sentences)")
+    links_risks: LinksRisksOptions = Field(default_factory=LinksRisksOptions,
+                                           description="workbook 06: links, diffusion, environment, collapses")
 
     @field_validator("cluster_id")
     @classmethod
@@ -758,6 +806,10 @@ def _describe(exc: ValidationError, origin: Mapping[str, str], cluster_file_labe
         where = _origin_of(origin, loc)
         got = err.get("input")
         shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        if err["type"] == "string_type" and isinstance(got, int | float) and not isinstance(got, bool):
+            shown += (f"; YAML reads {got!r} as a number: write codes in quotes as in your data, e.g. "
+                      f"\"{got:04d}\" or \"{got}\" (leading zeros are kept only in quotes)"
+                      if isinstance(got, int) else "; write it in quotes")
         lines.append(f"{where}: key {key!r}: {err['msg']}{shown}")
     return "invalid parameters:\n  " + "\n  ".join(lines)
 
@@ -905,39 +957,27 @@ def cluster_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
 # A new cluster's parameter file
 # ---------------------------------------------------------------------------------------------------------
 
+#: The identity keys of a new cluster file: a worked example (a coffee cluster), every value to replace.
+SCAFFOLD_EXAMPLE: dict[str, Any] = {
+    "name": "Caldas coffee", "country_iso3": "COL", "country_code": "170", "faostat_area_code": 44,
+    "product": "Coffee", "faostat_item_code": 2630, "hs_codes": ["0901"], "cluster_sector": "0127",
+    "first_year": 2016, "last_year": 2020, "seed": 1,
+}
+
 _SCAFFOLD_HEAD = """\
-# {cluster_id}: parameters of a new cluster, made by `agrocluster new {cluster_id}`.
-# Fill in the keys marked EDIT (the run refuses the file until they are valid), point `data` at your files,
-# then: `agrocluster params check`, `agrocluster data check {cluster_id}`, `agrocluster run --cluster {cluster_id}`.
+# {cluster_id}: parameters of a new cluster, made by `agrocluster new {cluster_id}` from the schema
+# (agrocluster.params.ClusterParams): every key, with its description, allowed values and default.
+# The keys marked EDIT hold a worked example (a Colombian coffee cluster): replace them with your cluster's.
+# Commented keys (# key: value) are at their defaults (params/defaults.yaml); uncomment a key to change it.
+# Then: `agrocluster params check`, `agrocluster data check {cluster_id}`, `agrocluster run --cluster {cluster_id}`.
 # The column dictionary of every table: `agrocluster data contract` (or docs/data.md).
+"""
 
-cluster_id: {cluster_id}
-name: ""                     # EDIT: the cluster's name in the reports, e.g. Caldas coffee
-description: ""              # one sentence: who is in the cluster
-country_iso3: ""             # EDIT: ISO 3166-1 alpha-3 code, e.g. COL
-country_code: ""             # EDIT: UN M49 numeric code as a string (leading zeros kept), e.g. "170"
-faostat_area_code: 0         # EDIT: FAOSTAT area code, e.g. 44 (Colombia)
-product: ""                  # EDIT: the product, e.g. Coffee
-faostat_item_code: 0         # EDIT: FAOSTAT food-balance item, e.g. 2630 (Coffee and products)
-hs_codes: []                 # EDIT: HS codes of the product as text, e.g. ["0901"]
-cluster_sector: ""           # EDIT: the cluster's sector code as written in your data, e.g. "0127"
-related_sectors: []          # sectors of suppliers and processors, e.g. ["1079"]
-regions: []                  # the cluster's core regions, spelled as in your data
-region_areas_km2: {{}}         # region → area in km², every region of your data, e.g. {{Caldas: 7888}}: density
-first_year: 2000             # EDIT: first and last year of the analysis
-last_year: 2000
-seed: 1                      # seed of every random draw (bootstraps, relocations)
-
-data:
-  # Each table: source (file | faostat | rice_farms | synthetic | none). As soon as one table comes from a
-  # file, every table not listed here is `none` (no synthetic numbers next to yours), except that regional
-  # employment is derived from your establishments when they report `labour`.
-  # File options: path (under the project), format ({formats}; inferred from the
-  # extension for plain files), columns {{your_column: contract_column}}, sheet (Excel), encoding (e.g.
-  # latin-1), sep (e.g. ";"), decimal (e.g. ","), on_invalid (refuse | drop: drop leaves out the rows that
-  # break the contract and counts them in the report), country_codes (BACI's country file), flow
-  # (export | import, for the trade importers). With source none, reason says why the table is absent (the
-  # reports then say "Not computed: <reason>").
+_SCAFFOLD_DATA = """\
+data:                        # {description}
+  # As soon as one table comes from a file, every table not listed here is `none` (no synthetic numbers next
+  # to yours), except that regional employment is derived from your establishments when they report `labour`.
+  # Tables: {tables}.
   country_product: {{source: faostat}}   # real FAOSTAT food balances shipped with the project
   # establishments:
   #   source: file
@@ -946,26 +986,108 @@ data:
   #   encoding: latin-1
   #   sep: ";"
   #   decimal: ","
-  #   on_invalid: refuse
   # regional_employment: {{source: file, path: data/{cluster_id}/employment.xlsx, sheet: empleo}}
   # trade_flows: {{source: file, path: data/{cluster_id}/comtrade.csv, format: comtrade_csv}}
   # firm_links: {{source: none}}
-
-programme:
-  name: Cluster development programme
-  description: ""
-
-# Analysis options: every key with its default (params/defaults.yaml). Uncomment a key to change it here.
+  # The keys of each table (here at their defaults; e.g. `#   on_invalid: refuse` under establishments):
+{keys}
 """
 
 
+def _yaml_value(value: Any) -> str:
+    """A value in YAML flow style (JSON is valid YAML; strings stay quoted, so "0127" keeps its zero)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _allowed(annotation: Any) -> str:
+    """The allowed values of a field in words: "one of a | b", "each one of …", a range; "" when free."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is Literal:
+        return "one of " + " | ".join(map(str, args))
+    if typing.get_origin(annotation) is list and args and typing.get_origin(args[0]) is Literal:
+        return "each one of " + " | ".join(map(str, typing.get_args(args[0])))
+    for arg in args if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union else ():
+        if typing.get_origin(arg) is Literal:
+            return "one of " + " | ".join(map(str, typing.get_args(arg))) + " | null"
+    return ""
+
+
+def _bounds(info: Any) -> str:
+    """The numeric bounds of a field (``ge=0, le=5`` → ">= 0, <= 5")."""
+    words = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+    found = [f"{words[name]} {getattr(rule, name)}" for rule in info.metadata for name in words
+             if getattr(rule, name, None) is not None]
+    return ", ".join(found)
+
+
+def _field_comment(info: Any) -> str:
+    parts = [info.description or "", _allowed(info.annotation), _bounds(info)]
+    return "; ".join(p for p in parts if p)
+
+
+def _commented_fields(model: type[BaseModel], values: Mapping[str, Any], indent: int, lead: str = "") -> list[str]:
+    """``# key: value  # description; allowed values`` for every field of ``model`` (nested models as blocks),
+    indented by ``indent`` after the ``#`` so that removing ``"# "`` gives valid YAML; ``lead`` goes before
+    the ``#`` (inside an uncommented block)."""
+    pad = " " * indent
+    lines: list[str] = []
+    for name, info in model.model_fields.items():
+        nested = _model_of(info.annotation)
+        if nested is not None:
+            lines.append(f"{lead}# {pad}{name}:{' ' * max(1, 26 - indent - len(name))}# {_field_comment(info)}")
+            lines.extend(_commented_fields(nested, values.get(name) or {}, indent + 2, lead))
+            continue
+        item = _list_item_model(info.annotation)
+        if info.is_required():
+            lines.append(f"{lead}# {pad}{name}:  # required: {_field_comment(info)}")
+        else:
+            value = values.get(name, info.get_default(call_default_factory=True))
+            lines.append(f"{lead}# {pad}{name}: {_yaml_value(value)}  # {_field_comment(info)}")
+        if item is not None:
+            lines.append(f"{lead}# {pad}  # each item (- name: …) has the keys:")
+            lines.extend(_commented_fields(item, {}, 0, f"{lead}# {pad}  "))
+    return lines
+
+
+def _list_item_model(annotation: Any) -> type[BaseModel] | None:
+    if typing.get_origin(annotation) is list:
+        (arg,) = typing.get_args(annotation)
+        return _model_of(arg)
+    return None
+
+
 def scaffold(cluster_id: str) -> str:
-    """The text of a new cluster file: identity keys to fill, the data block, every option commented."""
+    """The text of a new cluster file, generated from :class:`ClusterParams`: every key of the schema with
+    its description, allowed values and bounds; the identity keys (no default) filled with the worked example
+    :data:`SCAFFOLD_EXAMPLE` and marked EDIT, the others commented at their effective defaults (the schema's,
+    overridden by ``params/defaults.yaml``). The result parses and passes ``agrocluster params check``."""
+    from .data.synthetic import SyntheticSpec
+
     cluster_file(cluster_id)  # refuses an unsafe id
-    defaults = paths.defaults_file().read_text(encoding="utf-8")
-    options = defaults[defaults.index("\nconcentration:") + 1:] if "\nconcentration:" in defaults else defaults
-    commented = "\n".join(f"# {line}" if line.strip() else "" for line in options.splitlines())
-    return _SCAFFOLD_HEAD.format(cluster_id=cluster_id, formats=", ".join(FORMATS)) + commented + "\n"
+    defaults = read_yaml(paths.defaults_file())
+    lines = [_SCAFFOLD_HEAD.format(cluster_id=cluster_id)]
+    for name, info in ClusterParams.model_fields.items():
+        comment = _field_comment(info)
+        if name == "cluster_id":
+            lines.append(f"cluster_id: {cluster_id}  # {comment}")
+        elif name == "data":
+            keys = _commented_fields(DataSource, {}, 2, lead="  ")
+            lines.append(_SCAFFOLD_DATA.format(cluster_id=cluster_id, description=comment, tables=", ".join(TABLES),
+                                               keys="\n".join(keys)).rstrip("\n"))
+        elif name == "synthetic":
+            spec = ", ".join(f.name for f in dataclasses.fields(SyntheticSpec))
+            lines.append(f"# synthetic: {{}}  # {comment}; keys: {spec}")
+        elif info.is_required():
+            lines.append(f"{name}: {_yaml_value(SCAFFOLD_EXAMPLE[name])}  # EDIT: {comment}")
+        elif _model_of(info.annotation) is not None:
+            lines.append(f"# {name}:{' ' * max(1, 26 - len(name))}# {comment}")
+            lines.extend(_commented_fields(_model_of(info.annotation), defaults.get(name) or {}, 2))
+        else:
+            value = defaults.get(name, info.get_default(call_default_factory=True))
+            lines.append(f"# {name}: {_yaml_value(value)}  # {comment}")
+    return "\n".join(lines) + "\n"
 
 
 def new_cluster(cluster_id: str) -> Path:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, headlines, paths
+from .errors import WorkbookStopped
 from .results_file import (
     _FILE_MODE,
     ExcludedEntry,
@@ -329,6 +330,22 @@ class Recorder:
     def save(self) -> Path:
         """Write ``<notebook>.results.json`` atomically and return its path."""
         return self.results().write(self.output_dir / f"{self.notebook}.results.json")
+
+    def stop_unless(self, section: Any) -> None:
+        """End the workbook here when ``section`` (a step every later section rests on) is not computed.
+
+        Saves the results recorded so far (with the step's "Not computed: needs …" note) and raises
+        :class:`~agrocluster.errors.WorkbookStopped`; :func:`agrocluster.runner.execute_task` then reports the
+        task ``ok`` and ends the report with each section left out and what it needs. Does nothing when the
+        step was computed.
+        """
+        if section.computed:
+            return
+        note = f"{section.title}: {section.message}"
+        if note not in self.notes:
+            self.note(note)
+        self.save()
+        raise WorkbookStopped(f"the rest of this workbook is not computed: {section.reason}")
 
 
 #: The words of a per-row ``origin`` column.

@@ -483,6 +483,9 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
                 time.sleep(1.0 * attempt)
         out = staging / "out"
         results_path = out / f"{stem}.results.json"
+        if _stopped_on_purpose(error) and executed is not None and results_path.is_file():
+            end_at_stop(executed)
+            error = None
         if error is None and not results_path.is_file():
             error = RunError(f"notebooks/{stem} stopped before it recorded its results (no {stem}.results.json: "
                              "a sys.exit(), a raised SystemExit or a skipped rec.save()); the last good report is kept")
@@ -517,6 +520,60 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
         shutil.rmtree(staging, ignore_errors=True)
     outcome["duration_s"] = round(time.perf_counter() - started, 3)
     return outcome
+
+
+def _stopped_on_purpose(error: BaseException | None) -> bool:
+    """Whether the notebook raised :class:`~agrocluster.errors.WorkbookStopped` (``rec.stop_unless``)."""
+    from papermill.exceptions import PapermillExecutionError
+
+    return isinstance(error, PapermillExecutionError) and error.ename == "WorkbookStopped"
+
+
+def end_at_stop(nb: Any) -> list[str]:
+    """End an executed notebook at the cell that raised ``WorkbookStopped`` (edits ``nb`` in place).
+
+    Removes papermill's error banners and that cell's traceback, drops the cells after it (never executed),
+    and appends a markdown cell that names each section left out (its ``## `` heading) with the reason, the
+    exception's message. Returns the headings of the sections left out.
+    """
+    import nbformat
+
+    cells = [c for c in nb.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    stop, reason = len(cells), ""
+    for position, cell in enumerate(cells):
+        stopped = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"
+                   and o.get("ename") == "WorkbookStopped"]
+        if stopped:
+            stop, reason = position, stopped[0].get("evalue", "")
+            cell["outputs"] = [o for o in cell["outputs"] if o.get("output_type") != "error"]
+            break
+    headings = [line[3:].strip() for cell in cells[stop + 1:] if cell.get("cell_type") == "markdown"
+                for line in cell.get("source", "").splitlines() if line.startswith("## ")]
+    reason = reason.removeprefix("the rest of this workbook is not computed: ")
+    lines = ["## Sections not computed\n\nThe sections below rest on what the data lack; add it and run again.\n"]
+    lines += [f"- **{heading}**: Not computed: {reason}." for heading in headings]
+    nb.cells = cells[:stop + 1] + [nbformat.v4.new_markdown_cell("\n".join(lines))]
+    return headings
+
+
+def recorded_data_kinds(outputs: Path, ledger: RunLedger) -> dict[str, dict[str, str]]:
+    """Cluster → {table: kind} of the tables its recorded reports actually read (their provenance inputs), for
+    the clusters the ledger has reports of. Closer to the truth than the parameters alone: a regional
+    employment table that could not be derived (establishments without ``labour``) is not claimed."""
+    from .data.files import source_kind
+
+    found: dict[str, dict[str, str]] = {}
+    for entry in ledger.tasks.values():
+        if entry.cluster_id == COLLECTION_FOLDER:
+            continue
+        try:
+            inputs = ResultsFile.read(outputs / entry.results).provenance.inputs
+        except (OSError, ResultsFileError):
+            continue
+        tables = found.setdefault(entry.cluster_id, {})
+        for table, info in inputs.items():
+            tables[table] = source_kind(str(info.get("source", "")))
+    return {cid: {t: k for t, k in tables.items() if k != "not used"} for cid, tables in found.items()}
 
 
 def _check_params_used(results: ResultsFile, spec: Mapping[str, Any]) -> None:
@@ -968,10 +1025,11 @@ def build_site() -> Path | None:
             kinds[cid] = data_kinds(params_mod.resolve(cid, check_files=False).params)
         except ParamsError:
             pass  # the banner lists the cluster as "data kinds unknown"
+    ledger = _ledger()
+    kinds.update(recorded_data_kinds(outputs, ledger))
     per_cluster = [(s, notebook_title(s)) for s in notebooks if s not in COLLECTION_NOTEBOOKS]
     collection = [(s, notebook_title(s)) for s in notebooks if s in COLLECTION_NOTEBOOKS]
     index = outputs / "index.html"
-    ledger = _ledger()
     available = frozenset((e.cluster_id, e.notebook) for e in ledger.tasks.values()
                           if (outputs / e.cluster_id / f"{e.notebook}.html").is_file())
     site_map = site.SiteMap(tuple(clusters), tuple(per_cluster), tuple(collection), COLLECTION_FOLDER, available)

@@ -71,6 +71,10 @@ class ClusterData:
     def has(self, table: str) -> bool:
         return table in self.tables
 
+    def get(self, table: str) -> pd.DataFrame | None:
+        """The table, or None when the cluster has none (a workbook step then says what it needs)."""
+        return self.tables.get(table)
+
     def absent_reason(self, table: str, needs: str) -> str:
         """Why a step cannot use ``table``: the cluster's stated reason (``data.<table>.reason``, with source
         ``none``) when it gives one, else "needs <needs>"."""

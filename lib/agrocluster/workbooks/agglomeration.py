@@ -60,12 +60,42 @@ class AgglomerationData:
     truth: dict
 
 
-def describe_data(data: Any) -> Section:
+def _known(est: pd.DataFrame, column: str) -> bool:
+    return column in est.columns and bool(pd.to_numeric(est[column], errors="coerce").gt(0).any())
+
+
+def missing_inputs(data: Any, outcome: str = "labour_productivity") -> list[str]:
+    """What the workbook's every section rests on and ``data`` lacks, in words ([] when nothing is missing).
+
+    The establishments table with plant employment (``labour``: the localisation measure) and the outcome:
+    ``output`` or ``value_added`` for labour productivity, ``wage_bill`` for wages; for TFP, the production
+    function's columns (:func:`agrocluster.workbooks.productivity.prepare`).
+    """
+    if not data.has("establishments"):
+        return ["the establishments table (data.establishments in the cluster's parameters)"]
+    est = data["establishments"]
+    needs = [] if _known(est, "labour") else ["plant employment (column labour) in the establishments"]
+    if outcome == "labour_productivity" and not (_known(est, "output") or _known(est, "value_added")):
+        needs.append("output (or value_added) in the establishments for labour productivity")
+    elif outcome == "wage" and not _known(est, "wage_bill"):
+        needs.append("the wage bill (column wage_bill) in the establishments for wages")
+    elif outcome == "tfp" and not needs:
+        tfp = productivity_workbook.prepare(data, ["ols"])
+        needs += [] if tfp.computed else [tfp.reason.removeprefix("needs ")]
+    return needs
+
+
+def describe_data(data: Any, outcome: str = "labour_productivity") -> Section:
     """What the establishments of ``data`` (a ``ClusterData``) are, and a warning when they are synthetic.
 
     Region areas (for employment density) are the generator's for synthetic data, else the cluster's
     ``region_areas_km2`` when it gives one for every region of the data (a note names the regions it lacks).
+    Not computed when the data lack what every later section rests on (:func:`missing_inputs` for the
+    agglomeration ``outcome``): the notebook then ends with ``rec.stop_unless``.
     """
+    needs = missing_inputs(data, outcome)
+    if needs:
+        return Section.not_computed("Data behind this page", needs="; ".join(needs), excluded=loader_excluded(data))
     est = data["establishments"]
     synthetic = data.is_synthetic("establishments")
     coords = has_coordinates(est)

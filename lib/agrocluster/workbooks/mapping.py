@@ -41,10 +41,14 @@ __all__ = [
     "location_quotients",
     "lq_arguments",
     "lq_cluster_sector",
+    "lq_heatmap",
     "lq_reading",
+    "producers_figure",
     "shift_share",
+    "shift_share_figure",
     "strength_reading",
     "world_production",
+    "world_share_figure",
 ]
 
 #: γ thresholds of Ellison and Glaeser (1997, p. 906): below "not very localised", above "highly localised".
@@ -54,6 +58,19 @@ EG_LOW, EG_HIGH = 0.02, 0.05
 _SITES = ("establishments",)
 _REGIONS = ("regional_employment",)
 _FAO = ("country_product",)
+#: What a step needs when the cluster has no such table (completes "Not computed: needs …").
+NEEDS_SITES = "the establishments table (data.establishments in the cluster's parameters)"
+NEEDS_REGIONS = ("the regional_employment table, or plant employment (column labour) in the establishments to "
+                 "derive it (data.regional_employment in the cluster's parameters)")
+NEEDS_FAO = "the country_product table (FAOSTAT food balances: data.country_product {source: faostat})"
+
+
+def _upstream(title: str, *steps: Section) -> Section | None:
+    """Not computed, with the first missing step's reason, when a step this one rests on was not computed."""
+    for step in steps:
+        if not step.computed:
+            return Section(title=title, computed=False, reason=step.reason)
+    return None
 
 
 def _related(params: Any) -> list[str]:
@@ -84,15 +101,19 @@ def cross_section(data: Any, params: Any) -> Section:
     """The latest cross-section of the establishments and what it can support (map, K-density, EG, coagglomeration).
 
     ``table`` is the feasibility table (analysis, possible, reason); ``excluded`` counts the rows without
-    coordinates and without plant employment (``labour``) in that year.
+    coordinates and without plant employment (``labour``) in that year. Not computed without establishments.
     """
+    if not data.has("establishments"):
+        return Section.not_computed("Establishments", needs=NEEDS_SITES)
     year, plants = cmap.latest_cross_section(data["establishments"])
     located, no_coordinates = cmap.select_rows(plants, ["lat", "lon"], f"no coordinates (lat/lon) in year {year}")
     staffed, no_employment = cmap.select_rows(plants, ["labour"], f"plant employment (labour) missing in year {year}")
     check = cmap.feasibility(plants, params.cluster_sector, _related(params), employment="labour")
     truth = data.truth if data.is_synthetic("establishments") else None
+    reading = f"Latest year {year}: {len(plants):,} establishments."
     return Section(title=f"Establishments of {year}", result=CrossSection(year, plants, located, staffed, check, truth),
-                   table=check.table(), excluded=excluded_from(no_coordinates, no_employment), inputs=_SITES)
+                   table=check.table(), reading=reading, excluded=excluded_from(no_coordinates, no_employment),
+                   inputs=_SITES)
 
 
 # --------------------------------------------------------------------------------------- location quotients
@@ -145,13 +166,16 @@ class LocationQuotients:
         return f"{self.arguments['level']:.0%} {kind} interval (lq_lo–lq_hi)"
 
 
-def location_quotients(regional: pd.DataFrame, params: Any, establishments: pd.DataFrame | None = None) -> Section:
+def location_quotients(regional: pd.DataFrame | None, params: Any,
+                       establishments: pd.DataFrame | None = None) -> Section:
     """LQs of the regional employment table (as :func:`lq_arguments` says) and the core regions.
 
     The core is the regions the cluster names (``params.regions``) or, when it names none, the three
     with the highest LQ of the cluster sector in the last year (then a note says so: chosen on the
-    outcome, their LQ is biased upwards).
+    outcome, their LQ is biased upwards). Not computed when ``regional`` is None (the cluster has none).
     """
+    if regional is None:
+        return Section.not_computed("Location quotients", needs=NEEDS_REGIONS)
     arguments = lq_arguments(params, regional, establishments)
     options = {k: v for k, v in arguments.items() if k != "seed"}
     lq = cmap.location_quotients(regional, establishments, options, n_boot=params.concentration.lq_draws,
@@ -198,6 +222,9 @@ def lq_cluster_sector(lqs: Section, data: Any, params: Any) -> Section:
     Headlines: ``cluster_lq`` of the strongest core region and, with an interval, ``cluster_lq_lo`` /
     ``cluster_lq_hi``.
     """
+    stop = _upstream(f"LQ of sector {params.cluster_sector}", lqs)
+    if stop:
+        return stop
     res: LocationQuotients = lqs.result
     sector, year = params.cluster_sector, res.year
     regional = data["regional_employment"]
@@ -224,7 +251,7 @@ def lq_cluster_sector(lqs: Section, data: Any, params: Any) -> Section:
     else:
         heads = (Headline("cluster_lq", float(top["lq"]),
                           note=f"{label}; no interval computed (concentration.lq_interval=none)"),)
-    reading = lq_reading(top, table, year, bool(res.interval))
+    reading = lq_reading(top, table, year, bool(res.interval)) + f" Interval: {res.interval_text}; core: {res.core_basis}."
     if synthetic:
         reading += " lq_expected and planted_core: the synthetic generator's truth."
     section = Section(title=f"LQ of sector {sector}", result=LQCluster(table, top, heads), table=table,
@@ -232,8 +259,11 @@ def lq_cluster_sector(lqs: Section, data: Any, params: Any) -> Section:
     return annotate(section, f"lq-{res.interval}") if res.interval else section
 
 
-def concentration_indices(regional: pd.DataFrame, params: Any) -> Section:
-    """Hoover index, Gini and locational Gini of the cluster and related sectors, first and last year."""
+def concentration_indices(regional: pd.DataFrame | None, params: Any) -> Section:
+    """Hoover index, Gini and locational Gini of the cluster and related sectors, first and last year; not
+    computed when ``regional`` is None."""
+    if regional is None:
+        return Section.not_computed("Concentration indices", needs=NEEDS_REGIONS)
     first, last = int(regional["year"].min()), int(regional["year"].max())
     table = cmap.concentration_indices(regional, [params.cluster_sector, *_related(params)], [first, last])
     table["year"] = table["year"].astype(str)  # a label, not a number to format
@@ -286,8 +316,11 @@ def ellison_glaeser(sites: Section, params: Any) -> Section:
     employment, one region, fewer than two plants of the sector). Headlines ``eg_gamma`` and, with
     simulations, ``eg_gamma_pvalue``.
     """
-    cs: CrossSection = sites.result
     title = "Ellison–Glaeser γ"
+    stop = _upstream(title, sites)
+    if stop:
+        return stop
+    cs: CrossSection = sites.result
     if not cs.check.ok("eg"):
         return Section(title=title, computed=False, reason=cs.check.reason("eg"))
     options = params.concentration
@@ -321,8 +354,11 @@ def ellison_glaeser(sites: Section, params: Any) -> Section:
 def coagglomeration(sites: Section, params: Any) -> Section:
     """Coagglomeration γᶜ (Ellison–Glaeser 1997) of the cluster sector with its related sectors that have
     at least two plants with employment; not computed when EG is not possible or no related sector qualifies."""
-    cs: CrossSection = sites.result
     title = "Coagglomeration"
+    stop = _upstream(title, sites)
+    if stop:
+        return stop
+    cs: CrossSection = sites.result
     if not cs.check.ok("coagglomeration"):
         return Section(title=title, computed=False, reason=cs.check.reason("coagglomeration"))
     co = conc.coagglomeration(cs.staffed, [params.cluster_sector, *cs.check.related_usable], employment="labour")
@@ -359,8 +395,11 @@ def kdensity(sites: Section, params: Any) -> Section:
     starts beyond 0 km (a start at 0 km is the shortest distance, not a finding); a note says so when there is
     no localised range. Not computed without coordinates.
     """
-    cs: CrossSection = sites.result
     title = "K-density"
+    stop = _upstream(title, sites)
+    if stop:
+        return stop
+    cs: CrossSection = sites.result
     if not cs.check.ok("kd"):
         return Section(title=title, computed=False, reason=cs.check.reason("kd"))
     options, sector = params.concentration, params.cluster_sector
@@ -412,17 +451,21 @@ def kd_figure(step: Section, sites: Section, params: Any) -> Section:
 def establishment_map(sites: Section, lqs: Section, params: Any) -> Section:
     """The map of the latest cross-section (cluster sector highlighted, related sectors in a second colour,
     region centres, core regions named); not computed when no establishment has coordinates."""
-    cs: CrossSection = sites.result
     title = "Map of the establishments"
+    stop = _upstream(title, sites)
+    if stop:
+        return stop
+    cs: CrossSection = sites.result
     if not cs.check.ok("map"):
-        return Section(title=title, computed=False,
-                       reason=cs.check.reason("map") + "; the regional tables below still say where the sector is")
+        still = "; the regional tables below still say where the sector is" if lqs.computed else ""
+        return Section(title=title, computed=False, reason=cs.check.reason("map") + still)
     from agrocluster import figures
     from agrocluster.data import geography
     from agrocluster.data.isic import sector_label
     from agrocluster.figures import mapping as fmap
 
-    related, core = _related(params), lqs.result.core
+    related = _related(params)
+    core = lqs.result.core if lqs.computed else list(params.regions)
     fig, ax = figures.new_figure(8.5, 7.0)
     outline = geography.country_mask(params.country_iso3)
     fmap.establishment_map(ax, cs.located, params.cluster_sector, related=related,
@@ -459,6 +502,9 @@ def cluster_strength(regional: pd.DataFrame, lqs: Section, params: Any) -> Secti
     every region of the last year, with the probability and stability of each over ``strength_resamples``
     draws of the same design as the LQ interval (plants resampled within region, or Poisson redraws); the
     LQ base follows :func:`lq_arguments`. Headline ``strong_cluster``: 1 when any core region is strong."""
+    stop = _upstream("Cluster strength", lqs)
+    if stop:
+        return stop
     res: LocationQuotients = lqs.result
     options, sector = params.concentration, params.cluster_sector
     resample = "establishments" if res.arguments.get("interval") == "establishments" else "poisson"
@@ -469,8 +515,10 @@ def cluster_strength(regional: pd.DataFrame, lqs: Section, params: Any) -> Secti
     table = table.round({"employment": 0}).astype({"employment": "int64", "establishments": "int64"})
     strong = int(bool(table.loc[table["core"], "strong"].any()))
     heads = (Headline("strong_cluster", strong, note=f"sector {sector}, {res.year}"),)
-    section = Section(title="Cluster strength", result=Strength(table, heads), table=table,
-                      reading=strength_reading(table), inputs=_REGIONS)
+    design = "plants resampled within region" if resample == "establishments" else "Poisson redraws of employment"
+    reading = strength_reading(table) + f" Year {res.year}; {options.strength_resamples} redraws ({design})."
+    section = Section(title="Cluster strength", result=Strength(table, heads), table=table, reading=reading,
+                      inputs=_REGIONS)
     # the flag's probability comes from the LQ interval's design: its coverage is that design's
     key = "lq-establishments" if resample == "establishments" else "lq-bootstrap"
     return annotate(section, key, label={key: "The strength probabilities resample as this LQ interval does"})
@@ -493,6 +541,9 @@ class ShiftShare:
 def shift_share(regional: pd.DataFrame, lqs: Section, params: Any) -> Section:
     """National growth, industry mix and competitive effect of each core region's cluster-sector and total
     employment change, from ``concentration.shift_share_base_year`` (default the first year) to the last year."""
+    stop = _upstream("Shift-share", lqs)
+    if stop:
+        return stop
     res: LocationQuotients = lqs.result
     start = params.concentration.shift_share_base_year or int(regional["year"].min())
     table = cmap.shift_share_regions(regional, res.core, params.cluster_sector, start, res.year)
@@ -517,7 +568,10 @@ class WorldProduction:
 
 def world_production(data: Any, params: Any) -> Section:
     """The country's share of world production of its FAOSTAT item, its rank and quantity RCA among the
-    top ``exports.n_competitors`` producers (real food balances). Headline ``world_production_share`` (%)."""
+    top ``exports.n_competitors`` producers (real food balances). Headline ``world_production_share`` (%).
+    Not computed without the country_product table."""
+    if not data.has("country_product"):
+        return Section.not_computed("World production", needs=NEEDS_FAO)
     standing = cmap.production_standing(data["country_product"], params.country_iso3, params.faostat_item_code,
                                         top=params.exports.n_competitors)
     heads = (Headline("world_production_share", 100.0 * standing.share,
@@ -528,3 +582,75 @@ def world_production(data: Any, params: Any) -> Section:
                f"{standing.year}, rank {standing.rank} of {standing.n_producers}; RCA column: {standing.rca_basis}.")
     return Section(title="World production", result=WorldProduction(standing, heads), table=table, reading=reading,
                    excluded=excluded_from(standing.excluded), inputs=_FAO)
+
+
+# ------------------------------------------------------------------------------------------------- figures
+
+
+def lq_heatmap(lqs: Section, params: Any) -> Section:
+    """The heat table of every region × sector LQ in the last year (cluster sector framed, core regions in
+    bold), captioned; passes "not computed" through."""
+    stop = _upstream("Location quotients of every region and sector", lqs)
+    if stop:
+        return stop
+    from agrocluster import figures
+    from agrocluster.figures import mapping as fmap
+
+    res: LocationQuotients = lqs.result
+    sector = params.cluster_sector
+    fig, ax = figures.new_figure(9.0, max(5.0, 0.28 * res.latest["region"].nunique() + 1.5))
+    fmap.lq_heatmap(ax, res.latest, sector, highlight=res.core, title=f"Location quotients, {res.year}")
+    caption = (f"Location quotients of every region (rows) and sector (columns) in {res.year}; the framed column is "
+               f"the cluster sector {sector}, core regions in bold. Base: {res.base_text}.")
+    return Section(title="Location quotients of every region and sector", result=fig, reading=caption, inputs=_REGIONS)
+
+
+def shift_share_figure(shares: Section, params: Any) -> Section:
+    """The shift-share bars of each core region (three components and the total change); passes "not computed"."""
+    stop = _upstream("Shift-share of the core regions", shares)
+    if stop:
+        return stop
+    from agrocluster import figures
+    from agrocluster.figures import mapping as fmap
+
+    res: ShiftShare = shares.result
+    fig, ax = figures.new_figure(7.5, 4.2)
+    fmap.shift_share_bars(ax, res.own, title=f"Sector {params.cluster_sector}: employment change {res.start}–{res.end}")
+    caption = (f"Shift-share of the cluster sector's employment change in each core region, {res.start} to {res.end}: "
+               "bars are the three components, diamonds the total change (their sum).")
+    return Section(title="Shift-share of the core regions", result=fig, reading=caption, inputs=_REGIONS)
+
+
+def world_share_figure(world: Section, params: Any) -> Section:
+    """The country's share of world production of its item over the years (FAOSTAT); passes "not computed"."""
+    stop = _upstream("Share of world production", world)
+    if stop:
+        return stop
+    from agrocluster import figures
+    from agrocluster.figures import mapping as fmap
+
+    standing = world.result.standing
+    fig, ax = figures.new_figure(7.5, 3.8)
+    fmap.world_share_line(ax, standing.series, label=params.country_iso3,
+                          title=f"{params.country_iso3}: share of world {standing.item_name} production")
+    caption = (f"Share of world production of {standing.item_name} (FAOSTAT item {standing.item}) produced by "
+               f"{params.country_iso3}, per cent, {int(standing.series['year'].min())}–{standing.year}; world = sum "
+               "over countries reporting production.")
+    return Section(title="Share of world production", result=fig, reading=caption, inputs=_FAO)
+
+
+def producers_figure(world: Section, params: Any) -> Section:
+    """Quantity-based RCA in production of the top producers (FAOSTAT); passes "not computed"."""
+    stop = _upstream("Top producers", world)
+    if stop:
+        return stop
+    from agrocluster import figures
+    from agrocluster.figures import mapping as fmap
+
+    standing = world.result.standing
+    fig, ax = figures.new_figure(7.5, 0.35 * len(standing.table()) + 1.5)
+    fmap.rca_bars(ax, standing.table(), title=f"Top producers of {standing.item_name}, {standing.year}")
+    caption = (f"Quantity-based RCA in production of the top {params.exports.n_competitors} producers of "
+               f"{standing.item_name} in {standing.year} (label: share of world production); {params.country_iso3} "
+               "highlighted; dashed line at 1.")
+    return Section(title="Top producers", result=fig, reading=caption, inputs=_FAO)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from agrocluster.data.contracts import positive_for_logs
-from agrocluster.errors import EstimationError
+from agrocluster.errors import DataContractError, EstimationError
 from agrocluster.productivity import (
     dispersion,
     mean_within_dispersion,
@@ -105,11 +105,21 @@ def prepare(data: Any, methods: list[str], value_added: bool = True) -> Section:
 
     Chooses the production-function columns (:func:`~agrocluster.productivity.workflow.production_spec`),
     keeps the rows whose logged columns are positive (the others are counted in ``excluded``), and says what
-    the data lack for the later steps. The section's table lists the production-function columns.
+    the data lack for the later steps. The section's table lists the production-function columns. Not
+    computed without establishments or without output, labour and a state input (every later step rests on
+    the production function: the notebook then ends with ``rec.stop_unless``).
     """
+    if not data.has("establishments"):
+        return Section.not_computed("The data", needs="the establishments table (data.establishments in the "
+                                    "cluster's parameters)", excluded=loader_excluded(data))
     est = data["establishments"]
     synthetic = data.is_synthetic("establishments")
-    spec = workflow.production_spec(est, methods, value_added=value_added)
+    try:
+        spec = workflow.production_spec(est, methods, value_added=value_added)
+    except DataContractError as err:  # no output, labour or state input: no production function
+        return Section.not_computed("The data", needs=f"output, labour and capital (or land) in the establishments "
+                                    f"for a production function ({str(err).removeprefix('production_spec: ')})",
+                                    excluded=loader_excluded(data))
     panel, excluded_logs = positive_for_logs(est, spec.log_columns, source="establishments")
     logs = excluded_logs[excluded_logs["n_rows"] > 0].assign(table="establishments").rename(columns={"n_rows": "rows"})
     members = "cluster_member" in est.columns and est["cluster_member"].nunique() == 2
@@ -298,14 +308,26 @@ def participation_column(df: pd.DataFrame) -> str | None:
     return found[0] if found else None
 
 
+#: What the programme steps need when the data do not date programme entry (completes "Not computed: needs …").
+NEEDS_PROGRAMME = ("the year each participating establishment entered the programme (column programme_entry_year, "
+                   "empty for firms never in it)")
+
+
 def programme_sample(prepared: ProductivityData, fit: ProductionFit, outcome: str = "output") -> Section:
     """The panel of :func:`~agrocluster.programmes.prepare.programme_panel` and whether participation is absorbing.
 
     When the data record participation period by period, :func:`treatment_exits` counts units that leave
     after entering; the staggered DiD then estimates the effect of having entered (intention to treat),
-    which a note says. Otherwise entry dates define treatment and the section says so.
+    which a note says. Otherwise entry dates define treatment and the section says so. Not computed (result
+    None) when the data give no programme entry year or lack the outcome column.
     """
-    df, excl = programme_panel(prepared.panel, outcome, tfp=fit.tfp)
+    panel = prepared.panel
+    if "programme_entry_year" not in panel.columns or not panel["programme_entry_year"].notna().any():
+        return Section.not_computed("Programme sample", needs=NEEDS_PROGRAMME)
+    try:
+        df, excl = programme_panel(panel, outcome, tfp=fit.tfp)
+    except DataContractError as err:
+        return Section.not_computed("Programme sample", needs=f"the programme outcome ({err})")
     outcome_text = "log TFP" if outcome == "tfp" else f"log {outcome}"
     excluded = [("establishments", f"programme: {row.reason}", row.n_rows) for row in excl.itertuples()]
     column = participation_column(df)
@@ -374,11 +396,17 @@ def programme_effects(sample: ProgrammeSample, truth: dict | None = None, *, con
     """Staggered DiD (Callaway & Sant'Anna 2021, as R ``did::att_gt``) with TWFE beside it.
 
     The table describes the DiD sample (units, comparison group, estimator, draws, units left out); the
-    reading gives the simple ATT, the static TWFE coefficient, the pre-trend test and small cohorts.
+    reading gives the simple ATT, the static TWFE coefficient, the pre-trend test and small cohorts. Not
+    computed (result None) without a programme sample (``sample`` None) or when the DiD cannot be estimated.
     """
+    if sample is None:
+        return Section.not_computed("Staggered DiD", needs=NEEDS_PROGRAMME)
     df = sample.data
-    did = staggered_did(df, "log_outcome", "firm_id", "year", "first_treated", control=control, seed=seed,
-                        anticipation=anticipation, bootstrap=bootstrap)
+    try:
+        did = staggered_did(df, "log_outcome", "firm_id", "year", "first_treated", control=control, seed=seed,
+                            anticipation=anticipation, bootstrap=bootstrap)
+    except (EstimationError, DataContractError) as err:
+        return Section.not_computed("Staggered DiD", needs=f"a sample the staggered DiD can estimate ({err})")
     simple, dynamic, group_agg = did.aggregate("simple"), did.aggregate("dynamic"), did.aggregate("group")
     cohorts = did.att_gt.groupby("group", as_index=False)["n_treated"].max().merge(group_agg.table, on="group",
                                                                                     how="left")
@@ -414,8 +442,37 @@ def programme_effects(sample: ProgrammeSample, truth: dict | None = None, *, con
     return annotate(section, *DID_COVERAGE, label=DID_COVERAGE)
 
 
-def did_vs_twfe(effects: ProgrammeEffects) -> Section:
-    """The programme effect by staggered DiD and by TWFE side by side (and the planted ATT for synthetic data)."""
+def did_cohorts(programme: Section) -> Section:
+    """The effect by cohort (average over its post-entry periods) with uniform bands and units; passes "not
+    computed" through."""
+    if not programme.computed:
+        return Section(title="Effect by cohort", computed=False, reason=programme.reason)
+    return Section(title="Effect by cohort", result=programme.result, table=programme.result.cohort_table())
+
+
+def event_study_figure(programme: Section) -> Section:
+    """The programme's effect by periods since entry: Callaway–Sant'Anna with its band, dynamic TWFE beside it
+    and, for synthetic data, the planted effect; captioned; passes "not computed" through."""
+    if not programme.computed:
+        return Section(title="Event study", computed=False, reason=programme.reason)
+    from agrocluster import figures
+    from agrocluster.figures import productivity as fp
+
+    effects: ProgrammeEffects = programme.result
+    fig, ax = figures.new_figure(height=4.2)
+    fp.event_study(ax, effects.dynamic.table, effects.twfe_event_study.table(), effects.true_event_study,
+                   band=effects.band)
+    caption = (f"Effect of the programme on {effects.sample.outcome_text} by periods since entry: Callaway–Sant'Anna "
+               f"({effects.band}), dynamic TWFE beside it (reference period −1); dashed, for synthetic data: the true "
+               "effect planted by the generator.")
+    return Section(title="Event study", result=fig, reading=caption)
+
+
+def did_vs_twfe(effects: ProgrammeEffects | None) -> Section:
+    """The programme effect by staggered DiD and by TWFE side by side (and the planted ATT for synthetic data);
+    not computed without a DiD (``effects`` None)."""
+    if effects is None:
+        return Section.not_computed("Staggered DiD against TWFE", needs=NEEDS_PROGRAMME)
     simple, dynamic, twfe = effects.simple, effects.dynamic, effects.twfe
     rows = [
         {"estimate": "Callaway–Sant'Anna, simple ATT", "value": simple.overall, "se": simple.se,
@@ -438,11 +495,15 @@ def did_vs_twfe(effects: ProgrammeEffects) -> Section:
                     label=keys)
 
 
-def spillovers(prepared: ProductivityData, sample: ProgrammeSample, bands_km: list[float], seed: int = 0) -> Section:
+def spillovers(prepared: ProductivityData, sample: ProgrammeSample | None, bands_km: list[float],
+               seed: int = 0) -> Section:
     """Effects on non-participants by distance band to the nearest participant (staggered DiD and TWFE).
 
-    Not computed without coordinates. The caption's planted value is in the reading for synthetic data.
+    Not computed without a programme sample or without coordinates. The reading names the outcome and, for
+    synthetic data, the planted value.
     """
+    if sample is None:
+        return Section.not_computed("Spillovers", needs=NEEDS_PROGRAMME)
     if not prepared.has_coordinates:
         return Section.not_computed("Spillovers", needs="latitude and longitude of every establishment "
                                                         "(distance to participants)")
@@ -451,8 +512,10 @@ def spillovers(prepared: ProductivityData, sample: ProgrammeSample, bands_km: li
     excluded = [("establishments", f"spillovers (units): {row.reason}", row.n)
                 for row in spill.excluded.itertuples() if not row.reason.startswith("participants")]
     truth = prepared.truth_programme
-    reading = (f"True spillover in the synthetic data: {truth['spillover_effect']:+.3f} log points within "
-               f"{truth['spillover_band_km']:g} km of a participant, from its entry." if truth else "")
+    reading = f"Outcome: {sample.outcome_text}."
+    if truth:
+        reading += (f" True spillover in the synthetic data: {truth['spillover_effect']:+.3f} log points within "
+                    f"{truth['spillover_band_km']:g} km of a participant, from its entry.")
     table = spill.table()[["band", "att", "se", "ci_lower", "ci_upper", "mde", "pretrend_pvalue", "credible",
                            "n_exposed", "n_unexposed", "twfe_coef", "twfe_se"]]
     # each band's ATT is a simple ATT of a staggered DiD whose cohorts start at the earliest nearby entry
@@ -465,11 +528,13 @@ def _finite(x: Any) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
 
 
-def headlines(fit: ProductionFit, dispersion_9010: float, premium: Section, effects: ProgrammeEffects) -> Section:
+def headlines(fit: ProductionFit, dispersion_9010: float, premium: Section,
+              effects: ProgrammeEffects | None) -> Section:
     """The headline numbers of workbook 03; ``result`` is a list of keyword dicts for ``Recorder.headline``.
 
     Keys: member_tfp_premium, programme_att, acf_beta_l, acf_beta_k, returns_to_scale (ACF only),
-    tfp_dispersion_9010, programme_pretrend_pvalue, programme_credible, programme_mde.
+    tfp_dispersion_9010, programme_pretrend_pvalue, programme_credible, programme_mde (the programme's
+    recorded as not estimable when ``effects`` is None).
     """
     heads, notes = [], []
     if premium.computed:
@@ -478,10 +543,14 @@ def headlines(fit: ProductionFit, dispersion_9010: float, premium: Section, effe
     else:
         heads.append(("member_tfp_premium", None, None, "member TFP premium", "log points",
                       f"not estimable: {premium.reason}"))
-    simple = effects.simple
-    heads.append(("programme_att", simple.overall, simple.se, f"programme ATT on {effects.sample.outcome_text} (staggered DiD)",
-                  "log points",
-                  "intention to treat (entry date; exits ignored)" if effects.sample.exits is not None else None))
+    if effects is not None:
+        simple = effects.simple
+        heads.append(("programme_att", simple.overall, simple.se,
+                      f"programme ATT on {effects.sample.outcome_text} (staggered DiD)", "log points",
+                      "intention to treat (entry date; exits ignored)" if effects.sample.exits is not None else None))
+    else:
+        heads.append(("programme_att", None, None, "programme ATT (staggered DiD)", "log points",
+                      "not estimable: the data date no programme entry"))
     state = fit.fits.spec.state[0]
     if "acf" in fit.fits.results:
         acf = fit.fits.results["acf"]
@@ -500,14 +569,15 @@ def headlines(fit: ProductionFit, dispersion_9010: float, premium: Section, effe
                      "recorded.")
     heads.append(("tfp_dispersion_9010", dispersion_9010, None,
                   f"90–10 log-TFP difference within sector-year ({fit.method_name})", "log points", None))
-    pre = effects.pretest
-    heads.append(("programme_pretrend_pvalue", None if np.isnan(pre) else pre, None, "pre-trend test p-value (sup-t)",
-                  None, None))
-    credible = effects.did.credible
-    heads.append(("programme_credible", None if credible is None else int(credible), None,
-                  "programme ATT credible as a causal effect (1 = yes)", "flag", None))
-    heads.append(("programme_mde", effects.did.summary()["mde"].iloc[0], None,
-                  "minimum detectable programme effect (80% power, 5% size)", "log points", None))
+    if effects is not None:
+        pre = effects.pretest
+        heads.append(("programme_pretrend_pvalue", None if np.isnan(pre) else pre, None,
+                      "pre-trend test p-value (sup-t)", None, None))
+        credible = effects.did.credible
+        heads.append(("programme_credible", None if credible is None else int(credible), None,
+                      "programme ATT credible as a causal effect (1 = yes)", "flag", None))
+        heads.append(("programme_mde", effects.did.summary()["mde"].iloc[0], None,
+                      "minimum detectable programme effect (80% power, 5% size)", "log points", None))
     records = [{"key": k, "value": None if v is None else float(v), "se": None if s is None else _finite(s),
                 "note": n} for k, v, s, lab, u, n in heads]
     table = pd.DataFrame([{"key": k, "value": v, "se": s, "unit": u or "", "meaning": lab}
@@ -544,8 +614,8 @@ def premium_sentence(premium: PremiumResult, z: float = 1.96) -> str:
             "a gap between comparable firms, not proof that the cluster causes it.")
 
 
-def reading(fit: ProductionFit, dispersion_9010: float, premium: Section, effects: ProgrammeEffects) -> Section:
-    """What the numbers say, in a few sentences: production, members, programme, dispersion."""
+def reading(fit: ProductionFit, dispersion_9010: float, premium: Section, effects: ProgrammeEffects | None) -> Section:
+    """What the numbers say, in a few sentences: production, members, programme (when estimated), dispersion."""
     lines = []
     if "acf" in fit.fits.results:
         acf = fit.fits.results["acf"]
@@ -559,7 +629,8 @@ def reading(fit: ProductionFit, dispersion_9010: float, premium: Section, effect
                          + "; the gap shows what the estimator's assumptions miss in these data.")
     if premium.computed:
         lines.append(premium_sentence(premium.result))
-    lines.append(_programme_sentence(effects))
+    if effects is not None:
+        lines.append(_programme_sentence(effects))
     lines.append(f"Dispersion: within sector and year, a firm at the 90th percentile of TFP is "
                  f"{np.exp(dispersion_9010):.1f} times as productive as one at the 10th (this includes measurement "
                  "error).")

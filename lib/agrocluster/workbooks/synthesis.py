@@ -17,7 +17,7 @@ from agrocluster.params import cluster_overrides
 from agrocluster.sections import Section
 from agrocluster.workbooks.common import Headline
 
-__all__ = ["RankingStep", "data_kinds", "page_headlines", "rankings", "runs"]
+__all__ = ["RankingStep", "data_kinds", "page_headlines", "rankings", "runs", "synthetic_share_note"]
 
 
 def data_kinds(result: Any, overrides: Mapping[str, Any] | None = None) -> Section:
@@ -29,11 +29,28 @@ def data_kinds(result: Any, overrides: Mapping[str, Any] | None = None) -> Secti
                    table=result.data_kinds.reset_index(), notes=notes)
 
 
+def synthetic_share_note(share: float) -> str:
+    """What the share of synthetic data tables means for the page's comparisons.
+
+    >>> synthetic_share_note(0.0)[:36]
+    'No data table in use is synthetic: t'
+    >>> synthetic_share_note(1.0)[:60]
+    'Every data table in use is synthetic: the comparisons on thi'
+    """
+    if share <= 0:
+        return ("No data table in use is synthetic: the comparisons on this page rest on real data (FAOSTAT, the rice "
+                "farms, users' own files).")
+    if share >= 1:
+        return ("Every data table in use is synthetic: the comparisons on this page demonstrate the methods and are "
+                "not findings about the real clusters.")
+    return (f"{share:.0%} of the data tables in use are synthetic: comparisons resting on them (Table 1 says which) "
+            "demonstrate the methods and are not findings about the real clusters.")
+
+
 def runs(collection: Any, result: Any) -> Section:
-    """The results files read per cluster, the share of synthetic data tables (always noted: the page's
-    comparisons rest on them) and a note for each task whose last run failed (its last good report is used)."""
-    notes = [(f"{result.synthetic_share:.0%} of the data tables in use are synthetic: the comparisons on this page "
-             "demonstrate the methods and are not findings about the real clusters.")]
+    """The results files read per cluster, the share of synthetic data tables (always noted, in words that fit
+    it: none, some or all) and a note for each task whose last run failed (its last good report is used)."""
+    notes = [synthetic_share_note(result.synthetic_share)]
     failed = collection.runs[collection.runs["failed_last_run"]]
     notes += [f"The last run of {row.cluster_id}/{row.notebook} failed: its last good results are used."
               for row in failed.itertuples()]

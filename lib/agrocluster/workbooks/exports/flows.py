@@ -194,14 +194,35 @@ def true_gravity(data: Any) -> dict[str, float]:
     return {term: value for term, value in planted.items() if value is not None}
 
 
+def regressors_available(formula: str, frame: pd.DataFrame) -> tuple[str | None, list[str]]:
+    """The gravity formula without the regressor terms whose columns ``frame`` lacks (absent, or empty on
+    every row), and the contract columns those terms need (``ln_distance`` needs ``distance``).
+
+    The formula is returned unchanged when every column is there; None when no regressor term would remain.
+    A trade download (Comtrade, BACI) has no trade-agreement column: ``rta`` is then dropped from the default
+    formula rather than the whole gravity section.
+    """
+    from agrocluster.formulas import parse_formula, without_columns
+
+    parsed = parse_formula(formula, where="exports.gravity_formula")
+    absent = [c for c in parsed.regressor_columns if c not in frame.columns or not frame[c].notna().any()]
+    needs = list(dict.fromkeys("distance" if c == "ln_distance" else c for c in absent))
+    if not absent:
+        return parsed.text, []
+    reduced = without_columns(parsed, set(absent))
+    return (reduced.text if reduced is not None else None), needs
+
+
 @rests_on(*_FLOWS)
 def gravity(flows: Section, data: Any, formula: str, fe_by_product: bool = True) -> Section:
     """PPML structural gravity with exporter-year and importer-year fixed effects, SEs clustered by pair.
 
     As Stata ``ppmlhdfe`` (:func:`agrocluster.exports.gravity_model.gravity`). With several HS products and
     ``fe_by_product`` the fixed effects are built per product. Excluded flows (all-zero groups,
-    singletons, separation) are counted. ``result.rta`` is the coefficient on ``rta`` (``None`` when the
-    formula has no ``rta`` term or the model could not be estimated).
+    singletons, separation) are counted. Regressor terms whose columns the flows lack are left out of the
+    formula (:func:`regressors_available`) and a note names the columns that would restore them; with no
+    regressor left the section is not computed. ``result.rta`` is the coefficient on ``rta`` (``None`` when
+    the formula has no ``rta`` term, the flows have no ``rta`` column, or the model could not be estimated).
     """
     title = "Gravity (PPML)"
     if not flows.computed:
@@ -212,11 +233,21 @@ def gravity(flows: Section, data: Any, formula: str, fe_by_product: bool = True)
             exp_year=prepared["exp_year"] + "_" + prepared["product"],
             imp_year=prepared["imp_year"] + "_" + prepared["product"],
         )
+    estimable, needs = regressors_available(formula, prepared)
+    notes = []
+    if needs:
+        what = (f"the terms of {', '.join(needs)} are left out of the gravity formula ({estimable})"
+                if estimable else "no regressor of the gravity formula is left")
+        notes.append(f"Gravity: {what}: the trade_flows table needs the column(s) {', '.join(needs)} (see "
+                     "`agrocluster data contract trade_flows`), or write exports.gravity_formula without them.")
+    if estimable is None:
+        return Section.not_computed(title, needs=f"the trade_flows column(s) {', '.join(needs)}", result=GravityStep(),
+                                    notes=notes)
     try:
-        fit = gravity_model.gravity(prepared, formula)
+        fit = gravity_model.gravity(prepared, estimable)
     except (EstimationError, DataContractError) as err:  # e.g. one exporter, or trade columns the formula needs
         return Section.not_computed(
-            title, needs=f"a gravity sample PPML can estimate ({err})", result=GravityStep()
+            title, needs=f"a gravity sample PPML can estimate ({err})", result=GravityStep(), notes=notes
         )
     truth = true_gravity(data)
     coefficients = fit.table()
@@ -224,7 +255,6 @@ def gravity(flows: Section, data: Any, formula: str, fe_by_product: bool = True)
         coefficients["true_value"] = coefficients["term"].map(truth)
     note = f"synthetic trade flows, true value {truth.get('rta')}" if flows.result.synthetic else None
     step = GravityStep(fit=fit, data=prepared, coefficients=coefficients, true_values=truth, note=note)
-    notes = []
     if "rta" in fit.coef.index:
         step.rta, step.rta_se = float(fit.coef["rta"]), float(fit.se["rta"])
         reading = (
@@ -232,8 +262,9 @@ def gravity(flows: Section, data: Any, formula: str, fe_by_product: bool = True)
             f"(coefficient {step.rta:.3f}, SE {step.rta_se:.3f}); {fit.nobs:,} flows, SEs {fit.vcov}."
         )
     else:
-        notes.append("The gravity formula has no 'rta' term: rta_effect is not recorded.")
-        reading = f"{fit.nobs:,} flows, SEs {fit.vcov}."
+        notes.append("The gravity formula has no 'rta' term: rta_effect is not recorded."
+                     if "rta" not in needs else "Without an rta column rta_effect is not recorded.")
+        reading = f"{fit.nobs:,} flows, SEs {fit.vcov}; formula {estimable}."
     section = Section(
         title,
         result=step,
@@ -273,7 +304,8 @@ def gravity_by_product(grav: Section, flows: Section, formula: str) -> Section:
     title = "Gravity product by product"
     if not grav.computed or flows.result.n_products < 2:
         return Section.not_computed(title, needs="a gravity estimate on two HS products or more")
-    by_product = gravity_model.gravity_by_sector(grav.result.data, formula, by="product", on_error="record")
+    estimable, _ = regressors_available(formula, grav.result.data)
+    by_product = gravity_model.gravity_by_sector(grav.result.data, estimable, by="product", on_error="record")
     notes = [
         f"Gravity for HS {s} not estimated: {r}"
         for s, r in zip(by_product.failed["sector"], by_product.failed["reason"], strict=True)
