@@ -118,3 +118,11 @@ def test_figure_steps_draw_or_pass_not_computed_through(wine, rice):
     _rp, rdata = rice
     curves = wb.adoption_figure(wb.adoption_real(rdata))
     assert len(curves.result.axes[0].lines) == 7                   # six villages and all villages
+
+
+def test_rice_collapse_gives_the_stated_reason_for_no_trade_flows(rice):
+    p, data = rice
+    step = wb.collapse_exposure(data, p)
+    assert not step.computed
+    assert step.reason == data.absent_reason("trade_flows", "unused")
+    assert step.reason.startswith("no trade flows are generated for this cluster")

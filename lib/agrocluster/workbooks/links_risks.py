@@ -469,9 +469,11 @@ def collapse_exposure(data: Any, params: Any) -> Section:
     title = "Exposure to a market collapse: real episodes replayed"
     opts = params.links_risks
     q = _quantities(data, params)
-    if q is None or not data.has("trade_flows"):
-        return Section.not_computed(title, needs="FAOSTAT exports of the product and a trade_flows table "
-                                    "(the cluster's destinations)")
+    if q is None:
+        return Section.not_computed(title, needs="FAOSTAT exports of the product")
+    if not data.has("trade_flows"):
+        return Section(title=title, computed=False,
+                       reason=data.absent_reason("trade_flows", "a trade_flows table (the cluster's destinations)"))
     flows = data["trade_flows"]
     flows = flows[flows["product"].astype(str).isin([str(c) for c in params.hs_codes])]
     year = int(flows.loc[flows["exporter"].astype(str) == params.country_iso3, "year"].max())
