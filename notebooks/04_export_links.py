@@ -218,6 +218,15 @@ rec.section("unit-values", workbook.unit_values_vs_cited(flows, data, params),
             "unit value (USD/kg) against the cited one, and quantity against FAOSTAT's exports (t).")
 
 # %% [markdown]
+# **Firm exports against the flows.** The cluster sector's firm exports, summed per year, beside the country's
+# exports in the flows; synthetic firms' exports are scaled to a stated share of them (`synthetic.export_share`).
+
+# %%
+rec.section("firm-exports-vs-flows", workbook.firm_exports_vs_flows(flows, data, params),
+            f"Exports of the sector {params.cluster_sector} plants (thousand USD) against {iso}'s exports of the "
+            "cluster's products in the trade flows (thousand USD), year by year.")
+
+# %% [markdown]
 # ## 5. Gravity: distance, borders and trade agreements
 #
 # A structural gravity model explains every bilateral flow by the exporter's supply capacity and the

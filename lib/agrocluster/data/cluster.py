@@ -200,6 +200,27 @@ class _Loader:
         self.synthetic.truth["production"]["calibration"] = note
         return calibrated
 
+    @cached_property
+    def synthetic_flows(self) -> pd.DataFrame:
+        """The generator's trade flows, calibrated as :meth:`calibrated_trade` (once per load)."""
+        return self.calibrated_trade(self.synthetic.trade_flows)
+
+    def calibrated_exports(self, establishments: pd.DataFrame) -> pd.DataFrame:
+        """The synthetic establishments with their exports scaled year by year so the cluster sector's exports
+        make ``synthetic.export_share`` of the country's export value in the synthetic trade flows, when the share
+        is set and the cluster's trade flows are synthetic; the calibration goes into the truth
+        (``truth["firm_exports"]["calibration"]``)."""
+        from .synthetic_output import calibrate_exports, flows_export_value
+
+        spec = synthetic_spec(self.params)
+        if spec.export_share is None or self.params.table_source("trade_flows").source != "synthetic":
+            return establishments
+        value = flows_export_value(self.synthetic_flows, self.params.country_iso3, self.params.hs_codes)
+        calibrated, note = calibrate_exports(establishments, self.params.cluster_sector, value, spec.export_share)
+        note["share_source"] = spec.export_share_source or "no source given (synthetic.export_share_source)"
+        self.synthetic.truth["firm_exports"]["calibration"] = note
+        return calibrated
+
     def load(self, table: str, spec: Any) -> tuple[pd.DataFrame, TableInfo]:
         from . import sources
 
@@ -242,9 +263,9 @@ class _Loader:
             if generated is None:
                 raise DataContractError(f"data.{table}: the synthetic generator does not produce a {table!r} table")
             if table == "trade_flows":
-                generated = self.calibrated_trade(generated)
+                generated = self.synthetic_flows
             if table == "establishments":
-                generated = self.calibrated_establishments(generated)
+                generated = self.calibrated_exports(self.calibrated_establishments(generated))
             frame = validate(generated, table, source=f"synthetic {table}")
             return frame, TableInfo(table, "synthetic", f"agrocluster.data.synthetic (seed {self.params.seed})",
                                     frame_sha256(frame), len(frame))

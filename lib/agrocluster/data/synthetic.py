@@ -217,7 +217,11 @@ class SyntheticSpec:
         panel's years, to ``production_share`` of FAOSTAT's production; see
         :func:`agrocluster.data.synthetic_output.calibrate_output`), production_share (1.0: the synthetic
         establishments stand for all of the country's producers of the item), production_share_source
-        ("": the citation of a share below 1, or the word "assumption").
+        ("": the citation of a share below 1, or the word "assumption"); export_share (None: when set, and the
+        cluster's trade flows are synthetic, the firms' exports are scaled year by year so that the cluster
+        sector's exports make this share of the country's export value in the flows, see
+        :func:`agrocluster.data.synthetic_output.calibrate_exports`), export_share_source ("": its citation,
+        or the word "assumption").
     Firm links
         links_per_firm (2.0), inside_link_share (0.3), link_kind_shares ((0.4, 0.3, 0.2, 0.1) for
         input_supply, sales, cooperation, knowledge), link_value_log_mean (3.0), link_value_sigma (1.0).
@@ -317,6 +321,8 @@ class SyntheticSpec:
     production_calibrate: bool = True
     production_share: float = 1.0
     production_share_source: str = ""
+    export_share: float | None = None
+    export_share_source: str = ""
 
     links_per_firm: float = 2.0
     inside_link_share: float = 0.3

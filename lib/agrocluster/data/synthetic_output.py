@@ -72,3 +72,77 @@ def calibrate_output(
                  "and effects are unchanged"),
     }
     return out, truth
+
+
+def flows_export_value(flows: pd.DataFrame, country_iso3: str, hs_codes: tuple[str, ...] | list[str]) -> pd.Series:
+    """The country's export value of the cluster's HS products by year (thousand USD), summed over importers."""
+    rows = (flows["exporter"].astype(str) == country_iso3) & flows["product"].astype(str).isin([str(c) for c in hs_codes])
+    return flows.loc[rows].groupby("year")["value"].sum()
+
+
+def sector_exports(establishments: pd.DataFrame, sector: str) -> pd.Series:
+    """The sector's firm exports by year (thousand USD), summed over its establishments."""
+    rows = establishments["sector"].astype(str) == str(sector)
+    return establishments.loc[rows].groupby("year")["exports"].sum()
+
+
+def calibrate_exports(
+    establishments: pd.DataFrame,
+    sector: str,
+    export_value_t: pd.Series,
+    share: float,
+) -> tuple[pd.DataFrame, dict]:
+    """Scale the firms' exports year by year so that the sector's exports make ``share`` of the country's
+    export value in the (synthetic) trade flows.
+
+    With ``X_t`` the sector's firm exports of year t (:func:`sector_exports`, thousand USD) and ``V_t`` the
+    country's export value of the cluster's products in the flows (:func:`flows_export_value`), the factor of
+    year t is ``c_t = share * V_t / X_t``; the ``exports`` of every establishment of year t are multiplied by
+    ``c_t`` (an export money unit per year). Who exports, how many destinations, the ranking of firms by
+    export intensity within a year and every other column are unchanged; export intensity (exports /
+    output) is multiplied by ``c_t``, so its level and its year effects move (the generator's planted
+    ``expit(s0 + s_tfp tfp)`` holds up to that factor, which the truth entry records), and a regression of
+    log exports with year effects keeps its slopes.
+
+    Raises :class:`~agrocluster.errors.ParamsError` when ``share`` is outside (0, 1], when a year has no
+    flows or no exporting plant in the sector, and when a factor would make some plant export more than its
+    output (the message gives the largest share that keeps every plant within its output).
+
+    Returns the scaled table and a truth entry (share, yearly factors, note).
+    """
+    if not 0 < share <= 1:
+        raise ParamsError(f"synthetic.export_share={share!r}: must be in (0, 1]")
+    exported = sector_exports(establishments, sector)
+    zero = [int(y) for y, x in exported.items() if not x > 0]
+    if exported.empty or zero:
+        raise ParamsError(f"export calibration: no plant of sector {sector!r} exports in "
+                          f"{zero or 'any year'}, so its exports cannot be set to a share of the flows")
+    missing = [int(y) for y in exported.index if int(y) not in export_value_t.index or not export_value_t.loc[int(y)] > 0]
+    if missing:
+        raise ParamsError(f"export calibration: the trade flows have no export value of the country in {missing}")
+    value = export_value_t.loc[[int(y) for y in exported.index]].to_numpy(dtype=float)
+    factor = pd.Series(share * value / exported.to_numpy(), index=exported.index)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        intensity = (establishments["exports"] / establishments["output"]).where(establishments["output"] > 0, 0.0)
+    top = intensity.groupby(establishments["year"]).max()
+    top = top.loc[exported.index]
+    over = (factor * top) > 1.0 + 1e-12
+    if over.any():
+        feasible = float((share / (factor * top)).min())
+        raise ParamsError(
+            f"synthetic.export_share={share!r}: the plants would export more than their output in "
+            f"{[int(y) for y in over.index[over]]} (largest exports / output {float((factor * top).max()):.2f}); "
+            f"a share of at most {feasible:.4f} keeps every plant's exports within its output")
+    out = establishments.copy()
+    out["exports"] = out["exports"] * out["year"].map(factor).fillna(1.0).to_numpy()
+    truth = {
+        "calibrated_to": "export value of the cluster country in the synthetic trade flows, year by year",
+        "share": share,
+        "years": [{"year": int(y), "factor": float(c), "firm_exports_kusd": float(x * c), "flows_kusd": float(v)}
+                  for y, c, x, v in zip(exported.index, factor.to_numpy(), exported.to_numpy(), value)],
+        "note": (f"the exports of every establishment of year t multiplied by c_t = {share:g} x flows' export value / "
+                 "the sector's firm exports, so the cluster sector's exports make that share of the country's exports "
+                 "each year; export status and destinations unchanged; export intensity = c_t x expit(s0 + s_tfp tfp "
+                 "+ noise)"),
+    }
+    return out, truth

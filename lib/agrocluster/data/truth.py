@@ -56,7 +56,7 @@ class SyntheticTruth(Mapping):
     programme : dict
         The cluster programme's planted effects (ATT by cohort, spillovers).
     firm_exports : dict
-        Export participation model.
+        Export participation model; ``calibration`` when the exports were scaled to the trade flows.
     trade : dict
         Gravity coefficients of the trade flows.
     links : dict

@@ -447,3 +447,56 @@ def unit_values_vs_cited(flows: Section, data: Any, params: Any) -> Section:
                f"{table['unit_value_usd_per_kg'].min():.2f} to {table['unit_value_usd_per_kg'].max():.2f} USD/kg. "
                f"Their export quantities match FAOSTAT's each year (largest gap {100 * worst:.2f}%).{markets}")
     return Section(title, result=table, table=table, reading=reading, inputs=("trade_flows", "country_product"))
+
+
+# ------------------------------------------------------------------------------------ firm exports vs flows
+
+
+@rests_on("establishments", "trade_flows")
+def firm_exports_vs_flows(flows: Section, data: Any, params: Any) -> Section:
+    """The cluster sector's firm exports, year by year, beside the country's export value in the trade flows.
+
+    ``firm_exports_kusd`` = exports of the establishments of sector ``params.cluster_sector`` summed by year
+    (:func:`agrocluster.data.synthetic_output.sector_exports`); ``flows_exports_kusd`` = the country's exports
+    of the cluster's HS products in the flows (:func:`agrocluster.data.synthetic_output.flows_export_value`);
+    ``share_of_flows`` their ratio. When the establishments are synthetic and ``synthetic.export_share`` is set,
+    their exports were scaled to that share each year (:func:`agrocluster.data.synthetic_output.calibrate_exports`)
+    and ``ratio_to_stated_share`` checks it. Not computed without flows or establishments with ``sector`` and
+    ``exports``.
+    """
+    from agrocluster.data.cluster import synthetic_spec
+    from agrocluster.data.synthetic_output import flows_export_value, sector_exports
+
+    title = "Firm exports of the cluster sector against the trade flows"
+    if not flows.computed:
+        return _without_flows(title, flows)
+    if not data.has("establishments"):
+        return Section(title=title, computed=False,
+                       reason=data.absent_reason("establishments", "an establishments table with exports"))
+    establishments = data["establishments"]
+    missing = sorted({"sector", "exports"} - set(establishments.columns))
+    if missing:
+        return Section.not_computed(title, needs=f"the column(s) {', '.join(missing)} in the establishments table "
+                                                 f"({data.info['establishments'].origin})")
+    firms_x = sector_exports(establishments, params.cluster_sector)
+    value = flows_export_value(flows.result.flows, params.country_iso3, params.hs_codes)
+    table = pd.DataFrame({"year": firms_x.index.astype(int), "firm_exports_kusd": firms_x.to_numpy()})
+    table["flows_exports_kusd"] = table["year"].map(value)
+    table["share_of_flows"] = table["firm_exports_kusd"] / table["flows_exports_kusd"]
+    synthetic = data.is_synthetic("establishments")
+    spec = synthetic_spec(params) if synthetic else None
+    stated = spec.export_share if spec is not None else None
+    kind = "synthetic" if synthetic else "reported"
+    flows_kind = "synthetic" if flows.result.synthetic else "real"
+    reading = (f"The {kind} plants of sector {params.cluster_sector} export {100 * table['share_of_flows'].min():.1f}% "
+               f"to {100 * table['share_of_flows'].max():.1f}% of {params.country_iso3}'s exports of "
+               f"{params.product} in the {flows_kind} trade flows, year by year.")
+    if stated is not None:
+        table["stated_share"] = stated
+        table["ratio_to_stated_share"] = table["share_of_flows"] / stated
+        worst = float((table["ratio_to_stated_share"] - 1).abs().max())
+        reading += (f" Their exports were scaled each year to the stated share of {100 * stated:g}% "
+                    f"({spec.export_share_source or 'no source given'}); largest gap {100 * worst:.2f}%.")
+    elif synthetic:
+        reading += " No share is stated (synthetic.export_share), so the firms' exports are not calibrated to the flows."
+    return Section(title, result=table, table=table, reading=reading)
