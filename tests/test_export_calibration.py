@@ -69,3 +69,12 @@ def test_only_the_exports_column_moves(chile):
     factor = (est["exports"] / raw["exports"]).groupby(est["year"]).agg(["min", "max"])
     assert np.allclose(factor["min"], factor["max"])                       # one factor a year
     assert not np.allclose(factor["min"], 1.0, atol=0.05)                   # the check can fail: it did move
+
+
+def test_a_world_too_small_for_the_share_keeps_its_exports_and_the_page_says_why():
+    params = resolve("chile_wine", ["synthetic.n_firms=600"]).params      # a year without a sector exporter
+    data = load_cluster(params, tables=["establishments", "trade_flows"])
+    calibration = data.truth["firm_exports"]["calibration"]
+    assert calibration["applied"] is False and "exports" in calibration["reason"]
+    step = workbook.firm_exports_vs_flows(workbook.trade_flows(data, params), data, params)
+    assert step.computed and "NOT scaled" in step.reading and calibration["reason"] in step.reading

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from .. import paths
-from ..errors import DataContractError
+from ..errors import DataContractError, ParamsError
 from .contracts import excluded_frame, validate
 from .files import DERIVED, faostat_file, rice_farms_file, source_kind
 from .loaders import file_sha256, read_table
@@ -209,14 +209,23 @@ class _Loader:
         """The synthetic establishments with their exports scaled year by year so the cluster sector's exports
         make ``synthetic.export_share`` of the country's export value in the synthetic trade flows, when the share
         is set and the cluster's trade flows are synthetic; the calibration goes into the truth
-        (``truth["firm_exports"]["calibration"]``)."""
+        (``truth["firm_exports"]["calibration"]``). When the generated plants cannot carry the share (a year
+        without an exporting plant of the sector, or a plant that would export more than its output, as in
+        small worlds), the exports are left as generated and the truth says why (``applied`` False,
+        ``reason``): workbook 04's check shows it."""
         from .synthetic_output import calibrate_exports, flows_export_value
 
         spec = synthetic_spec(self.params)
         if spec.export_share is None or self.params.table_source("trade_flows").source != "synthetic":
             return establishments
         value = flows_export_value(self.synthetic_flows, self.params.country_iso3, self.params.hs_codes)
-        calibrated, note = calibrate_exports(establishments, self.params.cluster_sector, value, spec.export_share)
+        try:
+            calibrated, note = calibrate_exports(establishments, self.params.cluster_sector, value, spec.export_share)
+        except ParamsError as refused:
+            self.synthetic.truth["firm_exports"]["calibration"] = {"applied": False, "reason": str(refused),
+                                                                   "share": spec.export_share}
+            return establishments
+        note["applied"] = True
         note["share_source"] = spec.export_share_source or "no source given (synthetic.export_share_source)"
         self.synthetic.truth["firm_exports"]["calibration"] = note
         return calibrated

@@ -491,12 +491,17 @@ def firm_exports_vs_flows(flows: Section, data: Any, params: Any) -> Section:
     reading = (f"The {kind} plants of sector {params.cluster_sector} export {100 * table['share_of_flows'].min():.1f}% "
                f"to {100 * table['share_of_flows'].max():.1f}% of {params.country_iso3}'s exports of "
                f"{params.product} in the {flows_kind} trade flows, year by year.")
+    calibration = (data.truth.get("firm_exports") or {}).get("calibration") if synthetic else None
     if stated is not None:
         table["stated_share"] = stated
         table["ratio_to_stated_share"] = table["share_of_flows"] / stated
         worst = float((table["ratio_to_stated_share"] - 1).abs().max())
-        reading += (f" Their exports were scaled each year to the stated share of {100 * stated:g}% "
-                    f"({spec.export_share_source or 'no source given'}); largest gap {100 * worst:.2f}%.")
+        if calibration is not None and not calibration.get("applied", True):
+            reading += (f" They were NOT scaled to the stated share of {100 * stated:g}%: {calibration['reason']} "
+                        f"(largest gap {100 * worst:.1f}%).")
+        else:
+            reading += (f" Their exports were scaled each year to the stated share of {100 * stated:g}% "
+                        f"({spec.export_share_source or 'no source given'}); largest gap {100 * worst:.2f}%.")
     elif synthetic:
         reading += " No share is stated (synthetic.export_share), so the firms' exports are not calibrated to the flows."
     return Section(title, result=table, table=table, reading=reading)
