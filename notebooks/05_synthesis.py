@@ -78,17 +78,18 @@ rec.section("runs", workbook.runs(collection, result),
 # output at risk among replayed real episodes). A dash means the cluster did not record it.
 
 # %%
-rec.table("scorecard", result.table(), "Scorecard: headline numbers of every cluster, side by side.")
+rec.section("scorecard", workbook.scorecard(result), "Scorecard: headline numbers of every cluster, side by side.")
 
 # %%
 fig, ax = figures.new_figure(width=9.5, height=0.6 * max(len(result.scorecard), 3) + 1.5)
 synthesis_figures.scorecard_heatmap(ax, result.scorecard)
 rec.figure("scorecard", fig, "Scorecard. Colours compare clusters within a column (standardised values); "
-           "numbers are the recorded values; grey cells were not recorded.")
+           "numbers are the recorded values; grey cells were not recorded.", inputs=workbook.scorecard_inputs(result))
 
 # %%
-display(rec.table("scorecard-se", result.scorecard_se, "Scorecard in long form with standard errors where recorded."))
-rec.table("missing", result.missing, "Clusters that did not record each scorecard dimension.")
+display(rec.section("scorecard-se", workbook.scorecard_long(result),
+                    "Scorecard in long form with standard errors where recorded."))
+rec.section("missing", workbook.missing(result, collection), "Clusters that did not record each scorecard dimension.")
 
 # %% [markdown]
 # ## 3. Rankings with uncertainty
@@ -113,8 +114,9 @@ for ranking in workbook.rankings(result):
 # than the threshold relative to its own size. "not recorded" means the cluster's workbook did not measure it.
 
 # %%
-display(rec.table("flags", result.flags_wide().reset_index(), "Danger flags per cluster."))
-rec.table("flag-rules", result.flags, "Danger flags with the value and the rule applied.")
+rules = workbook.flag_rules(result, collection)
+display(rec.section("flags", workbook.flags(result, rules), "Danger flags per cluster."))
+rec.section("flag-rules", rules, "Danger flags with the value and the rule applied.")
 
 # %% [markdown]
 # ## 5. Policy levers

@@ -66,3 +66,49 @@ def test_page_headlines(collection):
     assert list(heads) == ["n_clusters", "n_danger_flags", "synthetic_share"]
     assert heads["n_clusters"].value == 3
     assert heads["n_danger_flags"].note == f"of {result.n_flags_assessed} assessable"
+
+
+def test_every_table_and_figure_of_the_page_has_a_precise_mark(collection, tmp_path):
+    """Each step of 05 says per row which clusters are real or synthetic, or declares the results files it
+    rests on: none takes the page-level mark listing every results file."""
+    import pandas as pd
+
+    from agrocluster import figures, record
+    from agrocluster.figures import synthesis as synthesis_figures
+
+    result = synthesis.synthesise(collection, P.SynthesisParams(rank_draws=200))
+    rec = record.Recorder(P.load_synthesis_params({}), "05_synthesis", tmp_path)
+    rec.add_inputs(collection.inputs())
+    assert rec.origin()[0] == "real and synthetic"          # what an unattributed step would say
+    rec.section("data-kinds", workbook.data_kinds(result), "Kinds")
+    rec.section("runs", workbook.runs(collection, result), "Runs")
+    rec.section("scorecard", workbook.scorecard(result), "Scorecard")
+    fig, ax = figures.new_figure()
+    synthesis_figures.scorecard_heatmap(ax, result.scorecard)
+    rec.figure("scorecard", fig, "Scorecard", inputs=workbook.scorecard_inputs(result))
+    rec.section("scorecard-se", workbook.scorecard_long(result), "Long")
+    rec.section("missing", workbook.missing(result, collection), "Missing")
+    for ranking in workbook.rankings(result):
+        common.show_figure(rec, f"rank-{ranking.key}", ranking.figure)
+        rec.section(f"rank-{ranking.key}", ranking.table, ranking.caption)
+    rules = workbook.flag_rules(result, collection)
+    rec.section("flags", workbook.flags(result, rules), "Flags")
+    rec.section("flag-rules", rules, "Rules")
+    saved = rec.results()
+    assert {t.name for t in saved.tables} >= {"data-kinds", "runs", "scorecard", "scorecard-se", "missing",
+                                               "flags", "flag-rules", "rank-member_tfp_premium"}
+    for entry in saved.tables + saved.figures:
+        rows_say = entry.caption.endswith("(the origin column says which).]") or "(every row)" in entry.caption
+        assert rows_say or entry.inputs, entry.name
+    kinds = pd.read_csv(tmp_path / next(t.file for t in saved.tables if t.name == "data-kinds"))
+    assert dict(zip(kinds["cluster_id"], kinds["origin"])) == {"aa": "real and synthetic", "bb": "real",
+                                                               "cc": "real and synthetic"}
+    missing = next(t for t in saved.tables if t.name == "missing")
+    assert set(missing.inputs) == {f"{c}/03_productivity.results.json" for c in ("aa", "bb", "cc")}
+    matplotlib.pyplot.close("all")
+
+
+def test_origin_word():
+    assert workbook.origin_word(["real", "real and synthetic"]) == "real and synthetic"
+    assert workbook.origin_word([None, "synthetic"]) == "synthetic"
+    assert workbook.origin_word(["user file", "real"]) == "real"
