@@ -86,6 +86,22 @@ def test_every_caption_and_csv_is_marked_and_no_mark_is_ambiguous(site, cluster_
             assert headline["origin"] in {"real", "synthetic"}, f"{cluster_id}/{notebook} headline {key}"
 
 
+def test_the_synthesis_page_gives_each_table_and_figure_its_precise_mark(site):
+    """No step of 05 takes the page-level mark listing every results file: rows say their origin, or the step
+    declares the results files it rests on."""
+    results = _results(site, "synthesis")["05_synthesis"]
+    assert results["tables"] and results["figures"]
+    for entry in results["tables"] + results["figures"]:
+        where = f"synthesis {entry['name']}"
+        assert MARK.search(entry["caption"]) and entry["origin"] in ORIGINS, where
+        rows_say = entry["caption"].endswith(("(the origin column says which).]", "(every row).]"))
+        assert rows_say or entry["inputs"], where
+    for entry in results["tables"]:
+        frame = pd.read_csv(site / "synthesis" / entry["file"])
+        column = "data_origin" if "data_origin" in frame else "origin"
+        assert set(frame[column].dropna()) <= ORIGINS and len(frame[column].dropna()) == len(frame), entry["file"]
+
+
 def test_every_index_cell_number_is_marked(site):
     index = (site / "index.html").read_text()
     numbers = re.findall(r"<li>[^<]*: <strong>[^<]*</strong>(.{0,60})", index)
