@@ -59,6 +59,9 @@ def test_synthetic_exports_match_faostat_each_year_on_the_page(site):
     assert sorted(units["year"]) == list(range(params.first_year, params.last_year + 1))
     assert (units["quantity_ratio_to_faostat"] - 1).abs().max() < 0.01
     assert set(units["origin"]) == {"real and synthetic"}
+    firms = pd.read_csv(site / "chile_wine" / "tables" / "04_export_links-firm-exports-vs-flows.csv")
+    assert sorted(firms["year"]) == sorted(units["year"])
+    assert (firms["ratio_to_stated_share"] - 1).abs().max() < 1e-6 and set(firms["origin"]) == {"synthetic"}
     rice = _results(site, "indonesia_rice")["04_export_links"]
     assert not (site / "indonesia_rice" / "tables" / "04_export_links-unit-values.csv").exists()
     assert any("net importer of rice" in note for note in rice["notes"])

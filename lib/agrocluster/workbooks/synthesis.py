@@ -124,22 +124,25 @@ def scorecard_long(result: Any) -> Section:
                    table=_fill_origin(result.scorecard_se, result))
 
 
-def scorecard_inputs(result: Any) -> tuple[str, ...]:
-    """The results files whose numbers fill the scorecard (``cluster/notebook.results.json``): what its figure
-    and the table of missing dimensions rest on."""
+def scorecard_inputs(result: Any, recorded_only: bool = True) -> tuple[str, ...]:
+    """The results files whose numbers fill the scorecard (``cluster/notebook.results.json``, the notebook that
+    declares each key): what its figure rests on; with ``recorded_only`` False, also the files of the clusters
+    that did not record a dimension (where it would have been)."""
     from agrocluster import headlines as registry
 
-    notebooks = {key: registry.REGISTRY[key].notebook for key in result.scorecard_se["key"].unique()
-                 if key in registry.REGISTRY}
-    return tuple(sorted({f"{c}/{notebooks[k]}.results.json" for c, k in
-                         zip(result.scorecard_se["cluster_id"], result.scorecard_se["key"]) if k in notebooks}))
+    long = result.scorecard_se
+    if recorded_only:
+        long = long[long["value"].notna()]
+    notebooks = {key: registry.REGISTRY[key].notebook for key in long["key"].unique() if key in registry.REGISTRY}
+    return tuple(sorted({f"{c}/{notebooks[k]}.results.json" for c, k in zip(long["cluster_id"], long["key"])
+                         if k in notebooks}))
 
 
 def missing(result: Any, collection: Any) -> Section:
     """Clusters without each scorecard dimension; it rests on the results files of the scorecard's notebooks
     that were read (declared inputs)."""
     read = set(collection.inputs())
-    inputs = tuple(f for f in scorecard_inputs(result) if f in read) or tuple(sorted(read))
+    inputs = tuple(f for f in scorecard_inputs(result, recorded_only=False) if f in read) or tuple(sorted(read))
     return Section(title="Scorecard dimensions not recorded", result=result.missing, table=result.missing,
                    inputs=inputs)
 
