@@ -173,6 +173,12 @@ def ellison_glaeser(
     Under EG's model (plants choose region r with probability x_r, pairs of plants share a location
     with probability γ) ``E[γ̂] = γ``.
 
+    Conventions: the index is EG's (x over all plants, the tested sector included; concentration relative to
+    the whole economy, so a sector locating like the regions' sizes is concentrated when other sectors tilt
+    aggregate employment away from them). EG give no simulated test; the one here is the random-location
+    null of Duranton–Overman (2005) as dbmss ``rRandomLocation`` implements it (``null``), with EG's
+    x-as-known dartboard kept as ``null="given_rest"``.
+
     Parameters
     ----------
     plants : DataFrame

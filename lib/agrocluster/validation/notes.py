@@ -34,7 +34,7 @@ METHODS: dict[str, tuple[tuple[str, str], ...]] = {
     "lq-establishments": (("lq-lumpy", "establishments"), ("lq-lumpy", _LQ_SMALL), ("lq-independent", "establishments")),
     "lq-poisson": (("lq-lumpy", "poisson"), ("lq-independent", "poisson")),
     "lq-bootstrap": (("lq-lumpy", "bootstrap"), ("lq-independent", "bootstrap")),
-    "eg-dartboard": (("eg-dartboard", "dartboard p-value"), ("eg-generator", "dartboard p-value")),
+    "eg-dartboard": (("eg-dartboard", coverage.EG_RANDOM_LOCATION), ("eg-generator", coverage.EG_RANDOM_LOCATION)),
     "agglomeration-crv1": (("agglomeration-40-regions", "CRV1 by region"),
                            ("agglomeration-12-regions", "CRV1 t-test, 12 clusters")),
     "agglomeration-conley": (("agglomeration-40-regions", "Conley 50 km"),),
