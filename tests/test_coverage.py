@@ -159,8 +159,8 @@ def test_merge_replaces_the_rerun_checks_and_records_their_run(tmp_path):
     merged.write_text(coverage.merge_text(coverage.read_study(tmp_path / "base.csv"),
                                           coverage.read_study(tmp_path / "rerun.csv")), encoding="utf-8")
     table, meta = coverage.read_study(merged)
-    assert table["check"].tolist() == ["lq-lumpy"] * 4 + ["eg-dartboard"]
-    assert table.loc[table["check"] == "lq-lumpy", "worlds"].tolist() == [4, 4, 4, 4]
+    assert table["check"].tolist() == ["lq-lumpy"] * 5 + ["eg-dartboard"]  # 3 intervals + 2 kinds of cell
+    assert table.loc[table["check"] == "lq-lumpy", "worlds"].tolist() == [4] * 5
     assert table.loc[table["check"] == "eg-dartboard", "worlds"].tolist() == [3]
     assert meta["params"]["seed"] == 2 and meta["updated_checks"]["lq-lumpy"]["params"]["seed"] == 3
 
