@@ -265,46 +265,63 @@ def _compound_poisson_bounds(y: np.ndarray, group: np.ndarray, pools: dict, alph
     ``pools[group]`` (the sector's plant sizes in the country that year). The bounds invert the tails as
     Garwood's Poisson interval does: ``μ_hi`` solves ``P_μ(Y ≤ y) = α/2`` and ``μ_lo`` solves
     ``P_μ(Y ≥ y) = α/2`` (0 when ``y = 0``), with ``P_μ(Y ≤ y) = Σ_k Pois(k; μ) P(S_k ≤ y)``.
-    ``P(S_k ≤ y) = E F(y − S_{k−1})`` with ``F`` the empirical size distribution: exact for ``k ≤ 1`` and for
-    ``y = 0`` (``F(0)^k``), else over ``n_draws`` resamples of ``S_{k−1}``, one set per sector. For ``y = 0``
-    and positive sizes ``μ_hi = ln(2/α)``, Garwood's bound for a zero count. Vectorised bisection.
+    ``P(S_k ≤ y) = E F(y − S_{k−1})`` with ``F`` the empirical size distribution: exact for ``k ≤ 1``, else over
+    ``n_draws`` resamples of ``S_{k−1}``, one set per sector (:func:`_invert_tails` finds the roots). For
+    ``y = 0`` the bound is closed-form: ``P_μ(Y ≤ 0) = exp(−μ(1 − p0))`` with ``p0`` the share of plants of
+    size 0, so ``μ_hi = ln(2/α) / (1 − p0)``, Garwood's bound for a zero count when sizes are positive.
     """
     k_max = _MAX_PLANTS_SUMMED
-    k = np.arange(k_max + 1)
-    below = np.zeros((len(y), k_max + 1))
-    above = np.ones((len(y), k_max + 1))
+    mu_lo, mu_hi = np.zeros(len(y)), np.zeros(len(y))
     for g in np.unique(group):
         pool = np.sort(pools[g])
         here = group == g
-        empty = here & (y <= 0)
-        below[empty] = np.mean(pool <= 0) ** k  # S_k ≤ 0: every plant of size 0
-        above[empty] = 1.0
+        # y = 0: P_μ(Y ≤ 0) = Σ_k Pois(k; μ) p0^k = exp(−μ(1 − p0)), p0 the share of plants of size 0
+        mu_hi[here & (y <= 0)] = np.log(2.0 / alpha) / (1.0 - np.mean(pool <= 0))
         cells = np.flatnonzero(here & (y > 0))
         if cells.size == 0:
             continue
         partial = np.zeros((n_draws, k_max))
         partial[:, 1:] = np.cumsum(pool[rng.integers(0, len(pool), (n_draws, k_max - 1))], axis=1)
-        for i in cells:
-            rest = y[i] - partial  # the k-th plant must bring S_k to at most (at least) y
-            below[i, 1:] = np.searchsorted(pool, rest, side="right").mean(axis=0) / len(pool)
-            above[i, 1:] = 1.0 - np.searchsorted(pool, rest, side="left").mean(axis=0) / len(pool)
-        below[cells, 0], above[cells, 0] = 1.0, 0.0
+        # beyond the first k whose S_{k−1} exceeds every y in all draws, P(S_k ≤ y) = 0 and P(S_k ≥ y) = 1
+        past = partial.min(axis=0) > y[cells].max()
+        width = int(np.argmax(past)) + 1 if past.any() else k_max
+        below = np.ones((cells.size, width + 1))
+        above = np.zeros((cells.size, width + 1))
+        step = max(1, 2_000_000 // (n_draws * width))
+        for first in range(0, cells.size, step):
+            part = slice(first, first + step)
+            rest = y[cells[part], None, None] - partial[None, :, :width]  # the k-th plant brings S_k to ≤ (≥) y
+            below[part, 1:] = np.searchsorted(pool, rest, side="right").mean(axis=1) / len(pool)
+            above[part, 1:] = 1.0 - np.searchsorted(pool, rest, side="left").mean(axis=1) / len(pool)
+        mu_lo[cells], mu_hi[cells] = _invert_tails(below, above, alpha, float(k_max) / 2)
+    return mu_lo, mu_hi
 
-    def tail(mu: np.ndarray, probs: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
+
+def _invert_tails(below: np.ndarray, above: np.ndarray, alpha: float, mu_max: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Roots in ``μ`` of ``Σ_k Pois(k; μ) below_k = α/2`` (upper bound; ``below`` falls with k) and of
+    ``Σ_k Pois(k; μ) above_k = α/2`` (lower bound; ``above`` rises with k and is 1 past its last column), by
+    vectorised bisection on ``[0, mu_max]``."""
+    k = np.arange(below.shape[1])
+
+    def pmf(mu: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
             log_pmf = k * np.log(mu[:, None]) - mu[:, None] - special.gammaln(k + 1)
-        return (np.exp(np.where(mu[:, None] > 0, log_pmf, np.where(k == 0, 0.0, -np.inf))) * probs).sum(axis=1)
+        return np.exp(np.where(mu[:, None] > 0, log_pmf, np.where(k == 0, 0.0, -np.inf)))
 
-    lo, hi = np.zeros(len(y)), np.full(len(y), float(k_max) / 2)
-    up_lo, up_hi = lo.copy(), hi.copy()
+    n = below.shape[0]
+    up = [np.zeros(n), np.full(n, mu_max)]
+    low = [np.zeros(n), np.full(n, mu_max)]
     for _ in range(60):
-        mid = (up_lo + up_hi) / 2  # P_μ(Y ≤ y) falls with μ
-        high = tail(mid, below) > alpha / 2
-        up_lo, up_hi = np.where(high, mid, up_lo), np.where(high, up_hi, mid)
-        mid = (lo + hi) / 2  # P_μ(Y ≥ y) rises with μ
-        low = tail(mid, above) < alpha / 2
-        lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
-    return np.where(y > 0, lo, 0.0), up_hi
+        mid = (up[0] + up[1]) / 2  # P_μ(Y ≤ y) falls with μ
+        p = pmf(mid)
+        high = (p * below).sum(axis=1) > alpha / 2
+        up = [np.where(high, mid, up[0]), np.where(high, up[1], mid)]
+        mid = (low[0] + low[1]) / 2  # P_μ(Y ≥ y) rises with μ
+        p = pmf(mid)
+        short = (p * above).sum(axis=1) + np.maximum(1.0 - p.sum(axis=1), 0.0) < alpha / 2
+        low = [np.where(short, mid, low[0]), np.where(short, low[1], mid)]
+    return low[1], up[1]
 
 
 def _small_cell_interval(setup: _LQSetup, plants: _Plants, small: np.ndarray, alpha: float, n_draws: int,
