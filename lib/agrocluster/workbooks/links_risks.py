@@ -276,7 +276,7 @@ def joint_action(net_step: Section) -> Section:
     from agrocluster.productivity import estimate_tfp
 
     est = net.establishments
-    fit = estimate_tfp(est, "value_added", "labour", "capital", method="ols")
+    fit = estimate_tfp(est, "value_added", "labour", "capital", method="ols", logs=True)  # the firm table is in levels
     firms = est.assign(log_tfp=fit.tfp.reindex(est.index), exporter=(est["exports"] > 0).astype(float))
     res = linkages.joint_action(net.links, firms, ("log_tfp", "exporter"))
     t = res.summary().set_index(["outcome", "specification"])
