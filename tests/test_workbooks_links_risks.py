@@ -63,6 +63,7 @@ def test_wine_collapse_replays_faostat_falls_and_cited_episode(wine):
     history = table[table["kind"] == "FAOSTAT country exports, peak to trough"].iloc[0]
     x = sources.faostat_food_balances("CHL", 2655).set_index("year")["exports"]
     assert history["episode"] == "CHL exports 2001–2002 (peak to trough)"     # 492 kt to 344 kt
+    assert "CHL exports 2001–2002" not in set(table["episode"])    # the same one-year fall is listed once
     assert history["change"] == pytest.approx(x[2002] / x[2001] - 1, abs=1e-4)
     assert history["loss_share"] == pytest.approx(-history["change"], abs=1e-4)   # all markets
     assert f"{x[2001]:,.0f} kt in 2001" in history["source"] and history["episode"] in step.reading

@@ -472,16 +472,19 @@ def collapse_exposure(data: Any, params: Any) -> Section:
     year = int(flows.loc[flows["exporter"].astype(str) == params.country_iso3, "year"].max())
     dest = destination_structure(flows, params.country_iso3, year).destinations
     faostat = "FAOSTAT food balances (agrifoodpy-data)"
+    history = collapse.largest_drawdown(q, "exports", label=f"{params.country_iso3} exports ",
+                                        min_share_of_peak=opts.fall_min_share_of_peak)
+    # a one-year historical collapse is also among the worst year-on-year falls: listed once, as the history
+    same = (set() if history.empty or history["trough_year"].iloc[0] != history["peak_year"].iloc[0] + 1
+            else {int(history["trough_year"].iloc[0])})
     episodes = []
-    for series, label, kind in ((sources.world_totals(params.faostat_item_code), "world exports ",
-                                 "FAOSTAT world exports"),
-                                (q, f"{params.country_iso3} exports ", "FAOSTAT country exports")):
+    for series, label, kind, skip in ((sources.world_totals(params.faostat_item_code), "world exports ",
+                                       "FAOSTAT world exports", set()),
+                                      (q, f"{params.country_iso3} exports ", "FAOSTAT country exports", same)):
         falls = collapse.worst_falls(series, "exports", opts.worst_falls, label=label,
                                      min_share_of_peak=opts.fall_min_share_of_peak)
         episodes += [{"name": r.episode + _method_mark(r.year - 1, r.year), "change": r.change, "markets": [],
-                      "kind": kind, "source": faostat} for r in falls.itertuples()]
-    history = collapse.largest_drawdown(q, "exports", label=f"{params.country_iso3} exports ",
-                                        min_share_of_peak=opts.fall_min_share_of_peak)
+                      "kind": kind, "source": faostat} for r in falls.itertuples() if r.year not in skip]
     if len(history):
         h = history.iloc[0]
         regained = ("not regained by the last year" if pd.isna(h["recovery_year"])
