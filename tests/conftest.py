@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,25 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 #: The demo clusters shipped with the project: tests use these, never a user's own cluster files.
 DEMO_CLUSTERS = ("brazil_grapes", "chile_wine", "indonesia_rice", "kenya_tea", "nicaragua_dairy", "vietnam_coffee")
+
+
+#: Test files that take longest (measured with ``--durations`` on 2 cores), first in line under pytest-xdist.
+SLOW_FILES_FIRST = ("test_site_browser.py", "test_own_data_end_to_end.py", "test_runner.py", "test_dask.py",
+                    "test_data_cluster.py", "test_own_data.py", "test_runner_faults.py", "test_bad_inputs.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``make test``: ``-n 2 --dist loadfile``), hand out the slowest files first.
+
+    ``loadfile`` keeps each file on one worker (its module fixtures, and the session's :func:`built_site`,
+    which only tests/test_site_browser.py reads, are built once) and gives files to workers in collection
+    order as they free up; a slow file collected last would run alone at the end. Only worker processes
+    reorder (every worker the same way); a plain ``pytest`` run keeps the usual order.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    rank = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture
@@ -31,9 +51,23 @@ def project(tmp_path, monkeypatch):
         shutil.copy(ROOT / "params" / "clusters" / f"{cluster_id}.yaml", root / "params" / "clusters")
     shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     (root / "data").mkdir()
+    share_faostat_cache(root)
     monkeypatch.setenv("AGROCLUSTER_ROOT", str(root))
     monkeypatch.setenv("AGROCLUSTER_OUTPUTS", str(root / "outputs"))
     return root
+
+
+def share_faostat_cache(root: Path) -> None:
+    """Point ``root/data/cache`` at the repository's ``data/cache``: every notebook kernel of a test project reads
+    the decoded FAOSTAT food balances from there instead of decoding the cube again (about 3-6 s a kernel).
+
+    Entries are keyed by the FAOSTAT file and the decoding code and written atomically (a temporary folder renamed
+    into place, :func:`agrocluster.data.sources._faostat_decoded`), so concurrent kernels and xdist workers share
+    them safely; the cache's own behaviour is tested on a private folder (tests/test_data_cluster.py).
+    """
+    cache = ROOT / "data" / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    (root / "data" / "cache").symlink_to(cache, target_is_directory=True)
 
 
 @pytest.fixture
@@ -44,12 +78,26 @@ def shared_data():
     return SHARED_DATA
 
 
+#: Parameters of the session's demo site (:func:`built_site`): resampling draws cut to the schema's minimum or
+#: a few dozen. Every step still runs and draws; a test that reruns a notebook of the site passes the same.
+SITE_OVERRIDES = {"concentration.lq_draws": 99, "concentration.eg_simulations": 49, "concentration.kd_draws": 19,
+                  "concentration.strength_resamples": 49, "agglomeration.wild_bootstrap": 99,
+                  "productivity.bootstrap": 19, "programme.bootstrap": 99, "links_risks.link_draws": 49}
+
+
+def site_override_args() -> list[str]:
+    """``-p key=value`` arguments of :data:`SITE_OVERRIDES` for ``agrocluster run``."""
+    return [arg for key, value in SITE_OVERRIDES.items() for arg in ("-p", f"{key}={value}")]
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory):
     """The demo site, built once per test session: every notebook for two clusters, then the synthesis.
 
-    Runs ``agrocluster run --cluster chile_wine --cluster indonesia_rice --jobs 2 --no-progress`` with the
-    repository as project root and a temporary outputs folder; returns (outputs path, CompletedProcess).
+    Runs ``agrocluster run --cluster chile_wine --cluster indonesia_rice --jobs 2 --no-progress`` with
+    :data:`SITE_OVERRIDES` (fewer resampling draws: the tests that read this site check pages, links and
+    determinism, not intervals) with the repository as project root and a temporary outputs folder; returns
+    (outputs path, CompletedProcess).
     """
     import os
     import subprocess
@@ -59,7 +107,7 @@ def built_site(tmp_path_factory):
     env = {**os.environ, "AGROCLUSTER_ROOT": str(ROOT), "AGROCLUSTER_OUTPUTS": str(outputs)}
     completed = subprocess.run(
         [sys.executable, "-m", "agrocluster.cli", "run", "--cluster", "chile_wine", "--cluster", "indonesia_rice",
-         "--jobs", "2", "--no-progress"],
+         "--jobs", "2", "--no-progress", *site_override_args()],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=1500, check=False,
     )
     return outputs, completed

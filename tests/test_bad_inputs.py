@@ -5,7 +5,8 @@ One parametrized table (``CASES``) over parameters, data contracts, importers, e
 synthesis; the data come from the helpers and sample files of the modules' own test files. Run-level
 cases (a missing data file, a notebook that raises, bad parameters for one cluster) check the whole run:
 exit code not 0, the other tasks complete, the last good report stays, no partial files. Determinism:
-two runs with the same parameters record identical numbers (provenance times aside).
+two runs with the same parameters record identical numbers (provenance times aside); the same check on a real
+workbook of the demo site is in tests/test_site_browser.py, beside the other tests that read that site.
 
 Faults already covered elsewhere and not repeated here: a killed kernel and unwritable outputs
 (tests/test_runner.py), a killed Dask worker (tests/test_dask.py).
@@ -15,9 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -44,7 +42,6 @@ from agrocluster.productivity import estimate_tfp
 from agrocluster.programmes import staggered_did
 from agrocluster.results_file import RunLedger
 
-from .conftest import ROOT
 from .test_agglomeration import panel as agglomeration_panel
 from .test_data_contracts import DATA, _establishments
 from .test_exports_gravity import _tiny_flows
@@ -392,32 +389,3 @@ def assert_same_numbers(first, second, where="results", tol=0.0):
             assert_same_numbers(a, b, f"{where}[{i}]", tol)
     else:
         assert first == second, f"{where}: {first!r} != {second!r}"
-
-
-REAL_NOTEBOOK_PREFERENCE = ("02_agglomeration", "00_cluster_overview")  # quick ones, with seeded data
-# Measured on 02_agglomeration, two runs of the same parameters: point estimates differ by ~1e-13 relative
-# and clustered standard errors by ~1e-8 (multithreaded float reductions before pyfixest's iterative
-# demeaning, whose tolerance is 1e-8). Reports show 3 decimals; a change of seed or data moves them by far more.
-REAL_TOL = 1e-6  # relative or absolute
-
-
-@pytest.mark.slow
-def test_same_params_give_identical_results_on_a_real_notebook(built_site, tmp_path):
-    """One real workbook for one cluster, run again into a fresh outputs folder: same numbers and tables."""
-    site, completed = built_site
-    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
-    stem = next(s for s in REAL_NOTEBOOK_PREFERENCE if (site / "chile_wine" / f"{s}.results.json").is_file())
-    again = tmp_path / "outputs"
-    env = {**os.environ, "AGROCLUSTER_ROOT": str(ROOT), "AGROCLUSTER_OUTPUTS": str(again)}
-    rerun = subprocess.run([sys.executable, "-m", "agrocluster.cli", "run", "--cluster", "chile_wine",
-                            "--notebook", stem, "--jobs", "1", "--no-progress"],
-                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=900, check=False)
-    assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
-    first = json.loads((site / "chile_wine" / f"{stem}.results.json").read_text())
-    second = json.loads((again / "chile_wine" / f"{stem}.results.json").read_text())
-    assert first["headline"], f"{stem} recorded no headline number"
-    assert_same_numbers(stable(first), stable(second), tol=REAL_TOL)
-    for table in first["tables"]:
-        pd.testing.assert_frame_equal(pd.read_csv(site / "chile_wine" / table["file"]),
-                                      pd.read_csv(again / "chile_wine" / table["file"]),
-                                      check_exact=False, rtol=REAL_TOL, atol=REAL_TOL, obj=f"{stem} table {table['file']}")
