@@ -99,7 +99,6 @@ def built_site(tmp_path_factory):
     determinism, not intervals) with the repository as project root and a temporary outputs folder; returns
     (outputs path, CompletedProcess).
     """
-    import os
     import subprocess
     import sys
 
