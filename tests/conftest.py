@@ -78,26 +78,13 @@ def shared_data():
     return SHARED_DATA
 
 
-#: Parameters of the session's demo site (:func:`built_site`): resampling draws cut to the schema's minimum or
-#: a few dozen. Every step still runs and draws; a test that reruns a notebook of the site passes the same.
-SITE_OVERRIDES = {"concentration.lq_draws": 99, "concentration.eg_simulations": 49, "concentration.kd_draws": 19,
-                  "concentration.strength_resamples": 49, "agglomeration.wild_bootstrap": 99,
-                  "productivity.bootstrap": 19, "programme.bootstrap": 99, "links_risks.link_draws": 49}
-
-
-def site_override_args() -> list[str]:
-    """``-p key=value`` arguments of :data:`SITE_OVERRIDES` for ``agrocluster run``."""
-    return [arg for key, value in SITE_OVERRIDES.items() for arg in ("-p", f"{key}={value}")]
-
-
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory):
     """The demo site, built once per test session: every notebook for two clusters, then the synthesis.
 
-    Runs ``agrocluster run --cluster chile_wine --cluster indonesia_rice --jobs 2 --no-progress`` with
-    :data:`SITE_OVERRIDES` (fewer resampling draws: the tests that read this site check pages, links and
-    determinism, not intervals) with the repository as project root and a temporary outputs folder; returns
-    (outputs path, CompletedProcess).
+    Runs ``agrocluster run --cluster chile_wine --cluster indonesia_rice --jobs 2 --no-progress`` with the
+    repository as project root and a temporary outputs folder; returns (outputs path, CompletedProcess).
+    Only tests/test_site_browser.py reads it, so under ``--dist loadfile`` one worker builds it, once.
     """
     import subprocess
     import sys
@@ -106,7 +93,7 @@ def built_site(tmp_path_factory):
     env = {**os.environ, "AGROCLUSTER_ROOT": str(ROOT), "AGROCLUSTER_OUTPUTS": str(outputs)}
     completed = subprocess.run(
         [sys.executable, "-m", "agrocluster.cli", "run", "--cluster", "chile_wine", "--cluster", "indonesia_rice",
-         "--jobs", "2", "--no-progress", *site_override_args()],
+         "--jobs", "2", "--no-progress"],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=1500, check=False,
     )
     return outputs, completed

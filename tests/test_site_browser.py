@@ -24,7 +24,7 @@ import pytest
 
 from agrocluster import runner
 
-from .conftest import ROOT, site_override_args
+from .conftest import ROOT
 from .test_bad_inputs import assert_same_numbers, stable
 from .test_runner import write_probe
 
@@ -361,7 +361,7 @@ def test_same_params_give_identical_results_on_a_real_notebook(built_site, tmp_p
     again = tmp_path / "outputs"
     env = {**os.environ, "AGROCLUSTER_ROOT": str(ROOT), "AGROCLUSTER_OUTPUTS": str(again)}
     rerun = subprocess.run([sys.executable, "-m", "agrocluster.cli", "run", "--cluster", "chile_wine",
-                            "--notebook", stem, "--jobs", "1", "--no-progress", *site_override_args()],
+                            "--notebook", stem, "--jobs", "1", "--no-progress"],
                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=900, check=False)
     assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
     first = json.loads((site / "chile_wine" / f"{stem}.results.json").read_text())
