@@ -58,8 +58,8 @@ def project(tmp_path, monkeypatch):
 
 
 def share_faostat_cache(root: Path) -> None:
-    """Point ``root/data/cache`` at the repository's ``data/cache``: every notebook kernel of a test project reads
-    the decoded FAOSTAT food balances from there instead of decoding the cube again (about 3-6 s a kernel).
+    """Point ``root/data/cache`` at the repository's ``data/cache``: a test project reads the decoded FAOSTAT food
+    balances from there instead of decoding the cube once more for itself (3-6 s a project on 2 busy cores).
 
     Entries are keyed by the FAOSTAT file and the decoding code and written atomically (a temporary folder renamed
     into place, :func:`agrocluster.data.sources._faostat_decoded`), so concurrent kernels and xdist workers share
