@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.agrocluster-installed
 JOBS   ?=
+# pytest-xdist workers of `make test` (one per core of the 2-core CI machine)
+TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help install report test notebooks-sync benchmarks coverage clean-outputs
@@ -27,8 +29,8 @@ report: $(STAMP) ## Run every notebook for every cluster on the bundled data and
 	$(BIN)/agrocluster run $(if $(JOBS),--jobs $(JOBS),)
 	@echo "open $(CURDIR)/outputs/index.html"
 
-test: $(STAMP) ## Run the test suite (unit, notebooks, Dask, browser)
-	$(BIN)/python -m pytest -q
+test: $(STAMP) ## Run the test suite (unit, notebooks, Dask, browser) on TEST_WORKERS pytest-xdist workers
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 notebooks-sync: $(STAMP) ## Re-pair notebooks/*.py with their .ipynb (jupytext) and strip outputs
 	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.py

@@ -164,8 +164,10 @@ rec.section("input-use", inputs, "Pesticide (Rupiah), urea and phosphate (kg) pe
 # ## 6. Exposure to a market collapse
 #
 # Instead of a fixed cut, real collapses are replayed on the cluster's destinations: the worst year-on-year falls
-# of world and country exports of the product in FAOSTAT (1961–2020) and the cited episodes of the cluster's
-# parameters (e.g. China's duties on Australian wine, the coffee price crisis), with the export orientation
+# of world and country exports of the product in FAOSTAT (1961–2020), the country's largest fall of those exports
+# from a peak to a later trough (its historical collapse, which may take several years), and the cited price or
+# trade episodes of the cluster's parameters, each checked against its source (e.g. China's duties on Australian wine,
+# the Robusta price collapse of 1999–2001, the Mombasa tea price fall of 1985), with the export orientation
 # turning lost exports into a share of output at risk.
 
 # %%

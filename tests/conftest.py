@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,25 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 #: The demo clusters shipped with the project: tests use these, never a user's own cluster files.
 DEMO_CLUSTERS = ("brazil_grapes", "chile_wine", "indonesia_rice", "kenya_tea", "nicaragua_dairy", "vietnam_coffee")
+
+
+#: Test files that take longest (measured with ``--durations`` on 2 cores), first in line under pytest-xdist.
+SLOW_FILES_FIRST = ("test_site_browser.py", "test_own_data_end_to_end.py", "test_runner.py", "test_dask.py",
+                    "test_data_cluster.py", "test_own_data.py", "test_runner_faults.py", "test_bad_inputs.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``make test``: ``-n 2 --dist loadfile``), hand out the slowest files first.
+
+    ``loadfile`` keeps each file on one worker (its module fixtures, and the session's :func:`built_site`,
+    which only tests/test_site_browser.py reads, are built once) and gives files to workers in collection
+    order as they free up; a slow file collected last would run alone at the end. Only worker processes
+    reorder (every worker the same way); a plain ``pytest`` run keeps the usual order.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    rank = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture
@@ -31,9 +51,23 @@ def project(tmp_path, monkeypatch):
         shutil.copy(ROOT / "params" / "clusters" / f"{cluster_id}.yaml", root / "params" / "clusters")
     shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     (root / "data").mkdir()
+    share_faostat_cache(root)
     monkeypatch.setenv("AGROCLUSTER_ROOT", str(root))
     monkeypatch.setenv("AGROCLUSTER_OUTPUTS", str(root / "outputs"))
     return root
+
+
+def share_faostat_cache(root: Path) -> None:
+    """Point ``root/data/cache`` at the repository's ``data/cache``: a test project reads the decoded FAOSTAT food
+    balances from there instead of decoding the cube once more for itself (3-6 s a project on 2 busy cores).
+
+    Entries are keyed by the FAOSTAT file and the decoding code and written atomically (a temporary folder renamed
+    into place, :func:`agrocluster.data.sources._faostat_decoded`), so concurrent kernels and xdist workers share
+    them safely; the cache's own behaviour is tested on a private folder (tests/test_data_cluster.py).
+    """
+    cache = ROOT / "data" / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    (root / "data" / "cache").symlink_to(cache, target_is_directory=True)
 
 
 @pytest.fixture
@@ -50,8 +84,8 @@ def built_site(tmp_path_factory):
 
     Runs ``agrocluster run --cluster chile_wine --cluster indonesia_rice --jobs 2 --no-progress`` with the
     repository as project root and a temporary outputs folder; returns (outputs path, CompletedProcess).
+    Only tests/test_site_browser.py reads it, so under ``--dist loadfile`` one worker builds it, once.
     """
-    import os
     import subprocess
     import sys
 

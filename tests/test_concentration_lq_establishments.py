@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import gammaincinv
 
 from agrocluster.concentration import location_quotient
 from agrocluster.errors import DataContractError
@@ -97,3 +98,93 @@ def test_establishments_interval_is_seeded_and_sums_duplicates():
     pd.testing.assert_series_equal(a["lq"], location_quotient(cells)["lq"])
     with pytest.raises(DataContractError, match="n_boot"):
         location_quotient(df, interval="establishments", n_boot=1)
+
+
+def _lq_at(x, e_r, e_s, e, y):
+    """LQ with the cell's employment y replaced by x, the rest of the table as observed."""
+    return x * (e - y + x) / ((e_r - y + x) * (e_s - y + x))
+
+
+def test_empty_cell_gets_garwood_upper_bound_from_plant_count():
+    """Region a has no plant of sector x: the output still holds the cell, with LQ 0 and interval
+    [0, LQ(μ_hi·m_x)], μ_hi = ln(2/α) (Garwood's bound for a zero count) and m_x = 60/3 the sector's mean
+    plant size; the rest of the table as observed (e_a = 60, e_x = 60, e = 170)."""
+    df = pd.DataFrame({"region": ["a"] * 4 + ["b"] * 5, "sector": ["y"] * 4 + ["x", "x", "x", "y", "y"],
+                       "employment": [20.0, 30, 5, 5, 10, 20, 30, 40, 10]})
+    out = location_quotient(df, year=None, interval="establishments", n_boot=199, seed=1).set_index(
+        ["region", "sector"])
+    assert len(out) == 4
+    cell = out.loc[("a", "x")]
+    assert cell["lq"] == 0.0 and cell["lq_lo"] == 0.0
+    assert cell["lq_hi"] == pytest.approx(_lq_at(np.log(2 / 0.05) * 20.0, 60.0, 60.0, 170.0, 0.0), rel=1e-9)
+    wider = location_quotient(df, year=None, interval="establishments", n_boot=199, seed=1, level=0.99)
+    assert wider.set_index(["region", "sector"]).loc[("a", "x"), "lq_hi"] > cell["lq_hi"]
+
+
+def test_one_plant_cell_with_equal_plant_sizes_is_garwood_on_the_plant_count():
+    """When every plant of the sector has the same size (10), cell employment is 10·N and the compound-Poisson
+    bounds reduce to Garwood's exact interval for a count of 1: μ in [−ln(1 − α/2), Γ⁻¹(2; 1 − α/2)]
+    = [0.0253, 5.572] plants, times the mean size 10, put into the LQ with the rest of the table observed."""
+    df = pd.DataFrame({"region": ["a", "a", "a", "b", "b", "b", "b", "c", "c", "c", "c"],
+                       "sector": ["x", "y", "y", "x", "x", "x", "y", "x", "x", "y", "y"],
+                       "employment": [10.0, 40, 25, 10, 10, 10, 30, 10, 10, 20, 50]})
+    out = location_quotient(df, year=None, interval="establishments", n_boot=99, seed=4).set_index(
+        ["region", "sector"])
+    cell = out.loc[("a", "x")]  # one plant of x in a; x has 6 plants of 10 in the country
+    mu_lo, mu_hi = -np.log(1 - 0.025), 5.571643
+    assert gammaincinv(2, 0.975) == pytest.approx(mu_hi, rel=1e-6)
+    assert cell["lq"] == pytest.approx((10 / 75) / (60 / 225))
+    assert cell["lq_lo"] == pytest.approx(_lq_at(10 * mu_lo, 75.0, 60.0, 225.0, 10.0), rel=1e-6)
+    assert cell["lq_hi"] == pytest.approx(_lq_at(10 * mu_hi, 75.0, 60.0, 225.0, 10.0), rel=1e-6)
+
+
+def test_one_plant_cell_interval_reflects_unequal_plant_sizes():
+    """The same one-plant cell in a sector whose other plants are far larger or smaller: the bounds use the
+    sector's plant-size distribution, so the interval is wider than with equal sizes and still holds the LQ."""
+    base = {"region": ["a", "a", "a", "b", "b", "b", "b", "c", "c", "c", "c"],
+            "sector": ["x", "y", "y", "x", "x", "x", "y", "x", "x", "y", "y"]}
+    equal = pd.DataFrame({**base, "employment": [10.0, 40, 25, 10, 10, 10, 30, 10, 10, 20, 50]})
+    skewed = pd.DataFrame({**base, "employment": [10.0, 40, 25, 1, 2, 40, 30, 3, 4, 20, 50]})
+    got = [location_quotient(d, year=None, interval="establishments", n_boot=999, seed=4).set_index(
+        ["region", "sector"]).loc[("a", "x")] for d in (equal, skewed)]
+    assert got[1]["lq_lo"] <= got[1]["lq"] <= got[1]["lq_hi"]
+    assert got[1]["lq_hi"] / got[1]["lq"] > got[0]["lq_hi"] / got[0]["lq"]
+
+
+def _rare_sector_worlds(n_worlds: int, seed: int, regions: int = 30, per_region: int = 80):
+    """Economies of ``regions`` regions × ``per_region`` plants where sector s0 is rare: region r draws a plant
+    of s0 with probability ``p_r`` in 0.5–4 % (0.4–3.2 expected plants, so most s0 cells hold 0–2 plants);
+    the other two sectors share the rest. Lognormal sizes (σ = 1, means 15, 10, 20). Truth: the expected LQ of
+    s0 in every region."""
+    rng = np.random.default_rng(seed)
+    p_rare = np.linspace(0.005, 0.04, regions)
+    p = np.column_stack([p_rare, (1 - p_rare) * 0.6, (1 - p_rare) * 0.4])
+    mean_size = np.array([15.0, 10.0, 20.0])
+    expected = per_region * p * mean_size
+    true_lq = (expected[:, 0] / expected.sum(1)) / (expected[:, 0].sum() / expected.sum())
+    n = n_worlds * regions * per_region
+    region = np.tile(np.repeat(np.arange(regions), per_region), n_worlds)
+    sector = (rng.random(n)[:, None] > np.cumsum(p, axis=1)[region]).sum(axis=1)
+    employment = np.round(np.exp(np.log(mean_size[sector]) - 0.5 + rng.standard_normal(n))) + 1.0
+    df = pd.DataFrame({"year": np.repeat(np.arange(n_worlds), regions * per_region),
+                       "region": [f"r{r}" for r in region], "sector": [f"s{s}" for s in sector],
+                       "employment": employment})
+    truth = pd.DataFrame({"region": [f"r{r}" for r in range(regions)], "sector": "s0", "lq_true": true_lq})
+    return df, truth
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_cells_with_few_plants_cover(seed):
+    """A rare sector: 30 worlds × 30 regions, about 2 cells in 3 with 0–2 plants of it (a fifth with none).
+    Every cell of the sector, whatever its count, is covered at least at the nominal rate (the small-cell
+    bounds are exact tail inversions, conservative as Garwood's for counts below ~3), and so are the cells
+    with 0–2 plants, which the bootstrap alone left at 0 % (no plant) and ≈ 55 % (1–2)."""
+    df, truth = _rare_sector_worlds(30, seed)
+    out = location_quotient(df, interval="establishments", n_boot=199, seed=seed)
+    counts = df[df["sector"] == "s0"].groupby(["year", "region"]).size().rename("plants")
+    m = out.merge(truth, on=["region", "sector"]).merge(counts, on=["year", "region"], how="left")
+    plants = m["plants"].fillna(0).to_numpy()
+    hit = ((m["lq_lo"] <= m["lq_true"]) & (m["lq_true"] <= m["lq_hi"])).to_numpy()
+    assert len(m) == 900 and (plants < 3).mean() > 0.5 and (plants == 0).sum() > 100
+    assert 0.93 <= hit.mean() <= 0.995, hit.mean()
+    assert 0.93 <= hit[plants < 3].mean() <= 0.999, hit[plants < 3].mean()

@@ -44,7 +44,8 @@ def test_note_says_coverage_mc_se_dgp_and_why_it_misses(tmp_path):
     ppml = notes.coverage_note("ppml", path)
     assert ppml.miss
     assert "coverage of the 95% interval 75.0% (MC SE 25.0) in 4 simulated worlds of PPML gravity" in ppml.text
-    assert "too narrow, outside the band; not yet diagnosed" in ppml.text and "run 2026-12-01" in ppml.text
+    assert "too narrow, centred (mean bias < 0.01)" in ppml.text and "Weidner & Zylkin" in ppml.text
+    assert "run 2026-12-01" in ppml.text
     premium = notes.coverage_note("member-premium", path)
     assert not premium.miss and "95.0%" in premium.text and "within the 93–97% band" in premium.text
     # a method whose rows the file lacks is said to be unmeasured, with the command that measures it

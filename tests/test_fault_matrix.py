@@ -101,7 +101,7 @@ PROBE_CELLS = [
             "        os.kill(os.getpid(), 9)\n"
             'time.sleep(float(params.synthetic.get("sleep", 0)))')),
     (None, ('print("THREADS", *(os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", '
-            '"MKL_NUM_THREADS")))\n'
+            '"MKL_NUM_THREADS", "RAYON_NUM_THREADS")))\n'
             'rec.headline("establishments", params.seed, note="seed of " + params.name)\n'
             f'rec.table("probe", pd.DataFrame({{"region": [{HOSTILE_REGION!r}, "+1", "-x", "@SUM(A1)", "Maule"], '
             '"value": [1.5, -2.25, 3.0, 4.0, 5.0]}), "Probe table")')),
@@ -859,7 +859,7 @@ def test_a_failing_notebook_fails_its_task_and_keeps_the_last_good_report(fresh,
         other = fresh.root / "outputs" / "kenya_tea"
         assert f"[ok] kenya_tea/{PROBE}" in printed, printed
         executed = (other / f"{PROBE}.ipynb").read_text(encoding="utf-8")
-        assert "THREADS 1 1 1" in executed  # a pool worker's kernel: one thread, whatever --jobs
+        assert "THREADS 1 1 1 1" in executed  # a pool worker's kernel: one thread, whatever --jobs
         failure = ET.parse(junit).find(".//testcase[@classname='chile_wine']/failure")
         assert failure.get("type") == "ValueError" and "planted failure" in failure.get("message")
         junit.unlink()

@@ -312,9 +312,10 @@ def test_non_credible_programme_effect_is_neither_ranked_nor_flagged(tmp_path, m
 
 def test_scorecard_compares_clusters_on_links_and_risks_of_workbook_06():
     docs = [results_doc("aa", "06_cluster_links_risks", {"ghg_production_kt": 1850.9, "worst_collapse_output_share": 0.4,
-                                                         "horizontal_inward_excess": 0.86}),
+                                                         "horizontal_inward_excess": 0.86, "largest_export_fall": 0.3}),
             results_doc("bb", "06_cluster_links_risks", {"ghg_production_kt": 245466.4, "ghg_growth_pct": 59.4})]
     card = synthesis.scorecard(synthesis.tidy_headlines(docs))
     assert card.loc["aa", "GHG of production"] == 1850.9 and card.loc["bb", "GHG of production"] == 245466.4
     assert card.loc["aa", "collapse exposure"] == 0.4 and np.isnan(card.loc["bb", "collapse exposure"])
     assert card.loc["bb", "footprint growth"] == 59.4 and card.loc["aa", "inward cooperation"] == 0.86
+    assert card.loc["aa", "historical export collapse"] == 0.3 and np.isnan(card.loc["bb", "historical export collapse"])

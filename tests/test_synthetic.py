@@ -566,3 +566,20 @@ def test_planted_agglomeration_elasticity_recovered_on_value_added_tfp():
         planted.append(agglo["localisation_elasticity"] * agglo["value_added_scale"])
         assert 1.6 < agglo["value_added_scale"] < 2.0
     assert np.mean(got) == pytest.approx(np.mean(planted), abs=0.015), (got, planted)
+
+
+def test_gamma_zero_sectors_are_concentrated_relative_to_the_aggregate_by_the_cluster_tilt(cluster):
+    """Issue 11 item 2: EG's convention is kept (x = aggregate employment, every sector in it) and gamma = 0
+    sectors locate by the regions' sizes, so against the expected aggregate x̄ = f0 p0 + (1 − f0) size they
+    carry the cluster sector's tilt: p − x̄ = f0 (size − p0) while p0 − x̄ = (1 − f0)(p0 − size), hence
+    eg_excess_vs_aggregate of a gamma = 0 sector is (f0 / (1 − f0))² times the cluster sector's (exactly)."""
+    sectors = cluster.truth["sectors"]
+    head = sectors[0]
+    assert head["role"] == "cluster" and head["eg_gamma"] > 0 and head["eg_excess_vs_aggregate"] > 0
+    f0 = head["firm_share"]
+    nulls = [s for s in sectors if s["eg_gamma"] == 0]
+    assert nulls
+    for s in nulls:
+        assert s["eg_excess_vs_aggregate"] == pytest.approx((f0 / (1 - f0)) ** 2 * head["eg_excess_vs_aggregate"],
+                                                           rel=1e-9)
+    assert "EG's convention is kept" in cluster.truth["ellison_glaeser"]["cautions"]

@@ -57,7 +57,7 @@ def test_coverage_section_reads_the_study_and_names_the_misses(tmp_path):
     path.write_text(coverage.to_csv_text(study), encoding="utf-8")
     section = workbook.coverage_section(str(path))
     within = int((section.result["verdict"] == "within").sum())
-    assert section.computed and f"{within} of 4 intervals and tests are within" in section.reading
+    assert section.computed and f"{within} of 5 intervals and tests are within" in section.reading
     assert "lq-lumpy: run " in section.reading and "seed 1)" in section.reading  # the rows' provenance
     assert any("independent draw" in note for note in section.notes)
     assert list(section.table.columns[:3]) == ["method", "dgp", "worlds"]

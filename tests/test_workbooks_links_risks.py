@@ -56,9 +56,20 @@ def test_wine_collapse_replays_faostat_falls_and_cited_episode(wine):
     p, data = wine
     step = wb.collapse_exposure(data, p)
     table = step.table
-    assert set(table["kind"]) >= {"FAOSTAT world exports", "FAOSTAT country exports", "cited trade episode"}
+    assert set(table["kind"]) >= {"FAOSTAT world exports", "FAOSTAT country exports", "cited trade episode",
+                                  "FAOSTAT country exports, peak to trough"}
     assert table["source"].str.len().gt(0).all()
     assert any("SYNTHETIC" in n for n in step.notes)
+    history = table[table["kind"] == "FAOSTAT country exports, peak to trough"].iloc[0]
+    x = sources.faostat_food_balances("CHL", 2655).set_index("year")["exports"]
+    assert history["episode"] == "CHL exports 2001–2002 (peak to trough)"     # 492 kt to 344 kt
+    assert "CHL exports 2001–2002" not in set(table["episode"])    # the same one-year fall is listed once
+    assert history["change"] == pytest.approx(x[2002] / x[2001] - 1, abs=1e-4)
+    assert history["loss_share"] == pytest.approx(-history["change"], abs=1e-4)   # all markets
+    assert f"{x[2001]:,.0f} kt in 2001" in history["source"] and history["episode"] in step.reading
+    heads = {h.key: h.value for h in step.result.headlines}
+    assert heads["largest_export_fall"] == pytest.approx(1 - x[2002] / x[2001])
+    assert heads["worst_collapse_output_share"] == pytest.approx(step.result.value["output_share_at_risk"].max())
 
 
 def test_wine_real_farm_steps_are_not_computed_with_reasons(wine):
@@ -76,6 +87,7 @@ def test_wine_diffusion_and_joint_action_against_truth(wine):
     joint = wb.joint_action(net)
     w = joint.table.set_index(["outcome", "specification"]).loc[("log_tfp", "within firm")]
     assert abs(w["estimate"]) < 4 * w["std_error"]                 # generator: random links, no effect
+    assert w["std_error"] < 0.05            # log TFP from logged inputs (levels gave SEs of 2-3 log points)
 
 
 def test_rice_real_adoption_peer_and_inputs(rice):

@@ -263,6 +263,9 @@ REGISTRY: dict[str, Headline] = _declare(
     Headline("worst_collapse_output_share", "06_cluster_links_risks",
              "Largest share of output at risk among replayed market collapses",
              "share", "lower is better", ("country_product", "trade_flows")),
+    Headline("largest_export_fall", "06_cluster_links_risks",
+             "Largest peak-to-trough fall of the country's exports of the product (FAOSTAT 1961–2020)",
+             "share", "lower is better", _FAO),
     # 04 export links
     Headline("world_export_share", "04_export_links", "Country's share of world exports of the product",
              "percent", "higher is better", _FAO),

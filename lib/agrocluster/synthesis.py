@@ -67,6 +67,7 @@ SCORECARD: dict[str, str] = {
     "GHG of production": "ghg_production_kt",
     "footprint growth": "ghg_growth_pct",
     "collapse exposure": "worst_collapse_output_share",
+    "historical export collapse": "largest_export_fall",
 }
 
 #: Headline keys ranked with uncertainty by default (all have standard errors; the direction of each

@@ -354,8 +354,10 @@ def location_quotients(regional: pd.DataFrame, establishments: pd.DataFrame | No
     """LQ of every cell of the regional table with the interval ``lq_args`` names (from :func:`lq_options`).
 
     With ``interval="establishments"`` the interval comes from resampling the plants of ``establishments``
-    within their region (:func:`location_quotient`); cells of the regional table without plants keep LQ 0
-    with interval 0–0. Otherwise this is ``location_quotient(regional, **lq_args)``.
+    within their region (:func:`location_quotient`); cells with 0–2 plants (an empty cell of the regional table
+    included) get its compound-Poisson bounds from the plant-count process. A cell of the regional table
+    outside the plants' regions and sectors keeps LQ 0 with interval 0–0. Otherwise this is
+    ``location_quotient(regional, **lq_args)``.
     """
     if lq_args.get("interval") != "establishments":
         return location_quotient(regional, **lq_args, n_boot=n_boot, seed=seed)

@@ -228,6 +228,128 @@ def _lq_se(e: np.ndarray, e2: np.ndarray, n: np.ndarray, g_reg: np.ndarray, g_se
     return lq, np.sqrt(np.maximum(var, 0.0))
 
 
+#: Cells with fewer establishments of the sector than this get the compound-Poisson interval of
+#: :func:`location_quotient` (``interval="establishments"``): resampling 0–2 plants cannot show how the cell varies.
+LQ_MIN_PLANTS = 3
+# Largest plant count of a cell the compound-Poisson inversion sums over (its Poisson tail beyond is negligible
+# for the bounds of a cell that holds at most LQ_MIN_PLANTS - 1 plants).
+_MAX_PLANTS_SUMMED = 100
+
+
+def _with_empty_cells(df: pd.DataFrame, region: str, sector: str, value: str, year: str | None,
+                      traded: Collection[str] | str | None) -> pd.DataFrame:
+    """``df``'s key and value columns plus a zero-employment row for every region × sector (× year) cell of the
+    year's regions and sectors without an establishment (a cell without a plant has LQ 0, not no LQ)."""
+    time = [year] if year is not None and year in df.columns else []
+    keys = [*time, region, sector]
+    flag = [traded] if isinstance(traded, str) and traded in df.columns else []
+    regions = df[[*time, region]].drop_duplicates()
+    sectors = df[[*time, sector]].drop_duplicates()
+    grid = regions.merge(sectors, on=time, how="inner") if time else regions.merge(sectors, how="cross")
+    grid = grid.merge(df[keys].drop_duplicates(), on=keys, how="left", indicator=True)
+    empty = grid.loc[grid["_merge"] == "left_only", keys].copy()
+    base = df[[*keys, value, *flag]]
+    if empty.empty:
+        return base
+    empty[value] = 0.0
+    if flag:
+        empty[traded] = empty[sector].map(df.drop_duplicates(sector).set_index(sector)[traded])
+    return pd.concat([base, empty], ignore_index=True)
+
+
+def _compound_poisson_bounds(y: np.ndarray, group: np.ndarray, pools: dict, alpha: float, n_draws: int,
+                             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Exact-tail (Garwood-type) bounds on the expected plant count ``μ`` of cells with employment ``y``.
+
+    Cell employment is compound Poisson: ``Y = X_1 + … + X_N`` with ``N ~ Poisson(μ)`` and ``X_i`` drawn from
+    ``pools[group]`` (the sector's plant sizes in the country that year). The bounds invert the tails as
+    Garwood's Poisson interval does: ``μ_hi`` solves ``P_μ(Y ≤ y) = α/2`` and ``μ_lo`` solves
+    ``P_μ(Y ≥ y) = α/2`` (0 when ``y = 0``), with ``P_μ(Y ≤ y) = Σ_k Pois(k; μ) P(S_k ≤ y)``.
+    ``P(S_k ≤ y) = E F(y − S_{k−1})`` with ``F`` the empirical size distribution: exact for ``k ≤ 1``, else over
+    ``n_draws`` resamples of ``S_{k−1}``, one set per sector (:func:`_invert_tails` finds the roots). For
+    ``y = 0`` the bound is closed-form: ``P_μ(Y ≤ 0) = exp(−μ(1 − p0))`` with ``p0`` the share of plants of
+    size 0, so ``μ_hi = ln(2/α) / (1 − p0)``, Garwood's bound for a zero count when sizes are positive.
+    """
+    k_max = _MAX_PLANTS_SUMMED
+    mu_lo, mu_hi = np.zeros(len(y)), np.zeros(len(y))
+    for g in np.unique(group):
+        pool = np.sort(pools[g])
+        here = group == g
+        # y = 0: P_μ(Y ≤ 0) = Σ_k Pois(k; μ) p0^k = exp(−μ(1 − p0)), p0 the share of plants of size 0
+        mu_hi[here & (y <= 0)] = np.log(2.0 / alpha) / (1.0 - np.mean(pool <= 0))
+        cells = np.flatnonzero(here & (y > 0))
+        if cells.size == 0:
+            continue
+        partial = np.zeros((n_draws, k_max))
+        partial[:, 1:] = np.cumsum(pool[rng.integers(0, len(pool), (n_draws, k_max - 1))], axis=1)
+        # beyond the first k whose S_{k−1} exceeds every y in all draws, P(S_k ≤ y) = 0 and P(S_k ≥ y) = 1
+        past = partial.min(axis=0) > y[cells].max()
+        width = int(np.argmax(past)) + 1 if past.any() else k_max
+        below = np.ones((cells.size, width + 1))
+        above = np.zeros((cells.size, width + 1))
+        step = max(1, 2_000_000 // (n_draws * width))
+        for first in range(0, cells.size, step):
+            part = slice(first, first + step)
+            rest = y[cells[part], None, None] - partial[None, :, :width]  # the k-th plant brings S_k to ≤ (≥) y
+            below[part, 1:] = np.searchsorted(pool, rest, side="right").mean(axis=1) / len(pool)
+            above[part, 1:] = 1.0 - np.searchsorted(pool, rest, side="left").mean(axis=1) / len(pool)
+        mu_lo[cells], mu_hi[cells] = _invert_tails(below, above, alpha, float(k_max) / 2)
+    return mu_lo, mu_hi
+
+
+def _invert_tails(below: np.ndarray, above: np.ndarray, alpha: float, mu_max: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Roots in ``μ`` of ``Σ_k Pois(k; μ) below_k = α/2`` (upper bound; ``below`` falls with k) and of
+    ``Σ_k Pois(k; μ) above_k = α/2`` (lower bound; ``above`` rises with k and is 1 past its last column), by
+    vectorised bisection on ``[0, mu_max]``."""
+    k = np.arange(below.shape[1])
+
+    def pmf(mu: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            log_pmf = k * np.log(mu[:, None]) - mu[:, None] - special.gammaln(k + 1)
+        return np.exp(np.where(mu[:, None] > 0, log_pmf, np.where(k == 0, 0.0, -np.inf)))
+
+    n = below.shape[0]
+    up = [np.zeros(n), np.full(n, mu_max)]
+    low = [np.zeros(n), np.full(n, mu_max)]
+    for _ in range(60):
+        mid = (up[0] + up[1]) / 2  # P_μ(Y ≤ y) falls with μ
+        p = pmf(mid)
+        high = (p * below).sum(axis=1) > alpha / 2
+        up = [np.where(high, mid, up[0]), np.where(high, up[1], mid)]
+        mid = (low[0] + low[1]) / 2  # P_μ(Y ≥ y) rises with μ
+        p = pmf(mid)
+        short = (p * above).sum(axis=1) + np.maximum(1.0 - p.sum(axis=1), 0.0) < alpha / 2
+        low = [np.where(short, mid, low[0]), np.where(short, low[1], mid)]
+    return low[1], up[1]
+
+
+def _small_cell_interval(setup: _LQSetup, plants: _Plants, small: np.ndarray, alpha: float, n_draws: int,
+                         seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """LQ interval of the cells ``small`` (fewer than :data:`LQ_MIN_PLANTS` plants): the compound-Poisson bounds
+    on the cell's expected plant count (:func:`_compound_poisson_bounds`, sizes from the sector's plants in
+    the whole country that year) times the sector's mean plant size ``m_s = e_s / n_s`` give the expected cell
+    employment ``x``; the LQ with the cell at ``x`` and the rest of the table as observed is
+    ``LQ(x) = x (E − y + x) / ((e_r − y + x)(e_s − y + x))``."""
+    cells = np.flatnonzero(small)
+    sector_of_plant = setup.g_sec[plants.cell]
+    groups = setup.g_sec[cells]
+    pools = {g: plants.value[sector_of_plant == g] for g in np.unique(groups)}
+    n_sector = np.bincount(sector_of_plant, minlength=int(setup.g_sec.max()) + 1)
+    y = setup.e[cells]
+    rng = np.random.default_rng(seed).spawn(1)[0]  # a stream apart from the bootstrap's
+    mu_lo, mu_hi = _compound_poisson_bounds(y, groups, pools, alpha, n_draws, rng)
+    mean_size = setup.e_s[cells] / n_sector[groups]
+    rest = [total[cells] - y for total in (setup.e_r, setup.e_s, setup.e_tot)]
+
+    def lq_at(x: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.nan_to_num(x * (rest[2] + x) / ((rest[0] + x) * (rest[1] + x)), nan=0.0)
+
+    at_lo, at_hi = lq_at(mu_lo * mean_size), lq_at(mu_hi * mean_size)
+    return np.minimum(at_lo, at_hi), np.maximum(at_lo, at_hi)
+
+
 def location_quotient(
     df: pd.DataFrame,
     region: str = "region",
@@ -272,7 +394,31 @@ def location_quotient(
         (tested by simulation, ``tests/test_concentration_lq_establishments.py``), which the two
         Poisson intervals do not: they treat every *worker* as locating independently, so they are valid
         only when workers do, and are far too narrow when employment comes in plants (issue 12 measured
-        26–31 % coverage). ``"poisson"``: exact (Garwood) Poisson interval on the cell count ``e_rs``
+        26–31 % coverage).
+
+        Cells with fewer than ``LQ_MIN_PLANTS`` (3) establishments of the sector, including cells with
+        none (the output then holds every region × sector cell of the year's regions and sectors, an
+        empty one with LQ 0), cannot show their variability by resampling their own 0–2 plants (the
+        bootstrap gives 0–0 for an empty cell). Their interval comes from the plant-count process instead.
+        Assumption: the cell's plants arrive as a Poisson count ``N ~ Poisson(μ)`` (a rare sector among a
+        region's many plants; the binomial with the region's count fixed differs by O(N/n_r)) and their
+        sizes are drawn from the sector's plant-size distribution in the whole country that year (no
+        lognormal or other shape assumed: the empirical distribution of the sector's plants). The cell's
+        employment ``Y`` is then compound Poisson, and ``μ`` is bounded by inverting its tails as
+        Garwood's exact Poisson interval does (pivoting the CDF, Casella & Berger 2002 §9.2.3):
+        ``μ_hi`` solves ``P_μ(Y ≤ y) = α/2``, ``μ_lo`` solves ``P_μ(Y ≥ y) = α/2`` (0 when ``y = 0``),
+        with ``P_μ(Y ≤ y) = Σ_k Pois(k; μ) P(S_k ≤ y)`` and ``S_k`` the sum of ``k`` plant sizes
+        (``P(S_k ≤ y)`` exact for ``k ≤ 1``, from ``n_boot`` resamples beyond). For an empty cell this is
+        Garwood's bound for a zero count, ``μ_hi = ln(2/α)`` (3.69 plants at 95 %). The expected cell
+        employment ``x = μ·m_s`` (``m_s = e_s/n_s``, the sector's mean plant size) gives the LQ with the
+        cell at its expectation and the rest of the table as observed:
+        ``LQ(x) = x (e − y + x) / ((e_r − y + x)(e_s − y + x))``, evaluated at ``μ_lo`` and ``μ_hi``. The
+        LQ literature's intervals (delta, Fieller and GLM profile likelihood, Beyene & Moineddin 2005;
+        Moineddin et al. 2003) treat workers as independent binomial/Poisson counts and so share the
+        Poisson intervals' failure with plants; this construction keeps their exact-tail logic but counts
+        plants. ``lq_se`` stays the delta-method SE (0 for an empty cell). In the coverage study
+        (``agrocluster.validation.coverage``, lognormal plant sizes) cells with 0–2 plants cover ≈ 95 %.
+        ``"poisson"``: exact (Garwood) Poisson interval on the cell count ``e_rs``
         holding the regional, sector and national totals fixed. ``"bootstrap"``: parametric Poisson
         bootstrap, every cell redrawn as ``Poisson(e_rs)``, all totals recomputed, percentile interval.
         Both bootstraps add ``boot_defined``, the number of draws where the LQ was defined (a draw whose
@@ -288,7 +434,9 @@ def location_quotient(
     -------
     DataFrame
         Columns ``[year,] region, sector, lq`` (named by the arguments), plus ``lq_lo, lq_hi`` with an
-        interval (and ``boot_defined`` for the bootstraps, ``lq_se`` for ``"establishments"``).
+        interval (and ``boot_defined`` for the bootstraps, ``lq_se`` for ``"establishments"``). With
+        ``"establishments"`` the rows are every region × sector cell of the year's regions and sectors,
+        cells without an establishment included (LQ 0).
 
     Raises
     ------
@@ -336,6 +484,10 @@ def location_quotient(
         out["boot_defined"] = defined.sum(axis=0)
     elif interval == "establishments":
         n_boot = check_count(n_boot, "n_boot", 2)
+        full = _with_empty_cells(df, region, sector, value, year, traded)
+        if len(full) > len(df):
+            setup = _lq_setup(full, region, sector, value, year, base, traded)
+            out = pd.DataFrame({**{k: setup.table[k].array for k in setup.keys}, "lq": setup.lq}, copy=False)
         plants = _plants(df, setup, value)
         groups = (setup.g_reg, setup.g_sec, setup.g_all)
         cells = len(setup.e)
@@ -352,6 +504,10 @@ def location_quotient(
         t_lo, t_hi = _column_quantiles(t, (alpha / 2, 1 - alpha / 2))
         out["lq_lo"] = np.maximum(setup.lq - t_hi * se, 0.0)
         out["lq_hi"] = setup.lq - t_lo * se
+        small = n < LQ_MIN_PLANTS
+        if small.any():
+            lo, hi = _small_cell_interval(setup, plants, small, alpha, n_boot, seed)
+            out.loc[small, "lq_lo"], out.loc[small, "lq_hi"] = lo, hi
         out["lq_se"] = se
         out["boot_defined"] = np.isfinite(t).sum(axis=0)
     else:

@@ -23,7 +23,8 @@ from agrocluster.validation import coverage
 
 COVERAGE_FILE = Path("data") / "validation" / "coverage.csv"
 
-_LQ_SMALL = coverage.ESTABLISHMENTS_ENOUGH
+_LQ_ENOUGH = coverage.ESTABLISHMENTS_ENOUGH
+_LQ_FEW = coverage.ESTABLISHMENTS_FEW
 _PRE = coverage.PRETREND_SUP_T
 _DID = ("did-staggered", "did-small-cohorts")
 
@@ -31,10 +32,11 @@ _DID = ("did-staggered", "did-small-cohorts")
 #: resemble (plants of unequal size for the LQ, 200-unit cohorts for the DiD); the others show where the method
 #: breaks (or holds).
 METHODS: dict[str, tuple[tuple[str, str], ...]] = {
-    "lq-establishments": (("lq-lumpy", "establishments"), ("lq-lumpy", _LQ_SMALL), ("lq-independent", "establishments")),
+    "lq-establishments": (("lq-lumpy", "establishments"), ("lq-lumpy", _LQ_ENOUGH), ("lq-lumpy", _LQ_FEW),
+                          ("lq-independent", "establishments")),
     "lq-poisson": (("lq-lumpy", "poisson"), ("lq-independent", "poisson")),
     "lq-bootstrap": (("lq-lumpy", "bootstrap"), ("lq-independent", "bootstrap")),
-    "eg-dartboard": (("eg-dartboard", "dartboard p-value"), ("eg-generator", "dartboard p-value")),
+    "eg-dartboard": (("eg-dartboard", coverage.EG_RANDOM_LOCATION), ("eg-generator", coverage.EG_RANDOM_LOCATION)),
     "agglomeration-crv1": (("agglomeration-40-regions", "CRV1 by region"),
                            ("agglomeration-12-regions", "CRV1 t-test, 12 clusters")),
     "agglomeration-conley": (("agglomeration-40-regions", "Conley 50 km"),),

@@ -283,7 +283,7 @@ def joint_action(net_step: Section) -> Section:
     from agrocluster.productivity import estimate_tfp
 
     est = net.establishments
-    fit = estimate_tfp(est, "value_added", "labour", "capital", method="ols")
+    fit = estimate_tfp(est, "value_added", "labour", "capital", method="ols", logs=True)  # the firm table is in levels
     firms = est.assign(log_tfp=fit.tfp.reindex(est.index), exporter=(est["exports"] > 0).astype(float))
     res = linkages.joint_action(net.links, firms, ("log_tfp", "exporter"))
     t = res.summary().set_index(["outcome", "specification"])
@@ -458,12 +458,20 @@ def input_use(data: Any) -> Section:
                    excluded=by_bimas.excluded)
 
 
+def _method_mark(first_year: int, last_year: int) -> str:
+    return " [crosses FAOSTAT's 2010 change of method]" if collapse.crosses_method_break(first_year, last_year) else ""
+
+
 @rests_on("country_product", "trade_flows")
 def collapse_exposure(data: Any, params: Any) -> Section:
     """Replay of real collapses on the cluster's destinations: the worst year-on-year falls of FAOSTAT world and
-    country exports of the product (1961–2020) and the cited episodes of ``links_risks.episodes``
-    (:mod:`agrocluster.exports.collapse`). Headline ``worst_collapse_output_share``: the largest share of
-    output at risk among the episodes."""
+    country exports of the product (1961–2020), the country's largest peak-to-trough fall of those exports (the
+    cluster's historical collapse episode, :func:`agrocluster.exports.collapse.largest_drawdown`) and the cited
+    episodes of ``links_risks.episodes`` (:mod:`agrocluster.exports.collapse`). FAOSTAT changes that span the
+    2010 change of food-balance method are marked in the episode's name.
+
+    Headlines: ``worst_collapse_output_share``, the largest share of output at risk among the episodes, and
+    ``largest_export_fall``, the size of the historical episode (a positive fraction: 0.3 = a 30% fall)."""
     from agrocluster.data import sources
 
     title = "Exposure to a market collapse: real episodes replayed"
@@ -478,30 +486,54 @@ def collapse_exposure(data: Any, params: Any) -> Section:
     flows = flows[flows["product"].astype(str).isin([str(c) for c in params.hs_codes])]
     year = int(flows.loc[flows["exporter"].astype(str) == params.country_iso3, "year"].max())
     dest = destination_structure(flows, params.country_iso3, year).destinations
-    world = collapse.worst_falls(sources.world_totals(params.faostat_item_code), "exports", opts.worst_falls,
-                                 label="world exports ", min_share_of_peak=opts.fall_min_share_of_peak)
-    own = collapse.worst_falls(q, "exports", opts.worst_falls, label=f"{params.country_iso3} exports ",
-                               min_share_of_peak=opts.fall_min_share_of_peak)
-    episodes = [{"name": r.episode, "change": r.change, "markets": [], "kind": "FAOSTAT world exports",
-                 "source": "FAOSTAT food balances (agrifoodpy-data)"} for r in world.itertuples()]
-    episodes += [{"name": r.episode, "change": r.change, "markets": [], "kind": "FAOSTAT country exports",
-                  "source": "FAOSTAT food balances (agrifoodpy-data)"} for r in own.itertuples()]
+    faostat = "FAOSTAT food balances (agrifoodpy-data)"
+    history = collapse.largest_drawdown(q, "exports", label=f"{params.country_iso3} exports ",
+                                        min_share_of_peak=opts.fall_min_share_of_peak)
+    # a one-year historical collapse is also among the worst year-on-year falls: listed once, as the history
+    same = (set() if history.empty or history["trough_year"].iloc[0] != history["peak_year"].iloc[0] + 1
+            else {int(history["trough_year"].iloc[0])})
+    episodes = []
+    for series, label, kind, skip in ((sources.world_totals(params.faostat_item_code), "world exports ",
+                                       "FAOSTAT world exports", set()),
+                                      (q, f"{params.country_iso3} exports ", "FAOSTAT country exports", same)):
+        falls = collapse.worst_falls(series, "exports", opts.worst_falls, label=label,
+                                     min_share_of_peak=opts.fall_min_share_of_peak)
+        episodes += [{"name": r.episode + _method_mark(r.year - 1, r.year), "change": r.change, "markets": [],
+                      "kind": kind, "source": faostat} for r in falls.itertuples() if r.year not in skip]
+    if len(history):
+        h = history.iloc[0]
+        regained = ("not regained by the last year" if pd.isna(h["recovery_year"])
+                    else f"regained in {int(h['recovery_year'])}")
+        episodes.append({"name": h["episode"] + _method_mark(h["peak_year"], h["trough_year"]),
+                         "change": float(h["change"]), "markets": [], "kind": "FAOSTAT country exports, peak to trough",
+                         "source": f"{faostat}: {h['before']:,.0f} kt in {int(h['peak_year'])}, {h['after']:,.0f} kt "
+                                   f"in {int(h['trough_year'])}, {regained}"})
     episodes += [e.model_dump() for e in opts.episodes]
     last = q.iloc[-1]
     orientation = float(last["exports"] / last["production"]) if last["production"] > 0 else None
     table = collapse.replay(dest, episodes, export_orientation=orientation)
     worst = table.loc[table["loss_share"].idxmax()]
     synthetic = data.is_synthetic("trade_flows")
+    if len(history):
+        own = table.loc[table["kind"] == "FAOSTAT country exports, peak to trough"].iloc[0]
+        story = (f"The country's largest historical collapse of its exports of the product in FAOSTAT was "
+                 f"{own['episode']}: {h['before']:,.0f} kt to {h['after']:,.0f} kt ({h['change']:.0%}), {regained}; "
+                 f"replayed today it would put {own['output_share_at_risk']:.0%} of output at risk. ")
+    else:
+        story = "The country's FAOSTAT exports of the product never fell from a peak. "
     reading = (f"Applied to the destinations of {year} ({SYNTHETIC_TAG + ' ' if synthetic else ''}trade flows) and "
                f"an export orientation of {orientation:.0%} (FAOSTAT {int(last['year'])}), the worst episode, "
                f"{worst['episode']} ({worst['kind']}), would cut exports by {worst['loss_share']:.0%} and put "
-               f"{worst['output_share_at_risk']:.0%} of output at risk. "
-               + f"FAOSTAT falls from exports below {opts.fall_min_share_of_peak:.0%} of the series' peak are not counted. "
-               + ("" if opts.episodes else "No cited episode is given for this cluster (links_risks.episodes). ")
+               f"{worst['output_share_at_risk']:.0%} of output at risk. " + story
+               + f"FAOSTAT falls from exports below {opts.fall_min_share_of_peak:.0%} of the series' peak are not counted; "
+               "FAOSTAT carries quantities, so price collapses show only in cited episodes. "
+               + ("" if opts.episodes else "No cited price or trade episode is given for this cluster "
+                  "(links_risks.episodes). ")
                + "; ".join(collapse.REPLAY_ASSUMPTIONS).capitalize() + ".")
     heads = (Headline("worst_collapse_output_share", float(worst["output_share_at_risk"]),
                       note="synthetic destinations" if synthetic else None),)
+    if len(history):
+        heads += (Headline("largest_export_fall", -float(h["change"]), note=str(own["episode"])),)
     notes = [(f"Collapse replay: destinations from {SYNTHETIC_TAG} trade flows; FAOSTAT falls and cited episodes "
              "are real.")] if synthetic else []
     return Section(title=title, result=Step(table, heads), table=table.round(4), reading=reading, notes=notes)
-
