@@ -12,6 +12,7 @@ on a real notebook; here because it reads the same site, which pytest-xdist then
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -25,7 +26,6 @@ import pytest
 from agrocluster import runner
 
 from .conftest import ROOT
-from .test_bad_inputs import assert_same_numbers, stable
 from .test_runner import write_probe
 
 pytestmark = pytest.mark.slow
@@ -343,6 +343,35 @@ def test_comparison_page_works_offline_and_without_javascript(site, browser):
         assert problems == []
     finally:
         context.close()
+
+
+VOLATILE = {"started", "duration_s", "runner_duration_s", "cache_key", "code"}
+
+
+def stable(results: dict) -> dict:
+    """A results document without the provenance fields that are times (and the code stamp, which moves
+    when the checkout gets a commit between two runs)."""
+    copy = json.loads(json.dumps(results))
+    for key in VOLATILE:
+        copy["provenance"].pop(key, None)
+    return copy
+
+
+def assert_same_numbers(first, second, where="results", tol=0.0):
+    """Equal documents; floats equal within ``tol``, relative or absolute (0: exactly)."""
+    if isinstance(first, float) or isinstance(second, float):
+        assert isinstance(first, (int, float)) and isinstance(second, (int, float)), f"{where}: {first!r} vs {second!r}"
+        assert math.isclose(first, second, rel_tol=tol, abs_tol=tol), f"{where}: {first!r} != {second!r}"
+    elif isinstance(first, dict) and isinstance(second, dict):
+        assert first.keys() == second.keys(), f"{where}: keys {sorted(first)} != {sorted(second)}"
+        for key in first:
+            assert_same_numbers(first[key], second[key], f"{where}.{key}", tol)
+    elif isinstance(first, list) and isinstance(second, list):
+        assert len(first) == len(second), f"{where}: {len(first)} items != {len(second)}"
+        for i, (a, b) in enumerate(zip(first, second, strict=True)):
+            assert_same_numbers(a, b, f"{where}[{i}]", tol)
+    else:
+        assert first == second, f"{where}: {first!r} != {second!r}"
 
 
 REAL_NOTEBOOK_PREFERENCE = ("02_agglomeration", "00_cluster_overview")  # quick ones, with seeded data

@@ -462,6 +462,24 @@ def _method_mark(first_year: int, last_year: int) -> str:
     return " [crosses FAOSTAT's 2010 change of method]" if collapse.crosses_method_break(first_year, last_year) else ""
 
 
+def _history_only(title: str, history: pd.DataFrame, why: str) -> Section:
+    """The collapse step of a cluster without destinations: the country's largest FAOSTAT export fall (real),
+    and why the replay on destinations is not computed."""
+    h = history.iloc[0]
+    regained = ("not regained by the last year" if pd.isna(h["recovery_year"])
+                else f"regained in {int(h['recovery_year'])}")
+    episode = h["episode"] + _method_mark(h["peak_year"], h["trough_year"])
+    table = pd.DataFrame([{"episode": episode, "peak_year": int(h["peak_year"]), "exports_kt_at_peak": h["before"],
+                           "trough_year": int(h["trough_year"]), "exports_kt_at_trough": h["after"],
+                           "change": float(h["change"]), "regained": regained}])
+    reading = (f"The country's largest historical collapse of its exports of the product in FAOSTAT was {episode}: "
+               f"{h['before']:,.0f} kt to {h['after']:,.0f} kt ({h['change']:.0%}), {regained}. The replay of "
+               f"collapses on the cluster's destinations is not computed: {why}.")
+    return Section(title=title, result=Step(table, (Headline("largest_export_fall", -float(h["change"]),
+                                                             note=episode),)),
+                   table=table.round(4), reading=reading)
+
+
 @rests_on("country_product", "trade_flows")
 def collapse_exposure(data: Any, params: Any) -> Section:
     """Replay of real collapses on the cluster's destinations: the worst year-on-year falls of FAOSTAT world and
@@ -479,16 +497,18 @@ def collapse_exposure(data: Any, params: Any) -> Section:
     q = _quantities(data, params)
     if q is None:
         return Section.not_computed(title, needs="FAOSTAT exports of the product")
+    faostat = "FAOSTAT food balances (agrifoodpy-data)"
+    history = collapse.largest_drawdown(q, "exports", label=f"{params.country_iso3} exports ",
+                                        min_share_of_peak=opts.fall_min_share_of_peak)
     if not data.has("trade_flows"):
-        return Section(title=title, computed=False,
-                       reason=data.absent_reason("trade_flows", "a trade_flows table (the cluster's destinations)"))
+        why = data.absent_reason("trade_flows", "a trade_flows table (the cluster's destinations)")
+        if history.empty:
+            return Section(title=title, computed=False, reason=why)
+        return _history_only(title, history, why)
     flows = data["trade_flows"]
     flows = flows[flows["product"].astype(str).isin([str(c) for c in params.hs_codes])]
     year = int(flows.loc[flows["exporter"].astype(str) == params.country_iso3, "year"].max())
     dest = destination_structure(flows, params.country_iso3, year).destinations
-    faostat = "FAOSTAT food balances (agrifoodpy-data)"
-    history = collapse.largest_drawdown(q, "exports", label=f"{params.country_iso3} exports ",
-                                        min_share_of_peak=opts.fall_min_share_of_peak)
     # a one-year historical collapse is also among the worst year-on-year falls: listed once, as the history
     same = (set() if history.empty or history["trough_year"].iloc[0] != history["peak_year"].iloc[0] + 1
             else {int(history["trough_year"].iloc[0])})
