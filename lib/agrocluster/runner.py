@@ -41,7 +41,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from . import __version__, paths
 from . import params as params_mod
@@ -444,6 +444,8 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
     import nbformat
     import papermill
 
+    from . import forkserver
+
     for variable in THREAD_VARIABLES:  # the kernel inherits these: one core's worth of threads per task
         os.environ[variable] = str(spec.get("threads", 1))
     started = time.perf_counter()
@@ -465,12 +467,14 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
         for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
             outcome["attempts"] = attempt
             executed, error = None, None
+            # a kernel forked from the run's fork server; a retry after a failed start starts a plain one
             try:
-                executed = papermill.execute_notebook(
-                    nb_in, str(executed_path), parameters=parameters, kernel_name=KERNEL, cwd=str(root),
-                    progress_bar=False, log_output=False, request_save_on_cell_execute=False, start_timeout=120,
-                    extra_arguments=KERNEL_ARGUMENTS,
-                )
+                with forkserver.forked_kernel(spec.get("kernel_dirs") if attempt == 1 else None) as km:
+                    executed = papermill.execute_notebook(
+                        nb_in, str(executed_path), parameters=parameters, kernel_name=KERNEL, cwd=str(root),
+                        progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                        start_timeout=120, extra_arguments=KERNEL_ARGUMENTS, km=km,
+                    )
                 break
             except (KeyboardInterrupt, SystemExit):
                 raise  # the user stopped the run: no retry, no failure report
@@ -787,9 +791,36 @@ def run(clusters: Iterable[str] | None = None, notebooks: Iterable[str] | None =
         outputs.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunError(f"cannot create the outputs folder {outputs}: {exc}") from exc
-    with _run_lock(outputs):
+    with _run_lock(outputs), WarmKernels(tasks) as kernels:
         return _run_tasks(tasks, outputs, t0, jobs=jobs, scheduler=scheduler, force=force, show_code=show_code,
-                          progress=progress, log=log)
+                          progress=progress, log=log, kernels=kernels)
+
+
+class WarmKernels:
+    """The local pool's kernels: forked from one fork server per run (:mod:`agrocluster.forkserver`), which
+    imports the modules the run's notebooks import once, so each task's kernel starts with them loaded (still
+    one fresh process per task). Started when the first task needs a kernel, stopped when the run ends."""
+
+    def __init__(self, tasks: Iterable[Task]):
+        self.notebooks = sorted({t.notebook for t in tasks})
+        self.server: Any = None
+
+    def kernel_dirs(self) -> list[str]:
+        """The kernelspec folder of the forked kernel (see :func:`agrocluster.forkserver.kernel_manager`)."""
+        if self.server is None:
+            from . import forkserver
+
+            modules = forkserver.notebook_modules(json.loads(notebook_json(stem)) for stem in self.notebooks)
+            env = {**os.environ, **{variable: str(THREADS_PER_TASK) for variable in THREAD_VARIABLES}}
+            self.server = forkserver.ForkServer(modules, env).start()
+        return self.server.kernel_dirs
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.server is not None:
+            self.server.stop()
 
 
 @contextlib.contextmanager
@@ -817,7 +848,8 @@ def _run_lock(outputs: Path) -> Any:
 
 
 def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None, scheduler: str | None,
-               force: bool, show_code: bool, progress: bool, log: Callable[[str], None]) -> RunSummary:
+               force: bool, show_code: bool, progress: bool, log: Callable[[str], None],
+               kernels: WarmKernels) -> RunSummary:
     memo = HashMemo(outputs / ".cache" / "hashes.json")
     library = library_fingerprint()
     titles = {stem: notebook_title(stem) for stem in {t.notebook for t in tasks}}
@@ -871,6 +903,8 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
             if scheduler:
                 _run_dask(specs, scheduler, on_done)
             else:
+                for spec in specs:
+                    spec["kernel_dirs"] = kernels.kernel_dirs()
                 _run_local(specs, jobs, on_done)
     bar.close()
     memo.save()
