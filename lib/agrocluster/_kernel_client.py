@@ -54,6 +54,14 @@ def _connect(path: str) -> socket.socket:
 def main() -> None:
     _die_with_parent()
     path, kernel_argv = sys.argv[1], sys.argv[2:]
+    try:
+        _stand_for_kernel(path, kernel_argv)
+    except OSError as exc:  # the fork server went away (the run is ending): no traceback in the run's log
+        launcher = int(os.environ.get("JPY_PARENT_PID") or 0)
+        sys.exit(1 if launcher and os.getppid() != launcher else f"agrocluster: lost the fork server at {path} ({exc})")
+
+
+def _stand_for_kernel(path: str, kernel_argv: list[str]) -> None:
     sock = _connect(path)
     payload = json.dumps({"argv": kernel_argv, "env": dict(os.environ), "cwd": os.getcwd()}).encode()
     socket.send_fds(sock, [struct.pack("!Q", len(payload))], [0, 1, 2])

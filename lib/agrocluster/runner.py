@@ -20,7 +20,10 @@ The task matrix is notebook × cluster. Each task
 
 Tasks run in a bounded local process pool (``jobs``, default the number of cores) or, given a
 ``scheduler`` address, on an existing Dask distributed cluster whose workers have the project installed.
-Kernel start-up is retried (parallel kernels can race for ports). Collection notebooks (the cross-cluster
+In the local pool each task's kernel is a fresh process forked from one fork server per run, which has
+imported the notebooks' modules once (:class:`WarmKernels`, :mod:`agrocluster.forkserver`); on Dask,
+kernels start plain. Kernel start-up is retried, the retry with a plain kernel (parallel kernels can race
+for ports). Collection notebooks (the cross-cluster
 synthesis, the cluster-independent validation report) run once each, after the per-cluster tasks.
 """
 
@@ -810,7 +813,8 @@ class WarmKernels:
         if self.server is None:
             from . import forkserver
 
-            modules = forkserver.notebook_modules(json.loads(notebook_json(stem)) for stem in self.notebooks)
+            modules = [*forkserver.notebook_modules(json.loads(notebook_json(stem)) for stem in self.notebooks),
+                       *forkserver.library_modules()]
             env = {**os.environ, **{variable: str(THREADS_PER_TASK) for variable in THREAD_VARIABLES}}
             self.server = forkserver.ForkServer(modules, env).start()
         return self.server.kernel_dirs
