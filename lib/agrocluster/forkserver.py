@@ -87,13 +87,21 @@ def notebook_modules(notebooks: Iterable[Mapping[str, Any]]) -> list[str]:
 
 def library_modules() -> list[str]:
     """Every module of the ``agrocluster`` package but the runner's (:data:`NOT_PRELOADED`), then the
-    third-party modules it imports inside functions (:data:`LIBRARY_MODULES`)."""
-    import pkgutil
+    third-party modules it imports inside functions (:data:`LIBRARY_MODULES`).
 
-    import agrocluster
-
-    names = [info.name for info in pkgutil.walk_packages(agrocluster.__path__, "agrocluster.")
-             if not info.name.startswith(NOT_PRELOADED)]
+    Read from the package's files, importing nothing: the runner must not load the numerical libraries,
+    some of which start threads of their own (jemalloc, polars), which can take the Ctrl-C signal meant for
+    the runner's main thread while it waits for its tasks.
+    """
+    package = Path(__file__).resolve().parent
+    names = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package).with_suffix("").parts
+        if "__pycache__" in parts or not all(part.isidentifier() for part in parts):
+            continue
+        name = ".".join(("agrocluster", *parts[:-1], *([] if parts[-1] == "__init__" else [parts[-1]])))
+        if not name.startswith(NOT_PRELOADED):
+            names.append(name)
     return [*names, *LIBRARY_MODULES]
 
 
