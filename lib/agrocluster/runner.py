@@ -71,6 +71,10 @@ THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 #: One thread per task whatever ``--jobs`` and the machine's cores: the summation order of BLAS and numba
 #: reductions depends on the thread count, so a fixed count keeps every number identical across machines.
 THREADS_PER_TASK = 1
+#: Python's string-hash seed in every kernel: with a random seed (each new process's default) the order of a
+#: set of strings varies between runs, and with it the last digits of some estimates (measured: the PPML
+#: coefficients of 04_export_links and the joint-action slope of 06 changed at the 13th digit between two runs).
+KERNEL_HASH_SEED = "0"
 #: Seconds a Dask run waits for a worker (at the start, and after the last worker has gone) before failing.
 DASK_WORKER_TIMEOUT_S = float(os.environ.get("AGROCLUSTER_DASK_WORKER_TIMEOUT", "60"))
 
@@ -453,6 +457,7 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
 
     for variable in THREAD_VARIABLES:  # the kernel inherits these: one core's worth of threads per task
         os.environ[variable] = str(spec.get("threads", 1))
+    os.environ["PYTHONHASHSEED"] = KERNEL_HASH_SEED
     started = time.perf_counter()
     root = paths.project_root()
     staging = Path(tempfile.mkdtemp(prefix=f"agrocluster-{spec['cluster_id']}-{spec['notebook']}-"))
@@ -817,7 +822,8 @@ class WarmKernels:
 
             modules = [*forkserver.notebook_modules(json.loads(notebook_json(stem)) for stem in self.notebooks),
                        *forkserver.library_modules()]
-            env = {**os.environ, **{variable: str(THREADS_PER_TASK) for variable in THREAD_VARIABLES}}
+            env = {**os.environ, **{variable: str(THREADS_PER_TASK) for variable in THREAD_VARIABLES},
+                   "PYTHONHASHSEED": KERNEL_HASH_SEED}  # forked kernels share the server's hash seed
             self.server = forkserver.ForkServer(modules, env).start()
         return self.server.kernel_dirs
 
