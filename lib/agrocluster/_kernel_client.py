@@ -19,7 +19,7 @@ import struct
 import sys
 import time
 
-CONNECT_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 10.0
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
 

@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Self
@@ -55,6 +56,8 @@ LIBRARY_MODULES = ("pyfixest.estimation", "pyfixest.report", "narwhals", "numba"
 #: Modules of the library itself not to preload: the runner's machinery (kernels never import it).
 NOT_PRELOADED = ("agrocluster.runner", "agrocluster.cli", "agrocluster.forkserver", "agrocluster._kernel_client",
                  "agrocluster.site")
+#: Seconds the server has to start listening (it does so before importing anything).
+LISTEN_TIMEOUT_S = 30.0
 #: Seconds the server has to stop when the run ends before it is killed.
 STOP_TIMEOUT_S = 5.0
 _CLIENT = Path(__file__).resolve().parent / "_kernel_client.py"
@@ -153,6 +156,13 @@ class ForkServer:
             [sys.executable, "-m", "agrocluster.forkserver", self.socket_path, str(modules), str(os.getpid())],
             env=self.env, stdin=subprocess.DEVNULL, start_new_session=True,
         )
+        deadline = time.monotonic() + LISTEN_TIMEOUT_S  # it listens before it imports: this takes a moment
+        while not Path(self.socket_path).exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise OSError(f"the fork server did not start listening on {self.socket_path} "
+                              f"(exit status {self.process.returncode})")
+            time.sleep(0.02)
         return self
 
     def stop(self) -> None:

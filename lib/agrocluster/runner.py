@@ -801,7 +801,7 @@ def run(clusters: Iterable[str] | None = None, notebooks: Iterable[str] | None =
         outputs.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunError(f"cannot create the outputs folder {outputs}: {exc}") from exc
-    with _run_lock(outputs), WarmKernels(tasks) as kernels:
+    with _run_lock(outputs), WarmKernels(tasks, log) as kernels:
         return _run_tasks(tasks, outputs, t0, jobs=jobs, scheduler=scheduler, force=force, show_code=show_code,
                           progress=progress, log=log, kernels=kernels)
 
@@ -811,21 +811,28 @@ class WarmKernels:
     imports the modules the run's notebooks import once, so each task's kernel starts with them loaded (still
     one fresh process per task). Started when the first task needs a kernel, stopped when the run ends."""
 
-    def __init__(self, tasks: Iterable[Task]):
+    def __init__(self, tasks: Iterable[Task], log: Callable[[str], None] = print):
         self.notebooks = sorted({t.notebook for t in tasks})
+        self.log = log
         self.server: Any = None
+        self.failed = False
 
-    def kernel_dirs(self) -> list[str]:
-        """The kernelspec folder of the forked kernel (see :func:`agrocluster.forkserver.kernel_manager`)."""
-        if self.server is None:
+    def kernel_dirs(self) -> list[str] | None:
+        """The kernelspec folder of the forked kernel (see :func:`agrocluster.forkserver.kernel_manager`), or
+        ``None`` (plain kernels) when the fork server could not start, which the log says once."""
+        if self.server is None and not self.failed:
             from . import forkserver
 
             modules = [*forkserver.notebook_modules(json.loads(notebook_json(stem)) for stem in self.notebooks),
                        *forkserver.library_modules()]
             env = {**os.environ, **{variable: str(THREADS_PER_TASK) for variable in THREAD_VARIABLES},
                    "PYTHONHASHSEED": KERNEL_HASH_SEED}  # forked kernels share the server's hash seed
-            self.server = forkserver.ForkServer(modules, env).start()
-        return self.server.kernel_dirs
+            try:
+                self.server = forkserver.ForkServer(modules, env).start()
+            except OSError as exc:
+                self.failed = True
+                self.log(f"[warning] kernels start without the fork server (slower): {exc}")
+        return None if self.server is None else self.server.kernel_dirs
 
     def __enter__(self) -> Self:
         return self
