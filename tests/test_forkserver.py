@@ -110,3 +110,15 @@ def _wait(condition, timeout, what):
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_without_a_fork_server_the_run_uses_plain_kernels_and_says_so(project, tmp_path, monkeypatch):
+    from agrocluster import runner
+
+    long_folder = tmp_path / ("x" * 60) / ("y" * 60)  # a Unix socket path longer than the 108 bytes allowed
+    long_folder.mkdir(parents=True)
+    monkeypatch.setattr("tempfile.tempdir", str(long_folder))
+    lines: list[str] = []
+    with runner.WarmKernels([runner.Task("chile_wine", "00_cluster_overview")], lines.append) as kernels:
+        assert kernels.kernel_dirs() is None and kernels.kernel_dirs() is None
+    assert len(lines) == 1 and lines[0].startswith("[warning] kernels start without the fork server")
