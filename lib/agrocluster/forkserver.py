@@ -3,7 +3,8 @@
 
 The runner starts one fork server per run (:class:`ForkServer`): a process that imports the modules the
 workbooks import (:func:`notebook_modules`, read from their import statements) plus the kernel's own
-(:data:`KERNEL_MODULES`), then listens on a Unix socket. Kernels are launched by jupyter_client as usual,
+(:data:`KERNEL_MODULES`), then listens on a Unix socket; while no request waits it imports more
+(``background``: the rest of the library and what it imports inside functions, :func:`library_modules`). Kernels are launched by jupyter_client as usual,
 through a kernelspec whose command is the small client :mod:`agrocluster._kernel_client`; the client hands
 its standard streams, environment, working directory and the kernel's arguments to the server, which forks
 a child that
@@ -126,8 +127,9 @@ class ForkServer:
     """One fork server for a run: ``start`` it, pass :attr:`kernel_dirs` to :func:`kernel_manager` in the
     tasks, ``stop`` it at the end (or use it as a context manager)."""
 
-    def __init__(self, modules: Iterable[str], env: Mapping[str, str] | None = None):
+    def __init__(self, modules: Iterable[str], env: Mapping[str, str] | None = None, background: Iterable[str] = ()):
         self.modules = list(modules)
+        self.background = list(background)
         self.env = dict(os.environ if env is None else env)
         self.folder: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
@@ -151,7 +153,7 @@ class ForkServer:
             {"argv": argv, "display_name": "Python 3 (forked by agrocluster)", "language": "python",
              "interrupt_mode": "signal", "metadata": {"debugger": False}}))
         modules = self.folder / "modules.json"
-        modules.write_text(json.dumps(self.modules))
+        modules.write_text(json.dumps({"first": self.modules, "background": self.background}))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "agrocluster.forkserver", self.socket_path, str(modules), str(os.getpid())],
             env=self.env, stdin=subprocess.DEVNULL, start_new_session=True,
@@ -303,9 +305,13 @@ def _die_with(parent: int) -> None:
         sys.exit(0)
 
 
-def serve(path: str, modules: list[str], parent: int) -> None:
+def serve(path: str, modules: list[str], parent: int, background: Iterable[str] = ()) -> None:
     """Listen on ``path`` (before importing, so clients can connect at once), import ``modules``, then fork
-    a kernel for each request and tell its client the kernel's pid and, when reaped, its exit status."""
+    a kernel for each request and tell its client the kernel's pid and, when reaped, its exit status.
+
+    ``background`` modules are imported one at a time while no request waits, so the first kernels start
+    as soon as ``modules`` are in and later kernels find more already imported.
+    """
     _die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner stops the server (SIGTERM)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -315,10 +321,13 @@ def serve(path: str, modules: list[str], parent: int) -> None:
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     preload([*KERNEL_MODULES, *modules])
     children: dict[int, socket.socket] = {}
+    later = list(background)
     while True:
-        ready, _, _ = select.select([listener], [], [], 0.2)
+        ready, _, _ = select.select([listener], [], [], 0 if later else 0.2)
         _reap(children)
         if not ready:
+            if later:
+                preload([later.pop(0)])
             continue
         conn, _ = listener.accept()
         conn.settimeout(10)
@@ -366,4 +375,5 @@ def _reap(children: dict[int, socket.socket]) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], json.loads(Path(sys.argv[2]).read_text()), int(sys.argv[3]))
+    _modules = json.loads(Path(sys.argv[2]).read_text())
+    serve(sys.argv[1], _modules["first"], int(sys.argv[3]), _modules["background"])

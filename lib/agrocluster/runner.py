@@ -817,18 +817,24 @@ class WarmKernels:
         self.server: Any = None
         self.failed = False
 
-    def kernel_dirs(self) -> list[str] | None:
+    def kernel_dirs(self, warm_library: bool = True) -> list[str] | None:
         """The kernelspec folder of the forked kernel (see :func:`agrocluster.forkserver.kernel_manager`), or
-        ``None`` (plain kernels) when the fork server could not start, which the log says once."""
+        ``None`` (plain kernels) when the fork server could not start, which the log says once.
+
+        The server imports the notebooks' own imports before the first kernel; with ``warm_library`` (more
+        tasks than parallel kernels, so some kernels start later) it goes on importing the rest of the
+        library and what it imports inside functions while idle (:func:`agrocluster.forkserver.library_modules`).
+        A short run (tasks ≤ jobs) would only pay for imports no kernel of it uses.
+        """
         if self.server is None and not self.failed:
             from . import forkserver
 
-            modules = [*forkserver.notebook_modules(json.loads(notebook_json(stem)) for stem in self.notebooks),
-                       *forkserver.library_modules()]
+            modules = forkserver.notebook_modules(json.loads(notebook_json(stem)) for stem in self.notebooks)
+            background = forkserver.library_modules() if warm_library else []
             env = {**os.environ, **{variable: str(THREADS_PER_TASK) for variable in THREAD_VARIABLES},
                    "PYTHONHASHSEED": KERNEL_HASH_SEED}  # forked kernels share the server's hash seed
             try:
-                self.server = forkserver.ForkServer(modules, env).start()
+                self.server = forkserver.ForkServer(modules, env, background).start()
             except OSError as exc:
                 self.failed = True
                 self.log(f"[warning] kernels start without the fork server (slower): {exc}")
@@ -923,7 +929,7 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
                 _run_dask(specs, scheduler, on_done)
             else:
                 for spec in specs:
-                    spec["kernel_dirs"] = kernels.kernel_dirs()
+                    spec["kernel_dirs"] = kernels.kernel_dirs(warm_library=len(specs) > jobs)
                 _run_local(specs, jobs, on_done)
     bar.close()
     memo.save()
