@@ -65,9 +65,7 @@ KERNEL_START_ATTEMPTS = 3
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 # Thread pools of the numerical libraries inside each kernel. Tasks already run one per core; letting each
 # kernel's BLAS or numba also start one thread per core makes them contend (measured 4x slower on 2 cores).
-# RAYON_NUM_THREADS: pyfixest's Rust core (demeaning); POLARS_MAX_THREADS: polars, which statsmodels imports.
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-                    "RAYON_NUM_THREADS", "POLARS_MAX_THREADS")
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 #: One thread per task whatever ``--jobs`` and the machine's cores: the summation order of BLAS and numba
 #: reductions depends on the thread count, so a fixed count keeps every number identical across machines.
 THREADS_PER_TASK = 1
