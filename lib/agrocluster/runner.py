@@ -23,8 +23,8 @@ Tasks run in a bounded local process pool (``jobs``, default the number of cores
 In the local pool each task's kernel is a fresh process forked from one fork server per run, which has
 imported the notebooks' modules once (:class:`WarmKernels`, :mod:`agrocluster.forkserver`); on Dask,
 kernels start plain. Kernel start-up is retried, the retry with a plain kernel (parallel kernels can race
-for ports). Collection notebooks (the cross-cluster
-synthesis, the cluster-independent validation report) run once each, after the per-cluster tasks.
+for ports). Collection notebooks (the cross-cluster synthesis, the cluster-independent validation report)
+run once each, after the per-cluster tasks.
 """
 
 from __future__ import annotations
