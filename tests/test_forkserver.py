@@ -122,3 +122,12 @@ def test_without_a_fork_server_the_run_uses_plain_kernels_and_says_so(project, t
     with runner.WarmKernels([runner.Task("chile_wine", "00_cluster_overview")], lines.append) as kernels:
         assert kernels.kernel_dirs() is None and kernels.kernel_dirs() is None
     assert len(lines) == 1 and lines[0].startswith("[warning] kernels start without the fork server")
+
+
+def test_a_server_whose_runner_died_removes_its_folder():
+    orphan = forkserver.ForkServer(["json"])
+    orphan.start()
+    folder = orphan.folder
+    orphan.process.terminate()  # the signal PR_SET_PDEATHSIG sends when the runner dies
+    orphan.process.wait(10)
+    assert not folder.exists()

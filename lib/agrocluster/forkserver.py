@@ -314,6 +314,12 @@ def serve(path: str, modules: list[str], parent: int, background: Iterable[str] 
     """
     _die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner stops the server (SIGTERM)
+
+    def stop(_signum: int, _frame: object) -> None:  # also when the runner died: leave no folder behind
+        shutil.rmtree(Path(path).parent, ignore_errors=True)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
