@@ -20,8 +20,11 @@ The task matrix is notebook × cluster. Each task
 
 Tasks run in a bounded local process pool (``jobs``, default the number of cores) or, given a
 ``scheduler`` address, on an existing Dask distributed cluster whose workers have the project installed.
-Kernel start-up is retried (parallel kernels can race for ports). Collection notebooks (the cross-cluster
-synthesis, the cluster-independent validation report) run once each, after the per-cluster tasks.
+In the local pool each task's kernel is a fresh process forked from one fork server per run, which has
+imported the notebooks' modules once (:class:`WarmKernels`, :mod:`agrocluster.forkserver`); on Dask,
+kernels start plain. Kernel start-up is retried, the retry with a plain kernel (parallel kernels can race
+for ports). Collection notebooks (the cross-cluster synthesis, the cluster-independent validation report)
+run once each, after the per-cluster tasks.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from . import __version__, paths
 from . import params as params_mod
@@ -70,6 +73,10 @@ THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 #: One thread per task whatever ``--jobs`` and the machine's cores: the summation order of BLAS and numba
 #: reductions depends on the thread count, so a fixed count keeps every number identical across machines.
 THREADS_PER_TASK = 1
+#: Python's string-hash seed in every kernel: with a random seed (each new process's default) the order of a
+#: set of strings varies between runs, and with it the last digits of some estimates (measured: the PPML
+#: coefficients of 04_export_links and the joint-action slope of 06 changed at the 13th digit between two runs).
+KERNEL_HASH_SEED = "0"
 #: Seconds a Dask run waits for a worker (at the start, and after the last worker has gone) before failing.
 DASK_WORKER_TIMEOUT_S = float(os.environ.get("AGROCLUSTER_DASK_WORKER_TIMEOUT", "60"))
 
@@ -449,8 +456,11 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
     import nbformat
     import papermill
 
+    from . import forkserver
+
     for variable in THREAD_VARIABLES:  # the kernel inherits these: one core's worth of threads per task
         os.environ[variable] = str(spec.get("threads", 1))
+    os.environ["PYTHONHASHSEED"] = KERNEL_HASH_SEED
     started = time.perf_counter()
     root = paths.project_root()
     staging = Path(tempfile.mkdtemp(prefix=f"agrocluster-{spec['cluster_id']}-{spec['notebook']}-"))
@@ -470,12 +480,14 @@ def execute_task(spec: Mapping[str, Any]) -> dict[str, Any]:
         for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
             outcome["attempts"] = attempt
             executed, error = None, None
+            # a kernel forked from the run's fork server; a retry after a failed start starts a plain one
             try:
-                executed = papermill.execute_notebook(
-                    nb_in, str(executed_path), parameters=parameters, kernel_name=KERNEL, cwd=str(root),
-                    progress_bar=False, log_output=False, request_save_on_cell_execute=False, start_timeout=120,
-                    extra_arguments=KERNEL_ARGUMENTS,
-                )
+                with forkserver.forked_kernel(spec.get("kernel_dirs") if attempt == 1 else None) as km:
+                    executed = papermill.execute_notebook(
+                        nb_in, str(executed_path), parameters=parameters, kernel_name=KERNEL, cwd=str(root),
+                        progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                        start_timeout=120, extra_arguments=KERNEL_ARGUMENTS, km=km,
+                    )
                 break
             except (KeyboardInterrupt, SystemExit):
                 raise  # the user stopped the run: no retry, no failure report
@@ -857,9 +869,51 @@ def run(clusters: Iterable[str] | None = None, notebooks: Iterable[str] | None =
         outputs.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunError(f"cannot create the outputs folder {outputs}: {exc}") from exc
-    with _run_lock(outputs):
+    with _run_lock(outputs), WarmKernels(tasks, log) as kernels:
         return _run_tasks(tasks, outputs, t0, jobs=jobs, scheduler=scheduler, force=force, show_code=show_code,
-                          progress=progress, log=log)
+                          progress=progress, log=log, kernels=kernels)
+
+
+class WarmKernels:
+    """The local pool's kernels: forked from one fork server per run (:mod:`agrocluster.forkserver`), which
+    imports the modules the run's notebooks import once, so each task's kernel starts with them loaded (still
+    one fresh process per task). Started when the first task needs a kernel, stopped when the run ends."""
+
+    def __init__(self, tasks: Iterable[Task], log: Callable[[str], None] = print):
+        self.notebooks = sorted({t.notebook for t in tasks})
+        self.log = log
+        self.server: Any = None
+        self.failed = False
+
+    def kernel_dirs(self, warm_library: bool = True) -> list[str] | None:
+        """The kernelspec folder of the forked kernel (see :func:`agrocluster.forkserver.kernel_manager`), or
+        ``None`` (plain kernels) when the fork server could not start, which the log says once.
+
+        The server imports the notebooks' own imports before the first kernel; with ``warm_library`` (more
+        tasks than parallel kernels, so some kernels start later) it goes on importing the rest of the
+        library and what it imports inside functions while idle (:func:`agrocluster.forkserver.library_modules`).
+        A short run (tasks ≤ jobs) would only pay for imports no kernel of it uses.
+        """
+        if self.server is None and not self.failed:
+            from . import forkserver
+
+            modules = forkserver.notebook_modules(json.loads(notebook_json(stem)) for stem in self.notebooks)
+            background = forkserver.library_modules() if warm_library else []
+            env = {**os.environ, **{variable: str(THREADS_PER_TASK) for variable in THREAD_VARIABLES},
+                   "PYTHONHASHSEED": KERNEL_HASH_SEED}  # forked kernels share the server's hash seed
+            try:
+                self.server = forkserver.ForkServer(modules, env, background).start()
+            except OSError as exc:
+                self.failed = True
+                self.log(f"[warning] kernels start without the fork server (slower): {exc}")
+        return None if self.server is None else self.server.kernel_dirs
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.server is not None:
+            self.server.stop()
 
 
 @contextlib.contextmanager
@@ -887,7 +941,8 @@ def _run_lock(outputs: Path) -> Any:
 
 
 def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None, scheduler: str | None,
-               force: bool, show_code: bool, progress: bool, log: Callable[[str], None]) -> RunSummary:
+               force: bool, show_code: bool, progress: bool, log: Callable[[str], None],
+               kernels: WarmKernels) -> RunSummary:
     memo = HashMemo(outputs / ".cache" / "hashes.json")
     library = library_fingerprint()
     titles = {stem: notebook_title(stem) for stem in {t.notebook for t in tasks}}
@@ -942,6 +997,8 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
             if scheduler:
                 _run_dask(specs, scheduler, on_done)
             else:
+                for spec in specs:
+                    spec["kernel_dirs"] = kernels.kernel_dirs(warm_library=len(specs) > jobs)
                 _run_local(specs, jobs, on_done)
     bar.close()
     memo.save()
