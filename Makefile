@@ -20,7 +20,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (agrocluster)" >/dev/null
-	@if [ -e .git ]; then $(BIN)/nbstripout --install; fi  # outputs saved in JupyterLab never reach git
+	@if [ -e .git ]; then $(BIN)/nbstripout --install && \
+		git config filter.nbstripout.clean "'$(abspath $(BIN))/python' -m nbstripout --keep-id"; fi
+	@# outputs saved in JupyterLab never reach git; cell ids are kept, so committed notebooks pass through unchanged
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the project with its test extras

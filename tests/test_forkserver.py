@@ -72,6 +72,20 @@ def test_each_kernel_is_a_fresh_forked_process_with_nothing_left_from_the_previo
     assert not psutil.pid_exists(seen[0][0]) or psutil.Process(seen[0][0]).status() == psutil.STATUS_ZOMBIE
 
 
+def test_a_forked_kernel_runs_and_shuts_down_when_the_caller_runs_an_event_loop(server, tmp_path):
+    """As from a JupyterLab cell (or Playwright's sync API): an event loop is running in the calling thread."""
+    import asyncio
+
+    async def from_a_running_loop():
+        return _printed(_run(server, _notebook("import os\nprint(os.getpid())"), tmp_path))
+
+    (pid,) = asyncio.run(from_a_running_loop())
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(int(pid)) and psutil.Process(int(pid)).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the kernel outlived its run"
+        time.sleep(0.1)
+
+
 def test_a_failing_or_dying_kernel_does_not_affect_the_next_and_an_interrupt_reaches_the_cell(server, tmp_path):
     with pytest.raises(PapermillExecutionError, match="ZeroDivisionError"):
         _run(server, _notebook("1 / 0"), tmp_path)

@@ -25,7 +25,6 @@ to import in the server is left out (the kernel imports it itself and shows the 
 from __future__ import annotations
 
 import ast
-import asyncio
 import contextlib
 import importlib
 import json
@@ -202,12 +201,14 @@ def forked_kernel(kernel_dirs: list[str] | None) -> Iterator[Any]:
     if not kernel_dirs:
         yield None
         return
+    from jupyter_core.utils import run_sync
+
     km = kernel_manager(kernel_dirs)
     try:
         yield km
     finally:
-        if km.has_kernel:
-            asyncio.run(_shutdown(km))
+        if km.has_kernel:  # on papermill's own event loop, also when the caller already runs one (JupyterLab)
+            run_sync(_shutdown)(km)
 
 
 async def _shutdown(km: Any) -> None:
