@@ -58,9 +58,9 @@ def test_notebook_pair_in_sync(path):
     assert script.is_file(), f"{script.name} missing: notebooks are paired with jupytext (py:percent)"
     from_script = jupytext.read(script)
     from_ipynb = nbformat.read(path, as_version=4)
-    sources = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]  # noqa: E731
+    sources = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]
     assert sources(from_script) == sources(from_ipynb), f"{path.name} and {script.name} differ: run make notebooks-sync"
-    tags = lambda nb: [c.metadata.get("tags", []) for c in nb.cells]  # noqa: E731
+    tags = lambda nb: [c.metadata.get("tags", []) for c in nb.cells]
     assert tags(from_script) == tags(from_ipynb)
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from agrocluster import synthesis
 from agrocluster import params as P
+from agrocluster import synthesis
 from tests.test_synthesis import results_doc
 
 

@@ -143,7 +143,7 @@ class Recorder:
         self.params = params
         self.notebook = notebook
         self.output_dir = Path(output_dir) if output_dir else paths.scratch_outputs(params.cluster_id)
-        self.started = _dt.datetime.now(_dt.timezone.utc)
+        self.started = _dt.datetime.now(_dt.UTC)
         self._t0 = time.perf_counter()
         self.headlines: dict[str, HeadlineEntry] = {}
         self.tables: list[TableEntry] = []

@@ -140,7 +140,7 @@ def notebook_json(stem: str) -> str:
     from_script = jupytext.read(script)
     if ipynb.is_file():
         paired = nbformat.read(ipynb, as_version=4)
-        cells = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]  # noqa: E731
+        cells = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]
         if cells(paired) == cells(from_script):
             return ipynb.read_text(encoding="utf-8")  # in sync: the same cells, with the pair's stable cell ids
         if ipynb.stat().st_mtime > script.stat().st_mtime:

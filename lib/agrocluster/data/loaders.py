@@ -256,7 +256,7 @@ def read_table(path: str | Path, table: str, format: str | None = None,
         raw = _read(p, fmt, text_columns, sheet, csv_options)
     except DataContractError:  # the reader's own refusal (e.g. no such sheet) already names the file
         raise
-    except Exception as exc:  # noqa: BLE001 - every reader failure becomes one error that names the file
+    except Exception as exc:
         raise DataContractError(f"{p}: cannot be read as {fmt}: {_reader_problem(exc, fmt)}") from exc
     absent = [u for u in mapping if u not in raw.columns]
     if absent:

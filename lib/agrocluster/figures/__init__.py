@@ -22,10 +22,10 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import seaborn as sns
 
-from ..tables import HTMLBlock  # noqa: E402
+from ..tables import HTMLBlock
 
 PALETTE = "colorblind"
 #: Colour maps of the house: sequential (more is more) and diverging (below / above a centre), both
