@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def wait_until(predicate: Callable[[], object], seconds: float, what: str, poll: float = 0.2) -> None:
+    """Poll ``predicate`` until it is true; fail the test after ``seconds`` naming ``what`` was awaited."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(poll)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
 SHARED_DATA = ROOT.parent / "shared" / "data"
 #: The demo clusters shipped with the project: tests use these, never a user's own cluster files.
 DEMO_CLUSTERS = ("brazil_grapes", "chile_wine", "indonesia_rice", "kenya_tea", "nicaragua_dairy", "vietnam_coffee")

@@ -8,13 +8,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from agrocluster import runner
 
+from .conftest import wait_until
 from .test_runner import write_probe
 
 pytestmark = pytest.mark.slow
@@ -26,15 +26,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture
@@ -51,14 +42,14 @@ def dask_cluster(project):
         [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
         env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)}
     try:
-        _wait(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 60, "the scheduler")
+        wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 60, "the scheduler")
         for name in ("w0", "w1"):
             procs[name] = subprocess.Popen(
                 [str(BIN / "dask"), "worker", address, "--name", name, "--nthreads", "1", "--nworkers", "1",
                  "--host", "127.0.0.1", "--no-dashboard"],
                 env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with Client(address, timeout=60) as client:
-            _wait(lambda: len(client.scheduler_info()["workers"]) == 2, 90, "two workers")
+            wait_until(lambda: len(client.scheduler_info()["workers"]) == 2, 90, "two workers")
         yield address, procs, project
     finally:
         for proc in procs.values():
@@ -100,7 +91,7 @@ def test_killing_a_worker_mid_run_still_gets_every_report(dask_cluster):
                     return workers[addr]["name"]
             return None
 
-        _wait(lambda: busy_worker() is not None, 120, "a worker to start a task")
+        wait_until(lambda: busy_worker() is not None, 120, "a worker to start a task")
         victim = busy_worker()
         os.killpg(procs[victim].pid, signal.SIGKILL)
         procs[victim].wait(timeout=30)

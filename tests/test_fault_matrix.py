@@ -69,7 +69,7 @@ from agrocluster.productivity.workflow import production_spec
 from agrocluster.programmes import staggered_did
 from agrocluster.results_file import RunLedger
 
-from .conftest import ROOT
+from .conftest import ROOT, wait_until
 from .test_agglomeration import panel as agglomeration_panel
 from .test_data_contracts import DATA, _establishments
 from .test_exports_gravity import _tiny_flows
@@ -944,15 +944,6 @@ def _alive(process: psutil.Process) -> bool:
         return False
 
 
-def _wait(predicate: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_stopped_run_ends_quickly_with_no_orphans(fresh, stop):
     env = {**os.environ, "AGROCLUSTER_ROOT": str(fresh.root), "AGROCLUSTER_OUTPUTS": str(fresh.root / "outputs")}
@@ -963,7 +954,7 @@ def test_a_stopped_run_ends_quickly_with_no_orphans(fresh, stop):
     )
     me = psutil.Process(proc.pid)
     try:
-        _wait(lambda: _kernels(me) >= 2, 120, "two kernels")
+        wait_until(lambda: _kernels(me) >= 2, 120, "two kernels")
         family = _tree(me)
         os.killpg(proc.pid, stop)  # as a terminal does: the signal goes to the runner's process group
         started = time.monotonic()
@@ -978,7 +969,7 @@ def test_a_stopped_run_ends_quickly_with_no_orphans(fresh, stop):
     assert time.monotonic() - started < 15
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
-    _wait(lambda: not [p for p in family if _alive(p)], 15, "every worker and kernel to exit")
+    wait_until(lambda: not [p for p in family if _alive(p)], 15, "every worker and kernel to exit")
     assert not (fresh.root / "outputs" / "kenya_tea" / f"{PROBE}.html").exists()
     _assert_untouched(fresh)
 

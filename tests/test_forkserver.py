@@ -15,6 +15,8 @@ from papermill.exceptions import PapermillExecutionError
 
 from agrocluster import forkserver
 
+from .conftest import wait_until
+
 pytestmark = pytest.mark.slow
 
 
@@ -80,10 +82,8 @@ def test_a_forked_kernel_runs_and_shuts_down_when_the_caller_runs_an_event_loop(
         return _printed(_run(server, _notebook("import os\nprint(os.getpid())"), tmp_path))
 
     (pid,) = asyncio.run(from_a_running_loop())
-    deadline = time.monotonic() + 10
-    while psutil.pid_exists(int(pid)) and psutil.Process(int(pid)).status() != psutil.STATUS_ZOMBIE:
-        assert time.monotonic() < deadline, "the kernel outlived its run"
-        time.sleep(0.1)
+    wait_until(lambda: not psutil.pid_exists(int(pid)) or psutil.Process(int(pid)).status() == psutil.STATUS_ZOMBIE,
+               10, "the kernel to end with its run")
 
 
 def test_a_failing_or_dying_kernel_does_not_affect_the_next_and_an_interrupt_reaches_the_cell(server, tmp_path):
@@ -105,7 +105,7 @@ def test_killing_the_client_ends_the_kernel(server, tmp_path):
     async def start_and_kill() -> tuple[int, int]:
         await km.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
         client = km.provisioner.process.pid
-        _wait(lambda: [p for p in psutil.Process(server.process.pid).children() if p.status() != psutil.STATUS_ZOMBIE],
+        wait_until(lambda: [p for p in psutil.Process(server.process.pid).children() if p.status() != psutil.STATUS_ZOMBIE],
               30, "the forked kernel")
         kernel = psutil.Process(server.process.pid).children()[-1].pid
         os.killpg(os.getpgid(client), signal.SIGKILL)  # as jupyter_client's kill does
@@ -113,17 +113,8 @@ def test_killing_the_client_ends_the_kernel(server, tmp_path):
         return client, kernel
 
     _, kernel = asyncio.run(start_and_kill())
-    _wait(lambda: not psutil.pid_exists(kernel) or psutil.Process(kernel).status() == psutil.STATUS_ZOMBIE, 15,
+    wait_until(lambda: not psutil.pid_exists(kernel) or psutil.Process(kernel).status() == psutil.STATUS_ZOMBIE, 15,
           "the kernel to end with its client")
-
-
-def _wait(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_without_a_fork_server_the_run_uses_plain_kernels_and_says_so(project, tmp_path, monkeypatch):

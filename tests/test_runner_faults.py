@@ -15,7 +15,8 @@ import pytest
 from agrocluster import runner
 from agrocluster.errors import RunError
 
-from .test_dask import BIN, _free_port, _wait
+from .conftest import wait_until
+from .test_dask import BIN, _free_port
 from .test_runner import write_probe
 
 pytestmark = pytest.mark.slow
@@ -36,7 +37,7 @@ def test_dask_without_workers_fails_after_the_stated_timeout(probe_project, monk
         [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 60, "the scheduler")
+        wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 60, "the scheduler")
         started = time.monotonic()
         with pytest.raises(RunError, match=r"no Dask worker joined the scheduler .* within 3 s"):
             runner.run(["chile_wine"], ["10_probe"], scheduler=f"tcp://127.0.0.1:{port}", progress=False)

@@ -43,6 +43,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Self
 
+from agrocluster._process import set_parent_death_signal
+
 #: The kernelspec name of a forked kernel (written into the server's own folder, not the user's).
 KERNEL_NAME = "agrocluster-forked"
 #: What ``python -m ipykernel_launcher`` imports, plus the matplotlib backend it registers.
@@ -295,13 +297,7 @@ def _become_kernel(request: Mapping[str, Any], fds: list[int], conn: socket.sock
 
 
 def _die_with(parent: int) -> None:
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
+    set_parent_death_signal(signal.SIGTERM)
     if os.getppid() != parent:
         sys.exit(0)
 

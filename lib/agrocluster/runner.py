@@ -746,15 +746,12 @@ def _worker_init() -> None:
     Linux the worker also asks for SIGTERM when the runner dies, even by SIGKILL; a kernel whose worker
     has gone exits by itself (ipykernel polls its parent).
     """
-    os.setsid()
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
+    import signal
 
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
+    from agrocluster._process import set_parent_death_signal
+
+    os.setsid()
+    set_parent_death_signal(signal.SIGTERM)
 
 
 def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
