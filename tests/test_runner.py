@@ -85,6 +85,34 @@ def test_show_code_keeps_code(probe_project):
     runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False, show_code=True)
     html = (probe_project / "outputs" / "chile_wine" / "10_probe.html").read_text()
     assert 'CODE-MARKER"</span>' in html and "hl-ipython3" in html  # highlighted source is shown
+    # the same process renders again without code: each option has its own (reused) exporter
+    runner.run(["chile_wine"], ["10_probe"], jobs=1, progress=False, force=True)
+    html = (probe_project / "outputs" / "chile_wine" / "10_probe.html").read_text()
+    assert "CODE-MARKER" in html and 'CODE-MARKER"</span>' not in html
+    assert runner._html_exporter(False) is runner._html_exporter(False) is not runner._html_exporter(True)
+
+
+def test_runner_processes_validate_notebooks_without_the_iri_grammars():
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from agrocluster._process import skip_iri_grammars\n"
+        "first = skip_iri_grammars()\n"
+        "import nbformat\n"
+        "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('x = 1')])\n"
+        "nbformat.validate(nb)\n"
+        "nb.cells[0]['execution_count'] = 'one'\n"
+        "try:\n"
+        "    nbformat.validate(nb)\n"
+        "except nbformat.ValidationError:\n"
+        "    print('refused')\n"
+        "print(first, skip_iri_grammars(), sys.modules['rfc3987_syntax'] is None)\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    # nbformat still validates (a broken notebook is refused); a second call, after jsonschema loaded, changes nothing
+    assert shown == ["refused", "True", "False", "True"]
 
 
 def test_cache_skips_unchanged_and_reruns_edited_notebook(probe_project):

@@ -28,6 +28,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from ._process import skip_iri_grammars
 from .errors import AgroclusterError, ParamsError
 
 
@@ -214,6 +215,7 @@ def _single_file(report: str, output: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; a reader that closes the pipe early (``| head``) ends it quietly."""
+    skip_iri_grammars()
     try:
         return _main(argv)
     except BrokenPipeError:

@@ -40,6 +40,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -121,7 +122,43 @@ def discover_notebooks() -> list[str]:
     return sorted({p.stem for pattern in ("[0-9][0-9]_*.ipynb", "[0-9][0-9]_*.py") for p in folder.glob(pattern)})
 
 
+#: Notebook JSON and titles already read in this process, by notebook stem, with the signatures of the files
+#: they were read from (a changed file is read again).
+_READ: dict[tuple[str, str], tuple[tuple[Any, ...], str]] = {}
+
+
+def _signature(*files: Path) -> tuple[Any, ...]:
+    """What identifies a file's content without reading it: size, mtime, ctime and inode (``None``: no file)."""
+    out: list[Any] = []
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            out.append(None)
+        else:
+            out.append((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
+    return tuple(out)
+
+
+def _remembered(kind: str, stem: str, files: tuple[Path, ...], read: Callable[[str], str]) -> str:
+    """``read(stem)``, or the value read before when none of ``files`` has changed since (signatures taken
+    after reading: :func:`notebook_json` may rewrite the ``.ipynb``)."""
+    hit = _READ.get((kind, stem))
+    if hit is not None and hit[0] == _signature(*files):
+        return hit[1]
+    value = read(stem)
+    _READ[(kind, stem)] = (_signature(*files), value)
+    return value
+
+
 def notebook_json(stem: str) -> str:
+    """The notebook a task executes, as JSON (see :func:`_notebook_json`); read once per process while
+    neither file of the pair changes (a run asks for it per task, for the cache key and the task)."""
+    folder = paths.notebooks_dir()
+    return _remembered("json", stem, (folder / f"{stem}.py", folder / f"{stem}.ipynb"), _notebook_json)
+
+
+def _notebook_json(stem: str) -> str:
     """The notebook a task executes, as JSON: built from the paired ``.py`` script, the file people edit.
 
     The ``.py`` (jupytext ``py:percent``) is the source of truth, so editing only it reruns the notebook
@@ -152,7 +189,12 @@ def notebook_json(stem: str) -> str:
 
 
 def notebook_title(stem: str) -> str:
-    """The first Markdown heading of a notebook, or its stem."""
+    """The first Markdown heading of a notebook, or its stem (read once per process while the files do not change)."""
+    folder = paths.notebooks_dir()
+    return _remembered("title", stem, (folder / f"{stem}.py", folder / f"{stem}.ipynb"), _notebook_title)
+
+
+def _notebook_title(stem: str) -> str:
     script = paths.notebooks_dir() / f"{stem}.py"
     source = paths.notebooks_dir() / f"{stem}.ipynb"
     if script.is_file():
@@ -397,6 +439,34 @@ def link_figures(nb: Any) -> int:
     return count
 
 
+_EXPORTERS = threading.local()
+
+
+def _html_exporter(show_code: bool) -> Any:
+    """The ``agrocluster`` HTML exporter, built once per thread and ``show_code``: building one compiles its
+    Jinja templates (about 0.45 s of CPU), which a pool worker would otherwise pay again for every report.
+    Jinja checks the template files' modification times, so an edited template is still picked up."""
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    built = _EXPORTERS.__dict__.setdefault("by_option", {})
+    if show_code not in built:
+        config = Config()
+        config.TagRemovePreprocessor.enabled = True
+        config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "injected-parameters"}
+        config.TagRemovePreprocessor.remove_input_tags = {"remove-input", "hide-input"}
+        config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
+        config.CSSHTMLHeaderPreprocessor.enabled = False  # its code-highlighting CSS is in the site's stylesheet
+        config.HTMLExporter.exclude_input = not show_code
+        config.HTMLExporter.exclude_input_prompt = True
+        config.HTMLExporter.exclude_output_prompt = True
+        built[show_code] = HTMLExporter(
+            config=config, template_name="agrocluster",
+            extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
+        )
+    return built[show_code]
+
+
 def render_html(nb: Any, *, title: str, cluster_name: str, cluster_id: str, results: ResultsFile,
                 command: str, show_code: bool) -> str:
     """Render an executed notebook with the ``agrocluster`` template (see module docstring).
@@ -404,24 +474,9 @@ def render_html(nb: Any, *, title: str, cluster_name: str, cluster_id: str, resu
     The page links the site's stylesheet (``../assets/``, written by :func:`build_site`); its navigation
     is filled in when the site is built (:func:`agrocluster.site.decorate_report`).
     """
-    from nbconvert import HTMLExporter
-    from traitlets.config import Config
-
     from . import site
 
-    config = Config()
-    config.TagRemovePreprocessor.enabled = True
-    config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "injected-parameters"}
-    config.TagRemovePreprocessor.remove_input_tags = {"remove-input", "hide-input"}
-    config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
-    config.CSSHTMLHeaderPreprocessor.enabled = False  # its code-highlighting CSS is in the site's stylesheet
-    config.HTMLExporter.exclude_input = not show_code
-    config.HTMLExporter.exclude_input_prompt = True
-    config.HTMLExporter.exclude_output_prompt = True
-    exporter = HTMLExporter(
-        config=config, template_name="agrocluster",
-        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
-    )
+    exporter = _html_exporter(show_code)
     resources = {
         "metadata": {"name": title},
         "agrocluster": {
@@ -744,14 +799,16 @@ def _worker_init() -> None:
     In its own session a worker (and the kernels it starts, which inherit the session) does not receive
     the terminal's Ctrl-C: the runner alone handles it and stops the workers (:func:`_stop_workers`). On
     Linux the worker also asks for SIGTERM when the runner dies, even by SIGKILL; a kernel whose worker
-    has gone exits by itself (ipykernel polls its parent).
+    has gone exits by itself (ipykernel polls its parent). Its nbformat starts without the IRI grammars
+    (:func:`agrocluster._process.skip_iri_grammars`).
     """
     import signal
 
-    from agrocluster._process import set_parent_death_signal
+    from agrocluster._process import set_parent_death_signal, skip_iri_grammars
 
     os.setsid()
     set_parent_death_signal(signal.SIGTERM)
+    skip_iri_grammars()
 
 
 def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
@@ -951,7 +1008,9 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
     bar = _progress(len(tasks), progress)
     for stage in stages:
         pending: list[tuple[Task, str, Any]] = []
-        for task in stage:
+        for position, task in enumerate(stage):
+            if force and not scheduler:  # every task will run: the fork server imports while the keys are hashed
+                kernels.kernel_dirs(warm_library=len(stage) - position > jobs)
             try:
                 effective = resolve_params(task)
                 key = cache_key(task, memo, library, effective)
@@ -968,6 +1027,8 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
                 log(f"[cached] {task.label}")
                 bar.update(1)
             else:
+                if not scheduler:  # the first task to run starts the fork server (once)
+                    kernels.kernel_dirs(warm_library=len(stage) - position > jobs)
                 pending.append((task, key, effective))
         keys = {(t.cluster_id, t.notebook): k for t, k, _ in pending}
 
@@ -995,7 +1056,7 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
                 _run_dask(specs, scheduler, on_done)
             else:
                 for spec in specs:
-                    spec["kernel_dirs"] = kernels.kernel_dirs(warm_library=len(specs) > jobs)
+                    spec["kernel_dirs"] = kernels.kernel_dirs()
                 _run_local(specs, jobs, on_done)
     bar.close()
     memo.save()
