@@ -116,7 +116,7 @@ def test_cli_params_check_catches_planted_errors(project):
           .replace("first_year: 2011", "first_year: soon"))
     write(clusters / "Bad Id.yaml", base)
     result = subprocess.run([sys.executable, "-m", "agrocluster.cli", "params", "check"],
-                            capture_output=True, text=True, env=_env(project))
+                            capture_output=True, text=True, env=_env(project), check=False)
     assert result.returncode == 1
     assert "typo.yaml" in result.stderr and "did you mean 'seed'" in result.stderr
     assert "wrongtype.yaml" in result.stderr and "'first_year'" in result.stderr
@@ -126,7 +126,7 @@ def test_cli_params_check_catches_planted_errors(project):
 
 def test_cli_params_show_prints_origins(project):
     result = subprocess.run([sys.executable, "-m", "agrocluster.cli", "params", "show", "chile_wine",
-                             "-p", "country_code=004"], capture_output=True, text=True, env=_env(project))
+                             "-p", "country_code=004"], capture_output=True, text=True, env=_env(project), check=False)
     assert result.returncode == 0, result.stderr
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}
     assert '"004"' in lines["country_code"] and "# override" in lines["country_code"]

@@ -17,17 +17,17 @@ pytestmark = pytest.mark.slow
 
 PROBE = [
     ("parameters", 'cluster_id = "chile_wine"\noverrides = {}\noutput_dir = ""\nparams_json = ""'),
-    (None, "import os, time\nimport pandas as pd\nimport agrocluster.params\nfrom agrocluster import record\n"
-           "params = agrocluster.params.load(cluster_id, overrides, params_json)\n"
-           'rec = record.Recorder(params, "10_probe", output_dir)'),
-    (None, 'probe = params.synthetic.get("probe", "ok")\n'
-           'if probe == "fail" and params.cluster_id == params.synthetic.get("fail_cluster", params.cluster_id):\n'
-           '    raise ValueError("planted failure in " + params.cluster_id)\n'
-           'if probe == "die" and params.cluster_id == params.synthetic.get("fail_cluster", params.cluster_id):\n'
-           "    os.kill(os.getpid(), 9)\n"
-           'time.sleep(float(params.synthetic.get("sleep", 0)))'),
-    (None, 'print("CODE-MARKER")\nrec.headline("establishments", params.seed, note="seed of <b>" + params.name + "</b>")\n'
-           'rec.table("probe", pd.DataFrame({"region": ["<i>r1</i>", "r2"], "value": [1.5, 2.25]}), "Probe table")'),
+    (None, ("import os, time\nimport pandas as pd\nimport agrocluster.params\nfrom agrocluster import record\n"
+            "params = agrocluster.params.load(cluster_id, overrides, params_json)\n"
+            'rec = record.Recorder(params, "10_probe", output_dir)')),
+    (None, ('probe = params.synthetic.get("probe", "ok")\n'
+            'if probe == "fail" and params.cluster_id == params.synthetic.get("fail_cluster", params.cluster_id):\n'
+            '    raise ValueError("planted failure in " + params.cluster_id)\n'
+            'if probe == "die" and params.cluster_id == params.synthetic.get("fail_cluster", params.cluster_id):\n'
+            "    os.kill(os.getpid(), 9)\n"
+            'time.sleep(float(params.synthetic.get("sleep", 0)))')),
+    (None, ('print("CODE-MARKER")\nrec.headline("establishments", params.seed, note="seed of <b>" + params.name + "</b>")\n'
+            'rec.table("probe", pd.DataFrame({"region": ["<i>r1</i>", "r2"], "value": [1.5, 2.25]}), "Probe table")')),
     (None, 'if params.synthetic.get("probe") != "nosave":\n    rec.save()'),
 ]
 

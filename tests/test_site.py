@@ -211,7 +211,7 @@ def test_site_size_counts_the_site_and_names_pages_over_budget(tmp_path):
 def test_single_file_flag_writes_one_report_and_refuses_an_unknown_one(tmp_path, monkeypatch, capsys):
     from agrocluster import cli
 
-    outputs, ledger = _outputs(tmp_path)
+    outputs, _ = _outputs(tmp_path)
     site.write_assets(outputs)
     monkeypatch.setenv("AGROCLUSTER_OUTPUTS", str(outputs))
     target = tmp_path / "mail.html"

@@ -1032,7 +1032,7 @@ def _run_tasks(tasks: list[Task], outputs: Path, t0: float, *, jobs: int | None,
                 pending.append((task, key, effective))
         keys = {(t.cluster_id, t.notebook): k for t, k, _ in pending}
 
-        def on_done(outcome: dict[str, Any]) -> None:
+        def on_done(outcome: dict[str, Any], keys: Mapping[tuple[str, str], str] = keys) -> None:
             label = f"{outcome['cluster_id']}/{outcome['notebook']}"
             try:
                 commit_outputs(outcome, keys[(outcome["cluster_id"], outcome["notebook"])])

@@ -267,10 +267,10 @@ def data_banner(clusters: Iterable[tuple[str, str]], kinds: Mapping[str, Mapping
         if tables is None:
             groups.setdefault("unknown", []).append(esc(name))
             continue
-        for kind in groups:
+        for kind, names in groups.items():
             chosen = sorted(t.replace("_", " ") for t, k in tables.items() if k == kind)
             if chosen:
-                groups[kind].append(f"{esc(name)} ({esc(', '.join(chosen))})")
+                names.append(f"{esc(name)} ({esc(', '.join(chosen))})")
         any_synthetic = any_synthetic or "synthetic" in tables.values()
     wording = {
         "synthetic": "SYNTHETIC tables (generated with known truth; numbers from them illustrate the methods and "

@@ -137,8 +137,8 @@ COLUMN_MEANINGS: dict[str, dict[str, tuple[str, str]]] = {
         "output": ("thousand USD", "gross output (value); the rice farms: kg"),
         "value_added": ("thousand USD", "value added = output - materials"),
         "capital": ("thousand USD", "capital stock"),
-        "labour": ("workers", "plant employment (full-time workers); the rice farms: hours. Not a region's "
-                              "employment"),
+        "labour": ("workers", ("plant employment (full-time workers); the rice farms: hours. Not a region's "
+                               "employment")),
         "materials": ("thousand USD", "intermediate inputs (materials, energy, services)"),
         "investment": ("thousand USD", "gross investment (the Olley–Pakes proxy; zeros allowed)"),
         "wage_bill": ("thousand USD", "wages paid"),
@@ -146,8 +146,8 @@ COLUMN_MEANINGS: dict[str, dict[str, tuple[str, str]]] = {
         "land": ("ha", "land farmed"),
         "export_destinations": ("count", "number of export destination countries (0 for a non-exporter)"),
         "cluster_member": ("true/false", "member of the cluster organisation (true/false, 1/0 or yes/no)"),
-        "programme_entry_year": ("year", "year the establishment entered the cluster programme; EMPTY (NaN) for "
-                                         "never treated (not 0: the estimators build R did's 0 themselves)"),
+        "programme_entry_year": ("year", ("year the establishment entered the cluster programme; EMPTY (NaN) for "
+                                          "never treated (not 0: the estimators build R did's 0 themselves)")),
     },
     "regional_employment": {
         "region": ("code", "region name or code, as in establishments.region"),
@@ -232,24 +232,24 @@ def dictionary(table: str | None = None) -> pd.DataFrame:
 
 #: The rules every table obeys, as the data dictionary states them.
 RULES = (
-    "Required columns must be present; other columns of the file are kept unchanged (map your names to the "
-    "contract's with `columns: {your_name: contract_name}`).",
+    ("Required columns must be present; other columns of the file are kept unchanged (map your names to the "
+     "contract's with `columns: {your_name: contract_name}`)."),
     "Codes (`code`, `ISO3`, `kind`) are read as text: `0127` keeps its leading zero in CSV and Excel files.",
-    "Quantities and counts are non-negative; `year` is a whole number in 1900–2100; `lat` in [-90, 90], `lon` "
-    "in [-180, 180]; 0/1 dummies are 0 or 1.",
+    ("Quantities and counts are non-negative; `year` is a whole number in 1900–2100; `lat` in [-90, 90], `lon` "
+     "in [-180, 180]; 0/1 dummies are 0 or 1."),
     "Missing values: an empty cell (or NA) is missing; a column marked nullable may have them, the others not.",
-    "Keys are unique: establishments firm_id × year; regional_employment region × sector × year; trade_flows "
-    "exporter × importer × product × year; country_product country × item × year.",
-    "A table that breaks a rule is refused with every problem listed (file, column, rule, rows); with "
-    "`on_invalid: drop` the offending rows are left out instead and counted in the report's exclusions table.",
+    ("Keys are unique: establishments firm_id × year; regional_employment region × sector × year; trade_flows "
+     "exporter × importer × product × year; country_product country × item × year."),
+    ("A table that breaks a rule is refused with every problem listed (file, column, rule, rows); with "
+     "`on_invalid: drop` the offending rows are left out instead and counted in the report's exclusions table."),
 )
 
 
 def dictionary_markdown() -> str:
     """``docs/data.md``: the data dictionary of every contract table, generated from the contracts."""
     lines = ["# Data dictionary", "",
-             "Generated from `lib/agrocluster/data/contracts.py` by `agrocluster data contract --markdown`; "
-             "do not edit by hand (a test compares this file with the contracts).", "",
+             ("Generated from `lib/agrocluster/data/contracts.py` by `agrocluster data contract --markdown`; "
+              "do not edit by hand (a test compares this file with the contracts)."), "",
              "Print one table in a terminal with `agrocluster data contract TABLE`.", "", "## Rules", ""]
     lines += [f"- {rule}" for rule in RULES]
     for table in TABLES:
