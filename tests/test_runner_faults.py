@@ -87,3 +87,18 @@ def test_list_shows_last_status_time_and_whether_the_next_run_reuses_it(probe_pr
     changed = subprocess.run([sys.executable, "-m", "agrocluster.cli", "list", "--cluster", "chile_wine"],
                              capture_output=True, text=True, env=env, check=True).stdout
     assert changed.splitlines()[1].split()[-1] == "no"  # a changed parameter: the next run reruns it
+
+
+def test_the_command_prints_one_line_per_task_and_no_kernel_or_debugger_warning(probe_project):
+    env = {**os.environ, "AGROCLUSTER_ROOT": str(probe_project), "AGROCLUSTER_OUTPUTS": str(probe_project / "outputs")}
+    env.pop("PYDEVD_DISABLE_FILE_VALIDATION", None)  # the fork server sets it for its own imports
+    clusters = ["chile_wine", "kenya_tea", "indonesia_rice"]  # more tasks than jobs: the server also warms the library
+    done = subprocess.run([sys.executable, "-m", "agrocluster.cli", "run", "--notebook", "10_probe", "--jobs", "2",
+                           "--no-progress", *[a for c in clusters for a in ("--cluster", c)]],
+                          capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = done.stdout + done.stderr
+    task_lines = [line for line in log.splitlines() if line.startswith("[")]
+    assert sorted(line.rsplit(" ", 2)[0] for line in task_lines) == sorted(f"[ok] {c}/10_probe" for c in clusters), log
+    for noise in ("warning", "traceback", "keyboardinterrupt", "frozen modules", "without encryption"):
+        assert noise not in log.lower(), log
