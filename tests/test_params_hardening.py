@@ -46,3 +46,16 @@ def test_cli_version_and_a_closed_pipe(project):
     finally:
         os.close(write_end)
     assert shown.returncode == 1 and shown.stderr == ""
+
+
+def test_a_file_read_again_is_parsed_once_and_each_caller_gets_its_own_copy(tmp_path):
+    path = tmp_path / "cluster.yaml"
+    path.write_text("name: Demo\nregions: [a, b]\n", encoding="utf-8")
+    first = params_module.read_yaml(path)
+    first["regions"].append("changed by a caller")
+    again = params_module.read_yaml(path)
+    assert again == {"name": "Demo", "regions": ["a", "b"]} and again is not first
+    path.write_text("name: Demo\nname: Twice\n", encoding="utf-8")  # an edit is read, and an error is never remembered
+    for _ in range(2):
+        with pytest.raises(ParamsError, match=r"line 2: duplicate key 'name'"):
+            params_module.read_yaml(path)

@@ -571,6 +571,22 @@ def parse_yaml(text: str, where: str) -> Any:
         loader.dispose()
 
 
+#: Parameter texts already parsed in this process, and what they parsed to (a run resolves every task's
+#: parameters from the same few files, and the site reads them again: 24 parses of 4 files for 12 tasks).
+_PARSED: dict[str, Any] = {}
+_PARSED_MAX = 64
+
+
+def _parsed(text: str, where: str) -> Any:
+    """:func:`parse_yaml` of ``text``, parsed once per process per distinct text; a deep copy, so callers may
+    change what they get. A text that fails to parse is not remembered (each read reports its error)."""
+    if text not in _PARSED:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[text] = parse_yaml(text, where)
+    return copy.deepcopy(_PARSED[text])
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML mapping with :func:`parse_yaml`; every problem is a ParamsError naming the file."""
     try:
@@ -588,7 +604,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ParamsError(
             f"{path}, line {line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
         ) from exc
-    content = parse_yaml(text, str(path))
+    content = _parsed(text, str(path))
     if content is None:
         return {}
     if not isinstance(content, dict):
