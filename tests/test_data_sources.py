@@ -105,3 +105,10 @@ def test_rice_farms_provenance_and_copy():
     a.loc[0, "output"] = -1.0
     assert rice_farms().loc[0, "output"] == 7980
     assert np.isfinite(rice_farms()["output"]).all()
+
+
+def test_the_whole_table_is_the_callers_copy(fbs):
+    whole = faostat_food_balances()
+    assert whole.equals(fbs) and whole.index.equals(fbs.index)
+    whole.loc[:, "production"] = -1.0  # a caller's edit does not reach the table the next caller gets
+    assert (faostat_food_balances()["production"].dropna() >= 0).all()
