@@ -83,17 +83,19 @@ def test_faostat_disk_cache_returns_exactly_the_decoded_frames(tmp_path, monkeyp
     from agrocluster.data import sources
 
     monkeypatch.setattr(sources, "_faostat_cache_file", lambda: tmp_path / "cache" / "faostat-test")
+    (tmp_path / "cache" / "faostat-older-code").mkdir(parents=True)
     sources._faostat_decoded.cache_clear()
     try:
         fresh = sources._faostat_decoded()  # decodes and writes the cache
         assert sorted(p.name for p in (tmp_path / "cache" / "faostat-test").iterdir()) == [
-            "corrections.parquet", "countries.parquet", "world.parquet"]
-        assert [p.name for p in (tmp_path / "cache").iterdir()] == ["faostat-test"]  # no temporary folder left
+            "corrections.arrow", "countries.arrow", "world.arrow"]
+        # no temporary folder left, and the entry of older decoding code is gone
+        assert [p.name for p in (tmp_path / "cache").iterdir()] == ["faostat-test"]
         sources._faostat_decoded.cache_clear()
         cached = sources._faostat_decoded()  # reads it back
         for a, b in zip(fresh, cached):
             pd.testing.assert_frame_equal(a, b, check_exact=True)
-        (tmp_path / "cache" / "faostat-test" / "world.parquet").write_bytes(b"damaged")
+        (tmp_path / "cache" / "faostat-test" / "world.arrow").write_bytes(b"damaged")
         sources._faostat_decoded.cache_clear()
         pd.testing.assert_frame_equal(sources._faostat_decoded()[0], fresh[0])  # a damaged entry is rebuilt
     finally:
