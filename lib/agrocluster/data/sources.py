@@ -85,7 +85,7 @@ def _read_cache_part(path: Path) -> pd.DataFrame:
     frame's numeric columns may be read-only views of the file; callers get copies, see
     :func:`faostat_food_balances`)."""
     import pyarrow as pa
-    import pyarrow.feather as feather
+    from pyarrow import feather
 
     strings = {pa.string(): STRING_DTYPE, pa.large_string(): STRING_DTYPE}
     return feather.read_table(path, memory_map=True).to_pandas(types_mapper=strings.get)
