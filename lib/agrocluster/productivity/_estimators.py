@@ -104,15 +104,19 @@ class MarkovInnovation:
     With ĝ' = D b (the slope of g at ω₋₁) and A = X − ĝ'⊙X₋₁ this is, for all j at once,
     ∂ξ/∂θ = −A + G(G'G)⁻¹(G'A + D'(ξ⊙X₋₁)).
 
+    With row ``weights`` (a bootstrap draw: each distinct row once, weighted by how often its firm was
+    drawn) every cross-product is weighted: b = (G'WG)⁻¹G'Wω and, in the Jacobian, G'WA and D'W(ξ⊙X₋₁)
+    — the same ξ as on the rows repeated.
+
     G'G is solved by its normal equations (the polynomial has a few columns); when it is singular, by
     least squares. One evaluation's G, G'G and b are kept for the Jacobian at the same θ (the
     Levenberg–Marquardt loop asks for both at each accepted point).
     """
 
     def __init__(self, phi_now: np.ndarray, phi_lag: np.ndarray, X_now: np.ndarray, X_lag: np.ndarray,
-                 degree: int, propensity: np.ndarray | None = None):
+                 degree: int, propensity: np.ndarray | None = None, weights: np.ndarray | None = None):
         self.phi_now, self.phi_lag, self.X_now, self.X_lag = phi_now, phi_lag, X_now, X_lag
-        self.degree, self.propensity = degree, propensity
+        self.degree, self.propensity, self.weights = degree, propensity, weights
         self._at = None
 
     def _markov_terms(self, w_lag: np.ndarray) -> np.ndarray:
@@ -123,22 +127,24 @@ class MarkovInnovation:
         w_lag = self.phi_lag - self.X_lag @ theta
         G = poly(self._markov_terms(w_lag), self.degree)
         omega = self.phi_now - self.X_now @ theta
-        GtG = G.T @ G
+        Gw = G if self.weights is None else G * self.weights[:, None]
+        GtG = Gw.T @ G
         try:
-            b = np.linalg.solve(GtG, G.T @ omega)
+            b = np.linalg.solve(GtG, Gw.T @ omega)
         except np.linalg.LinAlgError:
-            b, GtG = np.linalg.lstsq(G, omega, rcond=None)[0], None
+            root = 1.0 if self.weights is None else np.sqrt(self.weights)
+            b, GtG = np.linalg.lstsq(G * np.reshape(root, (-1, 1)), omega * root, rcond=None)[0], None
         xi = omega - G @ b
         self.omega = omega
-        self._at = (np.array(theta, float), w_lag, G, GtG, b, xi)
+        self._at = (np.array(theta, float), w_lag, G, Gw, GtG, b, xi)
         return xi
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         """∂ξ/∂θ (rows × coefficients), by the formula of the class docstring."""
         if self._at is None or not np.array_equal(self._at[0], theta):
             self(theta)
-        _, w_lag, G, GtG, b, xi = self._at
-        xi_x = xi[:, None] * self.X_lag
+        _, w_lag, G, Gw, GtG, b, xi = self._at
+        xi_x = (xi if self.weights is None else xi * self.weights)[:, None] * self.X_lag
         if self.propensity is None:  # G = [1, w, …, w^d]: D = [0, 1, 2w, …, d·w^{d−1}] from G's own columns
             d = np.arange(1.0, self.degree + 1)
             slope = G[:, :-1] @ (d * b[1:])
@@ -147,8 +153,8 @@ class MarkovInnovation:
             D = poly_slope(self._markov_terms(w_lag), self.degree)
             slope, Dt_xi_x = D @ b, D.T @ xi_x
         A = self.X_now - slope[:, None] * self.X_lag
-        rhs = G.T @ A + Dt_xi_x
-        coef = np.linalg.solve(GtG, rhs) if GtG is not None else np.linalg.pinv(G.T @ G) @ rhs
+        rhs = Gw.T @ A + Dt_xi_x
+        coef = np.linalg.solve(GtG, rhs) if GtG is not None else np.linalg.pinv(Gw.T @ G) @ rhs
         return G @ coef - A
 
 
@@ -159,38 +165,39 @@ class SecondStage:
     ``residual_jacobian(θ)`` its Jacobian ∂r/∂θ. With instruments Z the criterion is GMM,
     N·m'Wm with m = Z'r/N and W = (Z'Z/N)⁻¹; without, it is the mean squared residual r'r/N (NLS).
     ``vector(θ)`` has the criterion as squared norm (√N·C'm with W = CC' Cholesky, or r/√N) and
-    ``jacobian(θ)`` is its Jacobian (√N·C'Z'(∂r/∂θ)/N, or (∂r/∂θ)/√N).
+    ``jacobian(θ)`` is its Jacobian (√N·C'Z'(∂r/∂θ)/N, or (∂r/∂θ)/√N). With row ``weights`` (see
+    :class:`MarkovInnovation`) N = Σ w, m = Z'Wr/N, W = (Z'WZ/N)⁻¹, and the NLS vector is √w·r/√N.
     """
 
-    def __init__(self, residual, residual_jacobian, n: int, Z: np.ndarray | None = None):
-        self.residual, self.residual_jacobian, self.n, self.Z = residual, residual_jacobian, n, Z
+    def __init__(self, residual, residual_jacobian, Z: np.ndarray | None = None, *, n_rows: int,
+                 weights: np.ndarray | None = None):
+        self.residual, self.residual_jacobian, self.Z, self.weights = residual, residual_jacobian, Z, weights
+        self.n = n_rows if weights is None else float(weights.sum())
+        self.root_weights = None if weights is None else np.sqrt(weights)[:, None]
         if Z is not None:
-            self.W = np.linalg.inv(Z.T @ Z / n)
+            self.Zw = Z if weights is None else Z * weights[:, None]
+            self.W = np.linalg.inv(self.Zw.T @ Z / self.n)
             self.root_w = np.linalg.cholesky(self.W)
-
-    @property
-    def size(self) -> int:
-        """Length of ``vector``."""
-        return self.n if self.Z is None else self.Z.shape[1]
+        self.size = n_rows if Z is None else Z.shape[1]  # length of ``vector``
 
     def crit(self, theta: np.ndarray) -> float:
         e = self.residual(theta)
         if self.Z is None:
-            return float(e @ e / self.n)
-        m = self.Z.T @ e / self.n
+            return float(e @ e / self.n) if self.weights is None else float(e @ (self.weights * e) / self.n)
+        m = self.Zw.T @ e / self.n
         return float(self.n * m @ self.W @ m)
 
     def vector(self, theta: np.ndarray) -> np.ndarray:
         e = self.residual(theta)
         if self.Z is None:
-            return e / np.sqrt(self.n)
-        return np.sqrt(self.n) * self.root_w.T @ (self.Z.T @ e / self.n)
+            return (e if self.weights is None else self.root_weights[:, 0] * e) / np.sqrt(self.n)
+        return np.sqrt(self.n) * self.root_w.T @ (self.Zw.T @ e / self.n)
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         J = self.residual_jacobian(theta)
         if self.Z is None:
-            return J / np.sqrt(self.n)
-        return np.sqrt(self.n) * self.root_w.T @ (self.Z.T @ J / self.n)
+            return (J if self.weights is None else self.root_weights * J) / np.sqrt(self.n)
+        return np.sqrt(self.n) * self.root_w.T @ (self.Zw.T @ J / self.n)
 
 
 # ---------------------------------------------------------------------------------------- OLS / FE
@@ -341,18 +348,18 @@ def _oplp_instruments(panel: Panel, go: bool) -> np.ndarray | None:
     return np.column_stack([panel.state[L], _lagged(panel.proxy, L)]) if go else None
 
 
-def _oplp_stage(ytil, phi_now, phi_lag, S_now, S_lag, propensity, Z, degree: int) -> SecondStage:
+def _oplp_stage(ytil, phi_now, phi_lag, S_now, S_lag, propensity, Z, degree: int, weights=None) -> SecondStage:
     """OP/LP's second stage: r(θ) = ỹ − S θ − ĝ(ω₋₁(θ) [, P]) = ỹ − Sθ − (ω − ξ), ω = φ − Sθ.
 
     As ω = φ − Sθ, r = ỹ − φ + ξ and ∂r/∂θ = ∂ξ/∂θ (:class:`MarkovInnovation`).
     """
-    xi = MarkovInnovation(phi_now, phi_lag, S_now, S_lag, degree, propensity)
+    xi = MarkovInnovation(phi_now, phi_lag, S_now, S_lag, degree, propensity, weights)
 
     def resid(theta):
         innovation = xi(theta)
         return ytil - S_now @ theta - (xi.omega - innovation)
 
-    return SecondStage(resid, xi.jacobian, len(ytil), Z)
+    return SecondStage(resid, xi.jacobian, Z, n_rows=len(ytil), weights=weights)
 
 
 # ------------------------------------------------------------------------------------------- ACF
@@ -476,13 +483,14 @@ def _acf_design(panel: Panel, spec: Spec, input_names: list[str]):
     return np.column_stack([X, panel.controls]), np.column_stack([Zfull, panel.controls]), terms
 
 
-def _acf_stage(phi_now, phi_lag, X_now, X_lag, Z, degree: int) -> tuple[SecondStage, MarkovInnovation]:
+def _acf_stage(phi_now, phi_lag, X_now, X_lag, Z, degree: int, weights=None) -> tuple[SecondStage, MarkovInnovation]:
     """ACF's second stage: GMM on m = Z'ξ(θ)/N; raises when the instruments are collinear."""
-    n = len(phi_now)
-    if np.linalg.matrix_rank(Z.T @ Z / n) < Z.shape[1]:
+    n = len(phi_now) if weights is None else weights.sum()
+    Zw = Z if weights is None else Z * weights[:, None]
+    if np.linalg.matrix_rank(Zw.T @ Z / n) < Z.shape[1]:
         raise EstimationError("ACF instruments are collinear (an input or its lag does not vary)")
-    xi = MarkovInnovation(phi_now, phi_lag, X_now, X_lag, degree)
-    return SecondStage(xi, xi.jacobian, n, Z), xi
+    xi = MarkovInnovation(phi_now, phi_lag, X_now, X_lag, degree, weights=weights)
+    return SecondStage(xi, xi.jacobian, Z, n_rows=len(phi_now), weights=weights), xi
 
 
 def _clustered_j(Z: np.ndarray, e: np.ndarray, firm: np.ndarray, df: int) -> tuple[float, int]:
@@ -703,7 +711,8 @@ class BootstrapDraws:
       the full sample's per-firm cross-products in an orthonormal basis (:class:`ResampledLeastSquares`);
       nearly singular resamples fall back to least squares on the resampled rows;
     - the second stage (:class:`SecondStage`, the same criterion as the point estimate) on the resampled
-      rows with a lag, minimised from ``spec.start`` by Levenberg–Marquardt (MINPACK through
+      rows with a lag — each distinct row once, weighted by the number of draws of its firm (with the
+      exit probit, which is refitted on the resample, the rows repeated) — minimised from ``spec.start`` by Levenberg–Marquardt (MINPACK through
       ``scipy.optimize.least_squares``; trust-region reflective when the moment vector is shorter than θ)
       with the analytic Jacobian of :class:`MarkovInnovation`; OP's exit probit is refitted on the resample.
 
@@ -747,7 +756,8 @@ class BootstrapDraws:
         self.ls = ResampledLeastSquares(X, y, self.bounds)
 
     def __call__(self, firms: np.ndarray) -> np.ndarray:
-        gamma = self.ls.solve(np.bincount(firms, minlength=self.panel.n_firms).astype(float))
+        counts = np.bincount(firms, minlength=self.panel.n_firms)
+        gamma = self.ls.solve(counts.astype(float))
         if gamma is None:
             rows = block_rows(self.bounds, firms)
             b = _ols(self.X[rows], self.y[rows])
@@ -758,12 +768,17 @@ class BootstrapDraws:
         m = self.spec.method
         if m in ("ols", "fe"):
             return b[1:] if m == "ols" else b
-        rows = self.lag_rows[block_rows(self.lag_bounds, firms)]  # resampled rows with a lag, in block order
+        if self.spec.exit:  # the resampled rows with a lag, repeated, in block order (as the exit probit's)
+            rows, weights = self.lag_rows[block_rows(self.lag_bounds, firms)], None
+        else:  # each distinct row with a lag once, weighted by the number of draws of its firm
+            reps = counts[self.panel.firm[self.lag_rows]]
+            drawn = reps > 0
+            rows, weights = self.lag_rows[drawn], reps[drawn]
         x_now, x_lag = self.x2[rows], self.x2[rows - 1]
         Z = None if self.Z is None else self.Z[rows]
         start = np.asarray(self.spec.start, float)
         if m == "acf":
-            stage, _ = _acf_stage(fitted[rows], fitted[rows - 1], x_now, x_lag, Z, self.spec.markov_degree)
+            stage, _ = _acf_stage(fitted[rows], fitted[rows - 1], x_now, x_lag, Z, self.spec.markov_degree, weights)
             return _polish(stage, start)
         panel = self.panel
         nf, nc = panel.free.shape[1], panel.controls.shape[1]
@@ -774,17 +789,40 @@ class BootstrapDraws:
         if self.spec.exit:  # the probit on the resampled panel: its rows with a lag are ``rows``, in order
             propensity, _ = _exit_propensity(panel.resample(firms), self.spec)
         stage = _oplp_stage((self.y - partial)[rows], phi[rows], phi[rows - 1], x_now, x_lag, propensity, Z,
-                            self.spec.markov_degree)
+                            self.spec.markov_degree, weights)
         return np.r_[b_free, _polish(stage, start), b_ctrl]
 
 
 def _polish(stage: SecondStage, start: np.ndarray) -> np.ndarray:
     """Local minimum of ``stage.crit = |stage.vector|²`` from ``start`` by Levenberg–Marquardt with the
     analytic Jacobian: a few evaluations per step instead of a simplex's hundreds. Used for bootstrap
-    draws, which start at the full-sample solution and only need the nearby solution of the resample."""
+    draws, which start at the full-sample solution and only need the nearby solution of the resample.
+
+    LM stops on relative changes of the criterion. The NLS criterion of OP/LP is flat (its minimum is
+    far from zero), so those changes fall to rounding level while θ can still be ~1e-5 from the
+    minimum; one Newton step on the analytic gradient 2J'v (Hessian by forward differences of it)
+    finishes the job when that Hessian is positive definite and the step small (≤ 1e-4·(1 + |θ|)).
+    The criterion itself cannot check that step: its rounding noise (the Markov polynomial's normal
+    equations) is larger than the gain. GMM criteria are exact roots (zero at the solution), which LM
+    reaches to ~1e-10.
+    """
     method = "lm" if stage.size >= len(start) else "trf"
     res = optimize.least_squares(stage.vector, start, jac=stage.jacobian, method=method,
                                  xtol=1e-10, ftol=1e-12, gtol=1e-12)
     if not np.all(np.isfinite(res.fun)):
         raise EstimationError("the second-stage criterion is not finite at the bootstrap solution")
-    return res.x
+    x = res.x
+    if stage.Z is None:
+        def gradient(theta):
+            v = stage.vector(theta)  # first: the Jacobian reuses this evaluation's Markov fit
+            return 2 * stage.jacobian(theta).T @ v
+
+        g = gradient(x)
+        h = 1e-6 * (1 + np.abs(x))
+        H = np.column_stack([(gradient(x + h[j] * e) - g) / h[j] for j, e in enumerate(np.eye(len(x)))])
+        H = (H + H.T) / 2
+        if np.all(np.isfinite(H)) and np.all(np.linalg.eigvalsh(H) > 0):
+            step = np.linalg.solve(H, g)
+            if np.max(np.abs(step)) <= 1e-4 * (1 + np.max(np.abs(x))):
+                x = x - step
+    return x
