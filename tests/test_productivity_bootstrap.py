@@ -99,7 +99,7 @@ def _stage(panel, spec):
         stage, _ = est._acf_stage(phi[L], est._lagged(phi, L), X[L], est._lagged(X, L), Z[L], spec.markov_degree)
         return stage
     go = spec.method == "lp" and not spec.value_added
-    phi, b_free, b_ctrl, _ = est._first_stage(panel, spec)
+    phi, b_free, _, _ = est._first_stage(panel, spec)
     S = est._oplp_state(panel, go)
     propensity = est._exit_propensity(panel, spec)[0] if spec.exit else None
     return est._oplp_stage((panel.y - panel.free @ b_free)[L], phi[L], est._lagged(phi, L), S[L], est._lagged(S, L),

@@ -396,8 +396,9 @@ def fit_acf(panel: Panel, spec: Spec, rng: np.random.Generator) -> Fit:
     (at the sample means under translog); (3) among them, the smallest Hansen J of the
     over-identified moments that add lagged state inputs (and, for value added, the lagged proxy) to Z —
     valid instruments under ACF's timing, E[ξ_t | I_{t−1}] = 0 — with the firm-clustered weight;
-    (4) ties: the earlier start. ``info['roots']`` lists every root. With ``spec.start`` given (e.g. the
-    bootstrap, restarting at the point estimate) only that start and its perturbations are run.
+    (4) ties: the earlier start. ``info['roots']`` lists every root. With ``spec.start`` given only that
+    start and its perturbations are run. Bootstrap draws restart at the chosen root through
+    :class:`BootstrapDraws` (the same criterion, :func:`_acf_stage`).
 
     Gross output with a materials proxy under Cobb-Douglas is not identified (Gandhi, Navarro &
     Rivers 2020): the moment on m_{t−1} has no power beyond the flexible-input first-order condition.
