@@ -683,7 +683,11 @@ class ResampledLeastSquares:
         self.p = X.shape[1]
         self.full_rank = X.shape[0] >= self.p and d.min() > d.max() / self.MAX_COND
         starts = bounds[:-1]
-        self.QQ = np.add.reduceat(self.Q[:, :, None] * self.Q[:, None, :], starts, axis=0).reshape(len(starts), -1)
+        QQ = np.empty((len(starts), self.p, self.p))
+        for i in range(self.p):  # per-firm Q_f'Q_f, one product column at a time (memory: one column of rows)
+            for j in range(i, self.p):
+                QQ[:, i, j] = QQ[:, j, i] = np.add.reduceat(self.Q[:, i] * self.Q[:, j], starts)
+        self.QQ = QQ.reshape(len(starts), -1)
         self.Qy = np.add.reduceat(self.Q * y[:, None], starts, axis=0)
 
     def solve(self, counts: np.ndarray) -> np.ndarray | None:
