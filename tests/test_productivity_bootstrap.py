@@ -178,3 +178,17 @@ def test_bootstrap_with_exit_refits_the_probit_on_each_resample(exit_data):
                      bootstrap=4, seed=1, logs=True)
     assert r.diagnostics["bootstrap_failed"] == 0
     assert r.bootstrap_draws["capital"].std() > 1e-3
+
+
+def test_rank_deficient_resample_falls_back_to_least_squares_on_its_rows(data):
+    """A control that is one firm's dummy has no variation in a resample without that firm: the draw is the
+    minimum-norm least squares on the resampled rows (as numpy's lstsq), not a failure."""
+    d = data.assign(first_firm=(data["firm_id"] == data["firm_id"].min()).astype(float))
+    panel = build_panel(d, "value_added", ["labour"], ["capital"], None, "firm_id", "year", ["first_firm"], True, False)
+    spec = est.Spec(method="ols", value_added=True, poly_degree=2, markov_degree=1, exit=False, translog=False,
+                    optimizer="nelder-mead", n_starts=1, vcov="iid")
+    firms = np.random.default_rng(3).integers(1, panel.n_firms, panel.n_firms)  # never firm 0
+    rows = est.block_rows(panel.firm_starts(), firms)
+    X = np.column_stack([np.ones(panel.n), panel.free, panel.state, panel.controls])
+    np.testing.assert_allclose(est.BootstrapDraws(panel, spec)(firms),
+                               np.linalg.lstsq(X[rows], panel.y[rows], rcond=None)[0][1:], rtol=1e-10, atol=1e-12)
