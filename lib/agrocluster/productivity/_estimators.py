@@ -717,9 +717,9 @@ class BootstrapDraws:
       nearly singular resamples fall back to least squares on the resampled rows;
     - the second stage (:class:`SecondStage`, the same criterion as the point estimate) on the resampled
       rows with a lag — each distinct row once, weighted by the number of draws of its firm (with the
-      exit probit, which is refitted on the resample, the rows repeated) — minimised from ``spec.start`` by Levenberg–Marquardt (MINPACK through
-      ``scipy.optimize.least_squares``; trust-region reflective when the moment vector is shorter than θ)
-      with the analytic Jacobian of :class:`MarkovInnovation`; OP's exit probit is refitted on the resample.
+      exit probit, which is refitted on the resample, the rows repeated) — minimised from ``spec.start``
+      by Levenberg–Marquardt (MINPACK through ``scipy.optimize.least_squares``) with the analytic
+      Jacobian of :class:`MarkovInnovation`, and for the NLS criterion of OP/LP a Newton finish (:func:`_polish`).
 
     Raises what the estimator raises on a bad resample (EstimationError, LinAlgError, ValueError).
     """
@@ -811,8 +811,8 @@ def _polish(stage: SecondStage, start: np.ndarray) -> np.ndarray:
     equations) is larger than the gain. GMM criteria are exact roots (zero at the solution), which LM
     reaches to ~1e-10.
     """
-    method = "lm" if stage.size >= len(start) else "trf"
-    res = optimize.least_squares(stage.vector, start, jac=stage.jacobian, method=method,
+    # the moment vector is never shorter than θ (ACF and gross-output LP have as many instruments as coefficients)
+    res = optimize.least_squares(stage.vector, start, jac=stage.jacobian, method="lm",
                                  xtol=1e-10, ftol=1e-12, gtol=1e-12)
     if not np.all(np.isfinite(res.fun)):
         raise EstimationError("the second-stage criterion is not finite at the bootstrap solution")
