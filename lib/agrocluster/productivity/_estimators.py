@@ -53,7 +53,6 @@ class Spec:
     n_starts: int
     vcov: str
     start: np.ndarray | None = None
-    local: bool = False  # bootstrap draws: polish from ``start`` by least squares on the moment vector
 
 
 def poly(X: np.ndarray, degree: int, const: bool = True) -> np.ndarray:
@@ -73,18 +72,132 @@ def poly(X: np.ndarray, degree: int, const: bool = True) -> np.ndarray:
     return np.column_stack(cols)
 
 
+def poly_slope(X: np.ndarray, degree: int) -> np.ndarray:
+    """Column-wise derivative of :func:`poly` (with its constant) with respect to the first column of ``X``.
+
+    The monomial x₁^a·Π x_j^{c_j} has derivative a·x₁^{a−1}·Π x_j^{c_j}; monomials without x₁ give 0.
+    """
+    n, k = X.shape
+    cols = [np.zeros(n)]
+    for d in range(1, degree + 1):
+        for combo in itertools.combinations_with_replacement(range(k), d):
+            a = combo.count(0)  # combos are sorted: the x₁ factors come first
+            cols.append(a * np.prod(X[:, combo[1:]], axis=1) if a else np.zeros(n))
+    return np.column_stack(cols)
+
+
 def _ols(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(X, y, rcond=None)[0]
 
 
-def _concentrate(G: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Residual of r on G (normal equations; G is small and well conditioned after centring)."""
-    GtG = G.T @ G
-    try:
-        b = np.linalg.solve(GtG, G.T @ r)
-    except np.linalg.LinAlgError:
-        b = np.linalg.lstsq(G, r, rcond=None)[0]
-    return r - G @ b
+class MarkovInnovation:
+    """The innovation ξ(θ) of the Markov process in the second stage of OP/LP/ACF, and its Jacobian.
+
+    On the rows with a true lag, for a coefficient vector θ:
+    ω(θ) = φ − Xθ, ω₋₁(θ) = φ₋₁ − X₋₁θ, G(θ) = poly(ω₋₁ [, P], d) (constant included; P the exit
+    propensity of OP's attrition correction, which does not depend on θ), b = (G'G)⁻¹G'ω and
+    ξ(θ) = M_G ω = ω − G b, the residual of the least-squares Markov polynomial g.
+
+    Jacobian (differentiating b = (G'G)⁻¹G'ω): with ∂ω/∂θ_j = −X_j, ∂G/∂θ_j = −X₋₁,j ⊙ D where
+    D = ∂G/∂ω₋₁ column-wise (:func:`poly_slope`: d·ω₋₁^{d−1}, and a·ω₋₁^{a−1}P^c for the cross terms),
+    ∂ξ/∂θ_j = (I − P_G)(∂ω/∂θ_j − ∂G/∂θ_j b) − G(G'G)⁻¹(∂G/∂θ_j)'ξ, P_G = G(G'G)⁻¹G'.
+    With ĝ' = D b (the slope of g at ω₋₁) and A = X − ĝ'⊙X₋₁ this is, for all j at once,
+    ∂ξ/∂θ = −A + G(G'G)⁻¹(G'A + D'(ξ⊙X₋₁)).
+
+    With row ``weights`` (a bootstrap draw: each distinct row once, weighted by how often its firm was
+    drawn) every cross-product is weighted: b = (G'WG)⁻¹G'Wω and, in the Jacobian, G'WA and D'W(ξ⊙X₋₁)
+    — the same ξ as on the rows repeated.
+
+    G'G is solved by its normal equations (the polynomial has a few columns); when it is singular, by
+    least squares. One evaluation's G, G'G and b are kept for the Jacobian at the same θ (the
+    Levenberg–Marquardt loop asks for both at each accepted point).
+    """
+
+    def __init__(self, phi_now: np.ndarray, phi_lag: np.ndarray, X_now: np.ndarray, X_lag: np.ndarray,
+                 degree: int, propensity: np.ndarray | None = None, weights: np.ndarray | None = None):
+        self.phi_now, self.phi_lag, self.X_now, self.X_lag = phi_now, phi_lag, X_now, X_lag
+        self.degree, self.propensity, self.weights = degree, propensity, weights
+        self._at = None
+
+    def _markov_terms(self, w_lag: np.ndarray) -> np.ndarray:
+        return w_lag[:, None] if self.propensity is None else np.column_stack([w_lag, self.propensity])
+
+    def __call__(self, theta: np.ndarray) -> np.ndarray:
+        """ξ(θ); also sets ``omega`` (ω(θ))."""
+        w_lag = self.phi_lag - self.X_lag @ theta
+        G = poly(self._markov_terms(w_lag), self.degree)
+        omega = self.phi_now - self.X_now @ theta
+        Gw = G if self.weights is None else G * self.weights[:, None]
+        GtG = Gw.T @ G
+        try:
+            b = np.linalg.solve(GtG, Gw.T @ omega)
+        except np.linalg.LinAlgError:
+            root = 1.0 if self.weights is None else np.sqrt(self.weights)
+            b, GtG = np.linalg.lstsq(G * np.reshape(root, (-1, 1)), omega * root, rcond=None)[0], None
+        xi = omega - G @ b
+        self.omega = omega
+        self._at = (np.array(theta, float), w_lag, G, Gw, GtG, b, xi)
+        return xi
+
+    def jacobian(self, theta: np.ndarray) -> np.ndarray:
+        """∂ξ/∂θ (rows × coefficients), by the formula of the class docstring."""
+        if self._at is None or not np.array_equal(self._at[0], theta):
+            self(theta)
+        _, w_lag, G, Gw, GtG, b, xi = self._at
+        xi_x = (xi if self.weights is None else xi * self.weights)[:, None] * self.X_lag
+        if self.propensity is None:  # G = [1, w, …, w^d]: D = [0, 1, 2w, …, d·w^{d−1}] from G's own columns
+            d = np.arange(1.0, self.degree + 1)
+            slope = G[:, :-1] @ (d * b[1:])
+            Dt_xi_x = np.vstack([np.zeros((1, xi_x.shape[1])), d[:, None] * (G[:, :-1].T @ xi_x)])
+        else:
+            D = poly_slope(self._markov_terms(w_lag), self.degree)
+            slope, Dt_xi_x = D @ b, D.T @ xi_x
+        A = self.X_now - slope[:, None] * self.X_lag
+        rhs = Gw.T @ A + Dt_xi_x
+        coef = np.linalg.solve(GtG, rhs) if GtG is not None else np.linalg.pinv(Gw.T @ G) @ rhs
+        return G @ coef - A
+
+
+class SecondStage:
+    """A second-stage criterion of OP/LP/ACF written as a least-squares problem in θ.
+
+    ``residual(θ)`` is the per-row residual r (ACF: ξ; OP/LP: ξ + ε = ỹ − Sθ − ĝ(ω₋₁)) and
+    ``residual_jacobian(θ)`` its Jacobian ∂r/∂θ. With instruments Z the criterion is GMM,
+    N·m'Wm with m = Z'r/N and W = (Z'Z/N)⁻¹; without, it is the mean squared residual r'r/N (NLS).
+    ``vector(θ)`` has the criterion as squared norm (√N·C'm with W = CC' Cholesky, or r/√N) and
+    ``jacobian(θ)`` is its Jacobian (√N·C'Z'(∂r/∂θ)/N, or (∂r/∂θ)/√N). With row ``weights`` (see
+    :class:`MarkovInnovation`) N = Σ w, m = Z'Wr/N, W = (Z'WZ/N)⁻¹, and the NLS vector is √w·r/√N.
+    """
+
+    def __init__(self, residual, residual_jacobian, Z: np.ndarray | None = None, *, n_rows: int,
+                 weights: np.ndarray | None = None):
+        self.residual, self.residual_jacobian, self.Z, self.weights = residual, residual_jacobian, Z, weights
+        self.n = n_rows if weights is None else float(weights.sum())
+        self.root_weights = None if weights is None else np.sqrt(weights)[:, None]
+        if Z is not None:
+            self.Zw = Z if weights is None else Z * weights[:, None]
+            self.W = np.linalg.inv(self.Zw.T @ Z / self.n)
+            self.root_w = np.linalg.cholesky(self.W)
+        self.size = n_rows if Z is None else Z.shape[1]  # length of ``vector``
+
+    def crit(self, theta: np.ndarray) -> float:
+        e = self.residual(theta)
+        if self.Z is None:
+            return float(e @ e / self.n) if self.weights is None else float(e @ (self.weights * e) / self.n)
+        m = self.Zw.T @ e / self.n
+        return float(self.n * m @ self.W @ m)
+
+    def vector(self, theta: np.ndarray) -> np.ndarray:
+        e = self.residual(theta)
+        if self.Z is None:
+            return (e if self.weights is None else self.root_weights[:, 0] * e) / np.sqrt(self.n)
+        return np.sqrt(self.n) * self.root_w.T @ (self.Zw.T @ e / self.n)
+
+    def jacobian(self, theta: np.ndarray) -> np.ndarray:
+        J = self.residual_jacobian(theta)
+        if self.Z is None:
+            return (J if self.weights is None else self.root_weights * J) / np.sqrt(self.n)
+        return np.sqrt(self.n) * self.root_w.T @ (self.Zw.T @ J / self.n)
 
 
 # ---------------------------------------------------------------------------------------- OLS / FE
@@ -97,16 +210,12 @@ def fit_linear(panel: Panel, spec: Spec, kind: str) -> Fit:
     ``FirstDifferenceOLS`` (a constant in differences is a linear trend: add it as a control). Info:
     ``r2`` (OLS: R²; FE: within R² in ``r2_within`` and overall R² in ``r2``; FD: R² of the differenced
     equation, uncentred as no constant is fitted), and for OLS the intercept with its standard error.
-
-    Bootstrap draws (``spec.local``, OLS and FE) need only the coefficients: the same least squares in numpy
-    (firm means swept out for the within estimator), without pyfixest's formula and covariance machinery.
+    Bootstrap draws of OLS and FE go through :class:`BootstrapDraws` (the same least squares in numpy).
     """
     import pyfixest as pf
 
     X = np.column_stack([panel.free, panel.state, panel.controls])
     terms = panel.free_names + panel.state_names + panel.control_names
-    if spec.local and kind != "fd":
-        return _linear_coefficients(panel, X, terms, kind == "fe")
     names = [f"x{j}" for j in range(X.shape[1])]
     y, firm = panel.y, panel.firm
     if kind == "fd":
@@ -149,19 +258,6 @@ def fit_linear(panel: Panel, spec: Spec, kind: str) -> Fit:
         info["r2_within"] = float(fit._r2_within)
         info["singleton_firms"] = int((np.bincount(panel.firm) == 1).sum())
     return Fit(b, terms, panel.free.shape[1] + panel.state.shape[1], V, len(y), info)
-
-
-def _linear_coefficients(panel: Panel, X: np.ndarray, terms: list[str], within: bool) -> Fit:
-    """OLS (with a constant) or within-firm least squares coefficients only."""
-    y = panel.y
-    if within:
-        counts = np.bincount(panel.firm).astype(float)
-        X = X - (np.stack([np.bincount(panel.firm, weights=col) for col in X.T], axis=1) / counts[:, None])[panel.firm]
-        y = y - (np.bincount(panel.firm, weights=y) / counts)[panel.firm]
-        b = _ols(X, y)
-    else:
-        b = _ols(np.column_stack([np.ones(len(y)), X]), y)[1:]
-    return Fit(b, terms, panel.free.shape[1] + panel.state.shape[1], None, panel.n, {})
 
 
 # ------------------------------------------------------------------------------------ OP / LP
@@ -220,46 +316,16 @@ def fit_oplp(panel: Panel, spec: Spec) -> Fit:
     phi, b_free, b_ctrl, fs_resid = _first_stage(panel, spec)
     L = panel.has_lag
     ytil = (panel.y - panel.free @ b_free - panel.controls @ b_ctrl)[L]
-    S = panel.state if not go else np.column_stack([panel.state, panel.proxy])
-    S_now = S[L]
-    S_lag = _lagged(S, L)
-    phi_now, phi_lag = phi[L], _lagged(phi, L)
+    S = _oplp_state(panel, go)
     propensity, n_exits = (None, 0)
     if spec.exit:
         propensity, n_exits = _exit_propensity(panel, spec)
-    n = int(L.sum())
-    if go:
-        Z = np.column_stack([panel.state[L], _lagged(panel.proxy, L)])
-        W = np.linalg.inv(Z.T @ Z / n)
-
-    def resid(theta):
-        w_lag = phi_lag - S_lag @ theta
-        G = poly(w_lag[:, None] if propensity is None else np.column_stack([w_lag, propensity]),
-                 spec.markov_degree)
-        omega = phi_now - S_now @ theta
-        return ytil - S_now @ theta - (omega - _concentrate(G, omega))
-
-    def crit(theta):
-        e = resid(theta)
-        if go:
-            m = Z.T @ e / n
-            return float(n * m @ W @ m)
-        return float(e @ e / n)
-
-    root_w = np.linalg.cholesky(W) if go else None
-
-    def vector(theta):  # crit = |vector|²
-        e = resid(theta)
-        return np.sqrt(n) * root_w.T @ (Z.T @ e / n) if go else e / np.sqrt(n)
-
-    start = spec.start if spec.start is not None else _ols(np.column_stack([np.ones(n), S_now]), ytil)[1:]
+    stage = _oplp_stage(ytil, phi[L], _lagged(phi, L), S[L], _lagged(S, L), propensity,
+                        _oplp_instruments(panel, go), spec.markov_degree)
+    start = spec.start if spec.start is not None else _ols(np.column_stack([np.ones(stage.n), S[L]]), ytil)[1:]
     if len(start) != S.shape[1]:
         raise ParamsError(f"start has {len(start)} values; {spec.method} estimates {S.shape[1]} in stage two")
-    if spec.local:  # a bootstrap draw: polish the full-sample solution locally
-        best = _polish(crit, vector, np.asarray(start, float))
-        theta, criterion, converged = best["theta"], best["criterion"], best["converged"]
-    else:
-        theta, criterion, converged = _minimise_one(crit, np.asarray(start, float), spec)
+    theta, criterion, converged = _minimise_one(stage.crit, np.asarray(start, float), spec)
     if not np.isfinite(criterion):
         raise EstimationError("the second-stage criterion is not finite at the starting value")
     terms_inputs = panel.free_names + panel.state_names + ([panel.proxy_name] if go else [])
@@ -268,7 +334,32 @@ def fit_oplp(panel: Panel, spec: Spec) -> Fit:
             "first_stage_resid": fs_resid}
     if spec.exit:
         info["exits_in_probit"] = n_exits
-    return Fit(coef, terms_inputs + panel.control_names, len(terms_inputs), None, n, info)
+    return Fit(coef, terms_inputs + panel.control_names, len(terms_inputs), None, stage.n, info)
+
+
+def _oplp_state(panel: Panel, go: bool) -> np.ndarray:
+    """The inputs of OP/LP's second stage: state inputs, and the proxy under gross-output LP."""
+    return panel.state if not go else np.column_stack([panel.state, panel.proxy])
+
+
+def _oplp_instruments(panel: Panel, go: bool) -> np.ndarray | None:
+    """Gross-output LP's instruments (state_t, proxy_{t−1}) on rows with a lag; None for NLS."""
+    L = panel.has_lag
+    return np.column_stack([panel.state[L], _lagged(panel.proxy, L)]) if go else None
+
+
+def _oplp_stage(ytil, phi_now, phi_lag, S_now, S_lag, propensity, Z, degree: int, weights=None) -> SecondStage:
+    """OP/LP's second stage: r(θ) = ỹ − S θ − ĝ(ω₋₁(θ) [, P]) = ỹ − Sθ − (ω − ξ), ω = φ − Sθ.
+
+    As ω = φ − Sθ, r = ỹ − φ + ξ and ∂r/∂θ = ∂ξ/∂θ (:class:`MarkovInnovation`).
+    """
+    xi = MarkovInnovation(phi_now, phi_lag, S_now, S_lag, degree, propensity, weights)
+
+    def resid(theta):
+        innovation = xi(theta)
+        return ytil - S_now @ theta - (xi.omega - innovation)
+
+    return SecondStage(resid, xi.jacobian, Z, n_rows=len(ytil), weights=weights)
 
 
 # ------------------------------------------------------------------------------------------- ACF
@@ -305,50 +396,25 @@ def fit_acf(panel: Panel, spec: Spec, rng: np.random.Generator) -> Fit:
     (at the sample means under translog); (3) among them, the smallest Hansen J of the
     over-identified moments that add lagged state inputs (and, for value added, the lagged proxy) to Z —
     valid instruments under ACF's timing, E[ξ_t | I_{t−1}] = 0 — with the firm-clustered weight;
-    (4) ties: the earlier start. ``info['roots']`` lists every root. With ``spec.start`` given (e.g. the
-    bootstrap, restarting at the point estimate) only that start and its perturbations are run.
+    (4) ties: the earlier start. ``info['roots']`` lists every root. With ``spec.start`` given only that
+    start and its perturbations are run. Bootstrap draws restart at the chosen root through
+    :class:`BootstrapDraws` (the same criterion, :func:`_acf_stage`).
 
     Gross output with a materials proxy under Cobb-Douglas is not identified (Gandhi, Navarro &
     Rivers 2020): the moment on m_{t−1} has no power beyond the flexible-input first-order condition.
     We estimate it as prodest does and flag it in ``info['caveat']``.
     """
     go = not spec.value_added
-    phi_all = poly(np.column_stack([panel.free, panel.state, panel.proxy]), spec.poly_degree)
-    Xfs = np.column_stack([phi_all, panel.controls])
+    Xfs = _acf_first_stage_design(panel, spec)
     bfs = _ols(Xfs, panel.y)
     fitted = Xfs @ bfs
     phi = fitted  # includes the controls' part: controls enter x below with their own coefficient
     L = panel.has_lag
-    n = int(L.sum())
     input_names = panel.free_names + panel.state_names + ([panel.proxy_name] if go else [])
-    proxy_in = panel.proxy if go else None
-    X, terms = production_terms(panel.free, panel.state, proxy_in, input_names, spec.translog)
-    lag_free = np.roll(panel.free, 1, axis=0)
-    lag_proxy = np.roll(panel.proxy, 1) if go else None
-    Zfull, _ = production_terms(lag_free, panel.state, lag_proxy, input_names, spec.translog)
-    X = np.column_stack([X, panel.controls])
-    Zfull = np.column_stack([Zfull, panel.controls])
-    X_now, X_lag = X[L], _lagged(X, L)
-    Z = Zfull[L]
-    phi_now, phi_lag = phi[L], _lagged(phi, L)
-    ZtZ = Z.T @ Z / n
-    if np.linalg.matrix_rank(ZtZ) < Z.shape[1]:
-        raise EstimationError("ACF instruments are collinear (an input or its lag does not vary)")
-    W = np.linalg.inv(ZtZ)
-
-    def xi(theta):
-        omega = phi_now - X_now @ theta
-        w_lag = phi_lag - X_lag @ theta
-        return _concentrate(poly(w_lag[:, None], spec.markov_degree), omega)
-
-    def crit(theta):
-        m = Z.T @ xi(theta) / n
-        return float(n * m @ W @ m)
-
-    root_w = np.linalg.cholesky(W)
-
-    def vector(theta):  # crit = |vector|²
-        return np.sqrt(n) * root_w.T @ (Z.T @ xi(theta) / n)
+    X, Zfull, terms = _acf_design(panel, spec, input_names)
+    X_now, Z = X[L], Zfull[L]
+    stage, xi = _acf_stage(phi[L], _lagged(phi, L), X_now, _lagged(X, L), Z, spec.markov_degree)
+    n = stage.n
 
     extra = [_lagged(panel.state, L)] + ([] if go else [_lagged(panel.proxy, L)[:, None]])
     Z_over = np.column_stack([Z, *extra])
@@ -358,47 +424,40 @@ def fit_acf(panel: Panel, spec: Spec, rng: np.random.Generator) -> Fit:
         return _clustered_j(Z_over, xi(theta), firm, Z_over.shape[1] - Z.shape[1])
 
     ols_start = _ols(np.column_stack([np.ones(n), X_now]), panel.y[L])[1:]
-    if spec.local and spec.start is not None:  # a bootstrap draw: polish the chosen root locally
-        best = _polish(crit, vector, np.asarray(spec.start, float))
-        theta = best["theta"]
-        info = {"criterion": best["criterion"], "converged": best["converged"], "starts": best["starts"],
-                "starts_agree": True, "nobs_first_stage": panel.n, "first_stage_resid": panel.y - fitted,
-                "ols_start": ols_start}
-    else:
-        if spec.start is not None and len(spec.start) != X.shape[1]:
-            raise ParamsError(f"start has {len(spec.start)} values; ACF estimates {X.shape[1]} ({terms + panel.control_names})")
-        plan = [("OLS (prodest default)", ols_start)] if spec.start is None else [("given start", spec.start)]
-        if spec.start is None:
-            for v in ACF_FIXED_STARTS:
-                plan.append((f"every elasticity {v:g}",
-                             np.r_[np.full(len(input_names), v), np.zeros(X.shape[1] - len(input_names))]))
-        centre = plan[0][1]
-        for j in range(max(spec.n_starts, 1) - 1):
-            plan.append((f"{plan[0][0]} + noise {j + 1}", centre + rng.normal(0.0, 0.2, size=centre.shape)))
-        runs = [(label, s, *_minimise_one(crit, np.asarray(s, float), spec)) for label, s in plan]
-        x_means = np.column_stack([panel.free, panel.state] + ([panel.proxy[:, None]] if go else [])).mean(axis=0)
-        roots, starts_df = _group_roots(runs, terms + panel.control_names)
-        roots["admissible"] = [_admissible(r, terms, input_names, x_means, spec.translog)
-                               for r in roots["estimate"]]
-        js = [hansen(np.asarray(r, float)) for r in roots["estimate"]]
-        roots["hansen_j"] = [j for j, _ in js]
-        roots["hansen_df"] = [d for _, d in js]
-        roots["hansen_pvalue"] = [float(stats.chi2.sf(j, d)) if d > 0 and np.isfinite(j) else np.nan for j, d in js]
-        pick, reason, roots = choose_acf_root(roots)
-        chosen = roots.loc[pick]
-        theta = np.asarray(chosen["estimate"], float)
-        conv = starts_df[starts_df["converged"]]
-        agree = bool(len(conv)) and all(np.max(np.abs(np.asarray(e) - theta)) < SAME_ROOT_TOL for e in conv["estimate"])
-        info = {"criterion": float(chosen["criterion"]), "converged": bool(chosen["converged"]), "starts": starts_df,
-                "starts_agree": agree, "roots": roots.drop(columns=["estimate"]), "root_choice": reason,
-                "hansen_j": {"J": float(chosen["hansen_j"]), "df": int(chosen["hansen_df"]),
-                             "pvalue": float(chosen["hansen_pvalue"])},
-                "nobs_first_stage": panel.n, "first_stage_resid": panel.y - fitted, "ols_start": ols_start}
-        n_adm = int((roots["candidate"] & roots["admissible"]).sum())
-        if n_adm > 1:
-            warnings.warn(
-                f"ACF: {n_adm} exact roots of the criterion have every input elasticity in (0, 1); chosen by "
-                f"{reason}. Report them all (diagnostics['roots'])", AmbiguousRootWarning, stacklevel=4)
+    if spec.start is not None and len(spec.start) != X.shape[1]:
+        raise ParamsError(f"start has {len(spec.start)} values; ACF estimates {X.shape[1]} ({terms + panel.control_names})")
+    plan = [("OLS (prodest default)", ols_start)] if spec.start is None else [("given start", spec.start)]
+    if spec.start is None:
+        for v in ACF_FIXED_STARTS:
+            plan.append((f"every elasticity {v:g}",
+                         np.r_[np.full(len(input_names), v), np.zeros(X.shape[1] - len(input_names))]))
+    centre = plan[0][1]
+    for j in range(max(spec.n_starts, 1) - 1):
+        plan.append((f"{plan[0][0]} + noise {j + 1}", centre + rng.normal(0.0, 0.2, size=centre.shape)))
+    runs = [(label, s, *_minimise_one(stage.crit, np.asarray(s, float), spec)) for label, s in plan]
+    x_means = np.column_stack([panel.free, panel.state] + ([panel.proxy[:, None]] if go else [])).mean(axis=0)
+    roots, starts_df = _group_roots(runs, terms + panel.control_names)
+    roots["admissible"] = [_admissible(r, terms, input_names, x_means, spec.translog)
+                           for r in roots["estimate"]]
+    js = [hansen(np.asarray(r, float)) for r in roots["estimate"]]
+    roots["hansen_j"] = [j for j, _ in js]
+    roots["hansen_df"] = [d for _, d in js]
+    roots["hansen_pvalue"] = [float(stats.chi2.sf(j, d)) if d > 0 and np.isfinite(j) else np.nan for j, d in js]
+    pick, reason, roots = choose_acf_root(roots)
+    chosen = roots.loc[pick]
+    theta = np.asarray(chosen["estimate"], float)
+    conv = starts_df[starts_df["converged"]]
+    agree = bool(len(conv)) and all(np.max(np.abs(np.asarray(e) - theta)) < SAME_ROOT_TOL for e in conv["estimate"])
+    info = {"criterion": float(chosen["criterion"]), "converged": bool(chosen["converged"]), "starts": starts_df,
+            "starts_agree": agree, "roots": roots.drop(columns=["estimate"]), "root_choice": reason,
+            "hansen_j": {"J": float(chosen["hansen_j"]), "df": int(chosen["hansen_df"]),
+                         "pvalue": float(chosen["hansen_pvalue"])},
+            "nobs_first_stage": panel.n, "first_stage_resid": panel.y - fitted, "ols_start": ols_start}
+    n_adm = int((roots["candidate"] & roots["admissible"]).sum())
+    if n_adm > 1:
+        warnings.warn(
+            f"ACF: {n_adm} exact roots of the criterion have every input elasticity in (0, 1); chosen by "
+            f"{reason}. Report them all (diagnostics['roots'])", AmbiguousRootWarning, stacklevel=4)
     if go and not spec.translog:
         info["caveat"] = (
             "gross-output ACF with a materials proxy under Cobb-Douglas is not identified "
@@ -406,6 +465,33 @@ def fit_acf(panel: Panel, spec: Spec, rng: np.random.Generator) -> Fit:
             "m_{t-1} moment; estimated as Stata prodest does - prefer value added or a GNR-type estimator"
         )
     return Fit(theta, terms + panel.control_names, len(terms), None, n, info)
+
+
+def _acf_first_stage_design(panel: Panel, spec: Spec) -> np.ndarray:
+    """ACF's first-stage regressors: poly(free, state, proxy) of ``poly_degree`` (with constant), controls."""
+    phi_all = poly(np.column_stack([panel.free, panel.state, panel.proxy]), spec.poly_degree)
+    return np.column_stack([phi_all, panel.controls])
+
+
+def _acf_design(panel: Panel, spec: Spec, input_names: list[str]):
+    """ACF's second-stage x (production terms, then controls) and instruments Z (free inputs, and the
+    gross-output proxy, lagged) on every row (lags by position: valid on rows with a lag), and the term names."""
+    go = not spec.value_added
+    X, terms = production_terms(panel.free, panel.state, panel.proxy if go else None, input_names, spec.translog)
+    lag_free = np.roll(panel.free, 1, axis=0)
+    lag_proxy = np.roll(panel.proxy, 1) if go else None
+    Zfull, _ = production_terms(lag_free, panel.state, lag_proxy, input_names, spec.translog)
+    return np.column_stack([X, panel.controls]), np.column_stack([Zfull, panel.controls]), terms
+
+
+def _acf_stage(phi_now, phi_lag, X_now, X_lag, Z, degree: int, weights=None) -> tuple[SecondStage, MarkovInnovation]:
+    """ACF's second stage: GMM on m = Z'ξ(θ)/N; raises when the instruments are collinear."""
+    n = len(phi_now) if weights is None else weights.sum()
+    Zw = Z if weights is None else Z * weights[:, None]
+    if np.linalg.matrix_rank(Zw.T @ Z / n) < Z.shape[1]:
+        raise EstimationError("ACF instruments are collinear (an input or its lag does not vary)")
+    xi = MarkovInnovation(phi_now, phi_lag, X_now, X_lag, degree, weights=weights)
+    return SecondStage(xi, xi.jacobian, Z, n_rows=len(phi_now), weights=weights), xi
 
 
 def _clustered_j(Z: np.ndarray, e: np.ndarray, firm: np.ndarray, df: int) -> tuple[float, int]:
@@ -464,22 +550,6 @@ def _group_roots(runs: list, names: list[str]) -> tuple[pd.DataFrame, pd.DataFra
                      "n_starts": len(hit), "reached_from": "; ".join(hit["start"]),
                      "first_start": int(hit.index[0])})
     return pd.DataFrame(rows), starts_df
-
-
-def _polish(crit, vector, start: np.ndarray) -> dict:
-    """Local minimum of ``crit = |vector|²`` from ``start`` by Levenberg–Marquardt (MINPACK through
-    ``scipy.optimize.least_squares``): a few evaluations per step instead of a simplex's hundreds.
-
-    Used for bootstrap draws, which start at the full-sample solution (the chosen root) and only need
-    the nearby solution of the resampled criterion.
-    """
-    k = len(start)
-    method = "lm" if len(vector(start)) >= k else "trf"
-    res = optimize.least_squares(vector, start, method=method, xtol=1e-10, ftol=1e-12, gtol=1e-12)
-    value = float(crit(res.x))
-    starts = pd.DataFrame({"start": [np.round(start, 6).tolist()], "estimate": [res.x.tolist()],
-                           "criterion": [value], "converged": [bool(res.success)]})
-    return {"theta": res.x, "criterion": value, "converged": bool(res.success), "starts": starts, "agree": True}
 
 
 def choose_acf_root(roots: pd.DataFrame) -> tuple[int, str, pd.DataFrame]:
@@ -580,3 +650,184 @@ def _hansen_j(Z, X, Y, b, W, firm) -> dict:
     J = float(gbar @ W @ gbar)
     df = Z.shape[1] - X.shape[1]
     return {"J": J, "df": df, "pvalue": float(stats.chi2.sf(J, df)) if df > 0 else np.nan}
+
+
+# ---------------------------------------------------------------------------------- bootstrap draws
+def block_rows(bounds: np.ndarray, firms: np.ndarray) -> np.ndarray:
+    """Row positions of the blocks ``bounds[f]:bounds[f + 1]`` of ``firms``, concatenated in that order."""
+    sizes = bounds[firms + 1] - bounds[firms]
+    first = np.r_[0, np.cumsum(sizes)[:-1]]
+    return np.repeat(bounds[firms] - first, sizes) + np.arange(int(sizes.sum()))
+
+
+class ResampledLeastSquares:
+    """Least squares of y on X refitted on block resamples of firms, at O(firms·p²) per resample.
+
+    With the full-sample QR decomposition X = QR, a resample that takes firm f c_f times has
+    X'CX = R'(Σ_f c_f Q_f'Q_f)R and X'Cy = R'(Σ_f c_f Q_f'y_f) (Q_f, y_f: the rows of firm f), so its
+    coefficients are β = R⁻¹γ with (Σ_f c_f Q_f'Q_f)γ = Σ_f c_f Q_f'y_f, and its fitted values on the full
+    sample's rows are Qγ. These normal equations are solved in the orthonormal basis Q, where their
+    condition number is that of the resample relative to the full sample (near 1), not that of X: badly
+    scaled polynomial columns lose nothing. The result is the least squares on the resampled rows, to
+    rounding. :meth:`solve` returns None when X or the resample is (nearly) rank-deficient
+    (condition number above :attr:`MAX_COND`); the caller then runs least squares on the resampled rows.
+    """
+
+    MAX_COND = 1e6
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, bounds: np.ndarray):
+        from scipy.linalg import qr
+
+        self.Q, self.R = qr(X, mode="economic")
+        d = np.abs(np.diag(self.R))
+        self.p = X.shape[1]
+        self.full_rank = X.shape[0] >= self.p and d.min() > d.max() / self.MAX_COND
+        starts = bounds[:-1]
+        QQ = np.empty((len(starts), self.p, self.p))
+        for i in range(self.p):  # per-firm Q_f'Q_f, one product column at a time (memory: one column of rows)
+            for j in range(i, self.p):
+                QQ[:, i, j] = QQ[:, j, i] = np.add.reduceat(self.Q[:, i] * self.Q[:, j], starts)
+        self.QQ = QQ.reshape(len(starts), -1)
+        self.Qy = np.add.reduceat(self.Q * y[:, None], starts, axis=0)
+
+    def solve(self, counts: np.ndarray) -> np.ndarray | None:
+        """γ for firm counts ``counts`` (β = R⁻¹γ, fitted values Qγ), or None (see the class docstring)."""
+        if not self.full_rank:
+            return None
+        A = (counts @ self.QQ).reshape(self.p, self.p)
+        if np.linalg.cond(A) > self.MAX_COND:
+            return None
+        return np.linalg.solve(A, counts @ self.Qy)
+
+    def coef(self, gamma: np.ndarray) -> np.ndarray:
+        from scipy.linalg import solve_triangular
+
+        return solve_triangular(self.R, gamma)
+
+
+class BootstrapDraws:
+    """OLS, FE, OP, LP and ACF coefficients on block resamples of the firms of ``panel``.
+
+    ``draws(firms)`` (the drawn firm codes, with repetition) returns the coefficients ``spec`` gives on
+    ``panel.resample(firms)``, the two-step methods restarting their second stage at ``spec.start`` (the
+    full-sample solution: the chosen root for ACF) — not a new search from the default starts:
+
+    - least squares (OLS with a constant, the within estimator, the first stages of OP/LP/ACF) from
+      the full sample's per-firm cross-products in an orthonormal basis (:class:`ResampledLeastSquares`);
+      nearly singular resamples fall back to least squares on the resampled rows;
+    - the second stage (:class:`SecondStage`, the same criterion as the point estimate) on the resampled
+      rows with a lag — each distinct row once, weighted by the number of draws of its firm (with the
+      exit probit, which is refitted on the resample, the rows repeated) — minimised from ``spec.start``
+      by Levenberg–Marquardt (MINPACK through ``scipy.optimize.least_squares``) with the analytic
+      Jacobian of :class:`MarkovInnovation`, and for the NLS criterion of OP/LP a Newton finish (:func:`_polish`).
+
+    Raises what the estimator raises on a bad resample (EstimationError, LinAlgError, ValueError).
+    """
+
+    METHODS = ("ols", "fe", "op", "lp", "acf")
+
+    def __init__(self, panel: Panel, spec: Spec):
+        if spec.method not in self.METHODS:
+            raise ParamsError(f"BootstrapDraws handles {self.METHODS}, not {spec.method!r}")
+        if spec.method in ("op", "lp", "acf") and spec.start is None:
+            raise ParamsError(f"bootstrap draws of {spec.method} restart at spec.start, which is missing")
+        self.panel, self.spec = panel, spec
+        self.bounds = panel.firm_starts()
+        m = spec.method
+        X = np.column_stack([panel.free, panel.state, panel.controls])
+        y = panel.y
+        if m == "fe":
+            counts = np.bincount(panel.firm).astype(float)
+            X = X - (np.stack([np.bincount(panel.firm, weights=col) for col in X.T], axis=1) / counts[:, None])[panel.firm]
+            y = y - (np.bincount(panel.firm, weights=y) / counts)[panel.firm]
+        elif m == "ols":
+            X = np.column_stack([np.ones(len(y)), X])
+        else:
+            self.go = not spec.value_added if m == "acf" else (m == "lp" and not spec.value_added)
+            if m == "acf":
+                X = _acf_first_stage_design(panel, spec)
+                input_names = panel.free_names + panel.state_names + ([panel.proxy_name] if self.go else [])
+                self.x2, Z, _ = _acf_design(panel, spec, input_names)
+            else:
+                X = np.column_stack([panel.free, panel.controls,
+                                     poly(np.column_stack([panel.state, panel.proxy[:, None]]), spec.poly_degree)])
+                self.x2 = _oplp_state(panel, self.go)
+                Z = np.column_stack([panel.state, np.roll(panel.proxy, 1)]) if self.go else None
+            self.Z = Z
+            L = panel.has_lag
+            self.lag_rows = np.flatnonzero(L)
+            self.lag_bounds = np.r_[0, np.cumsum(np.bincount(panel.firm[L], minlength=panel.n_firms))]
+        self.X, self.y = X, y
+        self.ls = ResampledLeastSquares(X, y, self.bounds)
+
+    def __call__(self, firms: np.ndarray) -> np.ndarray:
+        counts = np.bincount(firms, minlength=self.panel.n_firms)
+        gamma = self.ls.solve(counts.astype(float))
+        if gamma is None:
+            rows = block_rows(self.bounds, firms)
+            b = _ols(self.X[rows], self.y[rows])
+            fitted = self.X @ b
+        else:
+            b = self.ls.coef(gamma)
+            fitted = self.ls.Q @ gamma
+        m = self.spec.method
+        if m in ("ols", "fe"):
+            return b[1:] if m == "ols" else b
+        if self.spec.exit:  # the resampled rows with a lag, repeated, in block order (as the exit probit's)
+            rows, weights = self.lag_rows[block_rows(self.lag_bounds, firms)], None
+        else:  # each distinct row with a lag once, weighted by the number of draws of its firm
+            reps = counts[self.panel.firm[self.lag_rows]]
+            drawn = reps > 0
+            rows, weights = self.lag_rows[drawn], reps[drawn]
+        x_now, x_lag = self.x2[rows], self.x2[rows - 1]
+        Z = None if self.Z is None else self.Z[rows]
+        start = np.asarray(self.spec.start, float)
+        if m == "acf":
+            stage, _ = _acf_stage(fitted[rows], fitted[rows - 1], x_now, x_lag, Z, self.spec.markov_degree, weights)
+            return _polish(stage, start)
+        panel = self.panel
+        nf, nc = panel.free.shape[1], panel.controls.shape[1]
+        b_free, b_ctrl = b[:nf], b[nf:nf + nc]
+        partial = panel.free @ b_free + panel.controls @ b_ctrl
+        phi = fitted - partial
+        propensity = None
+        if self.spec.exit:  # the probit on the resampled panel: its rows with a lag are ``rows``, in order
+            propensity, _ = _exit_propensity(panel.resample(firms), self.spec)
+        stage = _oplp_stage((self.y - partial)[rows], phi[rows], phi[rows - 1], x_now, x_lag, propensity, Z,
+                            self.spec.markov_degree, weights)
+        return np.r_[b_free, _polish(stage, start), b_ctrl]
+
+
+def _polish(stage: SecondStage, start: np.ndarray) -> np.ndarray:
+    """Local minimum of ``stage.crit = |stage.vector|²`` from ``start`` by Levenberg–Marquardt with the
+    analytic Jacobian: a few evaluations per step instead of a simplex's hundreds. Used for bootstrap
+    draws, which start at the full-sample solution and only need the nearby solution of the resample.
+
+    LM stops on relative changes of the criterion. The NLS criterion of OP/LP is flat (its minimum is
+    far from zero), so those changes fall to rounding level while θ can still be ~1e-5 from the
+    minimum; one Newton step on the analytic gradient 2J'v (Hessian by forward differences of it)
+    finishes the job when that Hessian is positive definite and the step small (≤ 1e-4·(1 + |θ|)).
+    The criterion itself cannot check that step: its rounding noise (the Markov polynomial's normal
+    equations) is larger than the gain. GMM criteria are exact roots (zero at the solution), which LM
+    reaches to ~1e-10.
+    """
+    # the moment vector is never shorter than θ (ACF and gross-output LP have as many instruments as coefficients)
+    res = optimize.least_squares(stage.vector, start, jac=stage.jacobian, method="lm",
+                                 xtol=1e-10, ftol=1e-12, gtol=1e-12)
+    if not np.all(np.isfinite(res.fun)):
+        raise EstimationError("the second-stage criterion is not finite at the bootstrap solution")
+    x = res.x
+    if stage.Z is None:
+        def gradient(theta):
+            v = stage.vector(theta)  # first: the Jacobian reuses this evaluation's Markov fit
+            return 2 * stage.jacobian(theta).T @ v
+
+        g = gradient(x)
+        h = 1e-6 * (1 + np.abs(x))
+        H = np.column_stack([(gradient(x + h[j] * e) - g) / h[j] for j, e in enumerate(np.eye(len(x)))])
+        H = (H + H.T) / 2
+        if np.all(np.isfinite(H)) and np.all(np.linalg.eigvalsh(H) > 0):
+            step = np.linalg.solve(H, g)
+            if np.max(np.abs(step)) <= 1e-4 * (1 + np.max(np.abs(x))):
+                x = x - step
+    return x

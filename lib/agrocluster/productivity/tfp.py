@@ -480,27 +480,31 @@ def _bootstrap_chunk(panel: Panel, spec: est.Spec, seeds: list) -> list[np.ndarr
     # the draws' matrices are thin (rows × a few columns): one BLAS thread each is faster than a pool of
     # threads fighting for the cores, and several times faster on a shared machine
     with threadpool_limits(limits=1, user_api="blas"):
+        fast = est.BootstrapDraws(panel, spec) if spec.method in est.BootstrapDraws.METHODS else None
         for ss in seeds:
             rng = np.random.default_rng(ss)
             firms = rng.integers(0, panel.n_firms, panel.n_firms)
-            boot = panel.resample(firms)
             try:
-                f = _fit(boot, spec, rng)
-                out.append(np.asarray(f.coef, float))
+                coef = fast(firms) if fast is not None else _fit(panel.resample(firms), spec, rng).coef
+                out.append(np.asarray(coef, float))
             except (EstimationError, np.linalg.LinAlgError, ValueError):
                 out.append(None)
     return out
 
 
 def _bootstrap(panel: Panel, spec: est.Spec, fit: est.Fit, reps: int, seed: int, n_jobs: int):
-    """Block bootstrap over firms; replication r uses child seed r of SeedSequence(seed)."""
+    """Block bootstrap over firms; replication r uses child seed r of SeedSequence(seed).
+
+    OLS, FE, OP, LP and ACF draws go through :class:`~agrocluster.productivity._estimators.BootstrapDraws`
+    (the second stage restarts at the full-sample solution); FD and Wooldridge refit on the resampled panel.
+    """
     if spec.method in ("op", "lp"):
         start = fit.coef[len(panel.free_names): fit.n_inputs]
     elif spec.method == "acf":
         start = fit.coef
     else:
         start = None
-    bspec = replace(spec, start=start, n_starts=1, local=True)
+    bspec = replace(spec, start=start, n_starts=1)
     children = np.random.SeedSequence(seed).spawn(reps)
     if n_jobs == 1:
         results = _bootstrap_chunk(panel, bspec, children)
