@@ -781,7 +781,7 @@ def test_damaged_faostat_cache_is_rebuilt_and_a_planted_pickle_never_loaded(fres
     assert entry is not None and entry.parent == fresh.root / "data" / "cache"
     marker = fresh.root.parent / "pickle-ran"
     entry.mkdir(parents=True, exist_ok=True)
-    (entry / "countries.parquet").write_bytes(b"PAR1 damaged")
+    (entry / "countries.arrow").write_bytes(b"ARROW1 damaged")
     (entry.parent / f"{entry.name}.pkl").write_bytes(pickle.dumps(_Planted(marker)))
     try:
         countries, world, _ = sources._faostat_decoded()
@@ -789,7 +789,7 @@ def test_damaged_faostat_cache_is_rebuilt_and_a_planted_pickle_never_loaded(fres
         sources._faostat_decoded.cache_clear()
     assert len(countries) > 100_000 and len(world) > 1000
     assert not marker.exists(), "a pickle in the cache was loaded"
-    assert sources._read_cache_part(entry / "countries.parquet").shape == countries.shape  # rebuilt whole
+    assert sources._read_cache_part(entry / "countries.arrow").shape == countries.shape  # rebuilt whole
     assert not partial_files(fresh.root)
     _assert_untouched(fresh)
 

@@ -215,11 +215,19 @@ def forked_kernel(kernel_dirs: list[str] | None) -> Iterator[Any]:
             run_sync(_shutdown)(km)
 
 
+#: Seconds between checks that a kernel asked to shut down has exited (jupyter_client's default is 0.1).
+SHUTDOWN_POLL_S = 0.01
+
+
 async def _shutdown(km: Any) -> None:
+    """What ``km.shutdown_kernel(now=False)`` does for a kernel whose cells have all returned: a shutdown
+    request, a wait for the process to exit (terminated, then killed, after jupyter_client's grace period),
+    then clean-up; polled every :data:`SHUTDOWN_POLL_S` instead of 0.1 s (the server reports the exit at
+    once, see :func:`serve`), and without the interrupt jupyter_client sends first to stop a running cell."""
     if await km.is_alive():
-        await km.shutdown_kernel(now=False)
-    else:
-        await km.cleanup_resources()
+        await km.request_shutdown()
+        await km.finish_shutdown(pollinterval=SHUTDOWN_POLL_S)
+    await km.cleanup_resources()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -328,12 +336,21 @@ def serve(path: str, modules: list[str], parent: int, background: Iterable[str] 
     # and the warning would land in the run's log (the kernels themselves get the client's environment)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     preload([*KERNEL_MODULES, *modules])
+    # a child's exit wakes the loop at once (its client, and the runner waiting for it, learn of it without delay)
+    exited, exit_signal = os.pipe()
+    for fd in (exited, exit_signal):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(exit_signal)
+    signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
     children: dict[int, socket.socket] = {}
     later = list(background)
     while True:
-        ready, _, _ = select.select([listener], [], [], 0 if later else 0.2)
+        ready, _, _ = select.select([listener, exited], [], [], 0 if later else 0.2)
+        if exited in ready:
+            with contextlib.suppress(BlockingIOError):
+                os.read(exited, 512)
         _reap(children)
-        if not ready:
+        if listener not in ready:
             if later:
                 preload([later.pop(0)])
             continue
@@ -352,7 +369,10 @@ def serve(path: str, modules: list[str], parent: int, background: Iterable[str] 
             sys.exit("agrocluster fork server: a thread started during the imports; cannot fork safely")
         pid = os.fork()
         if pid == 0:
+            signal.set_wakeup_fd(-1)
             listener.close()
+            os.close(exited)
+            os.close(exit_signal)
             for other in children.values():
                 other.close()
             _become_kernel(request, fds, conn)
