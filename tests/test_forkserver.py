@@ -3,6 +3,7 @@ over from the previous one; interrupts, kills and dead kernels behave as with a 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -136,3 +137,25 @@ def test_a_server_whose_runner_died_removes_its_folder():
     orphan.process.terminate()  # the signal PR_SET_PDEATHSIG sends when the runner dies
     orphan.process.wait(10)
     assert not folder.exists()
+
+
+def test_a_forked_kernel_is_ready_with_its_startup_messages_read_and_every_output_kept(server, tmp_path):
+    from agrocluster._local_client import LocalKernelClient
+
+    async def start_and_ask():
+        km = forkserver.kernel_manager(server.kernel_dirs)
+        await km.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        kc = km.client()
+        try:
+            kc.start_channels()
+            await kc.wait_for_ready(timeout=60)
+            ready = (type(kc), await kc.iopub_channel.msg_ready())  # start-up messages were all read
+            reply = await kc.execute_interactive("print('first'); print('second')", timeout=60)
+            return ready, reply["content"]["status"]
+        finally:
+            kc.stop_channels()
+            await forkserver._shutdown(km)
+
+    assert asyncio.run(start_and_ask()) == ((LocalKernelClient, False), "ok")
+    printed = _printed(_run(server, _notebook("print('a')", "import time; time.sleep(0.3); print('b')"), tmp_path))
+    assert printed == ["a", "b"]

@@ -59,7 +59,7 @@ LIBRARY_MODULES = ("pyfixest.estimation", "pyfixest.report", "narwhals", "numba"
                    "scipy.optimize", "scipy.stats", "statsmodels.api", "networkx", "agrifoodpy_data")
 #: Modules of the library itself not to preload: the runner's machinery (kernels never import it).
 NOT_PRELOADED = ("agrocluster.runner", "agrocluster.cli", "agrocluster.forkserver", "agrocluster._kernel_client",
-                 "agrocluster.site")
+                 "agrocluster._local_client", "agrocluster.site")
 #: Seconds the server has to start listening (it does so before importing anything).
 LISTEN_TIMEOUT_S = 30.0
 #: Seconds the server has to stop when the run ends before it is killed.
@@ -189,12 +189,14 @@ class ForkServer:
 
 
 def kernel_manager(kernel_dirs: list[str]) -> Any:
-    """A jupyter_client kernel manager that starts a forked kernel (for papermill's ``km=``). Papermill does
-    not shut down a kernel it was given: use :func:`forked_kernel`, which does."""
+    """A jupyter_client kernel manager that starts a forked kernel (for papermill's ``km=``), with the client
+    of :mod:`agrocluster._local_client`. Papermill does not shut down a kernel it was given: use
+    :func:`forked_kernel`, which does."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
 
-    return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=kernel_dirs))
+    return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=kernel_dirs),
+                              client_class="agrocluster._local_client.LocalKernelClient")
 
 
 @contextlib.contextmanager
