@@ -178,20 +178,28 @@ def _plants(df: pd.DataFrame, setup: _LQSetup, value: str) -> _Plants:
     return _Plants(cell[order], values, starts[stratum], counts[stratum])
 
 
-def _plant_draws(plants: _Plants, n_cells: int, n_boot: int, seed: int | None, chunk_cells: int = 4_000_000):
+def _plant_draws(plants: _Plants, n_cells: int, n_boot: int, seed: int | None, chunk_cells: int = 500_000):
     """Yield blocks (draws × cells) of cell employment, sum of squared plant employment and establishment
     counts, resampling establishments
-    with replacement within their region (× year): draw ``b`` takes ``n_r`` establishments of region ``r``."""
+    with replacement within their region (× year): draw ``b`` takes ``n_r`` establishments of region ``r``.
+
+    Blocks of about ``chunk_cells`` plant draws keep the work arrays in cache (4 MB each at the default); the
+    draws, and so the numbers, do not depend on the block size."""
     rng = np.random.default_rng(seed)
     n = len(plants.cell)
     per_chunk = max(1, chunk_cells // max(n, 1))
+    square = plants.value * plants.value
     for first in range(0, n_boot, per_chunk):
         b = min(per_chunk, n_boot - first)
-        pick = plants.start + np.floor(rng.random((b, n)) * plants.size).astype(np.int64)
-        flat = (np.arange(b)[:, None] * n_cells + plants.cell[pick]).ravel()
-        v = plants.value[pick].ravel()
-        emp = np.bincount(flat, weights=v, minlength=b * n_cells).reshape(b, n_cells)
-        emp2 = np.bincount(flat, weights=v * v, minlength=b * n_cells).reshape(b, n_cells)
+        u = rng.random((b, n))  # the stream does not depend on the chunking: blocks of draws, in order
+        u *= plants.size
+        pick = np.floor(u, out=u).astype(np.int64)
+        pick += plants.start
+        flat = plants.cell[pick]
+        flat += (np.arange(b) * n_cells)[:, None]
+        flat = flat.ravel()
+        emp = np.bincount(flat, weights=plants.value[pick].ravel(), minlength=b * n_cells).reshape(b, n_cells)
+        emp2 = np.bincount(flat, weights=square[pick].ravel(), minlength=b * n_cells).reshape(b, n_cells)
         count = np.bincount(flat, minlength=b * n_cells).reshape(b, n_cells).astype("float64")
         yield emp, emp2, count
 
@@ -272,6 +280,7 @@ def _compound_poisson_bounds(y: np.ndarray, group: np.ndarray, pools: dict, alph
     """
     k_max = _MAX_PLANTS_SUMMED
     mu_lo, mu_hi = np.zeros(len(y)), np.zeros(len(y))
+    tails: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}  # width → (cells, below, above)
     for g in np.unique(group):
         pool = np.sort(pools[g])
         here = group == g
@@ -293,7 +302,12 @@ def _compound_poisson_bounds(y: np.ndarray, group: np.ndarray, pools: dict, alph
             rest = y[cells[part], None, None] - partial[None, :, :width]  # the k-th plant brings S_k to ≤ (≥) y
             below[part, 1:] = np.searchsorted(pool, rest, side="right").mean(axis=1) / len(pool)
             above[part, 1:] = 1.0 - np.searchsorted(pool, rest, side="left").mean(axis=1) / len(pool)
-        mu_lo[cells], mu_hi[cells] = _invert_tails(below, above, alpha, float(k_max) / 2)
+        tails.setdefault(width, []).append((cells, below, above))
+    # one bisection for all cells of the same width (rows are inverted independently: same numbers, fewer calls)
+    for parts in tails.values():
+        cells = np.concatenate([p[0] for p in parts])
+        mu_lo[cells], mu_hi[cells] = _invert_tails(np.concatenate([p[1] for p in parts]),
+                                                   np.concatenate([p[2] for p in parts]), alpha, float(k_max) / 2)
     return mu_lo, mu_hi
 
 
