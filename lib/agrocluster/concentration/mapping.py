@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from agrocluster._frames import code_equals as _equals
 from agrocluster.concentration.specialisation import (
     gini,
     hoover_index,
@@ -28,7 +29,6 @@ from agrocluster.concentration.specialisation import (
     shift_share,
 )
 from agrocluster.concentration.strength import eco_stars, strong_clusters
-from agrocluster._frames import code_equals as _equals
 from agrocluster.errors import DataContractError, ParamsError
 from agrocluster.results import ResultProtocol, indicator_tidy, set_exclusions
 
