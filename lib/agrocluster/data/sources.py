@@ -223,6 +223,8 @@ def faostat_food_balances(countries=None, items=None, years=None) -> pd.DataFram
             raise DataContractError(f"FAOSTAT food balances: years {unknown} not in the data "
                                     f"({min(known_years)}–{max(known_years)})")
         mask &= frame["year"].isin(wanted_years).to_numpy()
+    if mask.all():  # the whole table: no million-row copy (copy-on-write keeps the cached frame as it is)
+        return frame.copy(deep=False)
     return frame.loc[mask].reset_index(drop=True)
 
 

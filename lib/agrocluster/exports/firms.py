@@ -80,8 +80,13 @@ class _Sample:
 
 
 def _cells(df: pd.DataFrame, fe: tuple[str, ...]) -> np.ndarray:
-    key = df[list(fe)].astype(str).agg("|".join, axis=1) if len(fe) > 1 else df[fe[0]].astype(str)
-    return pd.factorize(key)[0]
+    """Codes of the fixed-effect cells: the distinct combinations of the ``fe`` columns' values as text,
+    numbered in order of first appearance (text and integer columns are grouped as they are: the same cells)."""
+    cols = {c: df[c] if pd.api.types.is_string_dtype(df[c]) or pd.api.types.is_integer_dtype(df[c])
+            else df[c].astype(str) for c in fe}
+    if len(fe) == 1:
+        return pd.factorize(cols[fe[0]])[0]
+    return pd.DataFrame(cols).groupby(list(fe), sort=False, dropna=False).ngroup().to_numpy()
 
 
 def _singletons(cell: np.ndarray, keep: np.ndarray) -> np.ndarray:
