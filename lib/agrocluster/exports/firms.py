@@ -284,7 +284,9 @@ def export_participation(
         )
     dummies = pd.get_dummies(pdata["_cell"].astype(str), prefix="c", dtype="float64")
     X = pd.concat([pdata[["member"]].reset_index(drop=True), dummies.reset_index(drop=True)], axis=1)
-    pres = Probit(pdata["exporter"].to_numpy(), X).fit(disp=0, method="newton", maxiter=200)
+    # check_rank=False: statsmodels would take an SVD of the 30,000 × cells design only to count degrees of
+    # freedom, which the marginal effect does not use (params and cov_params are the same either way)
+    pres = Probit(pdata["exporter"].to_numpy(), X, check_rank=False).fit(disp=0, method="newton", maxiter=200)
     me = _probit_dummy_ame(pres, X, "member")
 
     inten = _Sample(len(df), "intensity")
