@@ -199,7 +199,7 @@ def _plant_draws(plants: _Plants, n_cells: int, n_boot: int, seed: int | None, c
         b = min(per_chunk, n_boot - first)
         u = rng.random((b, n))  # the stream does not depend on the chunking: blocks of draws, in order
         u *= plants.size
-        pick = np.floor(u, out=u).astype(np.int64)
+        pick = u.astype(np.int64)  # truncation is the floor: u · size >= 0
         pick += plants.start
         flat = plants.cell[pick]
         flat += (np.arange(b) * n_cells)[:, None]
