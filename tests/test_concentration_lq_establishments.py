@@ -188,3 +188,19 @@ def test_cells_with_few_plants_cover(seed):
     assert len(m) == 900 and (plants < 3).mean() > 0.5 and (plants == 0).sum() > 100
     assert 0.93 <= hit.mean() <= 0.995, hit.mean()
     assert 0.93 <= hit[plants < 3].mean() <= 0.999, hit[plants < 3].mean()
+
+
+def test_plant_draws_do_not_depend_on_the_block_size():
+    from agrocluster.concentration.specialisation import _plant_draws, _Plants
+
+    rng = np.random.default_rng(2)
+    size = np.repeat([40, 25, 35], [40, 25, 35])
+    start = np.repeat([0, 40, 65], [40, 25, 35])
+    plants = _Plants(rng.integers(0, 12, 100), rng.lognormal(2.0, 1.0, 100), start, size)
+    blocks = {chunk: [np.concatenate(part) for part in zip(*_plant_draws(plants, 12, 57, 9, chunk_cells=chunk))]
+              for chunk in (100, 1_000, 1_000_000)}
+    for chunk in (100, 1_000):
+        for a, b in zip(blocks[chunk], blocks[1_000_000], strict=True):
+            np.testing.assert_array_equal(a, b)
+    emp, _, count = blocks[100]
+    assert emp.shape == (57, 12) and (count.sum(axis=1) == 100).all()   # every draw keeps the 100 plants

@@ -149,3 +149,23 @@ def test_establishment_resampling_counts_plants_and_carries_the_lq_uncertainty()
     pd.testing.assert_frame_equal(stars, eco_stars(plants, resample="establishments", n_resamples=199, seed=1))
     with pytest.raises(DataContractError, match="resample must be"):
         eco_stars(plants, resample="workers")
+
+
+def test_draws_in_blocks_are_the_draws_one_by_one(monkeypatch):
+    # the resampled flags are computed for a block of draws at once: the same numbers as draw by draw
+    from agrocluster.concentration import strength
+
+    plants = _plants_world(3)
+    cells = plants.groupby(["region", "sector"], as_index=False).agg(
+        employment=("employment", "sum"), establishments=("employment", "size"))
+    blocked = [f(df, resample=r, n_resamples=70, seed=4) for f in (strong_clusters, eco_stars)
+               for df, r in ((plants, "establishments"), (cells, "poisson"))]
+    monkeypatch.setattr(strength, "_BLOCK_DRAWS", 1)
+    single = [f(df, resample=r, n_resamples=70, seed=4) for f in (strong_clusters, eco_stars)
+              for df, r in ((plants, "establishments"), (cells, "poisson"))]
+    for a, b in zip(blocked, single, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    rng = np.random.default_rng(0)
+    values, groups = rng.random((5, 40)), rng.integers(0, 6, 40)
+    rows = np.stack([strength._group_quantile(v, groups, 0.75) for v in values])
+    np.testing.assert_array_equal(strength._group_quantile(values, groups, 0.75), rows)

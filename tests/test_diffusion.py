@@ -64,6 +64,27 @@ def test_exposures_hand_case():
     assert ex.loc["c", "near_exposure"] == 0.0                                            # nobody within 5 km
 
 
+def test_near_exposure_is_the_mean_adoption_of_the_other_firms_within_the_band():
+    # brute force over every pair on a small random world (firms entering and leaving between the years)
+    rng = np.random.default_rng(4)
+    est = pd.DataFrame({"firm_id": [f"f{i}" for i in range(60)] * 2, "year": [1] * 60 + [2] * 60,
+                        "lat": np.tile(rng.uniform(-35.2, -35.0, 60), 2), "lon": np.tile(rng.uniform(-71.2, -71.0, 60), 2)})
+    est = est.drop(index=[3, 70]).reset_index(drop=True)
+    ad = est[["firm_id", "year"]].assign(adopted=rng.random(len(est)) < 0.4)
+    links = pd.DataFrame({"source": ["f1"], "target": ["f2"], "year": [1]})
+    ex = diffusion.exposures(ad, est, links, band_km=4.0).set_index("firm_id")["near_exposure"]
+    before = est[est["year"] == 1].assign(adopted=ad.loc[ad["year"] == 1, "adopted"].to_numpy())
+    u = diffusion.unit_vectors(before["lat"].to_numpy(), before["lon"].to_numpy())
+    km = 2 * diffusion.EARTH_RADIUS_KM * np.arcsin(np.clip(np.linalg.norm(u[:, None] - u[None], axis=2) / 2, 0, 1))
+    for firm in est.loc[est["year"] == 2, "firm_id"]:
+        if firm not in set(before["firm_id"]):
+            assert ex[firm] == 0.0
+            continue
+        i = int(np.flatnonzero(before["firm_id"].to_numpy() == firm)[0])
+        near = (km[i] <= 4.0) & (np.arange(len(before)) != i)
+        assert ex[firm] == (before["adopted"].to_numpy()[near].mean() if near.any() else 0.0), firm
+
+
 @pytest.mark.parametrize("seed", [21, 22, 23])
 def test_diffusion_hazard_recovers_planted_truth(seed):
     c = generate_cluster(seed=seed, n_firms=800)

@@ -30,7 +30,7 @@ from scipy.spatial import cKDTree
 
 from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
-from agrocluster.geo import EARTH_RADIUS_KM, unit_vectors
+from agrocluster.geo import EARTH_RADIUS_KM, neighbour_share, unit_vectors
 
 __all__ = ["REFLECTION_CAVEAT", "DiffusionFit", "adoption_curve", "diffusion_hazard", "exposures", "peer_adoption"]
 
@@ -198,11 +198,7 @@ def exposures(adoption: pd.DataFrame, establishments: pd.DataFrame, links: pd.Da
             a_prev = before["adopted"].to_numpy()
             self_pos = before.reset_index().set_index("firm_id")["index"]
             idx_self = now_pos.loc[located, "firm_id"].map(self_pos).to_numpy()
-            shares = []
-            for own, h in zip(idx_self, hits):
-                others = [k for k in h if k != own]
-                shares.append(a_prev[others].mean() if others else 0.0)
-            near[located] = shares
+            near[located] = neighbour_share(hits, idx_self, a_prev)
         now["link_exposure"] = now["firm_id"].map(link_share).fillna(0.0).to_numpy(dtype=float)
         now["near_exposure"] = near
         now["adopted_before"] = now["firm_id"].map(status).fillna(0.0).to_numpy(dtype=float)

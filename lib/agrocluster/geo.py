@@ -7,6 +7,9 @@ ellipsoid stay below 0.5 %, far smaller than the distance bands the workbooks us
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+
 import numpy as np
 
 EARTH_RADIUS_KM = 6371.0088
@@ -52,3 +55,20 @@ def km_of_chord(chord) -> np.ndarray:
     """Great-circle distance in km of a chord on the unit sphere (``2R arcsin(c / 2)``), the inverse of
     :func:`chord_of_km`."""
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.asarray(chord, dtype=float) / 2.0, 0.0, 1.0))
+
+
+def neighbour_share(hits: Sequence[Sequence[int]], own: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """Mean of the 0/1 ``flags`` over each point's neighbours but itself: ``hits[k]`` are the positions found
+    near point ``k`` (e.g. ``cKDTree.query_ball_point``), ``own[k]`` its own position; 0 without a neighbour.
+
+    One pass over all neighbours instead of a mean per point; 0/1 flags sum exactly, so each share is the
+    same number as ``flags[others].mean()``.
+    """
+    sizes = np.fromiter(map(len, hits), dtype=np.intp, count=len(hits))
+    flat = np.fromiter(itertools.chain.from_iterable(hits), dtype=np.intp, count=int(sizes.sum()))
+    row = np.repeat(np.arange(len(hits)), sizes)
+    other = flat != np.asarray(own)[row]
+    count = np.bincount(row, weights=other, minlength=len(hits))
+    hit = np.bincount(row, weights=np.asarray(flags, dtype="float64")[flat] * other, minlength=len(hits))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(count > 0, hit / count, 0.0)

@@ -34,8 +34,21 @@ _BLOCK = 1024
 
 
 @lru_cache(maxsize=8)
+@lru_cache(maxsize=8)
 def _triu(n: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.triu_indices(n, 1)
+    """Rows and columns of the unordered pairs ``i < j`` of ``n`` sites (row-major; cached, read-only)."""
+    rows, cols = np.triu_indices(n, 1)
+    rows.flags.writeable = cols.flags.writeable = False
+    return rows, cols
+
+
+@lru_cache(maxsize=8)
+def _triu_flat(n: int) -> np.ndarray:
+    """The pairs of :func:`_triu` as positions in a flattened ``n × n`` matrix (cached, read-only)."""
+    rows, cols = _triu(n)
+    flat = rows * n + cols
+    flat.flags.writeable = False
+    return flat
 
 
 class _Sites:
@@ -83,12 +96,15 @@ class _Sites:
 
     def pairs(self, idx: np.ndarray) -> np.ndarray:
         """Distances of all unordered pairs within ``idx`` (condensed, i < j)."""
-        iu = _triu(len(idx))
         if self.d is not None:
+            iu = _triu(len(idx))
             return self.d[idx[iu[0]], idx[iu[1]]]
         u = self.u[idx]
-        chord2 = np.clip(2.0 - 2.0 * (u @ u.T)[iu], 0.0, 4.0)
-        return km_of_chord(np.sqrt(chord2))
+        chord2 = np.take(u @ u.T, _triu_flat(len(idx)))  # the dot products of the pairs, then 2 - 2·dot
+        chord2 *= 2.0
+        np.subtract(2.0, chord2, out=chord2)
+        np.clip(chord2, 0.0, 4.0, out=chord2)
+        return km_of_chord(np.sqrt(chord2, out=chord2))
 
     def median_pair_distance(self) -> float:
         """Median of the distances between all pairs of sites (DO 2005's default range, 180 km in the UK)."""

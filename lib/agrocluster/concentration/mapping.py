@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from agrocluster._frames import code_equals as _equals
 from agrocluster.concentration.specialisation import (
     gini,
     hoover_index,
@@ -617,13 +618,6 @@ def truth_kd(truth: Mapping[str, Any]) -> dict[str, float] | None:
 # ---------------------------------------------------------------------------------- country in the world
 
 
-def _equals(values: pd.Series, code: str) -> np.ndarray:
-    """``values == code`` for a code column (string dtype compared directly: fast on a million rows)."""
-    if not pd.api.types.is_string_dtype(values):
-        values = values.astype(str)
-    return (values == code).fillna(False).to_numpy(dtype=bool)
-
-
 @dataclass(frozen=True)
 class ProductionStanding(ResultProtocol):
     """A country's place in world production of one FAOSTAT food-balance item.
@@ -788,7 +782,7 @@ def production_standing(cp: pd.DataFrame, country: str, item: str | int, *, year
         ["production", "country"], ascending=[False, True], kind="stable").reset_index(drop=True)
     producers.insert(0, "rank", np.arange(1, len(producers) + 1))
     producers["rca"] = producers["country"].map(rca_item).astype("float64")
-    producers["is_country"] = producers["country"].astype(str) == country
+    producers["is_country"] = _equals(producers["country"], country)
     if names is not None:
         producers.insert(2, "area_name", producers["country"].map(names))
     shown = producers.head(int(top))

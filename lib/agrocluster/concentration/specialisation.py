@@ -78,10 +78,16 @@ def _lq_core(
     return lq, e_r, e_s, e_tot
 
 
-def _group_sum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Sum of the columns of ``values`` (draws × cells) within ``groups``, broadcast back to the cells."""
+def _onehot(groups: np.ndarray) -> sparse.csr_matrix:
+    """The cells × groups indicator matrix of ``groups`` (what :func:`_group_sum` multiplies by)."""
     n = len(groups)
-    onehot = sparse.csr_matrix((np.ones(n), (np.arange(n), groups)), shape=(n, int(groups.max()) + 1))
+    return sparse.csr_matrix((np.ones(n), (np.arange(n), groups)), shape=(n, int(groups.max()) + 1))
+
+
+def _group_sum(values: np.ndarray, groups: np.ndarray, onehot: sparse.csr_matrix | None = None) -> np.ndarray:
+    """Sum of the columns of ``values`` (draws × cells) within ``groups``, broadcast back to the cells
+    (``onehot``: :func:`_onehot` of ``groups``, when the caller sums by the same groups many times)."""
+    onehot = _onehot(groups) if onehot is None else onehot
     return np.asarray((onehot.T @ values.T).T)[:, groups]
 
 
@@ -178,20 +184,28 @@ def _plants(df: pd.DataFrame, setup: _LQSetup, value: str) -> _Plants:
     return _Plants(cell[order], values, starts[stratum], counts[stratum])
 
 
-def _plant_draws(plants: _Plants, n_cells: int, n_boot: int, seed: int | None, chunk_cells: int = 4_000_000):
+def _plant_draws(plants: _Plants, n_cells: int, n_boot: int, seed: int | None, chunk_cells: int = 1_000_000):
     """Yield blocks (draws × cells) of cell employment, sum of squared plant employment and establishment
     counts, resampling establishments
-    with replacement within their region (× year): draw ``b`` takes ``n_r`` establishments of region ``r``."""
+    with replacement within their region (× year): draw ``b`` takes ``n_r`` establishments of region ``r``.
+
+    Blocks of about ``chunk_cells`` plant draws keep the work arrays small (8 MB each at the default; blocks
+    of 4 million draws were slower); the draws, and so the numbers, do not depend on the block size."""
     rng = np.random.default_rng(seed)
     n = len(plants.cell)
     per_chunk = max(1, chunk_cells // max(n, 1))
+    square = plants.value * plants.value
     for first in range(0, n_boot, per_chunk):
         b = min(per_chunk, n_boot - first)
-        pick = plants.start + np.floor(rng.random((b, n)) * plants.size).astype(np.int64)
-        flat = (np.arange(b)[:, None] * n_cells + plants.cell[pick]).ravel()
-        v = plants.value[pick].ravel()
-        emp = np.bincount(flat, weights=v, minlength=b * n_cells).reshape(b, n_cells)
-        emp2 = np.bincount(flat, weights=v * v, minlength=b * n_cells).reshape(b, n_cells)
+        u = rng.random((b, n))  # the stream does not depend on the chunking: blocks of draws, in order
+        u *= plants.size
+        pick = u.astype(np.int64)  # truncation is the floor: u · size >= 0
+        pick += plants.start
+        flat = plants.cell[pick]
+        flat += (np.arange(b) * n_cells)[:, None]
+        flat = flat.ravel()
+        emp = np.bincount(flat, weights=plants.value[pick].ravel(), minlength=b * n_cells).reshape(b, n_cells)
+        emp2 = np.bincount(flat, weights=square[pick].ravel(), minlength=b * n_cells).reshape(b, n_cells)
         count = np.bincount(flat, minlength=b * n_cells).reshape(b, n_cells).astype("float64")
         yield emp, emp2, count
 
@@ -207,11 +221,22 @@ def _lq_se(e: np.ndarray, e2: np.ndarray, n: np.ndarray, g_reg: np.ndarray, g_se
     plants: with ``U = v(c0 + c1·1[i in s])`` a stratum contributes
     ``c0² S2 + (2 c0 c1 + c1²) S2_s − (c0 S1 + c1 S1_s)² / n``.
     """
-    b_ = _group_sum(e, g_reg)
-    c_ = _group_sum(e, g_sec)
-    d_ = _group_sum(e, g_all)
-    s2_r = _group_sum(e2, g_reg)
-    n_r = _group_sum(n, g_reg)
+    hot = {"reg": _onehot(g_reg), "sec": _onehot(g_sec), "all": _onehot(g_all)}
+
+    def by_reg(v: np.ndarray) -> np.ndarray:
+        return _group_sum(v, g_reg, hot["reg"])
+
+    def by_sec(v: np.ndarray) -> np.ndarray:
+        return _group_sum(v, g_sec, hot["sec"])
+
+    def by_all(v: np.ndarray) -> np.ndarray:
+        return _group_sum(v, g_all, hot["all"])
+
+    b_ = by_reg(e)
+    c_ = by_sec(e)
+    d_ = by_all(e)
+    s2_r = by_reg(e2)
+    n_r = by_reg(n)
     with np.errstate(divide="ignore", invalid="ignore"):
         lq = (e / b_) / (c_ / d_)
         per_n = np.where(n_r > 0, 1.0 / n_r, 0.0)
@@ -220,9 +245,9 @@ def _lq_se(e: np.ndarray, e2: np.ndarray, n: np.ndarray, g_reg: np.ndarray, g_se
             return c0**2 * s2_r + (2 * c0 * c1 + c1**2) * e2 - (c0 * b_ + c1 * e) ** 2 * per_n
 
         c0, c1 = lq / d_, -lq / c_
-        rest = (c0**2 * _group_sum(e2, g_all) + (2 * c0 * c1 + c1**2) * _group_sum(e2, g_sec)
-                - c0**2 * _group_sum(b_ * e * per_n, g_all) - 2 * c0 * c1 * _group_sum(b_ * e * per_n, g_sec)
-                - c1**2 * _group_sum(e**2 * per_n, g_sec))
+        rest = (c0**2 * by_all(e2) + (2 * c0 * c1 + c1**2) * by_sec(e2)
+                - c0**2 * by_all(b_ * e * per_n) - 2 * c0 * c1 * by_sec(b_ * e * per_n)
+                - c1**2 * by_sec(e**2 * per_n))
         # plants of the cell's own region: LQ·(1/A) = D/(B·C) stays finite when the cell is empty
         var = rest - own(c0, c1) + own(c0 - lq / b_, d_ / (b_ * c_) - lq / c_)
     return lq, np.sqrt(np.maximum(var, 0.0))
@@ -272,6 +297,7 @@ def _compound_poisson_bounds(y: np.ndarray, group: np.ndarray, pools: dict, alph
     """
     k_max = _MAX_PLANTS_SUMMED
     mu_lo, mu_hi = np.zeros(len(y)), np.zeros(len(y))
+    tails: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}  # width → (cells, below, above)
     for g in np.unique(group):
         pool = np.sort(pools[g])
         here = group == g
@@ -293,7 +319,12 @@ def _compound_poisson_bounds(y: np.ndarray, group: np.ndarray, pools: dict, alph
             rest = y[cells[part], None, None] - partial[None, :, :width]  # the k-th plant brings S_k to ≤ (≥) y
             below[part, 1:] = np.searchsorted(pool, rest, side="right").mean(axis=1) / len(pool)
             above[part, 1:] = 1.0 - np.searchsorted(pool, rest, side="left").mean(axis=1) / len(pool)
-        mu_lo[cells], mu_hi[cells] = _invert_tails(below, above, alpha, float(k_max) / 2)
+        tails.setdefault(width, []).append((cells, below, above))
+    # one bisection for all cells of the same width (rows are inverted independently: same numbers, fewer calls)
+    for parts in tails.values():
+        cells = np.concatenate([p[0] for p in parts])
+        mu_lo[cells], mu_hi[cells] = _invert_tails(np.concatenate([p[1] for p in parts]),
+                                                   np.concatenate([p[2] for p in parts]), alpha, float(k_max) / 2)
     return mu_lo, mu_hi
 
 

@@ -24,27 +24,49 @@ from agrocluster.errors import DataContractError
 
 
 def _group_quantile(values: np.ndarray, groups: np.ndarray, q: float) -> np.ndarray:
-    """Per-group quantile (linear interpolation, as numpy's default), broadcast back to the rows."""
-    order = np.lexsort((values, groups))
-    sorted_vals = values[order]
+    """Per-group quantile (linear interpolation, as numpy's default), broadcast back to the cells; ``values``
+    holds the cells in its last axis (one row per draw when 2-D, each row on its own)."""
+    order = np.lexsort((values, np.broadcast_to(groups, values.shape)), axis=-1)
+    sorted_vals = np.take_along_axis(values, order, axis=-1)
     counts = np.bincount(groups)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     pos = starts + q * (counts - 1)
     lo = np.floor(pos).astype(np.int64)
     hi = np.ceil(pos).astype(np.int64)
-    per_group = sorted_vals[lo] + (pos - lo) * (sorted_vals[hi] - sorted_vals[lo])
-    return per_group[groups]
+    per_group = sorted_vals[..., lo] + (pos - lo) * (sorted_vals[..., hi] - sorted_vals[..., lo])
+    return per_group[..., groups]
+
+
+def _row_lq(e: np.ndarray, setup: _LQSetup) -> tuple[np.ndarray, np.ndarray]:
+    """LQ and regional total of every cell in each row of ``e`` (draws × cells), as :func:`_lq_core` row by
+    row: one bincount per total over all rows, each row's cells summed in the same order."""
+    b = e.shape[0]
+    totals = []
+    for g in (setup.g_reg, setup.g_sec, setup.g_all):
+        size = int(g.max()) + 1
+        flat = (np.arange(b)[:, None] * size + g).ravel()
+        totals.append(np.bincount(flat, weights=e.ravel(), minlength=b * size).reshape(b, size)[:, g])
+    e_r, e_s, e_tot = totals
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (e / e_r) / (e_s / e_tot), e_r
+
+
+#: Draws handled at once by :func:`strong_clusters` and :func:`eco_stars` (the numbers do not depend on it).
+_BLOCK_DRAWS = 64
 
 
 def _redraws(df: pd.DataFrame, setup: _LQSetup, value: str, resample: str, n: int, seed: int | None):
-    """Yield ``(employment, establishments or None)`` per cell for each of ``n`` draws of ``resample``."""
+    """Yield blocks ``(employment, establishments or None)`` (draws × cells) of the ``n`` draws of ``resample``,
+    the same draws, in the same order, whatever the block size."""
     if resample == "poisson":
         rng = np.random.default_rng(seed)
-        for _ in range(n):
-            yield rng.poisson(setup.e).astype("float64"), None
+        for first in range(0, n, _BLOCK_DRAWS):
+            b = min(_BLOCK_DRAWS, n - first)
+            yield rng.poisson(setup.e, size=(b, len(setup.e))).astype("float64"), None
     elif resample == "establishments":
-        for emp, _, count in _plant_draws(_plants(df, setup, value), len(setup.e), n, seed):
-            yield from zip(emp, count, strict=True)
+        plants = _plants(df, setup, value)
+        for emp, _, count in _plant_draws(plants, len(setup.e), n, seed, chunk_cells=_BLOCK_DRAWS * len(plants.cell)):
+            yield emp, count
     else:
         raise DataContractError(f"resample must be 'establishments' or 'poisson', got {resample!r}")
 
@@ -124,7 +146,8 @@ def strong_clusters(
         est = setup.table[establishments].to_numpy(dtype="float64")
 
     def flags(e: np.ndarray, n_est: np.ndarray) -> tuple[np.ndarray, ...]:
-        lq = np.nan_to_num(_lq_core(e, setup.g_reg, setup.g_sec, setup.g_all)[0], nan=0.0)
+        lq = np.nan_to_num(_lq_core(e, setup.g_reg, setup.g_sec, setup.g_all)[0] if e.ndim == 1
+                           else _row_lq(e, setup)[0], nan=0.0)
         lq_thr = _group_quantile(lq, setup.g_sec, q_lq)
         e_thr = _group_quantile(e, setup.g_sec, q_size)
         est_thr = _group_quantile(n_est, setup.g_sec, q_size)
@@ -134,7 +157,7 @@ def strong_clusters(
     strong, lq, lq_thr, e_thr, est_thr = flags(setup.e, est)
     on = np.zeros(len(strong))
     for e_b, est_b in _redraws(df, setup, value, resample, n_resamples, seed):
-        on += flags(e_b, est if est_b is None else est_b)[0]
+        on += flags(e_b, est if est_b is None else est_b)[0].sum(axis=0)
     out = setup.table[list(setup.keys)].copy()
     out[value] = setup.e
     out[establishments] = est
@@ -208,7 +231,7 @@ def eco_stars(
     setup = _lq_setup(df, region, sector, value, year, base, traded)
 
     def stars(e: np.ndarray) -> tuple[np.ndarray, ...]:
-        lq, e_r, _, _ = _lq_core(e, setup.g_reg, setup.g_sec, setup.g_all)
+        lq, e_r = _lq_core(e, setup.g_reg, setup.g_sec, setup.g_all)[:2] if e.ndim == 1 else _row_lq(e, setup)
         lq = np.nan_to_num(lq, nan=0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.nan_to_num(e / e_r, nan=0.0)
@@ -223,8 +246,8 @@ def eco_stars(
     same_total = np.zeros(len(total))
     for e_b, _ in _redraws(df, setup, value, resample, n_resamples, seed):
         b_size, b_spec, b_focus, _, _ = stars(e_b)
-        on += np.stack([b_size, b_spec, b_focus])
-        same_total += (b_size.astype(int) + b_spec + b_focus) == total
+        on += np.stack([b_size.sum(axis=0), b_spec.sum(axis=0), b_focus.sum(axis=0)])
+        same_total += ((b_size.astype(int) + b_spec + b_focus) == total).sum(axis=0)
     out = setup.table[list(setup.keys)].copy()
     out[value] = setup.e
     out["lq"] = lq

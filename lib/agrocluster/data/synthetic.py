@@ -140,7 +140,7 @@ from scipy.spatial import cKDTree
 
 from agrocluster.errors import ParamsError
 
-from ..geo import EARTH_RADIUS_KM, chord_of_km, unit_vectors
+from ..geo import EARTH_RADIUS_KM, chord_of_km, neighbour_share, unit_vectors
 from .synthetic_trade import COUNTRIES, GravityOptions, generate_trade_flows
 from .truth import SyntheticTruth
 
@@ -1349,8 +1349,7 @@ def generate_adoption(establishments: pd.DataFrame, firm_links: pd.DataFrame, se
             k_old = np.array([pos[f] for f in firms[old]])
             hits = tree.query_ball_point(unit_vectors(prev["lat"].to_numpy()[k_old], prev["lon"].to_numpy()[k_old]),
                                          r=chord)
-            near = np.array([prev_adopted[[h for h in hit if h != own]].mean() if len(hit) > 1 else 0.0
-                             for own, hit in zip(k_old, hits)])
+            near = neighbour_share(hits, k_old, prev_adopted)  # each plant's own position is among its hits
             link = pd.Series(firms[old]).map(link_share).fillna(0.0).to_numpy()
             p = special.expit(base + link_effect * link + near_effect * near)
             was = np.array([bool(h) for h in had[old]])

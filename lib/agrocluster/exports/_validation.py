@@ -48,7 +48,8 @@ def check_codes(df: pd.DataFrame, cols: list[str], what: str, known_codes: Itera
     for col in cols:
         if df[col].isna().any():
             raise DataContractError(f"{what}: {col!r} is missing in {_rows(df, df[col].isna().to_numpy(), [col])}")
-        codes = pd.unique(df[col].astype(str))
+        values = df[col] if pd.api.types.is_string_dtype(df[col]) else df[col].astype(str)
+        codes = values.unique()
         unknown = sorted(c for c in codes if c not in known)
         if unknown:
             raise DataContractError(

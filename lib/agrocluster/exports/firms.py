@@ -80,8 +80,13 @@ class _Sample:
 
 
 def _cells(df: pd.DataFrame, fe: tuple[str, ...]) -> np.ndarray:
-    key = df[list(fe)].astype(str).agg("|".join, axis=1) if len(fe) > 1 else df[fe[0]].astype(str)
-    return pd.factorize(key)[0]
+    """Codes of the fixed-effect cells: the distinct combinations of the ``fe`` columns' values as text,
+    numbered in order of first appearance (text and integer columns are grouped as they are: the same cells)."""
+    cols = {c: df[c] if pd.api.types.is_string_dtype(df[c]) or pd.api.types.is_integer_dtype(df[c])
+            else df[c].astype(str) for c in fe}
+    if len(fe) == 1:
+        return pd.factorize(cols[fe[0]])[0]
+    return pd.DataFrame(cols).groupby(list(fe), sort=False, dropna=False).ngroup().to_numpy()
 
 
 def _singletons(cell: np.ndarray, keep: np.ndarray) -> np.ndarray:
@@ -279,7 +284,9 @@ def export_participation(
         )
     dummies = pd.get_dummies(pdata["_cell"].astype(str), prefix="c", dtype="float64")
     X = pd.concat([pdata[["member"]].reset_index(drop=True), dummies.reset_index(drop=True)], axis=1)
-    pres = Probit(pdata["exporter"].to_numpy(), X).fit(disp=0, method="newton", maxiter=200)
+    # check_rank=False: statsmodels would take an SVD of the 30,000 × cells design only to count degrees of
+    # freedom, which the marginal effect does not use (params and cov_params are the same either way)
+    pres = Probit(pdata["exporter"].to_numpy(), X, check_rank=False).fit(disp=0, method="newton", maxiter=200)
     me = _probit_dummy_ame(pres, X, "member")
 
     inten = _Sample(len(df), "intensity")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from agrocluster._frames import code_equals
 from agrocluster._frames import describe_rows as _rows
 from agrocluster._frames import require_columns as _require
 from agrocluster.errors import DataContractError, EstimationError
@@ -234,8 +235,8 @@ def country_profile(
     """
     shares = world_market_share(cp, known_codes, missing)
     keys = ["country", "item", "year"]
-    own = shares[shares["country"].astype(str) == str(country)]
-    rows = cp[cp["country"].astype(str) == str(country)]
+    own = shares[code_equals(shares["country"], country)]
+    rows = cp[code_equals(cp["country"], country)]
     orient = export_orientation(rows, known_codes, missing)
     dep = import_dependence(rows, known_codes, missing)
     out = (

@@ -24,6 +24,7 @@ import pandas as pd
 from agrocluster import diffusion as diff
 from agrocluster import environment as env
 from agrocluster import linkages
+from agrocluster._frames import code_equals
 from agrocluster.exports import collapse
 from agrocluster.exports.markets import destination_structure
 from agrocluster.sections import Section, rests_on
@@ -308,7 +309,7 @@ def _quantities(data: Any, params: Any) -> pd.DataFrame | None:
     if not data.has("country_product"):
         return None
     cp = data["country_product"]
-    rows = cp[(cp["country"].astype(str) == params.country_iso3) & (cp["item"].astype(str) == str(params.faostat_item_code))]
+    rows = cp[code_equals(cp["country"], params.country_iso3) & code_equals(cp["item"], params.faostat_item_code)]
     rows = rows.dropna(subset=["production"])
     return rows[["year", "production", "exports"]].fillna({"exports": 0.0}).sort_values("year") if len(rows) else None
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from agrocluster._frames import code_equals
 from agrocluster.sections import Section
 from agrocluster.workbooks.common import Headline, excluded_from, membership_need
 
@@ -99,6 +100,12 @@ class Availability:
         return self.checks.reset_index()
 
 
+def _country_rows(data: Any, params: Any) -> pd.DataFrame:
+    """The rows of the country_product table for the cluster's country and FAOSTAT item (the table must exist)."""
+    cp = data["country_product"]
+    return cp[code_equals(cp["country"], params.country_iso3) & code_equals(cp["item"], params.faostat_item_code)]
+
+
 def availability(data: Any, params: Any) -> Availability:
     """Decide what a cluster's loaded tables allow (:class:`Availability`), from tables and columns only.
 
@@ -144,11 +151,7 @@ def availability(data: Any, params: Any) -> Availability:
     for column in ("capital", "investment"):
         count = int(_known(est, [column]).sum())
         put(column, count > 0, f"{count:,} of {n:,} establishment rows report {column}")
-    series = False
-    if has["country_product"]:
-        cp = data["country_product"]
-        series = bool(((cp["country"].astype(str) == str(params.country_iso3))
-                       & (cp["item"].astype(str) == str(params.faostat_item_code))).any())
+    series = has["country_product"] and len(_country_rows(data, params)) > 0
     put("country_series", series, f"FAOSTAT series of item {params.faostat_item_code} for {params.country_iso3}")
     put("trade_flows", has["trade_flows"], "trade flows table present")
     put("firm_links", has["firm_links"], "firm links table present")
@@ -222,12 +225,10 @@ def country_series(data: Any, params: Any) -> Section:
     the series by year (the site's comparison page reads it from the saved CSV).
     """
     title = f"{params.product} in {params.country_iso3}"
-    allowed = availability(data, params)
-    if not allowed.allows("country_series"):
-        return Section(title=title, computed=False, reason=allowed.reason("country_series"))
-    cp = data["country_product"]
-    series = cp[(cp["country"].astype(str) == str(params.country_iso3))
-                & (cp["item"].astype(str) == str(params.faostat_item_code))].sort_values("year")
+    rows = _country_rows(data, params) if data.has("country_product") else None
+    if rows is None or len(rows) == 0:
+        return Section(title=title, computed=False, reason=f"needs {ANALYSES['country_series']}")
+    series = rows.sort_values("year")
     produced = series.dropna(subset=["production"])
     if len(produced) == 0:
         return Section.not_computed(title, needs=f"a reported production of {params.product} in {params.country_iso3}")
