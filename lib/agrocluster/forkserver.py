@@ -54,9 +54,11 @@ KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshe
                   "matplotlib_inline.backend_inline", "ipykernel.debugger")
 #: Modules the library imports inside functions, so a notebook's import cell does not load them: measured as
 #: the difference between ``sys.modules`` at the end of each workbook's kernel and after the server's imports
-#: (pyfixest's estimation layer alone takes about 2 s to import).
+#: (pyfixest's estimation layer alone takes about 2 s to import; xarray's first netCDF open imports dask.array,
+#: 0.2 s, to test for dask arrays).
 LIBRARY_MODULES = ("pyfixest.estimation", "pyfixest.report", "narwhals", "numba", "pyarrow.parquet", "PIL.Image",
-                   "scipy.optimize", "scipy.stats", "statsmodels.api", "networkx", "agrifoodpy_data")
+                   "scipy.optimize", "scipy.stats", "statsmodels.api", "networkx", "agrifoodpy_data", "xarray",
+                   "xarray.backends.netCDF4_", "netCDF4", "dask.array")
 #: Modules of the library itself not to preload: the runner's machinery (kernels never import it).
 NOT_PRELOADED = ("agrocluster.runner", "agrocluster.cli", "agrocluster.forkserver", "agrocluster._kernel_client",
                  "agrocluster._local_client", "agrocluster.site")
