@@ -140,12 +140,13 @@ def _lq_from_plants(n_boot: int) -> LQMethod:
 
 
 # An LQ interval method takes one row per plant (region, sector, employment, plant_id), the level and a seed and
-# returns region, sector, lq_lo, lq_hi. Adding a method is one entry here. 199 draws per interval, fewer than the
-# reports' 999 (`concentration.lq_draws`), to keep the study's run time.
+# returns region, sector, lq_lo, lq_hi. Adding a method is one entry here.
+#: Draws per LQ interval: as many as the reports draw (``concentration.lq_draws``, 999).
+LQ_DRAWS = 999
 LQ_METHODS: dict[str, LQMethod] = {
     "poisson": _lq_from_cells("poisson"),
-    "bootstrap": _lq_from_cells("bootstrap", n_boot=199),
-    "establishments": _lq_from_plants(n_boot=199),
+    "bootstrap": _lq_from_cells("bootstrap", n_boot=LQ_DRAWS),
+    "establishments": _lq_from_plants(n_boot=LQ_DRAWS),
 }
 
 
@@ -211,11 +212,13 @@ _LQ_FEW_MISS = (f"cells with 0–{LQ_MIN_PLANTS - 1} plants (about one in seven 
 _LQ_MISS = ("treats every worker as an independent draw; with plants of unequal size the cell count varies "
             "far more than Poisson, so the interval is too narrow (valid only when workers locate independently)")
 
-register(Check("lq-independent", "LQ, 20 regions × 6 sectors, workers located independently (Poisson cells)",
+register(Check("lq-independent", "LQ, 20 regions × 6 sectors, workers located independently (Poisson cells); "
+               f"{LQ_DRAWS} draws per bootstrap interval, as the reports",
                "coverage", lambda rng, seed: _lq_world(rng, seed, lumpy=False),
                {"poisson": "conservative by construction: Garwood's exact Poisson interval covers at least its "
                            "nominal rate, more when cells are small"}))
-register(Check("lq-lumpy", "LQ, 20 regions × 6 sectors, employment in plants of lognormal size (σ = 1, mean 12)",
+register(Check("lq-lumpy", "LQ, 20 regions × 6 sectors, employment in plants of lognormal size (σ = 1, mean 12); "
+               f"{LQ_DRAWS} draws per bootstrap interval, as the reports",
                "coverage", lambda rng, seed: _lq_world(rng, seed, lumpy=True),
                {"poisson": _LQ_MISS, "bootstrap": _LQ_MISS,
                 "establishments": _LQ_FEW_MISS, ESTABLISHMENTS_FEW: _LQ_FEW_MISS}))
