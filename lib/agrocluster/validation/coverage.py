@@ -234,11 +234,16 @@ EG_RANDOM_LOCATION = "random-location p-value"
 EG_GIVEN_REST = "given-rest p-value"
 
 
+#: Random-location draws per EG test: as many as the reports draw (``concentration.eg_simulations``, 999).
+EG_SIMULATIONS = 999
+
+
 def _eg_rejections(plants: pd.DataFrame, seed: int, **options) -> dict[str, float]:
     """Share of the tested sectors whose γ test rejects at 5%, under each null of ``ellison_glaeser``."""
     from agrocluster.concentration import ellison_glaeser
 
-    return {method: float(np.mean(ellison_glaeser(plants, simulate=199, seed=seed, null=null, **options)["gamma_p"]
+    return {method: float(np.mean(ellison_glaeser(plants, simulate=EG_SIMULATIONS, seed=seed, null=null,
+                                                  **options)["gamma_p"]
                                   <= NOMINAL_SIZE))
             for method, null in ((EG_RANDOM_LOCATION, "random_location"), (EG_GIVEN_REST, "given_rest"))}
 
@@ -320,6 +325,10 @@ def _agglomeration_world(rng: np.random.Generator, seed: int) -> dict[str, float
     return out
 
 
+#: Wild cluster bootstrap replications: as many as the reports draw (``agglomeration.wild_bootstrap``, 999).
+WILD_BOOTSTRAP = 999
+
+
 def _wild_world(rng: np.random.Generator, seed: int) -> dict[str, float]:
     """12 regions (few clusters): the outcome is divided by loc^β, so the true elasticity is 0 and the wild
     cluster bootstrap p-value of H0: β = 0 is tested at its true value."""
@@ -327,7 +336,7 @@ def _wild_world(rng: np.random.Generator, seed: int) -> dict[str, float]:
 
     df = _agglomeration_panel(rng, 12)
     df["y"] = df["y"] / df["loc"] ** AGGLOMERATION_ELASTICITY
-    res = estimate_agglomeration(df, "y", "loc", logs=True, wild_bootstrap=199, seed=seed)
+    res = estimate_agglomeration(df, "y", "loc", logs=True, wild_bootstrap=WILD_BOOTSTRAP, seed=seed)
     return {"wild cluster bootstrap (WCR)": float(res.wild["wild_p"].iloc[0] <= NOMINAL_SIZE),
             "CRV1 t-test, 12 clusters": float(res.pvalue["loc"] <= NOMINAL_SIZE)}
 
@@ -403,6 +412,8 @@ register(Check("tfp-generator", "agrocluster.data.synthetic: 200 plants × 6 yea
 # ---------------------------------------------------------------------------------------------------------
 
 DID_EFFECTS = (0.05, 0.10, 0.15, 0.20)
+#: Multiplier-bootstrap draws for the uniform bands: as many as the reports draw (``programme.bootstrap``, 999).
+DID_BOOTSTRAP = 999
 
 
 def _did_world(rng: np.random.Generator, seed: int, cohort_size: int | None = None) -> dict[str, float]:
@@ -428,7 +439,7 @@ def _did_world(rng: np.random.Generator, seed: int, cohort_size: int | None = No
     y = unit_effect[:, None] + trend[None, :] + effect + e
     df = pd.DataFrame({"unit": np.repeat(np.arange(n), years.size), "year": np.tile(years, n),
                        "first_treated": np.repeat(cohort, years.size), "y": y.ravel()})
-    res = staggered_did(df, "y", "unit", "year", "first_treated", seed=seed, bootstrap=199)
+    res = staggered_did(df, "y", "unit", "year", "first_treated", seed=seed, bootstrap=DID_BOOTSTRAP)
     att = res.att_gt
     true_gt = np.where(att["time"] >= att["group"],
                        np.asarray(DID_EFFECTS)[np.clip(att["time"] - att["group"], 0, len(DID_EFFECTS) - 1)], 0.0)
