@@ -276,9 +276,9 @@ def _eg_generator_world(rng: np.random.Generator, seed: int) -> dict[str, float]
 
 _EG_GIVEN_REST_NOTE = ("holds the other plants where they are and draws the sector against their employment shares "
                        "(EG's x taken as known), but those shares are themselves a sample (here about 550 plants in "
-                       "11 other sectors): the observed G carries their sampling noise and the null does not, so it "
-                       "over-rejects; with a rest 25 times the sector (row above) it holds. The default null "
-                       "(random location) permutes every plant's location and holds its size")
+                       "11 other sectors; 1,500 in the hand world): the observed G carries their sampling noise and "
+                       "the null does not, so it rejects more often than its nominal 5%. The default null (random "
+                       "location) permutes every plant's location and holds its size")
 register(Check("eg-dartboard", "EG γ = 0: 60 plants of the sector dropped with the regions' probabilities "
                "among 1,500 plants of 8 other sectors dropped the same way",
                "size", _eg_hand_world, miss_notes={EG_GIVEN_REST: _EG_GIVEN_REST_NOTE}))
