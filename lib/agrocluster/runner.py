@@ -127,16 +127,22 @@ def discover_notebooks() -> list[str]:
 _READ: dict[tuple[str, str], tuple[tuple[Any, ...], str]] = {}
 
 
+def _file_signature(path: Path) -> list[int]:
+    """What identifies a file's content without reading it: size, mtime, ctime and inode. ctime and inode too:
+    an edit that keeps the size and puts the mtime back (touch -r, some sync tools) still changes ctime, which
+    no user call can set back. Raises OSError when the file cannot be read."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+
+
 def _signature(*files: Path) -> tuple[Any, ...]:
-    """What identifies a file's content without reading it: size, mtime, ctime and inode (``None``: no file)."""
+    """:func:`_file_signature` of each file (``None``: no file)."""
     out: list[Any] = []
     for path in files:
         try:
-            stat = path.stat()
+            out.append(tuple(_file_signature(path)))
         except OSError:
             out.append(None)
-        else:
-            out.append((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
     return tuple(out)
 
 
@@ -270,11 +276,8 @@ class HashMemo:
         self.changed = False
 
     def sha256(self, path: Path) -> str:
-        stat = path.stat()
+        signature = _file_signature(path)
         key = str(path.resolve())
-        # ctime and inode too: an edit that keeps size and restores mtime (touch -r, some sync tools)
-        # still changes ctime, which no user call can set back
-        signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
         hit = self.memo.get(key)
         if hit and hit[:-1] == signature:
             return hit[-1]

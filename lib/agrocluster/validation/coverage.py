@@ -36,6 +36,7 @@ import pandas as pd
 
 from agrocluster.concentration.specialisation import LQ_MIN_PLANTS as _LQ_MIN_PLANTS
 from agrocluster.errors import AgroclusterError, ParamsError
+from agrocluster.params import AgglomerationOptions, ConcentrationOptions, ProductivityOptions, Programme
 
 NOMINAL_COVERAGE = 0.95
 NOMINAL_SIZE = 0.05
@@ -45,6 +46,12 @@ SIZE_BAND = (0.03, 0.07)
 DEFAULT_WORLDS = 200
 UNDIAGNOSED = "outside the band; not yet diagnosed: read this interval with that caution"
 DEFAULT_SEED = 20261201
+
+
+def _report_draws(options: type, name: str) -> int:
+    """The number of draws the reports make by default (the parameter's default), so each check draws as
+    many as the interval it checks."""
+    return int(options.model_fields[name].default)
 TABLE_COLUMNS = ["check", "method", "dgp", "kind", "worlds", "nominal", "coverage", "mc_se", "verdict", "note"]
 # Provenance of each row (the run that produced it): study seed, code version ("<commit>" or "<commit>+dirty")
 # and UTC date. A rerun of some checks merged into the file (``--only``) brings its own.
@@ -141,8 +148,8 @@ def _lq_from_plants(n_boot: int) -> LQMethod:
 
 # An LQ interval method takes one row per plant (region, sector, employment, plant_id), the level and a seed and
 # returns region, sector, lq_lo, lq_hi. Adding a method is one entry here.
-#: Draws per LQ interval: as many as the reports draw (``concentration.lq_draws``, 999).
-LQ_DRAWS = 999
+#: Draws per LQ interval: as many as the reports draw (``concentration.lq_draws``).
+LQ_DRAWS = _report_draws(ConcentrationOptions, "lq_draws")
 LQ_METHODS: dict[str, LQMethod] = {
     "poisson": _lq_from_cells("poisson"),
     "bootstrap": _lq_from_cells("bootstrap", n_boot=LQ_DRAWS),
@@ -234,8 +241,8 @@ EG_RANDOM_LOCATION = "random-location p-value"
 EG_GIVEN_REST = "given-rest p-value"
 
 
-#: Random-location draws per EG test: as many as the reports draw (``concentration.eg_simulations``, 999).
-EG_SIMULATIONS = 999
+#: Random-location draws per EG test: as many as the reports draw (``concentration.eg_simulations``).
+EG_SIMULATIONS = _report_draws(ConcentrationOptions, "eg_simulations")
 
 
 def _eg_rejections(plants: pd.DataFrame, seed: int, **options) -> dict[str, float]:
@@ -325,8 +332,8 @@ def _agglomeration_world(rng: np.random.Generator, seed: int) -> dict[str, float
     return out
 
 
-#: Wild cluster bootstrap replications: as many as the reports draw (``agglomeration.wild_bootstrap``, 999).
-WILD_BOOTSTRAP = 999
+#: Wild cluster bootstrap replications: as many as the reports draw (``agglomeration.wild_bootstrap``).
+WILD_BOOTSTRAP = _report_draws(AgglomerationOptions, "wild_bootstrap")
 
 
 def _wild_world(rng: np.random.Generator, seed: int) -> dict[str, float]:
@@ -354,8 +361,8 @@ register(Check("agglomeration-12-regions", "as above with 12 regions, true elast
 # ---------------------------------------------------------------------------------------------------------
 
 TFP_METHODS = ("ols", "fe", "op", "lp", "acf")
-#: Block-bootstrap draws per world: as many as the reports draw (``productivity.bootstrap``, 199).
-TFP_BOOTSTRAP = 199
+#: Block-bootstrap draws per world: as many as the reports draw (``productivity.bootstrap``).
+TFP_BOOTSTRAP = _report_draws(ProductivityOptions, "bootstrap")
 
 
 def _tfp_world(rng: np.random.Generator, seed: int) -> dict[str, float]:
@@ -412,8 +419,8 @@ register(Check("tfp-generator", "agrocluster.data.synthetic: 200 plants × 6 yea
 # ---------------------------------------------------------------------------------------------------------
 
 DID_EFFECTS = (0.05, 0.10, 0.15, 0.20)
-#: Multiplier-bootstrap draws for the uniform bands: as many as the reports draw (``programme.bootstrap``, 999).
-DID_BOOTSTRAP = 999
+#: Multiplier-bootstrap draws for the uniform bands: as many as the reports draw (``programme.bootstrap``).
+DID_BOOTSTRAP = _report_draws(Programme, "bootstrap")
 
 
 def _did_world(rng: np.random.Generator, seed: int, cohort_size: int | None = None) -> dict[str, float]:
